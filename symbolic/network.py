@@ -1,0 +1,145 @@
+"""The exact forward pass: outputs, pre-activations, activation patterns and region boundaries.
+
+A **pattern** assigns active (1) or inactive (0) to every hidden unit ``(k, i)`` at every sample
+``j``. It is stored as a tuple over samples of tuples over hidden layers of tuples of 0/1, and written
+to JSON as strings: ``[["10"], ["11"]]`` for two samples and one hidden layer of two units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+
+from .exceptions import PatternError
+from .problem import Params, Problem
+
+Pattern = tuple[tuple[tuple[int, ...], ...], ...]
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The exact forward pass of a problem at a point.
+
+    Attributes
+    ----------
+    outputs
+        ``outputs[j][o] = f_o(x_j)``.
+    preactivations
+        ``preactivations[j][k][i] = z_{k+1,i}(x_j)`` for the hidden layers (0-based ``k``).
+    pattern
+        The activation pattern; a unit with ``z = 0`` counts as inactive (``σ(0) = 0``).
+    boundary
+        The triples ``(sample, layer, unit)`` (0-based) with ``z = 0``: the point lies on those
+        regions' common boundary. Empty for identity activations.
+    """
+
+    outputs: tuple[tuple[Fraction, ...], ...]
+    preactivations: tuple[tuple[tuple[Fraction, ...], ...], ...]
+    pattern: Pattern
+    boundary: tuple[tuple[int, int, int], ...]
+
+    @property
+    def margin(self) -> Fraction | None:
+        """The smallest ``|z|`` over hidden pre-activations (``None`` without hidden layers)."""
+        values = [abs(z) for zs in self.preactivations for layer in zs for z in layer]
+        return min(values) if values else None
+
+
+def forward(problem: Problem, params: Params | None = None, pattern: Pattern | None = None) -> Forward:
+    """Run the network exactly on every training input.
+
+    Parameters
+    ----------
+    problem
+        The problem; ``params`` defaults to ``problem.point``.
+    params
+        The point.
+    pattern
+        If given, the piece's polynomial network ``f_P`` is evaluated instead of the ReLU network
+        (``D_k`` from the pattern, whatever the signs).
+
+    Examples
+    --------
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": 0}, "data": {"inputs": [[1], [-1]], "targets": [[1], [0]]},
+    ...     "point": {"weights": [[[2]], [[3]]]}})
+    >>> fw = forward(p)
+    >>> fw.outputs, fw.pattern
+    (((Fraction(6, 1),), (Fraction(0, 1),)), (((1,),), ((0,),)))
+    """
+    params = _point(problem, params)
+    relu = problem.activation == "relu"
+    outputs, pres, pats, boundary = [], [], [], []
+    for j, x in enumerate(problem.inputs):
+        a: Sequence[Fraction] = x
+        zs, bits = [], []
+        for k in range(problem.depth + 1):
+            W = params.weights[k]
+            b = params.biases[k] if params.biases is not None else None
+            z = [sum((w * v for w, v in zip(row, a)), Fraction(0)) + (b[i] if b else 0) for i, row in enumerate(W)]
+            if k == problem.depth:
+                outputs.append(tuple(z))
+                break
+            if pattern is not None:
+                d = pattern[j][k]
+            elif relu:
+                d = tuple(1 if v > 0 else 0 for v in z)
+            else:
+                d = (1,) * len(z)
+            if relu:
+                boundary.extend((j, k, i) for i, v in enumerate(z) if v == 0)
+            zs.append(tuple(z))
+            bits.append(tuple(d))
+            a = [v if on else Fraction(0) for v, on in zip(z, d)]
+        pres.append(tuple(zs))
+        pats.append(tuple(bits))
+    return Forward(tuple(outputs), tuple(pres), tuple(pats), tuple(boundary))
+
+
+def loss(problem: Problem, params: Params | None = None, pattern: Pattern | None = None) -> Fraction:
+    """The exact loss ``L = α Σ_j ‖f(x_j) − y_j‖² + λ ‖θ_decayed‖²`` (of the piece, with ``pattern``)."""
+    params = _point(problem, params)
+    fw = forward(problem, params, pattern)
+    data = sum(((f - y) ** 2 for fs, ys in zip(fw.outputs, problem.targets) for f, y in zip(fs, ys)), Fraction(0))
+    theta = problem.flatten(params)
+    decay = sum((t * t for t, on in zip(theta, problem.decayed()) if on), Fraction(0))
+    return problem.alpha * data + problem.weight_decay * decay
+
+
+def pattern_to_json(pattern: Pattern) -> list[list[str]]:
+    """``[["10"], ["11"]]`` style: per sample, per hidden layer, one character per unit."""
+    return [["".join(str(bit) for bit in layer) for layer in sample] for sample in pattern]
+
+
+def pattern_from_json(obj: Any, problem: Problem) -> Pattern:
+    """Validate and read a JSON pattern for ``problem``.
+
+    Raises
+    ------
+    PatternError
+        If the shape does not match the hidden layers or a character is not ``0``/``1``.
+    """
+    hidden = problem.widths[1:-1]
+    if not isinstance(obj, list) or len(obj) != problem.samples:
+        raise PatternError(f"pattern: expected {problem.samples} samples")
+    out = []
+    for j, sample in enumerate(obj):
+        if not isinstance(sample, list) or len(sample) != len(hidden):
+            raise PatternError(f"pattern[{j}]: expected {len(hidden)} hidden layers")
+        layers = []
+        for k, (bits, n) in enumerate(zip(sample, hidden)):
+            if not isinstance(bits, str) or len(bits) != n or set(bits) - {"0", "1"}:
+                raise PatternError(f"pattern[{j}][{k}]: expected a string of {n} characters 0/1 (got {bits!r})")
+            layers.append(tuple(int(c) for c in bits))
+        out.append(tuple(layers))
+    return tuple(out)
+
+
+def _point(problem: Problem, params: Params | None) -> Params:
+    if params is not None:
+        return params
+    if problem.point is None:
+        raise ValueError("the problem has no point")
+    return problem.point
