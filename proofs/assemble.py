@@ -1,0 +1,137 @@
+"""Shared pieces of certificate generation: the verdict, certificate assembly, the checker gate,
+and the ball parameters (radius, δ, sign stability) computed with the checker's own bounds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Sequence
+
+from symbolic.network import forward
+from symbolic.problem import Problem, params_to_json, problem_to_json
+from symbolic.rationals import canonical
+
+from . import checker
+
+CERT_FORMAT = "pscert.certificate/1"
+
+
+@dataclass
+class Verdict:
+    """What ``certify`` decided: status, claim, a one-line reason, the certificate and key numbers."""
+
+    status: str
+    reason: str
+    claim: str | None = None
+    certificate: dict[str, Any] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "claim": self.claim, "reason": self.reason, "facts": self.facts,
+                "certificate": self.certificate}
+
+
+def certificate(problem: Problem, status: str, claim: str, theta: Sequence[Fraction], rho: Fraction,
+                 evidence: dict[str, Any], mu: Fraction | None = None) -> dict[str, Any]:
+    cert: dict[str, Any] = {"format": CERT_FORMAT, "status": status, "claim": claim,
+                            "problem": problem_to_json(problem, with_point=False),
+                            "center": params_to_json(problem.unflatten(list(theta))), "radius": canonical(rho)}
+    if mu is not None:
+        cert["mu"] = canonical(mu)
+    cert["evidence"] = evidence
+    cert["producer"] = {"tool": "pscert", "version": version()}
+    return cert
+
+
+def checked(v: Verdict) -> Verdict:
+    """Run the independent checker; a rejected certificate becomes UNKNOWN, never a verdict."""
+    try:
+        line = checker.check_certificate(v.certificate)
+    except checker.CertificateInvalid as err:
+        return Verdict("UNKNOWN", f"internal error: the generated certificate was rejected by the checker ({err})")
+    v.facts["checker"] = line
+    return v
+
+
+def delta(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Fraction:
+    """A short dyadic δ with δ² ≥ P³·K²·ρ² (the checker's Hessian-variation bound)."""
+    return sqrt_above(checker.derivative_bounds(checker_problem(problem), list(theta), rho).delta_squared)
+
+
+def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
+    """Every hidden pre-activation keeps its strict sign on the ball (the checker's rule; the first
+    layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly)."""
+    if problem.depth == 0 or problem.activation != "relu":
+        return True
+    b = checker.derivative_bounds(checker_problem(problem), list(theta), rho)
+    fw = forward(problem, problem.unflatten(list(theta)))
+    for zs in fw.preactivations:
+        for m, layer in enumerate(zs):
+            if m == 0 and not first_layer:
+                continue
+            need = b.F1[m + 1] ** 2 * b.prefix[m + 1] * rho * rho
+            if any(z * z <= need for z in layer):
+                return False
+    return True
+
+
+def checker_problem(problem: Problem) -> checker.Problem:
+    """The checker's own reading of the problem (so that bounds are computed exactly as it will)."""
+    return checker.read_problem(problem_to_json(problem, with_point=False))
+
+
+def radius_for(g2: Fraction, mu: Fraction) -> Fraction | None:
+    """The smallest ``ρ = 2^-k ≥ 2‖g‖/μ`` (so that ‖g‖² < μ²ρ²), or ``None`` if that is not tiny."""
+    if g2 == 0:
+        return Fraction(1, 2 ** 40)
+    est = 2 * math.sqrt(float(g2)) / float(mu) if float(g2) > 0 else 2 * sqrt_above(g2) / mu
+    if est > 1e-12 or est == 0:
+        return None
+    k = max(0, -math.floor(math.log2(est)))
+    rho = Fraction(1, 2 ** k)
+    while g2 >= mu * mu * rho * rho:
+        rho *= 2
+    return rho
+
+
+def sqrt_above(x: Fraction, bits: int = 30) -> Fraction:
+    """A dyadic rational ``s ≥ √x`` with about ``bits`` significant bits."""
+    if x <= 0:
+        return Fraction(0)
+    e = bits - (x.numerator.bit_length() - x.denominator.bit_length()) // 2
+    scale2 = Fraction(4) ** e if e >= 0 else Fraction(1, 4 ** -e)
+    target = x * scale2
+    n = math.isqrt(math.ceil(target))
+    while n * n < target:
+        n += 1
+    return Fraction(n) / (Fraction(2) ** e)
+
+
+def rational_below(x: float) -> Fraction:
+    """A simple rational in ``(0, x]`` for ``x > 0`` (two significant binary-decimal digits)."""
+    q = Fraction(x)
+    e = math.floor(math.log10(x)) - 1
+    step = Fraction(10) ** e
+    r = math.floor(q / step) * step
+    return r if r > 0 else q
+
+
+def identity(n: int):
+    from flint import fmpq_mat
+
+    return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def short(q: Fraction) -> str:
+    text = canonical(q)
+    return text if len(text) <= 24 else f"{float(q):.3g}"
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pscert")
+    except Exception:  # not installed (running from a checkout)
+        return "0.1.0"

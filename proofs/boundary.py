@@ -1,0 +1,297 @@
+"""Certificates at first-layer region boundaries (kinks and dead units): untrusted construction.
+
+The centre is put exactly on the first-layer hyperplanes ``z_{1,i}(x_j) = 0`` it is near (the set
+``Z``), refined to a critical point of ``L`` restricted to that subspace (all pieces agree there), and
+then every region that meets the ball is listed: per unit, a case split over the signs of its
+constraints in which empty branches carry an exact Gordan certificate (``y ≥ 0``, ``y ≠ 0``,
+``Σ y_m s_m a_m = 0``: no direction makes all those signs strict). For every remaining piece the
+evidence gives a positive-definiteness certificate of ``∇²L_P(c) − (μ+δ)I`` and multipliers
+``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P``, ``‖e_P‖ < μρ/2`` (SPEC §4, boundary case).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import product
+from typing import Callable, Sequence
+
+import numpy as np
+from flint import fmpq_mat
+from scipy.optimize import linprog
+
+from symbolic.constraints import Constraint, constraint_vector, project_onto
+from symbolic.derivatives import piece_derivatives, to_fmpq, to_fraction
+from symbolic.network import Pattern, forward, pattern_to_json
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from .assemble import (Verdict, certificate, checked, delta, identity, rational_below, short, sign_stable,
+                       sqrt_above)
+from .positivity import pd_certificate, smallest_eigenvalue, to_float
+from .refine import dyadic
+
+MAX_PIECES = 256
+"""Most regions a boundary certificate may list; beyond it the verdict is UNKNOWN."""
+
+Progress = Callable[[str], None]
+
+
+def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1e-7) -> tuple[list[Constraint], bool]:
+    """First-layer constraints with ``|z| ≤ tol·‖x̃_j‖·scale``, and whether a deeper layer is that close too."""
+    fw = forward(problem, problem.unflatten(list(theta)))
+    scale = max(1.0, max(abs(float(t)) for t in theta))
+    near, deep = [], False
+    for j, zs in enumerate(fw.preactivations):
+        xn = float(np.linalg.norm([float(v) for v in problem.inputs[j]] + ([1.0] if problem.biases else [])))
+        for k, layer in enumerate(zs):
+            for i, z in enumerate(layer):
+                if abs(float(z)) <= tol * scale * max(xn, 1.0):
+                    if k == 0:
+                        near.append((j, i))
+                    else:
+                        deep = True
+    return near, deep
+
+
+def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Constraint], refine: bool,
+                     say: Progress) -> Verdict:
+    """Prove an isolated local minimum at first-layer kinks ``cons`` near ``θ``, or say why not."""
+    c = project_onto(problem, theta, cons)
+    base = forward(problem, problem.unflatten(c))
+    zeros = {(j, i) for j, k, i in base.boundary if k == 0}
+    if any(k > 0 for _, k, _ in base.boundary) or zeros != set(cons):
+        return Verdict("UNKNOWN", "after snapping onto the kinks the point lies on other boundaries as well")
+    if refine:
+        say(f"refining on the {len(cons)} kink hyperplane(s)")
+        c = _refine_on(problem, c, cons, base.pattern)
+        base = forward(problem, problem.unflatten(c))
+        if {(j, i) for j, k, i in base.boundary} != {(j, i) for j, i in cons} or any(k for _, k, _ in base.boundary):
+            return Verdict("UNKNOWN", "refinement on the kink hyperplanes left the region's closure")
+    say("listing the regions that meet the ball (case split with Gordan certificates)")
+    units = sorted({i for _, i in cons})
+    per_unit, empty = {}, []
+    for i in units:
+        mine = [con for con in cons if con[1] == i]
+        feasible, dead_ends = _case_split(problem, mine)
+        per_unit[i] = (mine, feasible)
+        empty.extend(dead_ends)
+    count = 1
+    for _, feasible in per_unit.values():
+        count *= len(feasible)
+    if count > MAX_PIECES:
+        return Verdict("UNKNOWN", f"{count} regions meet the ball (more than {MAX_PIECES}): not attempted")
+    order = [con for i in units for con in per_unit[i][0]]
+    pieces = []
+    for combo in product(*(per_unit[i][1] for i in units)):
+        signs = "".join(combo)
+        pieces.append((signs, _piece_pattern(base.pattern, order, signs)))
+
+    vectors = {con: constraint_vector(problem, con) for con in order}
+    data = []
+    for signs, pat in pieces:
+        d = piece_derivatives(problem, c, pat)
+        g = [to_fraction(v) for v in d.gradient]
+        nu, e2 = _multipliers(g, [vectors[con] if s == "1" else [-v for v in vectors[con]] for con, s in zip(order, signs)])
+        if nu is None or any(v < 0 for v in nu):
+            return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier: L may decrease "
+                           "into it (no descent curve was proved)")
+        lam = smallest_eigenvalue(d.hessian)
+        if lam <= 0:
+            return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {signs} is not positive definite at the "
+                           f"centre (smallest eigenvalue ≈ {lam:.3g}); a dead or split unit may make the point non-isolated")
+        data.append((signs, pat, d, nu, e2, lam))
+
+    lam_min = min(item[5] for item in data)
+    mu = rational_below(lam_min / 2)
+    worst = max(item[4] for item in data)
+    rho = _radius(worst, mu)
+    if rho is None:
+        return Verdict("UNKNOWN", "the projected gradient on the kinks could not be made small enough for a ball certificate")
+    for _ in range(60):
+        dlt = delta(problem, c, rho)
+        if float(mu + dlt) < 0.9 * lam_min and sign_stable(problem, c, rho, first_layer=False) \
+                and _clear_of_other_kinks(problem, c, rho, set(order)):
+            break
+        rho /= 2
+        if worst >= (mu * rho / 2) ** 2:
+            return Verdict("UNKNOWN", "no ball radius satisfies both the gradient and the curvature conditions")
+    else:
+        return Verdict("UNKNOWN", "no ball radius keeps the other activations fixed")
+    say(f"building {len(data)} positive-definiteness certificate(s)")
+    listed = []
+    for signs, pat, d, nu, _, _ in data:
+        pd = pd_certificate(d.hessian - to_fmpq(mu + dlt) * identity(problem.parameter_count))
+        if pd is None:
+            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {signs}")
+        listed.append({"signs": signs, "pd": pd, "multipliers": [canonical(v) for v in nu]})
+    evidence = {"method": "boundary_ball", "pattern": pattern_to_json(base.pattern),
+                "constraints": [list(con) for con in order], "delta": canonical(dlt), "pieces": listed,
+                "empty": [{"signs": s, "gordan": [canonical(v) for v in y]} for s, y in empty]}
+    cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
+    dist = sqrt_above(4 * worst / (mu * mu))
+    facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": len(order), "regions": len(listed),
+             "distance_bound": canonical(dist)}
+    reason = (f"isolated strict local minimum on {len(order)} kink hyperplane(s); {len(listed)} region(s) meet the ball of "
+              f"radius {short(rho)}, each μ-strongly convex with μ = {short(mu)}")
+    return checked(Verdict("CERTIFIED", reason, "isolated_local_minimum", cert, facts))
+
+
+def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], pattern: Pattern) -> list[Fraction]:
+    """Newton on the subspace ``{a_m·θ = 0}`` (where every adjacent piece equals ``L``), exact projection."""
+    A = np.array([[float(v) for v in constraint_vector(problem, con)] for con in cons])
+    _, s, Vt = np.linalg.svd(A)
+    rank = int(np.sum(s > 1e-12 * max(1.0, s[0])))
+    N = Vt[rank:].T
+    piece = _piece_pattern(pattern, cons, "1" * len(cons))
+    Hr = None
+    for _ in range(40):
+        d = piece_derivatives(problem, theta, piece, hessian=Hr is None)
+        g = N.T @ np.array([float(to_fraction(v)) for v in d.gradient])
+        if np.linalg.norm(g) < 1e-60 or N.shape[1] == 0:
+            break
+        if Hr is None:
+            Hr = N.T @ to_float(d.hessian) @ N
+        step = N @ np.linalg.lstsq(Hr, g, rcond=None)[0]
+        size = float(np.linalg.norm(step))
+        bits = max(64, min(4000, int(-2.2 * np.log2(max(size, 1e-300))) + 40))
+        theta = project_onto(problem, [dyadic(t - Fraction(float(v)), bits) if v else t for t, v in zip(theta, step)], cons)
+        if size > 1e-8:
+            Hr = None
+    return theta
+
+
+def _case_split(problem: Problem, cons: list[Constraint]) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+    """Feasible sign strings of one unit's constraints, and Gordan certificates for empty prefixes.
+
+    Signs are ``"1"`` (active, ``z > 0``) or ``"0"`` (inactive, ``z < 0``); a prefix shorter than the
+    constraint list stands for every completion (written with ``*`` in the certificate).
+    """
+    rows = [[float(v) for v in problem.inputs[j]] + ([1.0] if problem.biases else []) for j, _ in cons]
+    exact = [list(problem.inputs[j]) + ([Fraction(1)] if problem.biases else []) for j, _ in cons]
+    feasible: list[str] = []
+    empty: list[tuple[str, list[Fraction]]] = []
+
+    def visit(prefix: str) -> None:
+        signed = [[(1 if s == "1" else -1) * v for v in rows[m]] for m, s in enumerate(prefix)]
+        if prefix and not _cone_open(signed):
+            y = _gordan(prefix, exact)
+            if y is not None:
+                empty.append((prefix + "*" * (len(cons) - len(prefix)), y))
+                return
+        if len(prefix) == len(cons):
+            feasible.append(prefix)
+            return
+        visit(prefix + "1")
+        visit(prefix + "0")
+
+    visit("")
+    return feasible, empty
+
+
+def _cone_open(signed: list[list[float]]) -> bool:
+    """Float screen: is ``{v : s_m x̃_m·v > 0}`` nonempty? (max t with s_m x̃_m·v ≥ t, |v| ≤ 1)."""
+    n = len(signed[0])
+    res = linprog(np.r_[np.zeros(n), -1.0], A_ub=np.c_[-np.array(signed), np.ones(len(signed))], b_ub=np.zeros(len(signed)),
+                  bounds=[(-1, 1)] * n + [(None, 1)], method="highs")
+    return bool(res.status == 0 and -res.fun > 1e-9)
+
+
+def _gordan(prefix: str, exact: list[list[Fraction]]) -> list[Fraction] | None:
+    """Exact ``y ≥ 0``, ``y ≠ 0`` with ``Σ y_m s_m x̃_m = 0`` over the prefix, or ``None``."""
+    k = len(prefix)
+    M = [[(1 if s == "1" else -1) * v for v in exact[m]] for m, s in enumerate(prefix)]
+    Mf = np.array([[float(v) for v in row] for row in M]).T
+    res = linprog(np.zeros(k), A_eq=np.r_[Mf, np.ones((1, k))], b_eq=np.r_[np.zeros(Mf.shape[0]), 1.0],
+                  bounds=[(0, None)] * k, method="highs")
+    if res.status != 0:
+        return None
+    support = [m for m in range(k) if res.x[m] > 1e-9]
+    # the exact null space of the support columns, and a positive vector in it near the float one
+    sub = fmpq_mat(len(M[0]), len(support), [to_fmpq(M[m][r]) for r in range(len(M[0])) for m in support])
+    basis = _nullspace(sub)
+    if not basis:
+        return None
+    Bf = np.array([[float(to_fraction(v)) for v in vec] for vec in basis]).T
+    coef = np.linalg.lstsq(Bf, res.x[support], rcond=None)[0]
+    ys = [sum((dyadic(float(cf), 40) * to_fraction(vec[r]) for cf, vec in zip(coef, basis)), Fraction(0))
+          for r in range(len(support))]
+    if any(v < 0 for v in ys) or not any(ys):
+        return None
+    y = [Fraction(0)] * k
+    for m, v in zip(support, ys):
+        y[m] = v
+    return y
+
+
+def _nullspace(M: fmpq_mat) -> list[list]:
+    """A basis of the exact null space of ``M`` (from its reduced row echelon form)."""
+    R, rank = M.rref()
+    n = M.ncols()
+    pivots, row = [], 0
+    for col in range(n):
+        if row < rank and R[row, col] != 0:
+            pivots.append(col)
+            row += 1
+    basis = []
+    for free in (c for c in range(n) if c not in pivots):
+        v = [to_fmpq(0)] * n
+        v[free] = to_fmpq(1)
+        for r, p in enumerate(pivots):
+            v[p] = -R[r, free]
+        basis.append(v)
+    return basis
+
+
+def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:
+    """``pattern`` with first-layer entries of the constraints set by ``signs``."""
+    pat = [[list(layer) for layer in sample] for sample in pattern]
+    for (j, i), s in zip(order, signs):
+        pat[j][0][i] = 1 if s == "1" else 0
+    return tuple(tuple(tuple(layer) for layer in sample) for sample in pat)
+
+
+def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction] | None, Fraction]:
+    """Exact least-squares multipliers ``ν`` for ``g ≈ Σ ν_m n_m`` (dependent normals get 0), and ``‖e‖²``."""
+    chosen: list[int] = []
+    for m in range(len(normals)):
+        trial = chosen + [m]
+        G = fmpq_mat(len(trial), len(trial), [to_fmpq(_dot(normals[a], normals[b])) for a in trial for b in trial])
+        if G.det() != 0:
+            chosen = trial
+    nu = [Fraction(0)] * len(normals)
+    if chosen:
+        G = fmpq_mat(len(chosen), len(chosen), [to_fmpq(_dot(normals[a], normals[b])) for a in chosen for b in chosen])
+        rhs = fmpq_mat(len(chosen), 1, [to_fmpq(_dot(normals[a], g)) for a in chosen])
+        sol = G.solve(rhs)
+        for r, m in enumerate(chosen):
+            nu[m] = to_fraction(sol[r, 0])
+    e = list(g)
+    for m, v in enumerate(nu):
+        if v:
+            e = [a - v * b for a, b in zip(e, normals[m])]
+    return nu, sum((v * v for v in e), Fraction(0))
+
+
+def _radius(e2: Fraction, mu: Fraction) -> Fraction | None:
+    """The smallest ``ρ = 2^-k`` with ``‖e‖² < (μρ/2)²``, if that is below ``1e-6``."""
+    rho = Fraction(1, 2 ** 20)
+    if e2 >= (mu * rho / 2) ** 2:
+        return None
+    while e2 < (mu * rho / 4) ** 2 and rho > Fraction(1, 2 ** 4000):
+        rho /= 2
+    return rho
+
+
+def _clear_of_other_kinks(problem: Problem, c: Sequence[Fraction], rho: Fraction, cons: set[Constraint]) -> bool:
+    """First-layer constraints not in ``cons`` keep their sign on the ball: ``z² > ρ²‖x̃_j‖²``."""
+    fw = forward(problem, problem.unflatten(list(c)))
+    for j, zs in enumerate(fw.preactivations):
+        xn2 = sum((v * v for v in problem.inputs[j]), Fraction(0)) + (1 if problem.biases else 0)
+        for i, z in enumerate(zs[0]):
+            if (j, i) not in cons and z * z <= rho * rho * xn2:
+                return False
+    return True
+
+
+def _dot(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
+    return sum((x * y for x, y in zip(a, b)), Fraction(0))
