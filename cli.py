@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import sys
@@ -56,7 +57,15 @@ def approx(q: Fraction | None) -> str:
     if q.denominator == 1 and len(text) < 16:
         return text
     short = text if len(text) <= 40 else f"{text[:18]}…{text[-18:]}"
-    return f"{short} (≈ {float(q):.6g})"
+    try:
+        near = float(q)
+    except OverflowError:
+        near = 0.0
+    if near == 0 and q:  # beyond the float range (past 1e308, or a tiny nonzero value): Decimal
+        with decimal.localcontext() as ctx:
+            ctx.prec, ctx.Emax, ctx.Emin = 6, decimal.MAX_EMAX, decimal.MIN_EMIN
+            return f"{short} (≈ {(decimal.Decimal(q.numerator) / q.denominator).normalize():.6g})"
+    return f"{short} (≈ {near:.6g})"
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -91,7 +100,7 @@ def _need_point(problem, path: str):
 
 
 @main.command()
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.argument("problem_file", metavar="PROBLEM")  # load_problem reports a directory in one line
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def inspect(problem_file: str, as_json: bool) -> None:
     """Architecture, loss at the point, activation pattern, boundary points, margins."""

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from .exceptions import PatternError
 from .problem import Params, Problem
+from .rationals import describe
 
 Pattern = tuple[tuple[tuple[int, ...], ...], ...]
 
@@ -123,15 +124,15 @@ def pattern_from_json(obj: Any, problem: Problem) -> Pattern:
     """
     hidden = problem.widths[1:-1]
     if not isinstance(obj, list) or len(obj) != problem.samples:
-        raise PatternError(f"pattern: expected {problem.samples} samples")
+        raise PatternError(f"pattern: expected a list of {problem.samples} samples (got {describe(obj)})")
     out = []
     for j, sample in enumerate(obj):
         if not isinstance(sample, list) or len(sample) != len(hidden):
-            raise PatternError(f"pattern[{j}]: expected {len(hidden)} hidden layers")
+            raise PatternError(f"pattern[{j}]: expected a list of {len(hidden)} hidden layers (got {describe(sample)})")
         layers = []
         for k, (bits, n) in enumerate(zip(sample, hidden)):
             if not isinstance(bits, str) or len(bits) != n or set(bits) - {"0", "1"}:
-                raise PatternError(f"pattern[{j}][{k}]: expected a string of {n} characters 0/1 (got {bits!r})")
+                raise PatternError(f"pattern[{j}][{k}]: expected a string of {n} characters 0/1 (got {describe(bits)})")
             layers.append(tuple(int(c) for c in bits))
         out.append(tuple(layers))
     return tuple(out)

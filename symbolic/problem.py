@@ -8,15 +8,19 @@ parameter vector ``θ`` uses the canonical order of SPEC §1: for each layer ``k
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Sequence
 
 from .exceptions import ProblemError
-from .rationals import MAX_DIGITS, canonical, loads, parse_rational
+from .rationals import MAX_DIGITS, canonical, describe, loads, parse_rational
 
 FORMAT = "pscert.problem/1"
+MAX_WIDTH = 10_000
 ACTIVATIONS = ("relu", "identity")
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 Vector = tuple[Fraction, ...]
 Matrix = tuple[Vector, ...]
@@ -114,19 +118,34 @@ def load_problem(path: str, max_digits: int = MAX_DIGITS) -> Problem:
     ProblemError
         Naming the file and the JSON path of the first fault.
     """
+    source = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark, as some editors write, is not an error in a lenient input
+        with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ProblemError("", f"cannot read file ({err.__class__.__name__}: {err.strerror or err})", path)
+    except UnicodeDecodeError as err:
+        byte = err.object[err.start:err.start + 1].hex()
+        raise ProblemError("", f"must be UTF-8 text (got byte 0x{byte} at offset {err.start})", source)
+    except OSError as err:
+        raise ProblemError("", f"cannot read file ({err.strerror or err})", source)
     try:
         return parse_problem(loads(text), max_digits)
     except ProblemError as err:
-        raise err.with_source(os.fspath(path))
+        raise err.with_source(source)
 
 
 def parse_problem(obj: Any, max_digits: int = MAX_DIGITS) -> Problem:
     """Validate a decoded JSON object as a ``pscert.problem/1`` problem.
+
+    Every number is read by :func:`~symbolic.rationals.parse_rational` (lenient forms, exact values).
+    Normalisation: absent optional fields take their defaults (biases on and decayed, ReLU, mean), and
+    without biases ``decay_biases`` is stored as ``True``, so that ``problem_to_json`` round-trips.
+
+    Raises
+    ------
+    ProblemError
+        At the first fault, with its JSON path: wrong shapes, missing fields, unknown or repeated keys,
+        bad numbers, a negative weight decay, a wrong format version.
 
     Examples
     --------
@@ -138,28 +157,28 @@ def parse_problem(obj: Any, max_digits: int = MAX_DIGITS) -> Problem:
     """
     top = _object(obj, "", {"format", "name", "network", "loss", "data", "point"}, {"format", "network", "loss", "data"})
     if top["format"] != FORMAT:
-        raise ProblemError("format", f"must be {FORMAT!r} (got {_brief(top['format'])})")
+        raise ProblemError("format", f"must be {describe(FORMAT)} (got {describe(top['format'])})")
     name = top.get("name", "")
     if not isinstance(name, str):
-        raise ProblemError("name", f"must be a string (got {_brief(name)})")
+        raise ProblemError("name", f"must be a string (got {describe(name)})")
 
     net = _object(top["network"], "network", {"widths", "biases", "decay_biases", "activation"}, {"widths"})
     widths = net["widths"]
     if not isinstance(widths, list) or len(widths) < 2:
-        raise ProblemError("network.widths", f"must be a list of at least 2 positive integers (got {_brief(widths)})")
+        raise ProblemError("network.widths", f"must be a list of at least 2 positive integers (got {describe(widths)})")
     for i, w in enumerate(widths):
-        if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 10_000:
-            raise ProblemError(f"network.widths[{i}]", f"must be a positive integer (got {_brief(w)})")
+        if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_WIDTH:
+            raise ProblemError(f"network.widths[{i}]", f"must be an integer from 1 to {MAX_WIDTH} (got {describe(w)})")
     biases = _bool(net, "biases", "network", True)
     decay_biases = _bool(net, "decay_biases", "network", True)
     activation = net.get("activation", "relu")
     if activation not in ACTIVATIONS:
-        raise ProblemError("network.activation", f"must be one of {', '.join(ACTIVATIONS)} (got {_brief(activation)})")
+        raise ProblemError("network.activation", f"must be one of {', '.join(ACTIVATIONS)} (got {describe(activation)})")
 
     loss = _object(top["loss"], "loss", {"reduction", "weight_decay"}, {"weight_decay"})
     reduction = loss.get("reduction", "mean")
     if reduction not in ("mean", "sum"):
-        raise ProblemError("loss.reduction", f"must be \"mean\" or \"sum\" (got {_brief(reduction)})")
+        raise ProblemError("loss.reduction", f"must be \"mean\" or \"sum\" (got {describe(reduction)})")
     lam = parse_rational(loss["weight_decay"], "loss.weight_decay", max_digits)
     if lam < 0:
         raise ProblemError("loss.weight_decay", f"must be non-negative (got {canonical(lam)})")
@@ -170,6 +189,8 @@ def parse_problem(obj: Any, max_digits: int = MAX_DIGITS) -> Problem:
         raise ProblemError("data.inputs", "must hold at least one sample (got 0)")
     targets = _matrix(data["targets"], "data.targets", len(inputs), widths[-1], max_digits)
 
+    # Without biases decay_biases means nothing; one value keeps equal problems equal (and round trips).
+    decay_biases = decay_biases or not biases
     problem = Problem(tuple(widths), biases, decay_biases, activation, reduction, lam, inputs, targets, None, name)
     point = top.get("point")
     if point is not None:
@@ -213,22 +234,27 @@ def _point(obj: Any, problem: Problem, max_digits: int, path: str = "point") -> 
     layers = len(w) - 1
     raw = pt["weights"]
     if not isinstance(raw, list) or len(raw) != layers:
-        raise ProblemError(f"{path}.weights", f"expected {layers} layers (got {_brief(raw)})")
+        raise ProblemError(f"{path}.weights", f"expected {layers} layers (got {describe(raw)})")
     weights = tuple(_matrix(raw[k], f"{path}.weights[{k}]", w[k + 1], w[k], max_digits) for k in range(layers))
+    if problem.biases and "biases" not in pt:
+        raise ProblemError(f"{path}.biases", "missing required field (network.biases is true)")
     rawb = pt.get("biases")
     if not problem.biases:
         if rawb is not None:
             raise ProblemError(f"{path}.biases", "must be absent or null when network.biases is false (got a value)")
         return Params(weights, None)
     if not isinstance(rawb, list) or len(rawb) != layers:
-        raise ProblemError(f"{path}.biases", f"expected {layers} layers (got {_brief(rawb)})")
+        raise ProblemError(f"{path}.biases", f"expected {layers} layers (got {describe(rawb)})")
     biases = tuple(_vector(rawb[k], f"{path}.biases[{k}]", w[k + 1], max_digits) for k in range(layers))
     return Params(weights, biases)
 
 
 def _object(obj: Any, path: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
     if not isinstance(obj, dict):
-        raise ProblemError(path or "(top level)", f"must be an object (got {_brief(obj)})")
+        raise ProblemError(path or "(top level)", f"must be an object (got {describe(obj)})")
+    duplicates = getattr(obj, "duplicates", ())  # set by rationals.loads; a plain dict has none
+    if duplicates:
+        raise ProblemError(_join(path, duplicates[0]), "duplicate key (each key may appear once in an object)")
     for key in obj:
         if key not in allowed:
             raise ProblemError(_join(path, key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -241,13 +267,13 @@ def _object(obj: Any, path: str, allowed: set[str], required: set[str]) -> dict[
 def _bool(obj: dict[str, Any], key: str, path: str, default: bool) -> bool:
     value = obj.get(key, default)
     if not isinstance(value, bool):
-        raise ProblemError(_join(path, key), f"must be true or false (got {_brief(value)})")
+        raise ProblemError(_join(path, key), f"must be true or false (got {describe(value)})")
     return value
 
 
 def _matrix(obj: Any, path: str, rows: int | None, cols: int, max_digits: int) -> Matrix:
     if not isinstance(obj, list):
-        raise ProblemError(path, f"must be a list (got {_brief(obj)})")
+        raise ProblemError(path, f"must be a list (got {describe(obj)})")
     if rows is not None and len(obj) != rows:
         raise ProblemError(path, f"expected {rows} entries (got {len(obj)})")
     return tuple(_vector(row, f"{path}[{i}]", cols, max_digits) for i, row in enumerate(obj))
@@ -255,7 +281,7 @@ def _matrix(obj: Any, path: str, rows: int | None, cols: int, max_digits: int) -
 
 def _vector(obj: Any, path: str, n: int, max_digits: int) -> Vector:
     if not isinstance(obj, list):
-        raise ProblemError(path, f"must be a list of {n} numbers (got {_brief(obj)})")
+        raise ProblemError(path, f"must be a list of {n} numbers (got {describe(obj)})")
     if len(obj) != n:
         raise ProblemError(path, f"expected {n} entries (got {len(obj)})")
     return tuple(parse_rational(v, f"{path}[{i}]", max_digits) for i, v in enumerate(obj))
@@ -266,17 +292,6 @@ def _rows(M: Matrix) -> list[list[str]]:
 
 
 def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _brief(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    # A key that is not a plain name is quoted, so that the path stays one unambiguous line.
+    part = key if _NAME.match(key) else f"[{describe(key)}]"
+    return f"{path}.{part}" if path and part[0] != "[" else f"{path}{part}"
