@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from fractions import Fraction
 from typing import Any
 
@@ -89,8 +90,8 @@ def _parse_int(text: str) -> int | str:
 def _json_object(pairs: list[tuple[str, Any]]) -> JsonObject:
     obj = JsonObject(pairs)
     if len(obj) < len(pairs):
-        seen: set[str] = set()
-        obj.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+        counts = Counter(key for key, _ in pairs)
+        obj.duplicates = tuple(key for key, n in counts.items() if n > 1)
     return obj
 
 
