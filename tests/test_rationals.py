@@ -157,6 +157,10 @@ def test_limit_is_exact_and_adjustable():
         parse_rational("123", "x", max_digits=2)
     with pytest.raises(ProblemError, match="at most 2 digits"):
         parse_rational("1/123", "x", max_digits=2)
+    with pytest.raises(ProblemError, match=r"^x: must have at most 10000 digits \(got 10001 digits\)$"):
+        parse_rational(10**10_000, "x")  # a Python int from a library caller
+    with pytest.raises(ProblemError, match=r"^x: must have at most 10000 digits \(got 30000 characters\)$"):
+        parse_rational("0" * 30_000, "x")  # too long to be worth reading at all
 
 
 def test_exponents_count_towards_the_limit():
