@@ -114,3 +114,122 @@ def inspect(problem_file: str, as_json: bool) -> None:
         return
     for line in info.lines(approx):
         click.echo(line)
+
+
+# ---------------------------------------------------------------------------------------------------
+# threshold: the paper's set U(λ, θ), its error threshold, depth and dropout variants
+
+
+@main.command(name="threshold")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--theta", metavar="T", help="Norm bound θ (exact). Default: the smallest 6-decimal rational ≥ the "
+              "point's largest layer norm bound.")
+@click.option("--spectral", is_flag=True, help="Bound ‖W̃_k‖₂ by exact root isolation instead of ‖W̃_k‖_F.")
+@click.option("--epsilon", metavar="E", help="Sublevel bound ε < ε* of the certified set (default: E(point)).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write a piecewise_strong_convexity certificate.")
+@click.option("--no-gap", is_flag=True, help="Skip the exact λ_min of the piece Hessians.")
+@click.option("--depth-sweep", metavar="A..B", help="Threshold of the depth family for H = A..B (e.g. 1..8).")
+@click.option("--dropout", "keep", metavar="P", help="Expected loss under dropout with keep probability P.")
+@click.option("--inverted", is_flag=True, help="With --dropout: inverted dropout (kept units scaled by 1/P).")
+@click.option("--dropout-sweep", is_flag=True, help="Plain and inverted dropout for P = 1/10, 2/10, …, 1.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="With a sweep: write a PNG/PDF plot (needs matplotlib).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsilon: str | None, out: str | None,
+                      no_gap: bool, depth_sweep: str | None, keep: str | None, inverted: bool, dropout_sweep: bool,
+                      plot: str | None, as_json: bool) -> None:
+    """The paper's error threshold ε* and strong-convexity set U(λ, θ), exactly, at the point.
+
+    Lemma (A) (notes/paper.md §3): on every piece, λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ‖x̃_j‖‖r_j‖ when
+    every ‖W̃_k‖₂ ≤ θ. Also prints the per-region thresholds and, beside the bound, the exact smallest
+    Hessian eigenvalue of the point's piece (the gap).
+    """
+    from symbolic.exceptions import ProblemError
+    from symbolic.rationals import parse_rational
+
+    problem = _load(problem_file)
+    _need_point(problem, problem_file)
+    th = parse_rational(theta, "--theta") if theta is not None else None
+    modes = sum(x is not None and x is not False for x in (depth_sweep, keep, dropout_sweep or None))
+    if modes > 1:
+        raise ProblemError("--depth-sweep/--dropout/--dropout-sweep", "must be used one at a time (got several)")
+    if plot and not (depth_sweep or dropout_sweep):
+        raise ProblemError("--plot", "needs --depth-sweep or --dropout-sweep")
+    if inverted and keep is None:
+        raise ProblemError("--inverted", "needs --dropout P")
+    if epsilon is not None and not out:
+        raise ProblemError("--epsilon", "needs -o CERT (it sets the certified set)")
+    if out and modes:
+        raise ProblemError("--out", "certifies the point's set only; drop the sweep options")
+    if depth_sweep:
+        from symbolic.sweeps import DEPTH_RULE, depth_sweep as sweep, depth_table, parse_range, plot_depth
+
+        used, rows = sweep(problem, parse_range(depth_sweep), th, gap=not no_gap)
+        if plot:
+            plot_depth(rows, used, plot)
+        if as_json:
+            emit_json({"rule": DEPTH_RULE, "theta": _canon(used), "rows": [r.to_json() for r in rows], "plot": plot})
+        else:
+            for line in depth_table(used, rows, approx):
+                click.echo(line)
+            if plot:
+                click.echo(f"wrote {plot}")
+        return
+    if keep is not None or dropout_sweep:
+        from symbolic.dropout import DropoutModel, dropout_threshold
+        from symbolic.sweeps import default_keep_probabilities, dropout_sweep as dsweep, dropout_table, plot_dropout
+
+        if keep is not None:
+            model = DropoutModel(parse_rational(keep, "--dropout"), inverted)
+            base = _threshold(problem, th, spectral, gap=False)
+            d = dropout_threshold(problem, model, base.theta)
+            if as_json:
+                emit_json({"theta": _canon(base.theta), "no_dropout_epsilon_star": _canon(base.epsilon_star),
+                           **d.to_json()})
+                return
+            click.echo(f"model:         {model.describe()}; exact expected loss ({d.method}, {d.masks} mask(s))")
+            click.echo(f"θ:             {approx(base.theta)}")
+            click.echo(f"ε*_p:          {approx(d.epsilon_star)}   (without dropout: {approx(base.epsilon_star)})")
+            click.echo(f"E_p(point):    {approx(d.expected_error)}   (without dropout: {approx(base.error)})")
+            click.echo(f"in U_p:        {'yes' if d.in_set else 'no'}; μ_p = {approx(d.mu)}")
+            click.echo(f"λ_min(∇²L_p):  ∈ [{approx(d.lambda_min.lo)}, {approx(d.lambda_min.hi)}] (exact, expected loss)")
+            return
+        used, drows = dsweep(problem, default_keep_probabilities(), th)
+        if plot:
+            plot_dropout(drows, plot)
+        if as_json:
+            emit_json({"theta": _canon(used), "rows": [[a.to_json(), b.to_json()] for a, b in drows], "plot": plot})
+        else:
+            for line in dropout_table(used, drows, approx):
+                click.echo(line)
+            if plot:
+                click.echo(f"wrote {plot}")
+        return
+    report = _threshold(problem, th, spectral, gap=not no_gap)
+    cert = None
+    if out:
+        from symbolic.threshold import certified
+
+        cert = certified(report, parse_rational(epsilon, "--epsilon") if epsilon is not None else None)
+        write_atomic(out, json.dumps(cert, indent=2) + "\n")
+    if as_json:
+        obj = report.to_json()
+        if out:
+            obj["certificate"] = out
+        emit_json(obj)
+        return
+    for line in report.lines(approx):
+        click.echo(line)
+    if cert is not None:
+        click.echo(f"wrote {out}: piecewise_strong_convexity, μ = {cert['mu']} (checked)")
+
+
+def _threshold(problem, theta, spectral: bool, gap: bool):
+    from symbolic.threshold import threshold
+
+    return threshold(problem, theta, spectral, gap=gap)
+
+
+def _canon(q):
+    from symbolic.rationals import canonical
+
+    return canonical(q) if q is not None else None
