@@ -118,15 +118,17 @@ def _scales(problem: Problem, c: list[Fraction]) -> list[Fraction]:
 def _masked_forward(problem: Problem, params: Params, c: list[Fraction]):
     """Pattern of the masked network; raises if a non-identically-zero pre-activation is 0."""
     pats = []
-    for x in problem.inputs:
+    for j, x in enumerate(problem.inputs):
         a, dead, pos, bits = list(x), [v == 0 for v in x], 0, []
         for k in range(problem.depth):
             W, b = params.weights[k], params.biases[k] if params.biases is not None else None
             z = [sum((w * v for w, v in zip(row, a)), Fraction(0)) + (b[i] if b else 0) for i, row in enumerate(W)]
             zdead = [b is None and all(dead) for _ in W]  # z ≡ 0 near the point
-            if problem.activation == "relu" and any(v == 0 and not zd for v, zd in zip(z, zdead)):
-                raise ProblemError("point", "must not lie on a region boundary of a dropout network "
-                                   "(a pre-activation is exactly 0)")
+            zeros = [i for i, (v, zd) in enumerate(zip(z, zdead)) if v == 0 and not zd]
+            if problem.activation == "relu" and zeros:
+                kept = "".join("1" if s else "0" for s in c)
+                raise ProblemError("point", "must not lie on a region boundary of a dropout network (got z = 0 at "
+                                   f"sample {j}, layer {k + 1}, unit {zeros[0]} under mask {kept})")
             d = tuple(1 if (v > 0 or problem.activation == "identity") else 0 for v in z)
             bits.append(d)
             scale = c[pos: pos + len(z)]

@@ -5,8 +5,10 @@
 ``H − 1`` hidden layers ``W = I_{n_1}``, ``b = 0``. Because ``σ(σ(z)) = σ(z)`` (and ``I·I = I`` for linear
 networks) every member computes the **same function on the data**, so the training error is constant
 and only the certified set changes: ``ε*(H) = λ²/(α H² θ^(2H−2) X₂)`` at a fixed ``θ``, the quantitative
-"deeper networks are harder to train" of paper.md §7. ``θ`` defaults to the depth-1 member's bound
-(the inserted identities have ``‖W̃‖₂ = 1``, so the same ``θ ≥ 1`` bounds every member).
+"deeper networks are harder to train" of paper.md §7. ``θ`` defaults to ``max(1, θ₁)``, ``θ₁`` the
+depth-1 member's default (the inserted identities have ``‖W̃‖₂ = 1``, so this ``θ`` bounds every member).
+Units inactive at a sample make the inserted layers' pre-activations exactly 0 there: such members lie
+on region boundaries, and the table says so instead of printing a piece Hessian.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class DepthRow:
         t = self.report
         return {"depth": self.depth, "parameters": self.parameters, "epsilon_star": _opt(t.epsilon_star),
                 "training_error": canonical(t.error), "in_set": t.in_set, "mu": _opt(t.mu),
+                "boundary_zeros": len(t.boundary),
                 "lambda_min": self.lambda_min.to_json() if self.lambda_min else None}
 
 
@@ -83,7 +86,8 @@ def depth_sweep(problem: Problem, depths: Sequence[int], theta: Fraction | None 
     """``(θ, rows)``: the exact threshold of every member of the depth family at one ``θ``."""
     if theta is None:
         base = depth_member(problem, 1)
-        theta = default_theta(max(frobenius_squares(base, base.point)))
+        # the inserted identities have ‖W̃‖₂ = 1, so θ ≥ 1 keeps every member's point in the norm box
+        theta = max(Fraction(1), default_theta(max(frobenius_squares(base, base.point))))
     rows = []
     for H in depths:
         member = depth_member(problem, H)
@@ -101,7 +105,8 @@ def depth_table(theta: Fraction, rows: Sequence[DepthRow], show: Callable[[Fract
            f"{'H':>3}  {'params':>6}  {'ε*':<34}  {'E(point)':<28}  {'in U':<4}  {'μ':<24}  λ_min(∇²L_P) ∈"]
     for r in rows:
         t = r.report
-        lm = f"[{show(r.lambda_min.lo)}, {show(r.lambda_min.hi)}]" if r.lambda_min else "-"
+        lm = f"[{show(r.lambda_min.lo)}, {show(r.lambda_min.hi)}]" if r.lambda_min else \
+            (f"- (on a region boundary: {len(t.boundary)} zero pre-activations)" if t.boundary else "-")
         out.append(f"{r.depth:>3}  {r.parameters:>6}  {show(t.epsilon_star):<34}  {show(t.error):<28}  "
                    f"{'yes' if t.in_set else 'no':<4}  {show(t.mu):<24}  {lm}")
     return out
@@ -176,11 +181,11 @@ def plot_dropout(rows: Sequence[tuple[DropoutThreshold, DropoutThreshold]], path
     _check_plot_path(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    for idx, kind in ((0, "plain"), (1, "inverted")):
+    for idx, kind, colour in ((0, "plain", "C0"), (1, "inverted", "C3")):
         ps = [float(r[idx].model.p) for r in rows]
         ax.semilogy(ps, [float(r[idx].epsilon_star) if r[idx].epsilon_star else float("nan") for r in rows],
-                    "o-", label=f"ε*_p ({kind})")
-        ax.semilogy(ps, [max(float(r[idx].expected_error), 1e-300) for r in rows], "x--",
+                    "o-", color=colour, label=f"ε*_p ({kind})")
+        ax.semilogy(ps, [max(float(r[idx].expected_error), 1e-300) for r in rows], "x--", color=colour,
                     label=f"expected error E_p ({kind})")
     ax.set_xlabel("keep probability p")
     ax.set_ylabel("error")

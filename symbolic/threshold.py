@@ -374,7 +374,14 @@ def threshold(problem: Problem, theta: Fraction | None = None, spectral: bool = 
     mu = modulus(lam, K, error) if in_set else None
     fw = forward(problem, params)
     regions = []
-    for pattern in adjacent_patterns(problem, params) if problem.depth else [fw.pattern]:
+    notes = list(_notes(problem, in_set))
+    try:
+        patterns = adjacent_patterns(problem, params) if problem.depth else [fw.pattern]
+    except ProblemError:
+        patterns = []
+        notes.append(f"the point lies on {len(fw.boundary)} region boundaries (z = 0): more than "
+                     f"{MAX_ADJACENT} adjacent pieces, so no per-region thresholds or piece Hessians are reported.")
+    for pattern in patterns:
         live = live_samples(problem, pattern)
         x2p = input_square_sum(problem, live)
         Kp = constant(problem, theta, x2p)
@@ -390,7 +397,7 @@ def threshold(problem: Problem, theta: Fraction | None = None, spectral: bool = 
                      for r in regions[:GAP_PIECES])
         symmetry = tuple(symmetry_directions(problem, params))
     return Threshold(problem, theta, rule, "spectral" if spectral else "frobenius", bounds, x2, K, eps_star, error,
-                     norms_ok, in_set, mu, fw.boundary, tuple(regions), tuple(_notes(problem, in_set)), gaps, symmetry)
+                     norms_ok, in_set, mu, fw.boundary, tuple(regions), tuple(notes), gaps, symmetry)
 
 
 def _notes(problem: Problem, in_set: bool) -> Iterator[str]:
