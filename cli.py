@@ -233,3 +233,40 @@ def _canon(q):
     from symbolic.rationals import canonical
 
     return canonical(q) if q is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# trajectory: the paper's experiment (float SGD; every reported number exact at rounded checkpoints)
+
+
+@main.command(name="trajectory")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--steps", type=click.IntRange(min=1), default=200, show_default=True, help="SGD steps.")
+@click.option("--lr", type=float, default=0.05, show_default=True, help="Learning rate (float: it only trains).")
+@click.option("--batch", type=click.IntRange(min=1), help="Mini-batch size (default: all samples).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoints", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG/PDF plot (needs matplotlib).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | None, seed: int, checkpoints: int,
+                       plot: str | None, as_json: bool) -> None:
+    """Train with SGD and report, at each checkpoint, E, ε*, the paper's condition and the exact λ_min.
+
+    Starts from the problem's point (or a seeded random start). Checkpoints are rounded to multiples of
+    2^-24; the numbers printed are exact for those rational points.
+    """
+    from symbolic.trajectory import summary, table, train
+    from symbolic.trajectory import plot as draw
+
+    problem = _load(problem_file)
+    rows = train(problem, steps, lr, batch, seed, checkpoints)
+    if plot:
+        draw(rows, plot)
+    if as_json:
+        emit_json({"steps": steps, "lr": lr, "batch": batch, "seed": seed, "checkpoints": [r.to_json() for r in rows],
+                   "summary": summary(rows), "plot": plot})
+        return
+    for line in table(rows, approx):
+        click.echo(line)
+    if plot:
+        click.echo(f"wrote {plot}")

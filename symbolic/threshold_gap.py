@@ -96,12 +96,15 @@ def smallest_eigenvalue(A: Any, digits: int = 8) -> EigenInterval:
     n = len(a)
     if n == 0:
         raise ValueError("matrix: must be non-empty (got 0×0)")
-    guess = float(np.linalg.eigvalsh(np.array([[float(v) for v in row] for row in a]))[0])
-    q = Fraction(guess).limit_denominator(10 ** 6)
+    big = max((abs(to_fraction(v)) for row in a for v in row), default=Fraction(0)) or Fraction(1)
+    # screen on a/big so that huge entries cannot overflow a float; only the guess is scaled back
+    scaled = np.array([[float(to_fraction(v) / big) for v in row] for row in a])
+    guess_q = Fraction(float(np.linalg.eigvalsh(scaled)[0])) * big
+    q = guess_q.limit_denominator(10 ** 6)
     if elimination(a, q)[0] == "psd":
         return EigenInterval(q, q)
-    width = Fraction(max(1, math.ceil(abs(guess))), 10 ** digits)
-    center = Fraction(round(guess * 10 ** (digits + 2)), 10 ** (digits + 2))
+    width = Fraction(max(1, math.ceil(abs(guess_q))), 10 ** digits)
+    center = Fraction(round(guess_q * 10 ** (digits + 2)), 10 ** (digits + 2))
     lo, hi = center - width, center + width
     for _ in range(200):
         kind = elimination(a, lo)[0]
@@ -111,7 +114,7 @@ def smallest_eigenvalue(A: Any, digits: int = 8) -> EigenInterval:
         width *= 2
     else:  # pragma: no cover - a symmetric matrix has a finite smallest eigenvalue
         raise ArithmeticError("λ_min: lower bound not found")
-    width = Fraction(max(1, math.ceil(abs(guess))), 10 ** digits)
+    width = Fraction(max(1, math.ceil(abs(guess_q))), 10 ** digits)
     for _ in range(200):
         kind = elimination(a, hi)[0]
         if kind == "not_psd":

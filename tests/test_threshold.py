@@ -522,3 +522,45 @@ def test_cli_plot_written(tmp_path):
     out = tmp_path / "d.png"
     res = CliRunner().invoke(main, ["threshold", path, "--depth-sweep", "1..3", "--plot", str(out)])
     assert res.exit_code == 0 and out.stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------------------------------
+# trajectories
+
+
+def test_batch_gradient_matches_the_exact_gradient():
+    from symbolic.derivatives import piece_derivatives
+    from symbolic.trajectory import batch_gradient
+
+    p = problem([2, 2, 1], [[["1", "1/2"], ["-1/2", "1"]], [["1", "2"]]], "1/10", inputs=((1, 0), (0, 1)),
+                targets=((1,), (2,)), biases=[["1/10", "1/5"], ["0"]])
+    exact = piece_derivatives(p, p.flatten(p.point), forward(p).pattern, hessian=False).gradient
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    Y = np.array([[1.0], [2.0]])
+    g = batch_gradient(p, np.array([float(v) for v in p.flatten(p.point)]), X, Y)
+    assert np.allclose(g, [float(v) for v in exact], atol=1e-12)
+
+
+def test_trajectory_checkpoints_are_exact_and_summarised():
+    """The chain from a = b = 1 (λ = 1/4) converges to a = b = √(3/4): never in U (§5.4), always PD."""
+    from symbolic.trajectory import SCALE, summary, train
+
+    rows = train(chain(1, 1, "1/4"), steps=60, lr=0.1, checkpoints=3)
+    assert [r.step for r in rows] == [0, 20, 40, 60]
+    assert rows[0].report.in_set and rows[0].report.error == 0  # the start interpolates: E = 0 < ε*
+    last = rows[-1]
+    assert not last.report.in_set and last.piece_pd is True
+    assert last.report.error.denominator % SCALE == 0 or SCALE % last.report.error.denominator == 0
+    s = summary(rows)
+    assert s["checkpoints"] == 4 and s["condition_holds"] >= 1 and s["piece_hessian_pd"] == 4
+
+
+def test_cli_trajectory(tmp_path):
+    path = write(tmp_path, CHAIN)
+    res = CliRunner().invoke(main, ["trajectory", path, "--steps", "20", "--checkpoints", "2", "--json"])
+    obj = json.loads(res.output)
+    assert res.exit_code == 0 and len(obj["checkpoints"]) == 3 and obj["summary"]["checkpoints"] == 3
+    res = CliRunner().invoke(main, ["trajectory", path, "--steps", "50", "--lr", "1000"])
+    assert res.exit_code == 2 and "--lr: must be smaller" in res.output
+    res = CliRunner().invoke(main, ["trajectory", path, "--steps", "0"])
+    assert res.exit_code == 2
