@@ -270,3 +270,92 @@ def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | No
         click.echo(line)
     if plot:
         click.echo(f"wrote {plot}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# train and import (issue 6): floats search for candidate minima here; nothing is claimed
+
+
+def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: int | None = None):
+    """Train PROBLEM and write one problem file per distinct minimum: ``(result, paths by rank)``.
+
+    The hook for chaining ``train`` with ``certify``: certify each returned path.
+    """
+    from symbolic.training import train as run
+    from symbolic.training import write_minima
+
+    problem = _load(problem_file)
+    result = run(problem, restarts, seed)
+    stem = os.path.splitext(os.path.basename(problem_file))[0]
+    return result, write_minima(problem, result, out_dir, stem, denominator)
+
+
+@main.command(name="train")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--restarts", "-k", type=click.IntRange(min=1), default=10, show_default=True, help="Random starts.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random starts.")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Directory for the files <name>-min<k>.json.")
+@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q (e.g. 2^40); default: exact floats.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: str | None,
+                  as_json: bool) -> None:
+    """Search for minima from random starts (float L-BFGS); write a problem file per distinct minimum.
+
+    Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
+    only search: run `pscert certify` on the files to prove anything.
+    """
+    from symbolic.importer import parse_denominator
+
+    q = parse_denominator(denominator) if denominator is not None else None
+    result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
+    rows = [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
+             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
+            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]
+    if as_json:
+        emit_json({"problem": problem_file, "restarts": restarts, "seed": seed, "failed_starts": result.failed,
+                   "minima": rows})
+        return
+    click.echo(f"{problem_file}: {restarts} restarts, seed {seed}: {len(rows)} distinct candidate minima "
+               "(float search; nothing is certified)")
+    click.echo(f"{'rank':>4}  {'loss ≈':<14}  {'‖∇L‖ ≈':<9}  {'near z=0':>8}  {'dead':>4}  {'starts':>6}  file")
+    for row in rows:
+        click.echo(f"{row['rank']:>4}  {row['loss_approx']:<14.10g}  {row['gradient_norm_approx']:<9.2e}  "
+                   f"{row['boundary_near_units']:>8}  {row['dead_units']:>4}  {len(row['starts']):>6}  {row['file']}")
+    if result.failed:
+        click.echo(f"{result.failed} start(s) diverged and were dropped")
+    click.echo("units: near z=0 if |z| < 1e-8 at some sample, dead if z < 1e-8 at every sample")
+
+
+@main.command(name="import")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(dir_okay=False),
+              help="Training data: .npz (inputs/targets or X/y) or CSV (targets in the last columns).")
+@click.option("--weight-decay", default="0", show_default=True, metavar="L", help="λ, exact (0.01 is 1/100).")
+@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True)
+@click.option("--decay-biases/--no-decay-biases", default=True, show_default=True)
+@click.option("--exact", is_flag=True, help="Weights become their exact binary values (the default).")
+@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q instead (e.g. 2^40).")
+@click.option("--targets", type=click.IntRange(min=1), metavar="K", help="Target columns (default: output width).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the problem here (default: stdout).")
+def import_command(model: str, data: str | None, weight_decay: str, reduction: str, decay_biases: bool, exact: bool,
+                   denominator: str | None, targets: int | None, out: str | None) -> None:
+    """A problem file from a trained network: a NumPy .npz or a PyTorch state_dict (needs torch).
+
+    Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
+    """
+    from symbolic.exceptions import ProblemError
+    from symbolic.importer import import_model, parse_denominator
+    from symbolic.problem import problem_to_json
+
+    if exact and denominator is not None:
+        raise ProblemError("--denominator", "cannot be combined with --exact")
+    q = parse_denominator(denominator) if denominator is not None else None
+    problem = import_model(model, data, weight_decay, reduction, q, targets, decay_biases)
+    text = json.dumps(problem_to_json(problem), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(out, text)
+    arch = "-".join(map(str, problem.widths))
+    click.echo(f"wrote {out}: {arch} network, {problem.samples} samples; {problem.name}")
