@@ -359,3 +359,73 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
     write_atomic(out, text)
     arch = "-".join(map(str, problem.widths))
     click.echo(f"wrote {out}: {arch} network, {problem.samples} samples; {problem.name}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# regions: the activation-region graph
+
+
+class _Bars:
+    """One click progress bar on stderr per stage of a long enumeration, closed when the next begins."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.stage, self.bar = quiet, None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"regions: {stage}", file=sys.stderr).__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@main.command(name="regions")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--radius", help="Local mode: the regions meeting the closed ball of this radius about the point "
+              "[default: 1/100].")
+@click.option("--global", "whole", is_flag=True, help="Every region of weight space (at most one hidden layer).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--graphml", type=click.Path(dir_okay=False), help="Write the graph as GraphML (atomically).")
+@click.option("--max-regions", type=int, default=1000, show_default=True,
+              help="List at most this many regions (the count stays exact where it is proved).")
+@click.option("--no-hessian", is_flag=True, help="Skip the Hessian bound of each region's piece.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+def regions_command(problem_file: str, radius: str | None, whole: bool, as_json: bool, graphml: str | None,
+                    max_regions: int, no_hessian: bool, quiet: bool) -> None:
+    """The activation-region graph: near the point (a ball), or all of it (--global).
+
+    Each region comes with an exact witness point and a proved lower bound on the smallest eigenvalue
+    of its piece's Hessian at the point; each edge (a shared facet) with a witness on the facet.
+    """
+    from symbolic.rationals import parse_rational
+    from symbolic.regions import global_regions, graph_lines, graph_to_json, graphml_text, local_regions
+
+    if whole and radius is not None:
+        raise PscertError("regions: --radius and --global must not be combined (got both)")
+    problem = _load(problem_file)
+    bars = _Bars(quiet)
+    try:
+        if whole:
+            graph = global_regions(problem, max_regions, not no_hessian, bars)
+        else:
+            _need_point(problem, problem_file)
+            R = parse_rational(radius, "--radius") if radius is not None else Fraction(1, 100)
+            graph = local_regions(problem, R, max_regions, not no_hessian, bars)
+    finally:
+        bars.close()
+    if graphml:
+        write_atomic(graphml, graphml_text(problem, graph))
+    if as_json:
+        emit_json(graph_to_json(problem, graph))
+        return
+    for line in graph_lines(graph, approx):
+        click.echo(line)
+    if graphml:
+        click.echo(f"wrote {graphml}")
