@@ -1,0 +1,1 @@
+"""Certificates for pscert: the schema, the trusted checker (``proofs.checker``) and their helpers."""

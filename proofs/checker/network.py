@@ -1,0 +1,383 @@
+"""The network, its loss on one activation region, exact derivatives, a-priori bounds, loss along curves.
+
+Conventions of SPEC §1: ``θ`` in canonical order (per layer ``k = 1..H+1`` the rows of ``W_k``, then
+``b_k``), ``L(θ) = α Σ_j ‖f(x_j) − y_j‖² + λ Σ_{decayed i} θ_i²``. For a fixed pattern ``P`` (diagonal
+0/1 matrices ``D_k``) the network is ``z_k = W_k a_{k−1} + b_k``, ``a_k = D_k z_k``, ``f = z_{H+1}``, and
+``L_P`` is a polynomial.
+
+Speed: the derivatives are computed with Python integers over denominators that are the same for every
+sample (``[W_k | b_k] = V_k / e_k``, ``x = X / d_x``, ``y = Y / d_y``), so the ``O(P²N)`` sums are C-level
+``sum(map(mul, u, v))`` over plain ints, with no gcd until the very end.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+from operator import mul
+from typing import NamedTuple, Sequence
+
+Pattern = Sequence[Sequence[Sequence[int]]]
+"""``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
+
+Poly = list[Fraction]
+"""A polynomial in ``t``: coefficients, lowest degree first."""
+
+
+class Problem:
+    """A validated problem: architecture, loss and exact data (``Fraction`` entries)."""
+
+    __slots__ = ("widths", "biases", "decay_biases", "activation", "reduction", "weight_decay",
+                 "inputs", "targets", "depth", "alpha", "offsets", "count", "decayed")
+
+    def __init__(self, widths: Sequence[int], biases: bool, decay_biases: bool, activation: str,
+                 reduction: str, weight_decay: Fraction, inputs: list[list[Fraction]],
+                 targets: list[list[Fraction]]):
+        self.widths = tuple(widths)
+        self.biases = biases
+        self.decay_biases = decay_biases
+        self.activation = activation
+        self.reduction = reduction
+        self.weight_decay = weight_decay
+        self.inputs = inputs
+        self.targets = targets
+        self.depth = len(widths) - 2
+        self.alpha = Fraction(1, len(inputs)) if reduction == "mean" else Fraction(1)
+        self.offsets, self.decayed = [], []
+        for k in range(len(widths) - 1):
+            self.offsets.append(len(self.decayed))
+            self.decayed += [True] * (widths[k + 1] * widths[k]) + [decay_biases] * (widths[k + 1] * biases)
+        self.count = len(self.decayed)
+
+    def fields(self) -> list[tuple[str, object]]:
+        """``(JSON path, value)`` pairs that define the problem (its name excluded), for comparisons."""
+        out: list[tuple[str, object]] = [
+            ("network.widths", self.widths), ("network.biases", self.biases),
+            ("network.decay_biases", self.decay_biases), ("network.activation", self.activation),
+            ("loss.reduction", self.reduction), ("loss.weight_decay", self.weight_decay)]
+        for name, rows in (("inputs", self.inputs), ("targets", self.targets)):
+            out.append((f"data.{name}", f"{len(rows)} samples"))
+            out += [(f"data.{name}[{j}][{i}]", v) for j, row in enumerate(rows) for i, v in enumerate(row)]
+        return out
+
+    def layer_rows(self, theta: Sequence[Fraction], k: int) -> list[list[Fraction]]:
+        """The rows of ``[W_k | b_k]`` (``k = 1..H+1``) read from ``θ``."""
+        n_out, n_in = self.widths[k], self.widths[k - 1]
+        pos = self.offsets[k - 1]
+        rows = [list(theta[pos + i * n_in: pos + (i + 1) * n_in]) for i in range(n_out)]
+        if self.biases:
+            for i in range(n_out):
+                rows[i].append(theta[pos + n_out * n_in + i])
+        return rows
+
+    def index(self, k: int, c: int, d: int) -> int:
+        """Canonical index of entry ``(c, d)`` of ``[W_k | b_k]`` (``d = n_{k−1}`` is the bias)."""
+        n_out, n_in = self.widths[k], self.widths[k - 1]
+        return self.offsets[k - 1] + (c * n_in + d if d < n_in else n_out * n_in + c)
+
+
+def scale_ints(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """``(ints, d)`` with ``values = ints / d`` and ``d`` the lcm of the denominators."""
+    den = lcm(*(v.denominator for v in values)) if values else 1
+    return [v.numerator * (den // v.denominator) for v in values], den
+
+
+class Pass(NamedTuple):
+    """An integer forward pass: ``ã_k = acts[j][k] / s[k]``, ``z_k = pre[j][k-1] / s[k]``."""
+
+    rows: list[list[list[int]]]       # rows[k-1] = integer rows of [W_k | b_k]; their scale is e[k-1]
+    e: list[int]
+    s: list[int]                      # s[0] = d_x, s[k] = e_k s[k-1]
+    dy: int
+    acts: list[list[list[int]]]       # acts[j][k] = ã_k (with the bias entry s[k] when biases), k = 0..H
+    pre: list[list[list[int]]]        # pre[j][k-1] = z_k for hidden k = 1..H
+    masks: list[list[tuple[int, ...]]]  # masks[j][k-1] = the D_k used
+    residuals: list[list[int]]        # r_j = f_j − y_j, scale s[H+1]·d_y
+
+
+def forward(problem: Problem, theta: Sequence[Fraction], pattern: Pattern | None) -> Pass:
+    """Forward pass with ``D_k`` from ``pattern``; ``None`` means the true ReLU (``σ(0) = 0``)."""
+    H, bias = problem.depth, problem.biases
+    rows, e = [], []
+    for k in range(1, H + 2):
+        flat, den = scale_ints([v for row in problem.layer_rows(theta, k) for v in row])
+        width = len(flat) // problem.widths[k]
+        rows.append([flat[i: i + width] for i in range(0, len(flat), width)])
+        e.append(den)
+    xs, dx = scale_ints([v for x in problem.inputs for v in x])
+    ys, dy = scale_ints([v for y in problem.targets for v in y])
+    s = [dx]
+    for k in range(H + 1):
+        s.append(s[-1] * e[k])
+    n0, n_out = problem.widths[0], problem.widths[-1]
+    identity = problem.activation == "identity"
+    acts, pre, masks, residuals = [], [], [], []
+    for j in range(len(problem.inputs)):
+        a = xs[j * n0: (j + 1) * n0] + ([dx] if bias else [])
+        sample_acts, sample_pre, sample_masks = [a], [], []
+        for k in range(1, H + 1):
+            z = [sum(map(mul, row, a)) for row in rows[k - 1]]
+            if identity:
+                mask = (1,) * len(z)
+            elif pattern is None:
+                mask = tuple(int(v > 0) for v in z)
+            else:
+                mask = tuple(pattern[j][k - 1])
+            a = [v if m else 0 for v, m in zip(z, mask)] + ([s[k]] if bias else [])
+            sample_pre.append(z)
+            sample_masks.append(mask)
+            sample_acts.append(a)
+        f = [sum(map(mul, row, a)) for row in rows[H]]
+        residuals.append([fo * dy - yo * s[H + 1] for fo, yo in zip(f, ys[j * n_out: (j + 1) * n_out])])
+        acts.append(sample_acts)
+        pre.append(sample_pre)
+        masks.append(sample_masks)
+    return Pass(rows, e, s, dy, acts, pre, masks, residuals)
+
+
+def loss_value(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Fraction:
+    """``L`` at ``θ`` for the pass's pattern."""
+    scale = run.s[-1] * run.dy
+    data = Fraction(sum(v * v for r in run.residuals for v in r), scale * scale)
+    decay = sum((v * v for v, d in zip(theta, problem.decayed) if d), Fraction(0))
+    return problem.alpha * data + problem.weight_decay * decay
+
+
+class Derivatives(NamedTuple):
+    """Exact ``L_P``, ``∇L_P`` and ``∇²L_P = hess_num / hess_den`` at one point."""
+
+    loss: Fraction
+    grad: list[Fraction]
+    hess_num: list[list[int]]
+    hess_den: int
+
+
+def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Derivatives:
+    """Exact loss, gradient and Hessian of ``L_P`` at ``θ`` (``P`` = the pattern of ``run``).
+
+    Notes
+    -----
+    ``∇²L_P = 2α Σ_j J_jᵀJ_j + 2α Σ_j Σ_o r_jo ∇²f_jo + 2λ·diag(decayed)``. ``J_j[o, (k,c,d)] =
+    G_k[o,c]·ã_{k−1}[d]`` with ``G_k = ∂f/∂z_k``. ``f`` is affine in each layer's parameters, so
+    ``∇²f`` is nonzero only between a weight ``W_l[c,d]`` and a parameter ``(k,a,b)`` of a layer
+    ``k < l``, where ``Σ_o r_o ∂²f_o = g_l[c]·M_{l−1,k}[d,a]·ã_{k−1}[b]``, ``g_l = (∂f/∂z_l)ᵀ r`` and
+    ``M_{m,k} = ∂a_m/∂z_k``. Cost ``O(P²·N·n_out)`` integer multiply-adds.
+    """
+    H, widths, N = problem.depth, problem.widths, len(run.acts)
+    W = [[row[: widths[k]] for row in run.rows[k]] for k in range(H + 1)]  # W[k-1] = V_k without bias
+    e, E = run.e, run.s[-1] // run.s[0]
+    P = problem.count
+    columns: list[list[int]] = [[] for _ in range(P)]
+    g_all: list[list[list[int]]] = []       # g_all[j][k-1] = g_k = (∂f/∂z_k)ᵀ r_j, scale s_r·∏_{i>k} e_i
+    m_all: list[dict[tuple[int, int], list[list[int]]]] = []
+    for j in range(N):
+        mask = run.masks[j]
+        # G_k = ∂f/∂z_k (scale ∏_{i>k} e_i), g_k = G_kᵀ r, walking down from the output.
+        G = [[int(o == c) for c in range(widths[-1])] for o in range(widths[-1])]
+        g = list(run.residuals[j])
+        Gs, gs = [G], [g]
+        for k in range(H, 0, -1):
+            Wn, D = W[k], mask[k - 1]
+            G = [[sum(Go[i] * Wn[i][c] for i in range(len(Go))) if D[c] else 0 for c in range(widths[k])]
+                 for Go in G]
+            g = [sum(g[i] * Wn[i][c] for i in range(len(g))) if D[c] else 0 for c in range(widths[k])]
+            Gs.append(G)
+            gs.append(g)
+        Gs.reverse()
+        gs.reverse()
+        g_all.append(gs)
+        for k in range(1, H + 2):
+            a, up = run.acts[j][k - 1], e[k - 1]   # times e_k: every column gets scale E·d_x
+            for c in range(widths[k]):
+                for d in range(len(a)):
+                    columns[problem.index(k, c, d)] += [Go[c] * a[d] * up for Go in Gs[k - 1]]
+        # M_{m,k} = ∂a_m/∂z_k for hidden m ≥ k (scale ∏_{k<i≤m} e_i).
+        Ms: dict[tuple[int, int], list[list[int]]] = {}
+        for k in range(1, H + 1):
+            D = mask[k - 1]
+            Ms[k, k] = [[D[d] * (d == c) for c in range(widths[k])] for d in range(widths[k])]
+            for m in range(k + 1, H + 1):
+                Dm, Wm, prev = mask[m - 1], W[m - 1], Ms[m - 1, k]
+                Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
+                             for c in range(widths[k])] for d in range(widths[m])]
+        m_all.append(Ms)
+    hess = [[0] * P for _ in range(P)]
+    for a_ in range(P):
+        col, row = columns[a_], hess[a_]
+        for b_ in range(a_ + 1):
+            row[b_] = sum(map(mul, col, columns[b_])) * run.dy
+    for l in range(2, H + 2):
+        for k in range(1, l):
+            up = e[k - 1] * e[l - 1]
+            acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
+            for c in range(widths[l]):
+                for d in range(widths[l - 1]):
+                    for a in range(widths[k]):
+                        u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][a] for j in range(N)]
+                        if not any(u):
+                            continue
+                        hi = problem.index(l, c, d)
+                        for b, v in enumerate(acts_k):
+                            hess[hi][problem.index(k, a, b)] += sum(map(mul, u, v)) * up
+    # scale of hess (lower triangle) is E²·d_x²·d_y; symmetrise, then fold in 2α and 2λ.
+    two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
+    base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
+    den = lcm(base, two_lam.denominator)
+    factor = two_alpha.numerator * (den // base)
+    shift = two_lam.numerator * (den // two_lam.denominator)
+    for a_ in range(P):
+        for b_ in range(a_):
+            hess[a_][b_] *= factor
+            hess[b_][a_] = hess[a_][b_]
+        hess[a_][a_] = hess[a_][a_] * factor + (shift if problem.decayed[a_] else 0)
+    grad = [Fraction(0)] * P
+    r_scale = run.s[-1] * run.dy * E * run.s[0]
+    for k in range(1, H + 2):
+        for c in range(widths[k]):
+            for d in range(widths[k - 1] + problem.biases):
+                i = problem.index(k, c, d)
+                total = sum(g_all[j][k - 1][c] * run.acts[j][k - 1][d] for j in range(N))
+                grad[i] = two_alpha * Fraction(total * e[k - 1], r_scale)
+                if problem.decayed[i]:
+                    grad[i] += two_lam * theta[i]
+    return Derivatives(loss_value(problem, theta, run), grad, hess, den)
+
+
+class Bounds(NamedTuple):
+    """A-priori bounds on the box ``|θ_i − c_i| ≤ ρ`` (FORMAT.md): ``K`` bounds every third partial of
+    any ``L_P``; ``F1[m]`` bounds ``|∂z_{m,i}/∂θ|`` and ``prefix[m]`` counts the parameters of layers
+    ``1..m``; a valid ``δ`` has ``δ² ≥ delta_squared = P³K²ρ²``."""
+
+    B: Fraction
+    K: Fraction
+    F1: list[Fraction]
+    prefix: list[int]
+    delta_squared: Fraction
+
+
+def bounds(problem: Problem, center: Sequence[Fraction], radius: Fraction) -> Bounds:
+    """The bounds of FORMAT.md for the box about ``center`` (valid for every pattern)."""
+    n, H, beta = problem.widths, problem.depth, int(problem.biases)
+    B = max(abs(v) for v in center) + radius
+    X = max(abs(v) for x in problem.inputs for v in x)
+    Y = max(abs(v) for y in problem.targets for v in y)
+    A = [X]
+    for k in range(1, H + 2):
+        A.append(B * (n[k - 1] * A[k - 1] + beta))
+    At = [max(v, Fraction(beta)) for v in A]
+    Mb: dict[tuple[int, int], Fraction] = {}
+    for k in range(1, H + 2):
+        Mb[k, k] = Fraction(1)
+        for m in range(k + 1, H + 2):
+            Mb[m, k] = n[m - 1] * B * Mb[m - 1, k]
+    zero = Fraction(0)
+    F1 = [zero] + [max(Mb[m, k] * At[k - 1] for k in range(1, m + 1)) for m in range(1, H + 2)]
+    top = H + 1
+    F2 = max((Mb[top, l] * Mb[l - 1, k] * At[k - 1] for l in range(2, top + 1) for k in range(1, l)),
+             default=zero)
+    F3 = max((Mb[top, s] * Mb[s - 1, l] * Mb[l - 1, k] * At[k - 1]
+              for s in range(3, top + 1) for l in range(2, s) for k in range(1, l)), default=zero)
+    R = A[top] + Y
+    K = problem.alpha * len(problem.inputs) * n[-1] * 2 * (3 * F1[top] * F2 + R * F3)
+    prefix = [0] + [problem.offsets[m] if m <= H else problem.count for m in range(1, H + 2)]
+    P = problem.count
+    return Bounds(B, K, F1, prefix, P ** 3 * K * K * radius * radius)
+
+
+def poly_add(p: Poly, q: Poly) -> Poly:
+    """p + q."""
+    if len(p) < len(q):
+        p, q = q, p
+    return [a + b for a, b in zip(p, q)] + p[len(q):]
+
+
+def poly_mul(p: Poly, q: Poly) -> Poly:
+    """p · q."""
+    out = [Fraction(0)] * (len(p) + len(q) - 1)
+    for i, a in enumerate(p):
+        if a:
+            for j, b in enumerate(q):
+                out[i + j] += a * b
+    return out
+
+
+def poly_trim(p: Poly) -> Poly:
+    """p without trailing zero coefficients (``[]`` is the zero polynomial)."""
+    end = len(p)
+    while end and not p[end - 1]:
+        end -= 1
+    return p[:end]
+
+
+def germ_sign(p: Poly) -> int:
+    """The sign of ``p(t)`` for small ``t > 0``: the sign of its lowest nonzero coefficient (0 if p ≡ 0)."""
+    for c in p:
+        if c:
+            return 1 if c > 0 else -1
+    return 0
+
+
+def dominated_on(p: Poly, t0: Fraction) -> bool:
+    """Whether ``p ≡ 0`` or its lowest nonzero coefficient ``p_m`` dominates on ``(0, t0]``:
+    ``Σ_{k>m} |p_k| t0^{k−m} < |p_m|``, so that ``sign p(t) = sign p_m`` there."""
+    p = poly_trim(p)
+    m = next((i for i, c in enumerate(p) if c), None)
+    if m is None:
+        return True
+    tail, power = Fraction(0), Fraction(1)
+    for c in p[m + 1:]:
+        power *= t0
+        tail += abs(c) * power
+    return tail < abs(p[m])
+
+
+class CurveLoss(NamedTuple):
+    """``Λ(t) = q(t)^{2(H+1)}·(L(γ(t)) − L(c))`` and the hidden pre-activation numerators along ``γ``."""
+
+    Lambda: Poly
+    hidden: list[tuple[str, Poly]]    # ("sample j layer k unit i", numerator of z_{k,i}(x_j; γ(t)))
+
+
+def curve_loss(problem: Problem, center: Sequence[Fraction], numerators: Sequence[Poly], denominator: Poly) -> CurveLoss:
+    """The loss along ``γ = numerators/denominator`` minus ``L(center)``, as a polynomial.
+
+    Notes
+    -----
+    ``z_k = Z_k / q^k`` with ``Z_k = Σ_d N_{W_k}[i,d]·D_{k−1}Z_{k−1}[d] + N_{b_k}[i]·q^{k−1}``; each
+    ``D_k`` is the germ sign of ``Z_k`` (valid on ``(0, t0]`` once :func:`dominated_on` holds for every
+    hidden numerator). ``Λ = α Σ_{j,o} (F_jo − y_jo q^{H+1})² + λ q^{2H} Σ_{decayed} N_i² − L(c) q^{2(H+1)}``.
+    """
+    H, bias = problem.depth, problem.biases
+    identity = problem.activation == "identity"
+    q_pow = [[Fraction(1)]]
+    for _ in range(2 * H + 2):
+        q_pow.append(poly_mul(q_pow[-1], denominator))
+    layers = [problem.layer_rows(list(numerators), k) for k in range(1, H + 2)]
+    hidden: list[tuple[str, Poly]] = []
+    data: Poly = [Fraction(0)]
+    for j, x in enumerate(problem.inputs):
+        a: list[Poly] = [[v] for v in x]
+        for k, rows in enumerate(layers, start=1):
+            z = []
+            for row in rows:
+                total: Poly = [Fraction(0)]
+                for w, ad in zip(row[: len(a)], a):
+                    total = poly_add(total, poly_mul(w, ad))
+                if bias:
+                    total = poly_add(total, poly_mul(row[-1], q_pow[k - 1]))
+                z.append(total)
+            if k <= H:
+                hidden += [(f"sample {j} layer {k} unit {i}", zi) for i, zi in enumerate(z)]
+                a = [zi if identity or germ_sign(zi) > 0 else [Fraction(0)] for zi in z]
+            else:
+                for fo, yo in zip(z, problem.targets[j]):
+                    r = poly_add(fo, [-yo * c for c in q_pow[H + 1]])
+                    data = poly_add(data, poly_mul(r, r))
+    decay: Poly = [Fraction(0)]
+    for num, dec in zip(numerators, problem.decayed):
+        if dec:
+            decay = poly_add(decay, poly_mul(num, num))
+    L0 = loss_value(problem, center, forward(problem, center, None))
+    Lam = poly_add([problem.alpha * c for c in data], [problem.weight_decay * c for c in poly_mul(decay, q_pow[2 * H])])
+    Lam = poly_add(Lam, [-L0 * c for c in q_pow[2 * H + 2]])
+    return CurveLoss(poly_trim(Lam), hidden)
