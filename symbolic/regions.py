@@ -36,7 +36,7 @@ import networkx as nx
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from .derivatives import piece_derivatives
+from .derivatives import piece_derivatives, to_fmpq, to_fraction
 from .exceptions import PscertError
 from .lp import RegionLimit, arrangement_cells, ball_cells, dot, excludes_ball, primitive, signed_rows
 from .network import Pattern, forward, pattern_to_json
@@ -84,8 +84,9 @@ class Edge:
 class RegionGraph:
     """The result of :func:`global_regions` or :func:`local_regions`.
 
-    ``count`` and ``edge_count`` are exact when ``count_exact``; otherwise they are lower bounds (the
-    regions found). ``complete`` means every region and edge is listed and the list is proved complete.
+    ``count`` is exact when ``count_exact`` and ``edge_count`` when ``edges_exact``; otherwise they are
+    lower bounds (what was found), and ``at_most`` (if known) is a proved upper bound on the regions.
+    ``complete`` means every region and edge is listed with a witness and the list is proved complete.
     """
 
     mode: str
@@ -100,6 +101,8 @@ class RegionGraph:
     layers: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
     unit_regions: int | None = None
+    edges_exact: bool = True
+    at_most: int | None = None
 
 
 def sample_classes(problem: Problem) -> tuple[list[tuple[int, ...]], list[tuple[int, int, Fraction] | None]]:
@@ -265,12 +268,13 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
     except RegionLimit:
         bound = (UNIT_LIMIT + 1) ** n1
         reason = f"a unit's arrangement has more than {max(max_regions, UNIT_LIMIT)} regions; enumeration stopped"
-        return RegionGraph("global", bound, 0, False, False, [], [], [reason])
+        return RegionGraph("global", bound, 0, False, False, [], [], [reason], edges_exact=False)
     r, e = len(arr.signs), len(arr.facets)
-    bits = [tuple(0 if c is None else int(c[1] * arr.signs[u][c[0]] > 0) for c in cls) for u in range(r)]
-    points = [_unit_scaled(w) for w in arr.witnesses]
     count = r ** n1
     K = min(count, max_regions)
+    # the first K nodes use only unit regions 0 … min(r, K) − 1 (each digit of t < K is below K)
+    bits = [tuple(0 if c is None else int(c[1] * arr.signs[u][c[0]] > 0) for c in cls) for u in range(min(r, K))]
+    points = [_unit_scaled(arr.witnesses[u]) for u in range(min(r, K))]
     at = "point" if problem.point is not None else "witness"
     regions: list[Region] = []
     for t in range(K):
@@ -298,7 +302,7 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
     reasons = [] if complete else [f"{count} regions exist; only the first {K} are listed (--max-regions)"]
     units = [{"regions": r, "facets": e, "hyperplanes": len(normals), "dimension": d}]
     return RegionGraph("global", count, n1 * e * r ** (n1 - 1), True, complete, regions, edges, reasons,
-                       None, [{"layer": 1, "complete": True, "reason": ""}], units, r)
+                       None, [{"layer": 1, "complete": True, "reason": ""}], units, r, at_most=count)
 
 
 def _single(problem: Problem, mode: str, theta: list[Fraction], hess_at: list[Fraction] | None,
@@ -309,7 +313,7 @@ def _single(problem: Problem, mode: str, theta: list[Fraction], hess_at: list[Fr
     hb = piece_hessian_bound(problem, hess_at if hess_at is not None else theta, pattern, at) if hessian else None
     why = "no hidden layer" if problem.depth == 0 else "identity activations"
     return RegionGraph(mode, 1, 0, True, True, [Region(pattern, tuple(theta), Fraction(0) if radius is not None else None, hb)],
-                       [], [f"one region: {why}"], radius)
+                       [], [f"one region: {why}"], radius, at_most=1)
 
 
 def _base_theta(problem: Problem) -> list[Fraction]:
@@ -326,9 +330,11 @@ def _base_theta(problem: Problem) -> list[Fraction]:
 def _with_units(problem: Problem, base: Sequence[Fraction], units: dict[int, Sequence[Fraction]]) -> list[Fraction]:
     """``base`` with the incoming parameters of the given first-layer units replaced."""
     theta = list(base)
+    n0, n1 = problem.widths[0], problem.widths[1]
     for i, w in units.items():
-        for p, v in zip(incoming(problem, i), w):
-            theta[p] = v
+        theta[i * n0: (i + 1) * n0] = w[:n0]
+        if problem.biases:
+            theta[n1 * n0 + i] = w[n0]
     return theta
 
 
@@ -440,21 +446,24 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     reps = {k: min(j for j, cl in enumerate(cls) if cl is not None and cl[0] == k) for k in range(len(normals))}
     members = {k: tuple(j for j, cl in enumerate(cls) if cl is not None and cl[0] == k) for k in range(len(normals))}
 
+    ball = _Ball(problem, c, R2, normals, cls, units, deep, not undetermined)
     regions: list[Region] = []
     index: dict[tuple[int, ...], int] = {}
+    exact_points: list[list[fmpq]] = []
     unresolved = 0
     for t, chosen in enumerate(combos):
-        found = _combo_witness(problem, c, radius, normals, cls, units, chosen)
+        found = ball.witness(chosen)
         if found is None:
             unresolved += 1
         else:
             theta, pattern, dist2 = found
             hb = piece_hessian_bound(problem, c, pattern, "point") if hessian else None
             index[chosen] = len(regions)
-            regions.append(Region(pattern, tuple(theta), dist2, hb))
+            regions.append(Region(pattern, tuple(to_fraction(v) for v in theta), dist2, hb))
+            exact_points.append(theta)
         if progress:
             progress("regions", t + 1, len(combos))
-    edges, failed = _local_edges(problem, normals, members, units, regions, index)
+    edges, failed = ball.edges(members, regions, index, exact_points)
 
     reasons: list[str] = []
     layers = [{"layer": 1, "complete": finished and not any(u.undecided for u in units), "reason": ""}]
@@ -481,12 +490,10 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     if failed:
         reasons.append(f"{failed} facet(s) between listed regions got no verified witness")
     complete = exact and len(regions) == count and not failed
-    graph = RegionGraph("local", count if exact else len(regions), len(edges), exact and len(regions) == count,
-                        complete, regions, edges, reasons, radius, layers,
-                        [_unit_json(problem, i, normals, cls, reps, u) for i, u in enumerate(units)])
-    if not graph.count_exact:
-        graph.edge_count = len(edges)
-    return graph
+    decided = finished and not any(u.undecided for u in units)
+    return RegionGraph("local", count if exact else len(regions), len(edges), exact, complete, regions, edges,
+                       reasons, radius, layers, [_unit_json(problem, i, normals, cls, reps, u) for i, u in enumerate(units)],
+                       edges_exact=complete, at_most=count * 2 ** len(undetermined) if decided else None)
 
 
 def check_unit_exclusion(problem: Problem, centre: Sequence[Fraction], radius: Fraction, unit: int,
@@ -509,10 +516,10 @@ def _at_centre(problem: Problem, c: list[Fraction], hessian: bool) -> RegionGrap
     layers = [{"layer": k + 1, "complete": True, "reason": ""} for k in range(problem.depth)]
     if on_boundary:
         return RegionGraph("local", 0, 0, True, True, [], [], [f"the point lies on {len(on_boundary)} boundary "
-                           "hyperplane(s) or surface(s), so no open region contains it"], Fraction(0), layers)
+                           "hyperplane(s) or surface(s), so no open region contains it"], Fraction(0), layers, at_most=0)
     hb = piece_hessian_bound(problem, c, fw.pattern, "point") if hessian else None
     return RegionGraph("local", 1, 0, True, True, [Region(fw.pattern, tuple(c), Fraction(0), hb)], [], [],
-                       Fraction(0), layers)
+                       Fraction(0), layers, at_most=1)
 
 
 def _combinations(units, order, R2: Fraction, limit: int):
@@ -540,37 +547,131 @@ def _combinations(units, order, R2: Fraction, limit: int):
     return found, count, True
 
 
-def _combo_witness(problem, c, radius, normals, cls, units, chosen):
-    """A verified witness ``(θ, pattern, Σ d²)`` for a combination of unit cells, or ``None``."""
-    R2 = radius * radius
-    fixed, moving = {}, []
-    for i, a in enumerate(chosen):
-        cell = units[i].cells[a]
-        ci = [c[p] for p in incoming(problem, i)]
-        if cell.projection.distance2 == 0 and all(dot(r, ci) > 0 for r in signed_rows(normals, cell.signs)):
-            fixed[i] = ci
+class _Ball:
+    """Witnesses and facet points for combinations of unit cells in one ball, checked exactly.
+
+    With every deeper sign proved constant on the ball (``fixed``), a point of the ball is checked
+    through the first layer alone (the units' linear forms); otherwise by a full exact forward pass.
+    Arithmetic is ``fmpq`` (exact, and much faster than ``Fraction`` on long denominators).
+    """
+
+    def __init__(self, problem, c, R2, normals, cls, units, deep, fixed):
+        self.problem, self.c, self.R2, self.normals, self.cls = problem, c, to_fmpq(R2), normals, cls
+        self.units, self.deep, self.fixed = units, deep, fixed
+        self.idx = [incoming(problem, i) for i in range(problem.widths[1])]
+        self.cq = [to_fmpq(v) for v in c]
+
+    def witness(self, chosen):
+        """A verified witness ``(θ as fmpq, pattern, Σ d²)`` for a combination of unit cells, or ``None``."""
+        fixed, moving = {}, []
+        for i, a in enumerate(chosen):
+            cell = self.units[i].cells[a]
+            ci = [self.cq[p] for p in self.idx[i]]
+            if cell.projection.distance2 == 0 and all(_fdot(r, ci) > 0 for r in signed_rows(self.normals, cell.signs)):
+                fixed[i] = ci
+            else:
+                moving.append((i, [to_fmpq(v) for v in cell.projection.nearest], [to_fmpq(v) for v in cell.interior], ci))
+        # g + ε·u lies in the open cone for every ε > 0; halve ε until the point is in the ball
+        eps = fmpq(1)
+        for _ in range(400):
+            parts = {i: [g + eps * u for g, u in zip(gs, us)] for i, gs, us, _ in moving}
+            if sum((_fdist2(parts[i], ci) for i, _, _, ci in moving), fmpq(0)) <= self.R2:
+                break
+            eps /= 2
         else:
-            moving.append((i, cell.projection.nearest, cell.interior, ci))
-    eps = Fraction(1)
-    for _ in range(400):
-        parts = {i: [g + eps * u for g, u in zip(gs, us)] for i, gs, us, _ in moving}
-        if sum(sum(((x - y) ** 2 for x, y in zip(parts[i], ci)), Fraction(0)) for i, _, _, ci in moving) <= R2:
-            break
-        eps /= 2
-    else:
+            return None
+        theta = list(self.cq)
+        for i, w in {**fixed, **parts}.items():
+            for p, v in zip(self.idx[i], w):
+                theta[p] = v
+        first = [tuple(0 if cl is None else int(cl[1] * self.units[i].cells[a].signs[cl[0]] > 0)
+                       for i, a in enumerate(chosen)) for cl in self.cls]
+        dist2 = sum((self.units[i].cells[a].projection.distance2 for i, a in enumerate(chosen)), Fraction(0))
+        if self.fixed:
+            deep = [tuple(tuple(int(self.deep.get((j, k, i), 0) > 0) for i in range(self.problem.widths[k + 1]))
+                          for k in range(1, self.problem.depth)) for j in range(self.problem.samples)]
+            pattern = tuple((first[j],) + tuple(deep[j]) for j in range(self.problem.samples))
+            return (theta, pattern, dist2) if self.first_layer_ok(theta, chosen) else None
+        frac = [to_fraction(v) for v in theta]
+        for attempt in range(6):
+            fw = forward(self.problem, self.problem.unflatten(frac))
+            pattern = tuple((first[j],) + fw.pattern[j][1:] for j in range(self.problem.samples))
+            if check_witness(self.problem, frac, pattern) and _dist2(frac, self.c) <= to_fraction(self.R2):
+                return [to_fmpq(v) for v in frac], pattern, dist2
+            # a deeper pre-activation vanishes at this witness: nudge the deeper layers' parameters a little
+            frac = _nudged(self.problem, frac, self.c, to_fraction(self.R2), attempt)
         return None
-    theta = _with_units(problem, c, {**fixed, **parts})
-    first = [tuple(0 if cl is None else int(cl[1] * units[i].cells[a].signs[cl[0]] > 0) for i, a in enumerate(chosen))
-             for cl in cls]
-    for attempt in range(6):
-        fw = forward(problem, problem.unflatten(theta))
-        pattern = tuple((first[j],) + fw.pattern[j][1:] for j in range(problem.samples))
-        if check_witness(problem, theta, pattern) and _dist2(theta, c) <= R2:
-            dist2 = sum((units[i].cells[a].projection.distance2 for i, a in enumerate(chosen)), Fraction(0))
-            return theta, pattern, dist2
-        # a deeper pre-activation vanishes at this witness: nudge the deeper layers' parameters a little
-        theta = _nudged(problem, theta, c, R2, attempt)
-    return None
+
+    def first_layer_ok(self, theta, chosen, zero=None) -> bool:
+        """``θ`` is in the ball and each unit's linear forms have its cell's signs (``0`` at ``zero = (i, k)``)."""
+        if _fdist2(theta, self.cq) > self.R2:
+            return False
+        for i, a in enumerate(chosen):
+            w = [theta[p] for p in self.idx[i]]
+            for k, (n, s) in enumerate(zip(self.normals, self.units[i].cells[a].signs)):
+                v = _fdot(n, w)
+                if (i, k) == zero:
+                    if v != 0:
+                        return False
+                elif v == 0 or (v > 0) != (s > 0):
+                    return False
+        return True
+
+    def edges(self, members, regions, index, witnesses):
+        """Edges between listed regions whose unit cells differ across one hyperplane; facet points on segments.
+
+        Both witnesses lie in the ball and agree on every other sign, so the point of their segment
+        where the flipped form vanishes lies on the shared facet, inside the ball (convexity).
+        """
+        edges: list[Edge] = []
+        failed = 0
+        lookup = [{cell.signs: a for a, cell in enumerate(u.cells)} for u in self.units]
+        for chosen, t in index.items():
+            for i, a in enumerate(chosen):
+                signs = self.units[i].cells[a].signs
+                for k in self.units[i].reachable:
+                    if signs[k] < 0:
+                        continue
+                    b = lookup[i].get(signs[:k] + (-1,) + signs[k + 1:])
+                    other = chosen[:i] + (b,) + chosen[i + 1:] if b is not None else None
+                    if other not in index:
+                        continue
+                    t2 = index[other]
+                    ra, rb = regions[t], regions[t2]
+                    if any(pa[1:] != pb[1:] for pa, pb in zip(ra.pattern, rb.pattern)):
+                        continue  # not a first-layer facet: the deeper signs differ too
+                    wa, wb = witnesses[t], witnesses[t2]
+                    va = _fdot(self.normals[k], [wa[p] for p in self.idx[i]])
+                    vb = _fdot(self.normals[k], [wb[p] for p in self.idx[i]])
+                    s = va / (va - vb)
+                    point = [x + s * (y - x) for x, y in zip(wa, wb)]
+                    if self.fixed:
+                        ok = self.first_layer_ok(point, chosen, (i, k))
+                        point = [to_fraction(v) for v in point]
+                    else:
+                        point = [to_fraction(v) for v in point]
+                        ok = check_witness(self.problem, point, ra.pattern, [(j, 0, i) for j in members[k]])
+                    if ok:
+                        edges.append(Edge((t, t2), i, members[k], tuple(point)))
+                    else:
+                        failed += 1
+        return edges, failed
+
+
+def _fdot(n, w) -> fmpq:
+    out = fmpq(0)
+    for a, b in zip(n, w):
+        if a:
+            out += a * b
+    return out
+
+
+def _fdist2(a, b) -> fmpq:
+    out = fmpq(0)
+    for x, y in zip(a, b):
+        d = x - y
+        out += d * d
+    return out
 
 
 def _nudged(problem, theta, c, R2, attempt):
@@ -588,37 +689,6 @@ def _nudged(problem, theta, c, R2, attempt):
 
 def _dist2(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
     return sum(((x - y) ** 2 for x, y in zip(a, b)), Fraction(0))
-
-
-def _local_edges(problem, normals, members, units, regions, index):
-    """Edges between listed regions whose unit cells differ across one hyperplane; facet points on segments."""
-    edges: list[Edge] = []
-    failed = 0
-    lookup = [{cell.signs: a for a, cell in enumerate(u.cells)} for u in units]
-    for chosen, t in index.items():
-        for i, a in enumerate(chosen):
-            signs = units[i].cells[a].signs
-            for k in units[i].reachable:
-                if signs[k] < 0:
-                    continue
-                b = lookup[i].get(signs[:k] + (-1,) + signs[k + 1:])
-                other = chosen[:i] + (b,) + chosen[i + 1:] if b is not None else None
-                if other not in index:
-                    continue
-                t2 = index[other]
-                ra, rb = regions[t], regions[t2]
-                if any(pa[1:] != pb[1:] for pa, pb in zip(ra.pattern, rb.pattern)):
-                    continue  # not a first-layer facet: the deeper signs differ too
-                idx = incoming(problem, i)
-                va = dot(normals[k], [ra.witness[p] for p in idx])
-                vb = dot(normals[k], [rb.witness[p] for p in idx])
-                s = va / (va - vb)
-                point = tuple(x + s * (y - x) for x, y in zip(ra.witness, rb.witness))
-                if check_witness(problem, point, ra.pattern, [(j, 0, i) for j in members[k]]):
-                    edges.append(Edge((t, t2), i, members[k], point))
-                else:
-                    failed += 1
-    return edges, failed
 
 
 def _deep_signs(problem: Problem, c: Sequence[Fraction], radius: Fraction) -> dict[tuple[int, int, int], int]:
@@ -684,6 +754,8 @@ def graph_to_json(problem: Problem, graph: RegionGraph) -> dict:
         "edges": graph.edge_count,
         "complete": graph.complete,
         "count_exact": graph.count_exact,
+        "edges_exact": graph.edges_exact,
+        "regions_at_most": graph.at_most,
         "listed": len(graph.regions),
         "reasons": graph.reasons,
         "layers": graph.layers,
@@ -702,23 +774,28 @@ def graph_lines(graph: RegionGraph, show: Callable[[Fraction | None], str], rows
     where = "all of weight space" if graph.mode == "global" else f"the closed ball of radius {canonical(graph.radius)} about the point"
     lines = [f"mode:       {graph.mode} ({where})"]
     exact = "exact" if graph.count_exact else "at least"
-    lines.append(f"regions:    {graph.count} ({exact}); {len(graph.regions)} listed with witnesses")
+    most = f", at most {graph.at_most}" if graph.at_most is not None and not graph.count_exact else ""
+    lines.append(f"regions:    {graph.count} ({exact}{most}); {len(graph.regions)} listed with witnesses")
     if graph.unit_regions is not None:
         u = graph.units[0]
         lines.append(f"per unit:   {graph.unit_regions} regions, {u['facets']} facets "
                      f"({u['hyperplanes']} hyperplanes through the origin of Q^{u['dimension']})")
-    lines.append(f"edges:      {graph.edge_count} ({exact}); {len(graph.edges)} listed")
+    lines.append(f"edges:      {graph.edge_count} ({'exact' if graph.edges_exact else 'at least'}); "
+                 f"{len(graph.edges)} listed with witnesses")
     lines.append(f"complete:   {'yes' if graph.complete else 'no'}")
     lines += [f"  note:     {r}" for r in graph.reasons]
     if graph.regions:
+        shown = graph.regions[:rows]
+        pats = [" ".join("|".join("".join(map(str, layer)) for layer in s) for s in r.pattern) for r in shown]
+        dists = [canonical(r.distance2) if r.distance2 is not None else "-" for r in shown]
+        lams = [show(r.hessian.lower) if r.hessian else "-" for r in shown]
+        wp, wd, wl = (max(len(h), *map(len, col)) for h, col in
+                      (("pattern (per sample)", pats), ("dist²", dists), ("λ_min(∇²L_P) ≥", lams)))
         lines.append("")
-        lines.append(f"  {'id':>4}  {'pattern (per sample)':<24}  {'dist²':<12}  {'λ_min(∇²L_P) ≥':<28}  PD")
-        for t, r in enumerate(graph.regions[:rows]):
-            pat = " ".join("|".join("".join(map(str, layer)) for layer in s) for s in r.pattern)
-            dist = canonical(r.distance2) if r.distance2 is not None else "-"
-            lam = show(r.hessian.lower) if r.hessian else "-"
+        lines.append(f"  {'id':>4}  {'pattern (per sample)':<{wp}}  {'dist²':<{wd}}  {'λ_min(∇²L_P) ≥':<{wl}}  PD")
+        for t, (r, pat, dist, lam) in enumerate(zip(shown, pats, dists, lams)):
             pd = ("yes" if r.hessian.positive_definite else "no") if r.hessian else "-"
-            lines.append(f"  {t:>4}  {pat:<24}  {dist:<12}  {lam:<28}  {pd}")
+            lines.append(f"  {t:>4}  {pat:<{wp}}  {dist:<{wd}}  {lam:<{wl}}  {pd}")
         if len(graph.regions) > rows:
             lines.append(f"  … {len(graph.regions) - rows} more (use --json)")
     return lines
@@ -727,7 +804,7 @@ def graph_lines(graph: RegionGraph, show: Callable[[Fraction | None], str], rows
 def graph_to_networkx(problem: Problem, graph: RegionGraph) -> nx.Graph:
     """The graph with string attributes (patterns, witnesses and bounds as JSON text), ready for GraphML."""
     G = nx.Graph(mode=graph.mode, regions=str(graph.count), edges=str(graph.edge_count),
-                 complete=graph.complete, count_exact=graph.count_exact)
+                 complete=graph.complete, count_exact=graph.count_exact, edges_exact=graph.edges_exact)
     for t, r in enumerate(graph.regions):
         info = _region_json(problem, t, r)
         attrs = {"pattern": json.dumps(info["pattern"]), "witness": json.dumps(info["witness"])}

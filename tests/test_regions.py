@@ -362,6 +362,27 @@ def test_deeper_layers_with_constant_signs_stay_complete():
     g = local_regions(p, F(1, 10), hessian=False)
     assert (g.count, g.complete) == (1, True)
     assert g.layers == [{"layer": 1, "complete": True, "reason": ""}, {"layer": 2, "complete": True, "reason": ""}]
+    assert_witnesses(p, g)
+
+
+def test_first_layer_kink_under_a_sign_constant_second_layer():
+    """1-2-1-1, x = 1, w = (0, 1), second layer z_2 = σ(w_1) + σ(w_2) ∈ [9/10, 12/10] on the box of radius 1/10.
+
+    The kink of unit 1 splits the ball in two; layer 2 stays active on both sides: 2 regions, 1 edge, complete.
+    """
+    p = problem([1, 2, 1, 1], [[1]], point={"weights": [[[0], [1]], [[1, 1]], [[1]]]})
+    g = local_regions(p, F(1, 10), hessian=False)
+    assert (g.count, g.edge_count, g.complete) == (2, 1, True)
+    assert {r.pattern for r in g.regions} == {(((1, 1), (1,)),), (((0, 1), (1,)),)}
+    assert_witnesses(p, g)
+
+
+def test_local_max_regions_keeps_the_count_exact():
+    """Two kinks: 4 regions; listing 3 keeps the count exact but the graph incomplete."""
+    p = problem([1, 2, 1], [[1]], point={"weights": [[[0], [0]], [[1, 1]]]})
+    g = local_regions(p, F(1, 10), max_regions=3, hessian=False)
+    assert (g.count, g.count_exact, g.complete, g.edges_exact, len(g.regions)) == (4, True, False, False, 3)
+    assert g.edge_count == len(g.edges) == 2
 
 
 def test_deeper_boundaries_through_the_ball_are_marked_incomplete():
@@ -376,6 +397,7 @@ def test_deeper_boundaries_through_the_ball_are_marked_incomplete():
     assert g.layers[0]["complete"] and not g.layers[1]["complete"]
     assert "layer 2" in g.layers[1]["reason"]
     assert [r.pattern for r in g.regions] == [(((1,), (1,)),)]
+    assert (g.count, g.at_most) == (1, 4)      # 2 first-layer regions × both signs of the one undetermined z_2
     assert any("no witness" in r for r in g.reasons)
     assert_witnesses(p, g)
 
@@ -455,6 +477,7 @@ def test_command_json_schema(tmp_path):
     assert result.exit_code == 0
     out = json.loads(result.stdout)
     assert (out["regions"], out["edges"], out["complete"]) == (4, 4, True)
+    assert (out["count_exact"], out["edges_exact"], out["regions_at_most"], out["mode"]) == (True, True, 4, "local")
     assert isinstance(out["regions"], int) and isinstance(out["complete"], bool)
     assert len(out["region_list"]) == 4 and len(out["edge_list"]) == 4
     for r in out["region_list"]:

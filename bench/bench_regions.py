@@ -1,0 +1,86 @@
+"""Benchmark the activation-region graph: regions per second, global and local.
+
+Run: ``python bench/bench_regions.py [--quick]``. Prints two tables (nothing is asserted):
+
+1. **Global enumeration**, one hidden layer, ``n_0 = 2`` with biases, ``N = 20 … 200`` samples with
+   two-decimal coordinates in ``[-1, 1]`` (seeded). One unit's arrangement in ``Q^3`` is enumerated
+   exactly (every region with an integer witness, every facet); its count is compared with the
+   general-position formula ``2·Σ_{k≤2} C(N−1, k)`` (lower when three samples are collinear). Then
+   1000 network regions of a 2-unit network are materialised with witnesses (no Hessians).
+2. **Local enumeration** at trained minima (``symbolic.training.train``, float L-BFGS, then rational
+   points): the regions meeting balls of radius ``1/1000`` and ``1/10``, without and with the exact
+   Hessian bound of every piece.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from fractions import Fraction
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+from symbolic.lp import arrangement_cells, general_position_count  # noqa: E402
+from symbolic.problem import parse_problem  # noqa: E402
+from symbolic.regions import global_regions, local_regions, sample_classes  # noqa: E402
+
+
+def data_problem(n0: int, widths: list[int], N: int, seed: int, lam: str = "1/100", biases: bool = True):
+    rnd = random.Random(seed)
+    inputs = [[f"{rnd.randint(-100, 100) / 100:.2f}" for _ in range(n0)] for _ in range(N)]
+    targets = [[f"{rnd.randint(-100, 100) / 100:.2f}"] for _ in range(N)]
+    return parse_problem({"format": "pscert.problem/1", "network": {"widths": widths, "biases": biases},
+                          "loss": {"weight_decay": lam}, "data": {"inputs": inputs, "targets": targets}})
+
+
+def bench_global(sizes: list[int]) -> None:
+    print("Global enumeration: one unit's central arrangement in Q^3 (n_0 = 2, biases), then a 2-unit network")
+    print(f"{'N':>5} {'hyperplanes':>11} {'regions':>8} {'formula':>8} {'facets':>8} {'seconds':>8} "
+          f"{'regions/s':>10} {'network':>12} {'1000 listed (s)':>16}")
+    for N in sizes:
+        p = data_problem(2, [2, 2, 1], N, seed=N)
+        normals, _ = sample_classes(p)
+        t0 = time.perf_counter()
+        arr = arrangement_cells(normals, 3)
+        t1 = time.perf_counter()
+        g = global_regions(p, max_regions=1000, hessian=False)
+        t2 = time.perf_counter()
+        r = len(arr.signs)
+        print(f"{N:>5} {len(normals):>11} {r:>8} {general_position_count(len(normals), 3):>8} {len(arr.facets):>8} "
+              f"{t1 - t0:>8.2f} {r / (t1 - t0):>10.0f} {g.count:>12} {t2 - t1:>16.2f}")
+
+
+def bench_local(quick: bool) -> None:
+    from symbolic.training import minimum_problem, train
+
+    cases = [("1-2-1, 7 samples", 1, [1, 2, 1], 7), ("2-4-1, 10 samples", 2, [2, 4, 1], 10),
+             ("2-3-2-1, 8 samples", 2, [2, 3, 2, 1], 8)]
+    print("\nLocal enumeration at trained minima (regions meeting the closed ball about the minimum)")
+    print(f"{'problem':<20} {'min':>3} {'radius':>7} {'regions':>8} {'edges':>6} {'complete':>8} "
+          f"{'seconds':>8} {'regions/s':>10} {'+Hessians (s)':>14}")
+    for label, n0, widths, N in cases:
+        base = data_problem(n0, widths, N, seed=N)
+        result = train(base, restarts=3 if quick else 6, seed=1)
+        for rank in range(1, min(len(result.minima), 2 if quick else 3) + 1):
+            p = minimum_problem(base, result, rank, denominator=10**6)
+            for radius in (Fraction(1, 1000), Fraction(1, 10)):
+                t0 = time.perf_counter()
+                g = local_regions(p, radius, max_regions=2000, hessian=False)
+                t1 = time.perf_counter()
+                local_regions(p, radius, max_regions=2000, hessian=True)
+                t2 = time.perf_counter()
+                rate = len(g.regions) / (t1 - t0) if t1 > t0 else float("inf")
+                print(f"{label:<20} {rank:>3} {str(radius):>7} {g.count:>8} {g.edge_count:>6} {str(g.complete):>8} "
+                      f"{t1 - t0:>8.3f} {rate:>10.0f} {t2 - t1:>14.3f}")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    bench_global([20, 50] if quick else [20, 50, 100, 150, 200])
+    bench_local(quick)
+
+
+if __name__ == "__main__":
+    main()
