@@ -429,3 +429,41 @@ def regions_command(problem_file: str, radius: str | None, whole: bool, as_json:
         click.echo(line)
     if graphml:
         click.echo(f"wrote {graphml}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# latex (issue 5): a LaTeX proof from a checked certificate
+
+
+@main.command(name="latex")
+@click.argument("cert_file", metavar="CERT", type=click.Path())
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Write the LaTeX here (atomically) instead of printing it.")
+@click.option("--pdf", is_flag=True, help="Also run pdflatex: FILE.pdf beside -o FILE, else <CERT name>.pdf here.")
+def latex_command(cert_file: str, out: str | None, pdf: bool) -> None:
+    """Write a self-contained LaTeX proof of a certificate (amsthm article).
+
+    The certificate is re-checked first: exit 1 with INVALID: … if the checker rejects it (nothing is
+    written), 2 if it cannot be read or pdflatex is missing or fails.
+    """
+    from proofs import checker
+    from proofs.latex import compile_pdf, pdf_path_for, pdflatex, proof_from_file
+
+    if pdf:
+        pdflatex()  # fail before writing anything when it is missing
+    try:
+        tex = proof_from_file(cert_file)
+    except checker.CertificateUnreadable as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except checker.CertificateInvalid as err:
+        click.echo(f"INVALID: {err} (a rejected certificate is not typeset)")
+        sys.exit(1)
+    if out:
+        write_atomic(out, tex)
+        click.echo(f"wrote {out}")
+    elif not pdf:
+        click.echo(tex, nl=False)
+    if pdf:
+        done = compile_pdf(tex, pdf_path_for(cert_file, out))
+        click.echo(f"wrote {done.path} ({done.pages} pages)")

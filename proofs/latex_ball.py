@@ -1,0 +1,345 @@
+"""Lemmas of the ball certificates (``interior_ball``, ``negative_curvature``) and the a-priori bounds.
+
+Each lemma states exactly what :mod:`proofs.checker` verifies (its module docstring) and shows the
+numbers it compares. Every inequality the text asserts is recomputed here with exact arithmetic and a
+:class:`~proofs.latex_format.LatexError` is raised if it fails, so a proof can never state a false comparison.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+from typing import Any
+
+from .checker.network import Bounds, bounds, derivatives, forward
+from .checker.reading import read_pattern
+from .latex_format import LatexError, decimal, rational, vector
+from .latex_setting import Doc, Parts, fill
+
+LIST_PIVOTS = 12
+"""Largest ``P`` whose LDLᵀ pivots are listed."""
+
+SHOW_HESSIAN = 8
+"""Largest ``P`` whose Hessian at the centre is displayed."""
+
+
+def require(ok: bool, what: str) -> None:
+    """Refuse to write a false statement."""
+    if not ok:
+        raise LatexError(f"latex: {what} does not hold; was the certificate checked?")
+
+
+def sqrt_upper(x: Fraction, digits: int = 3) -> Fraction:
+    """A short decimal ``u > √x`` with about ``digits`` significant digits (``x > 0``).
+
+    >>> sqrt_upper(Fraction(4)), sqrt_upper(Fraction(2))
+    (Fraction(2001, 1000), Fraction(283, 200))
+    """
+    e = (len(str(x.numerator)) - len(str(x.denominator))) // 2 - digits
+    scale = Fraction(10) ** e
+    target = x / (scale * scale)
+    n = isqrt(target.numerator // target.denominator)
+    while n * n <= target:
+        n += 1
+    return n * scale
+
+
+def apriori(doc: Doc, bd: Bounds) -> str:
+    """Appendix A: the a-priori bounds on the box about the centre, their proof and their values."""
+    p, theta, rho = doc.problem, doc.theta or [], doc.radius
+    n, H, beta = p.widths, p.depth, int(p.biases)
+    X = max(abs(v) for x in p.inputs for v in x)
+    Y = max(abs(v) for y in p.targets for v in y)
+    A = [X]
+    for k in range(1, H + 2):
+        A.append(bd.B * (n[k - 1] * A[k - 1] + beta))
+    values = [("B", bd.B), ("X", X), ("Y", Y)] + [(f"A_{{{k}}}", A[k]) for k in range(1, H + 2)]
+    values += [(f"F_1({m})", bd.F1[m]) for m in range(1, H + 2)] + [("R", A[H + 1] + Y), ("K", bd.K)]
+    rows = "\n".join(f"${name}$ & ${decimal(v)}$ \\\\" for name, v in values)
+    return fill(r"""
+\section{A-priori bounds}\label{pscert:apriori}
+Let $Q = \{\theta : |\theta_i - c_i| \le \rho \text{ for all } i\}$, a box containing $\bar B$, and
+$\beta = <<beta>>$ ($1$ if the network has biases). Put $B = \max_i |c_i| + \rho$,
+$X = \max_{j,i} |x_{j,i}|$, $Y = \max_{j,o} |y_{j,o}|$, $A_0 = X$, $A_k = B(n_{k-1} A_{k-1} + \beta)$,
+$\tilde A_k = \max(A_k, \beta)$, $M(k,k) = 1$, $M(m,k) = n_{m-1} B\, M(m-1,k)$ for $m > k$, and
+\begin{align*}
+F_1(m) &= \max_{1 \le k \le m} M(m,k)\, \tilde A_{k-1}, \qquad
+F_2 = \max_{1 \le k < l \le H+1} M(H{+}1,l)\, M(l{-}1,k)\, \tilde A_{k-1},\\
+F_3 &= \max_{1 \le k < l < s \le H+1} M(H{+}1,s)\, M(s{-}1,l)\, M(l{-}1,k)\, \tilde A_{k-1}, \qquad
+R = A_{H+1} + Y,\\
+K &= \alpha\, N\, n_{H+1} \cdot 2\bigl(3 F_1(H{+}1) F_2 + R F_3\bigr)
+\end{align*}
+($F_2 = 0$ if $H < 1$, $F_3 = 0$ if $H < 2$). $P_m$ is the number of parameters of layers $1, \dots, m$.
+
+\begin{lemma}[A-priori bounds]\label{pscert:lemma-apriori}
+For every pattern $P$ and every $\theta \in Q$: every pre-activation and activation of layer $k$ of
+$f_P$ is at most $A_k$ in absolute value; $|\partial z_{m,i} / \partial \theta_l| \le F_1(m)$ for every
+parameter $\theta_l$; and every third partial derivative of $L_P$ is at most $K$ in absolute value.
+\end{lemma}
+
+\begin{proof}
+The first claim follows by induction over the layers, since $|z_{k,i}| \le \sum_d |W_k[i,d]|\,
+|a_{k-1,d}| + \beta |b_k[i]|$, every parameter is at most $B$ in absolute value on $Q$, and $D_k$ is a
+$0/1$ matrix. For a fixed pattern, $f_P$ and each $z_m$ are affine in the parameters of any single layer.
+By the chain rule $\partial z_m / \partial z_k = W_m D_{m-1} \cdots W_{k+1} D_k$ has entries at most
+$M(m,k)$, and the derivative of $z_{k,i}$ with respect to $W_k[i,d]$ or $b_k[i]$ is $a_{k-1,d}$ or
+$1$, both at most $\tilde A_{k-1}$; this gives $F_1$. A second (third) derivative of $f_P$ is nonzero
+only for parameters of two (three) different layers and is bounded in the same way by $F_2$ ($F_3$),
+while $|f_P - y| \le R$. The third derivative of $(f - y)^2$ is
+$2(\partial_a f\, \partial_{bc} f + \partial_b f\, \partial_{ac} f + \partial_c f\, \partial_{ab} f)
++ 2 (f - y)\, \partial_{abc} f$, at most $2(3 F_1(H{+}1) F_2 + R F_3)$; the decay term is quadratic.
+Summing over the $N$ samples and $n_{H+1}$ outputs with weight $\alpha$ gives $K$.
+\end{proof}
+
+These bounds are the ones of the certificate format (\texttt{proofs/FORMAT.md}). The checker evaluates
+them exactly; the lemma itself is proved on paper, here, and is not machine-checked. For this
+certificate (truncated decimals; exact values follow from the formulas):
+\begin{center}
+\begin{tabular}{ll}
+\toprule quantity & value \\ \midrule
+<<rows>>
+\bottomrule
+\end{tabular}
+\end{center}
+""", beta=str(beta), rows=rows)
+
+
+def sign_lemma(doc: Doc, pattern_text: Any, bd: Bounds, label: str = "pscert:lemma-sign",
+               first_layer: bool = True) -> str:
+    """Lemma: every hidden pre-activation keeps the pattern's strict sign on the ball."""
+    p, theta, rho = doc.problem, doc.theta or [], doc.radius
+    if p.depth == 0 or p.activation != "relu":
+        return fill(r"""
+\begin{lemma}[One region]\label{<<label>>}
+The network has no sign conditions (<<why>>), so $L = L_P$ everywhere.
+\end{lemma}
+""", label=label, why="no hidden layer" if p.depth == 0 else "identity activation")
+    pattern = read_pattern(pattern_text, p, "evidence.pattern")
+    run = forward(p, theta, pattern)
+    rows = []
+    for k in range(1 if first_layer else 2, p.depth + 1):
+        need = bd.F1[k] ** 2 * bd.prefix[k] * rho * rho
+        zs = [Fraction(z, run.s[k]) for sample in run.pre for z in sample[k - 1]]
+        for j, sample in enumerate(run.pre):
+            for i, z in enumerate(sample[k - 1]):
+                require(z != 0 and (z > 0) == bool(pattern[j][k - 1][i]), f"the sign of z_{k},{i}(x_{j}; c)")
+        least = min(z * z for z in zs)
+        require(least > need, f"sign stability of layer {k}")
+        rows.append(f"{k} & {bd.prefix[k]} & ${decimal(bd.F1[k])}$ & ${decimal(need)}$ & ${decimal(least)}$ \\\\")
+    scope = "every hidden pre-activation" if first_layer else "every pre-activation of hidden layers $2, \\dots, H$"
+    return fill(r"""
+\begin{lemma}[Sign stability]\label{<<label>>}
+On the closed ball $\bar B$, <<scope>> $z_{k,i}(x_j;\cdot)$ has the strict sign that the pattern
+$P$ of Table~\ref{pscert:pattern} prescribes<<consequence>>.
+\end{lemma}
+
+\begin{proof}
+The checker verifies, with exact rational arithmetic, that for every sample $j$ and unit $(k, i)$ the
+pre-activation at the centre has the pattern's strict sign and
+\[ z_{k,i}(x_j; c)^2 > F_1(k)^2\, P_k\, \rho^2 \]
+(Appendix~\ref{pscert:apriori}). The binding cases per layer are (truncated decimals):
+\begin{center}
+\begin{tabular}{rllll}
+\toprule $k$ & $P_k$ & $F_1(k)$ & $F_1(k)^2 P_k \rho^2$ & $\min_{j,i} z_{k,i}(x_j;c)^2$ \\ \midrule
+<<rows>>
+\bottomrule
+\end{tabular}
+\end{center}
+Suppose the claim holds for the layers before $k$. Then on $\bar B$ the pre-activation $z_{k,i}(x_j;\cdot)$
+agrees with the polynomial of the piece, which depends on the $P_k$ parameters of layers $1, \dots, k$
+only, each of its partial derivatives being at most $F_1(k)$ on $Q \supseteq \bar B$
+(Lemma~\ref{pscert:lemma-apriori}). For $\theta \in \bar B$ the mean-value theorem on the segment
+$[c, \theta] \subseteq \bar B$ gives $|z_{k,i}(x_j;\theta) - z_{k,i}(x_j;c)| \le F_1(k) \sqrt{P_k}\,
+\|\theta - c\|_2 \le F_1(k) \sqrt{P_k}\, \rho < |z_{k,i}(x_j;c)|$, so the sign is kept. Induction over
+$k$ proves the claim; the strict inequalities persist on a neighbourhood of the compact set $\bar B$.
+\end{proof}
+""", label=label, scope=scope, rows="\n".join(rows),
+        consequence=". Consequently $L = L_P$ on a neighbourhood of $\\bar B$" if first_layer else "")
+
+
+def variation_lemma(doc: Doc, delta: Fraction, bd: Bounds, label: str = "pscert:lemma-variation") -> str:
+    """Lemma: the Hessian of every piece moves by at most ``δ`` on the ball."""
+    require(delta >= 0 and delta * delta >= bd.delta_squared, "delta ≥ 0 and delta² ≥ P³K²ρ²")
+    return fill(r"""
+\begin{lemma}[Hessian variation]\label{<<label>>}
+Let $\delta = <<delta>>$. For every pattern $P$, with $H_0 = \nabla^2 L_P(c)$, and every $\theta \in
+\bar B$, $\|\nabla^2 L_P(\theta) - H_0\|_2 \le P^{3/2} K \rho \le \delta$.
+\end{lemma}
+
+\begin{proof}
+For parameters $a, b$ the mean-value theorem on $[c, \theta] \subseteq \bar B \subseteq Q$ and
+Lemma~\ref{pscert:lemma-apriori} give $|\partial_{ab} L_P(\theta) - \partial_{ab} L_P(c)| \le
+K \|\theta - c\|_1 \le K \sqrt{P} \rho$, so the spectral norm, at most the Frobenius norm, is at most
+$P^{3/2} K \rho$. The checker verifies $\delta \ge 0$ and $\delta^2 \ge P^3 K^2 \rho^2$ exactly; here
+$P = <<P>>$, $K = <<K>>$ and $P^3 K^2 \rho^2 = <<need>>$.
+\end{proof}
+""", label=label, delta=doc.q(delta, "the Hessian variation bound $\\delta$"), P=str(doc.P),
+        K=decimal(bd.K), need=decimal(bd.delta_squared))
+
+
+def shifted(doc: Doc, pattern_text: Any, shift: Fraction) -> tuple[list[list[Fraction]], list[Fraction], Fraction]:
+    """``∇²L_P(c) − shift·I`` (exact), the gradient and the loss at the centre."""
+    p = doc.problem
+    pattern = read_pattern(pattern_text, p, "evidence.pattern")
+    d = derivatives(p, doc.theta or [], forward(p, doc.theta or [], pattern))
+    A = [[Fraction(v, d.hess_den) for v in row] for row in d.hess_num]
+    for i in range(len(A)):
+        A[i][i] -= shift
+    return A, d.grad, d.loss
+
+
+def ldl_pivots(A: list[list[Fraction]]) -> list[Fraction]:
+    """The pivots of symmetric Gaussian elimination without pivoting (stops at the first non-positive)."""
+    a = [row[:] for row in A]
+    out = []
+    for k in range(len(a)):
+        piv = a[k][k]
+        out.append(piv)
+        if piv <= 0:
+            break
+        for i in range(k + 1, len(a)):
+            f = a[i][k] / piv
+            if f:
+                for m in range(k + 1, len(a)):
+                    a[i][m] -= f * a[k][m]
+    return out
+
+
+def matrix_display(rows: list[list[Fraction]], digits: int = 4) -> str:
+    """A small matrix of truncated decimals."""
+    body = " \\\\\n".join(" & ".join(decimal(v, digits) for v in row) for row in rows)
+    return f"\\begin{{pmatrix}}\n{body}\n\\end{{pmatrix}}"
+
+
+def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], label: str,
+             piece: str = "P") -> str:
+    """Lemma: ``∇²L_P ⪰ μI`` on the ball, from the positive-definiteness certificate of ``H_0 − (μ+δ)I``."""
+    mu = doc.mu or Fraction(0)
+    A, _, _ = shifted(doc, pattern_text, mu + delta)
+    P = len(A)
+    if pd["method"] == "ldl":
+        how = ("Symmetric Gaussian elimination without pivoting ($A = L D L^\\top$, $L$ unit lower triangular) "
+               f"has all {P} pivots positive, so $D$ and hence $A$ are positive definite.")
+        if P <= LIST_PIVOTS:
+            piv = ldl_pivots(A)
+            require(len(piv) == P and all(v > 0 for v in piv), "positivity of the LDLᵀ pivots")
+            how += " The pivots are (truncated) $" + vector([decimal(v) for v in piv]) + "$."
+    else:
+        how = ("The certificate gives a lower-triangular matrix $T$ with positive diagonal such that "
+               "$C = T A T^\\top$ is strictly diagonally dominant with positive diagonal; by Gershgorin's "
+               "theorem $C$ is positive definite, and so is $A = T^{-1} C T^{-\\top}$. The entries of $T$ "
+               "are in the certificate (\\texttt{evidence.pd.T}).")
+    hess = ""
+    if P <= SHOW_HESSIAN:
+        H0 = [[v + (mu + delta if i == m else 0) for m, v in enumerate(row)] for i, row in enumerate(A)]
+        hess = f"\nFor reference (entries truncated), \\[ H_0 = {matrix_display(H0)}. \\]"
+    return fill(r"""
+\begin{lemma}[Strong convexity of the piece]\label{<<label>>}
+$\nabla^2 L_{<<piece>>}(\theta) \succeq \mu I$ for every $\theta \in \bar B$, with $\mu = <<mu>>$.
+\end{lemma}
+
+\begin{proof}
+Let $A = H_0 - (\mu + \delta) I$, a symmetric $<<P>> \times <<P>>$ matrix computed exactly by the checker
+(method \texttt{<<method>>}). <<how>> Hence $\lambda_{\min}(H_0) > \mu + \delta$ and, by Weyl's
+inequality and Lemma~\ref{pscert:lemma-variation}, $\lambda_{\min}(\nabla^2 L_{<<piece>>}(\theta)) \ge
+\lambda_{\min}(H_0) - \|\nabla^2 L_{<<piece>>}(\theta) - H_0\|_2 > \mu$ on $\bar B$.<<hess>>
+\end{proof}
+""", label=label, piece=piece, mu=doc.q(mu, "the modulus $\\mu$"), P=str(P), method=pd["method"], how=how,
+        hess=hess)
+
+
+def interior(doc: Doc) -> Parts:
+    """Lemmas and theorem of ``interior_ball``: an isolated strict local minimum in the ball."""
+    ev, mu, rho = doc.evidence, doc.mu or Fraction(0), doc.radius
+    bd = bounds(doc.problem, doc.theta or [], rho)
+    delta = Fraction(ev["delta"])
+    _, grad, loss = shifted(doc, ev["pattern"], Fraction(0))
+    g2 = sum((v * v for v in grad), Fraction(0))
+    require(g2 < (mu * rho) ** 2, "‖∇L_P(c)‖² < μ²ρ²")
+    dist = "= 0" if g2 == 0 else f"< {decimal(sqrt_upper(g2 / (mu * mu)), 3)}"
+    lemmas = [sign_lemma(doc, ev["pattern"], bd), variation_lemma(doc, delta, bd),
+              pd_lemma(doc, ev["pattern"], delta, ev["pd"], "pscert:lemma-pd"),
+              fill(r"""
+\begin{lemma}[Small gradient]\label{pscert:lemma-gradient}
+$\|\nabla L_P(c)\|_2^2 = <<g2>> < \mu^2 \rho^2 = <<bound>>$.
+\end{lemma}
+
+\begin{proof}
+The checker computes $\nabla L_P(c)$ exactly and compares the squares.
+\end{proof}
+""", g2=doc.q(g2, "$\\|\\nabla L_P(c)\\|_2^2$"), bound=doc.q((mu * rho) ** 2, "$\\mu^2\\rho^2$"))]
+    theorem = fill(r"""
+\begin{theorem}\label{pscert:theorem}
+Let $c$ be the centre of Table~\ref{pscert:parameters}, $\rho = <<rho>>$ and $\mu = <<mu>>$. The loss
+$L$ has exactly one critical point $\theta^*$ in $\bar B = \{\theta : \|\theta - c\|_2 \le \rho\}$. It
+is a strict local minimum of $L$ with $\|\theta^* - c\|_2 \le \|\nabla L(c)\|_2 / \mu <<dist>>$, and
+$L(\theta) \ge L(\theta^*) + \tfrac{\mu}{2} \|\theta - \theta^*\|_2^2$ for all $\theta \in \bar B$. In
+particular $\theta^*$ is an isolated local minimum of $L$. At the centre, $L(c) = <<loss>>$.
+\end{theorem}
+
+\begin{proof}
+By Lemma~\ref{pscert:lemma-sign}, $L = L_P$ on a neighbourhood of $\bar B$, so $L$ is twice
+differentiable there with $\nabla^2 L \succeq \mu I$ on the convex set $\bar B$
+(Lemma~\ref{pscert:lemma-pd}): $L$ is $\mu$-strongly convex on $\bar B$. Let $\theta^*$ minimise $L$ over
+the compact set $\bar B$. Optimality gives $\nabla L(\theta^*)^\top (c - \theta^*) \ge 0$ and strong
+monotonicity gives $(\nabla L(\theta^*) - \nabla L(c))^\top (\theta^* - c) \ge \mu \|\theta^* - c\|^2$;
+together $\mu \|\theta^* - c\|^2 \le \|\nabla L(c)\| \, \|\theta^* - c\|$, so
+$\|\theta^* - c\| \le \|\nabla L(c)\| / \mu < \rho$ by Lemma~\ref{pscert:lemma-gradient}. Thus
+$\theta^*$ is interior, $\nabla L(\theta^*) = 0$ and $\theta^*$ is a local minimum. A second critical
+point $\theta' \in \bar B$ would give $0 = (\nabla L(\theta') - \nabla L(\theta^*))^\top (\theta' -
+\theta^*) \ge \mu \|\theta' - \theta^*\|^2$, so $\theta' = \theta^*$. Strong convexity with
+$\nabla L(\theta^*) = 0$ gives the quadratic growth, hence strictness; the ball is a neighbourhood of
+$\theta^*$ containing no other critical point, hence no other local minimum.
+\end{proof}
+""", rho=rational(rho, inline=True), mu=rational(mu, inline=True), dist=dist,
+        loss=doc.q(loss, "the loss $L(c)$ at the centre"))
+    return Parts("An isolated strict local minimum", "an isolated strict local minimum of the loss lies in a "
+                 f"ball of radius ${rational(rho, inline=True)}$ about the centre $c$ "
+                 "(Theorem~\\ref{pscert:theorem})",
+                 ev["pattern"], "the region $P$ of the certificate, which contains the whole ball",
+                 "\n".join(lemmas), theorem, apriori(doc, bd))
+
+
+def negative_curvature(doc: Doc) -> Parts:
+    """Lemmas and theorem of ``negative_curvature``: no local minimum in the open ball."""
+    ev, rho = doc.evidence, doc.radius
+    bd = bounds(doc.problem, doc.theta or [], rho)
+    delta = Fraction(ev["delta"])
+    d = [Fraction(v) for v in ev["direction"]]
+    H0, _, _ = shifted(doc, ev["pattern"], Fraction(0))
+    curv = sum((d[i] * sum((H0[i][m] * d[m] for m in range(len(d))), Fraction(0)) for i in range(len(d))), Fraction(0))
+    dd = sum((v * v for v in d), Fraction(0))
+    require(curv + delta * dd < 0, "dᵀH₀d + δ‖d‖² < 0")
+    dtext = vector([doc.q(v, f"direction entry $d_{{{i}}}$", approx=False) for i, v in enumerate(d)])
+    lemmas = [sign_lemma(doc, ev["pattern"], bd), variation_lemma(doc, delta, bd), fill(r"""
+\begin{lemma}[Negative curvature]\label{pscert:lemma-curvature}
+For the direction $d = <<d>>$ of the certificate,
+\begin{gather*} d^\top H_0\, d + \delta \|d\|_2^2 = <<total>> < 0, \\
+   d^\top H_0\, d = <<curv>>, \qquad \|d\|_2^2 = <<dd>>. \end{gather*}
+\end{lemma}
+
+\begin{proof}
+The checker computes $H_0 = \nabla^2 L_P(c)$ and both terms exactly.
+\end{proof}
+""", d=dtext, total=doc.q(curv + delta * dd, "$d^\\top H_0 d + \\delta\\|d\\|^2$"),
+        curv=doc.q(curv, "$d^\\top H_0 d$"), dd=doc.q(dd, "$\\|d\\|^2$"))]
+    theorem = fill(r"""
+\begin{theorem}\label{pscert:theorem}
+Let $c$ be the centre of Table~\ref{pscert:parameters} and $\rho = <<rho>>$. No point $\theta$ with
+$\|\theta - c\|_2 < \rho$ is a local minimum of $L$: along the direction $d$ the loss has negative
+curvature, $d^\top \nabla^2 L(\theta)\, d \le <<bound>> \cdot \|d\|_2^2 < 0$, at every point of the ball.
+\end{theorem}
+
+\begin{proof}
+By Lemma~\ref{pscert:lemma-sign}, $L = L_P$ on a neighbourhood of $\bar B$, so $L$ is twice
+differentiable there. For $\theta \in \bar B$, Lemmas~\ref{pscert:lemma-variation}
+and~\ref{pscert:lemma-curvature} give $d^\top \nabla^2 L(\theta)\, d \le d^\top H_0 d +
+\|\nabla^2 L_P(\theta) - H_0\|_2 \|d\|^2 \le d^\top H_0 d + \delta \|d\|^2 < 0$. A local minimum of a
+twice differentiable function has a positive semidefinite Hessian, so no point of the open ball is one.
+\end{proof}
+""", rho=rational(rho, inline=True), bound=decimal((curv + delta * dd) / dd, 3))
+    return Parts("A ball without local minima", "no point of the open ball of radius "
+                 f"${rational(rho, inline=True)}$ about the centre $c$ is a local minimum of the loss "
+                 "(Theorem~\\ref{pscert:theorem})", ev["pattern"],
+                 "the region $P$ of the certificate, which contains the whole ball", "\n".join(lemmas), theorem,
+                 apriori(doc, bd))
