@@ -503,6 +503,16 @@ def check_unit_exclusion(problem: Problem, centre: Sequence[Fraction], radius: F
     The cone is ``{w : w·x̃_j > 0 if bits[j] else w·x̃_j < 0}``; the rows used are ``±x̃_j`` for the
     samples in ``multipliers`` (see :func:`symbolic.lp.excludes_ball`). Then every region whose unit
     ``unit`` has that pattern misses ``B(c, R)``, since ``‖θ − c‖ ≥ ‖w_unit − c_unit‖``.
+
+    Examples
+    --------
+    Samples ``x = 1, −1`` without biases: a unit cannot be active at both (``y = (1, 1)``, Gordan).
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": 0}, "data": {"inputs": [[1], [-1]], "targets": [[0], [0]]}})
+    >>> check_unit_exclusion(p, [Fraction(0), Fraction(1)], Fraction(5), 0, [1, 1], {0: Fraction(1), 1: Fraction(1)})
+    True
     """
     rows = [[v if bits[j] else -v for v in xtilde(problem, j)] for j in multipliers]
     ci = [centre[p] for p in incoming(problem, unit)]
