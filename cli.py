@@ -432,6 +432,54 @@ def regions_command(problem_file: str, radius: str | None, whole: bool, as_json:
 
 
 # ---------------------------------------------------------------------------------------------------
+# det
+
+
+@main.command(name="det")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--sample", "sample", type=int, default=0, show_default=True, help="Sample index j (0-based).")
+@click.option("--output", "output", type=int, default=0, show_default=True, help="Output index o (0-based).")
+@click.option("--latex", "latex", is_flag=True, help="Show B as LaTeX (pmatrix) instead of plain text.")
+@click.option("--numeric", is_flag=True, help="Fill B with the point's values instead of symbols.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def det_command(problem_file: str, sample: int, output: int, latex: bool, numeric: bool, as_json: bool) -> None:
+    """The determinant form f_o(x_j) = −det B of one sample in the point's region (SPEC §1).
+
+    Symbols are named W{k}_{row}_{col} and b{k}_{row}, layers k from 1, rows and columns from 0.
+    """
+    from symbolic.determinant import determinant_report, to_latex, to_text
+
+    problem = _load(problem_file)
+    _need_point(problem, problem_file)
+    report = determinant_report(problem, sample, output, numeric)
+    form = report.form
+    if as_json:
+        obj = report.to_json()
+        if latex:
+            obj["latex"] = to_latex(form)
+        emit_json(obj)
+    else:
+        pattern = " ".join(report.to_json()["pattern"]) or "(no hidden layer)"
+        kind = "at the point" if numeric else "symbolic"
+        where = "the point's region"
+        if report.boundary:
+            units = ", ".join(f"({k}, {i})" for k, i in report.boundary)
+            where = f"the point is on a boundary, z = 0 at (hidden layer, unit) {units} counted inactive"
+        click.echo(f"sample {sample}, output {output}: pattern {pattern} ({where})")
+        click.echo(f"B ({form.size}×{form.size}, {kind}):")
+        for line in (to_latex(form).splitlines() if latex else to_text(form)):
+            click.echo(("" if latex else "  ") + line)
+        click.echo(f"identity:      f_{output}(x_{sample}) = −det B")
+        if not numeric:
+            click.echo(f"−det B =       {report.polynomial}")
+        verdict = "agree" if report.agrees else "DISAGREE (a bug in pscert)"
+        click.echo(f"at the point:  −det B = {approx(report.value)}, "
+                   f"forward pass f = {approx(report.forward_value)}: {verdict}")
+    if not report.agrees:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------------------
 # latex (issue 5): a LaTeX proof from a checked certificate
 
 

@@ -30,3 +30,7 @@ class ProblemError(PscertError):
 
 class PatternError(PscertError):
     """Raised when an activation pattern does not fit the network (wrong shape or values)."""
+
+
+class SelectionError(PscertError):
+    """Raised when a sample, output or parameter index lies outside the problem (e.g. sample 7 of 4)."""
