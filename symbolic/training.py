@@ -1,20 +1,14 @@
-"""Float training: candidate minima of a problem's loss from random starts (``pscert train``).
+"""Training: candidate minima of a problem's loss from random starts (``pscert train``).
 
 Floats only *search* here; nothing in this module claims anything. A candidate becomes a fact only
-when ``certify`` re-establishes it exactly. The pipeline for one problem is:
+when ``certify`` re-establishes it exactly. For one problem:
 
 1. **Starts.** ``K`` points drawn from one ``numpy.random.Generator(seed)``: every parameter of layer
    ``k`` (weights and bias) is normal with standard deviation ``sqrt(2 / n_{k-1})`` (He et al. 2015,
    ``n_{k-1}`` the layer's fan-in). Start ``r`` depends only on the seed and ``r``, not on ``K``.
-2. **Descent.** SciPy's L-BFGS-B on the float64 loss of SPEC §1 (reduction, biases, ``decay_biases``
-   and the activation honoured) and its gradient, with ``σ'(0) = 0`` (the convention of
-   :func:`symbolic.network.forward`: a unit with ``z = 0`` is inactive).
-3. **Polish.** At most :data:`POLISH_STEPS` Newton steps on the piece ``L_P`` of the point's own
-   pattern, with the Hessian by complex-step differentiation of the piece gradient (exact to rounding;
-   ``P`` gradient evaluations, so only for at most :data:`POLISH_MAX_PARAMETERS` parameters), or on
-   the piece restricted to the pre-activations within :data:`KINK_TOL` of zero (kink minima). A step
-   is kept only if it is short, the pattern stays, the residual shrinks and the loss does not rise.
-4. **Deduplication** up to permutations of hidden units (:func:`canonicalise`), ranking by loss.
+2. **Descent** from each start: L-BFGS-B, region settling and piece polishing (:mod:`symbolic.descent`).
+3. **Deduplication** up to permutations of hidden units (:func:`canonicalise`), ranking by loss.
+4. **Files**: one problem per minimum, its point the float weights as rationals (:func:`write_minima`).
 
 Without weight decay, or with split or shared-pattern units (SPEC §4), minima are not isolated, and
 different starts land at different points of one flat set: they are reported as distinct minima.
@@ -22,17 +16,23 @@ different starts land at different points of one flat set: they are reported as 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import os
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
-from scipy.optimize import minimize
 
+try:  # optional: BLAS threads only cost on matrices this small (20x slower on a busy 2-core machine)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - depends on the environment
+    threadpool_limits = None
+
+from .descent import FloatObjective, descend, polish, settle
 from .exceptions import ProblemError
 from .importer import conversion_note, float_to_rational
 from .problem import Params, Problem, problem_to_json
@@ -41,100 +41,6 @@ BOUNDARY_TOL = 1e-8
 """A unit is *boundary-near* if ``|z| < BOUNDARY_TOL`` at some sample, *dead* if ``z < BOUNDARY_TOL`` at all."""
 DEDUPE_TOL = 1e-6
 """Two canonicalised points are one minimum if they differ by at most ``DEDUPE_TOL · (1 + max|θ|)``."""
-DESCENT_ROUNDS = 8
-POLISH_STEPS = 4
-POLISH_MAX_PARAMETERS = 400
-POLISH_RADIUS = 1e-4
-"""Polishing steps longer than ``POLISH_RADIUS · (1 + ‖θ‖)`` are refused: the descent already converged."""
-KINK_TOL = 1e-6
-"""Polishing treats ``|z| < KINK_TOL · (1 + max|z| of the layer)`` as a kink to land on exactly."""
-_COMPLEX_STEP = 1e-20
-
-
-class FloatObjective:
-    """The loss of a problem in float64: value, gradient, and the Hessian of a piece.
-
-    Examples
-    --------
-    ``L = (ab − 1)² + (a² + b²)/4`` for ``f = b·σ(a·x)``, ``x = y = 1``; at ``a = b = 1`` it is
-    ``1/2`` with gradient ``(1/2, 1/2)``:
-
-    >>> from symbolic.problem import parse_problem
-    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
-    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
-    >>> value, grad, _ = FloatObjective(p).evaluate(np.array([1.0, 1.0]))
-    >>> float(value), grad.tolist()
-    (0.5, [0.5, 0.5])
-    """
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        self.X = np.array(problem.inputs, dtype=float)
-        self.Y = np.array(problem.targets, dtype=float)
-        self.alpha = float(problem.alpha)
-        self.lam = float(problem.weight_decay)
-        self.decay = np.array(problem.decayed(), dtype=float)
-        self.relu = problem.activation == "relu"
-        self.blocks: list[tuple[slice, tuple[int, int], slice | None]] = []
-        pos, w = 0, problem.widths
-        for k in range(len(w) - 1):
-            rows, cols = w[k + 1], w[k]
-            wslice = slice(pos, pos + rows * cols)
-            pos += rows * cols
-            bslice = slice(pos, pos + rows) if problem.biases else None
-            pos += rows if problem.biases else 0
-            self.blocks.append((wslice, (rows, cols), bslice))
-        self.size = pos
-
-    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """``(W_k, b_k)`` views of ``theta`` (``b_k`` is ``None`` without biases)."""
-        return [(theta[ws].reshape(shape), theta[bs] if bs is not None else None) for ws, shape, bs in self.blocks]
-
-    def preactivations(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
-        """Hidden pre-activations ``Z_k`` (``N × n_k``), layer inputs, the output and the masks used."""
-        acts, zs, used = [self.X], [], []
-        layers = self.layers(theta)
-        for k, (W, b) in enumerate(layers):
-            z = acts[-1] @ W.T + (b if b is not None else 0)
-            if k == len(layers) - 1:
-                return zs, acts, z, used
-            if masks is not None:
-                m = masks[k]
-            elif self.relu:
-                m = (np.real(z) > 0).astype(float)
-            else:
-                m = np.ones(z.shape)
-            zs.append(z)
-            used.append(m)
-            acts.append(z * m)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def evaluate(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
-        """``(L, ∇L, masks)``; with ``masks`` given, of the piece ``L_P`` (works for complex ``theta``)."""
-        _, acts, out, used = self.preactivations(theta, masks)
-        r = out - self.Y
-        value = self.alpha * np.sum(r * r) + self.lam * np.sum(self.decay * theta * theta)
-        grad = np.zeros_like(theta)
-        g = 2 * self.alpha * r
-        layers = self.layers(theta)
-        for k in range(len(layers) - 1, -1, -1):
-            ws, _, bs = self.blocks[k]
-            grad[ws] = (g.T @ acts[k]).ravel()
-            if bs is not None:
-                grad[bs] = g.sum(axis=0)
-            if k:
-                g = (g @ layers[k][0]) * used[k - 1]
-        grad += 2 * self.lam * self.decay * theta
-        return value, grad, used
-
-    def piece_hessian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
-        """``∇²L_P`` by complex steps: column ``p`` is ``Im ∇L_P(θ + i·h·e_p) / h`` (no cancellation)."""
-        H = np.empty((self.size, self.size))
-        for p in range(self.size):
-            shifted = theta.astype(complex)
-            shifted[p] += 1j * _COMPLEX_STEP
-            H[:, p] = np.imag(self.evaluate(shifted, masks)[1]) / _COMPLEX_STEP
-        return (H + H.T) / 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,112 +111,26 @@ def train(problem: Problem, restarts: int = 10, seed: int = 0, tolerance: float 
     rng = np.random.default_rng(seed)
     scales = he_scales(problem)
     found, failed = [], 0
-    for r in range(restarts):
-        theta = polish(objective, descend(objective, rng.standard_normal(objective.size) * scales))
-        if np.all(np.isfinite(theta)):
-            found.append((r, theta))
-        else:
-            failed += 1
-    return TrainResult(distinct_minima(objective, found, tolerance), restarts, seed, failed)
+    with _one_blas_thread():
+        for r in range(restarts):
+            theta = descend(objective, rng.standard_normal(objective.size) * scales)
+            theta = polish(objective, settle(objective, theta))
+            if np.all(np.isfinite(theta)):
+                found.append((r, theta))
+            else:
+                failed += 1
+        minima = distinct_minima(objective, found, tolerance)
+    return TrainResult(minima, restarts, seed, failed)
 
 
-def descend(objective: FloatObjective, theta0: np.ndarray, rounds: int = DESCENT_ROUNDS) -> np.ndarray:
-    """L-BFGS-B from ``theta0`` with tight tolerances, restarted from its own end point.
-
-    Near a kink L-BFGS's curvature memory is wrong on one side, and it stops early; a fresh start
-    from the end point (up to ``rounds`` times, while the loss still drops) usually lands on the kink.
-    """
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad, _ = objective.evaluate(theta)
-        return float(value), grad
-
-    theta, value = theta0, math.inf
-    options = {"maxiter": 20_000, "maxfun": 40_000, "maxcor": 30, "ftol": 1e-15, "gtol": 1e-11}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(rounds):
-            res = minimize(fun, theta, jac=True, method="L-BFGS-B", options=options)
-            if not (np.isfinite(res.fun) and res.fun < value):
-                break
-            drop = value - float(res.fun)
-            theta, value = np.asarray(res.x, dtype=float), float(res.fun)
-            if drop <= 1e-13 * (1 + abs(value)):
-                break
-    return theta
-
-
-def polish(objective: FloatObjective, theta: np.ndarray, steps: int = POLISH_STEPS) -> np.ndarray:
-    """Newton steps on the point's own piece, kept only while they help (see the module notes).
-
-    Each step first tries plain Newton on ``L_P``. If that leaves the piece or does not help and some
-    pre-activations are within :data:`KINK_TOL` of zero, it tries Newton on ``L_P`` restricted to
-    ``{those z = 0}`` (the KKT system with their linearisation): kink minima, where a live unit's
-    hyperplane passes through a sample, have no zero gradient to converge to. A step is kept only if
-    the pattern stays off those pre-activations, the residual (gradient, minus its least-squares
-    part along the kinks' normals, and the kinks' ``z``) shrinks, and the loss does not rise.
-    """
-    if objective.size > POLISH_MAX_PARAMETERS or not np.all(np.isfinite(theta)):
-        return theta
-    for _ in range(steps):
-        new = _newton_step(objective, theta, kinks=False)
-        if new is None:
-            new = _newton_step(objective, theta, kinks=True)
-        if new is None:
-            break
-        theta = new
-    return theta
-
-
-def _newton_step(objective: FloatObjective, theta: np.ndarray, kinks: bool) -> np.ndarray | None:
-    """One (constrained) Newton step from ``theta``, or ``None`` if it would not help."""
-    value, grad, masks = objective.evaluate(theta)
-    zs = objective.preactivations(theta)[0]
-    near = [np.abs(z) < KINK_TOL * (1 + np.max(np.abs(z), initial=0.0)) for z in zs] if kinks and objective.relu else []
-    if kinks and not any(n.any() for n in near):
-        return None
-    hessian = objective.piece_hessian(theta, masks)
-    if near:
-        J, c = _kink_constraints(objective, theta, masks, near)
-        m = len(c)
-        kkt = np.block([[hessian, J.T], [J, np.zeros((m, m))]])
-        # lstsq: dead units and flat directions make the system singular.
-        step = np.linalg.lstsq(kkt, -np.concatenate([grad, c]), rcond=None)[0][: objective.size]
-    else:
-        step = np.linalg.lstsq(hessian, -grad, rcond=None)[0]
-    if np.linalg.norm(step) > POLISH_RADIUS * (1 + np.linalg.norm(theta)):
-        return None  # a long jump may land in another basin of the same piece: not polishing
-    new = theta + step
-    new_value, _, new_masks = objective.evaluate(new)
-    keep = [np.ones(m.shape, dtype=bool) for m in masks] if not near else [~n for n in near]
-    if not (np.isfinite(new_value) and new_value <= value + 1e-12 * (1 + abs(value))
-            and all(np.array_equal(a[k], b[k]) for a, b, k in zip(masks, new_masks, keep))):
-        return None
-    before = _residual(objective, theta, masks, near)
-    after = _residual(objective, new, masks, near)
-    return new if after < before else None
-
-
-def _kink_constraints(objective: FloatObjective, theta: np.ndarray, masks, near) -> tuple[np.ndarray, np.ndarray]:
-    """Jacobian (by complex steps) and values of the pre-activations selected by ``near``."""
-    c = np.concatenate([z[n] for z, n in zip(objective.preactivations(theta, masks)[0], near)])
-    J = np.empty((len(c), objective.size))
-    for p in range(objective.size):
-        shifted = theta.astype(complex)
-        shifted[p] += 1j * _COMPLEX_STEP
-        zs = objective.preactivations(shifted, masks)[0]
-        J[:, p] = np.concatenate([np.imag(z[n]) for z, n in zip(zs, near)]) / _COMPLEX_STEP
-    return J, np.real(c)
-
-
-def _residual(objective: FloatObjective, theta: np.ndarray, masks, near) -> float:
-    """``‖∇L_P − Jᵀν‖² + ‖z_kinks‖²`` with ``ν`` least squares (plain ``‖∇L_P‖²`` without kinks)."""
-    grad = objective.evaluate(theta, masks)[1]
-    if not near:
-        return float(grad @ grad)
-    J, c = _kink_constraints(objective, theta, masks, near)
-    nu = np.linalg.lstsq(J.T, grad, rcond=None)[0]
-    e = grad - J.T @ nu
-    return float(e @ e + c @ c)
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread when ``threadpoolctl`` is installed (results do not depend on it)."""
+    if threadpool_limits is None:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def canonicalise(problem: Problem, theta: np.ndarray, tolerance: float = DEDUPE_TOL) -> np.ndarray:

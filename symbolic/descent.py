@@ -1,0 +1,314 @@
+"""Float descent from one start to a candidate minimum: L-BFGS, region settling, piece polishing.
+
+Floats only *search* here; nothing claims anything. The loss is the float64 loss of SPEC §1
+(reduction, biases, ``decay_biases`` and the activation honoured) with ``σ'(0) = 0``, the convention of
+:func:`symbolic.network.forward` (a unit with ``z = 0`` is inactive). From a start:
+
+1. **Descent** (:func:`descend`): SciPy's L-BFGS-B with tight tolerances, restarted from its own end.
+2. **Settle** (:func:`settle`; ReLU, at most :data:`SETTLE_MAX_PARAMETERS` parameters): SLSQP for the
+   minimum of the piece ``L_P`` over the closure of the point's region, moving on to a neighbouring
+   region while the point fails that region's KKT conditions. L-BFGS alone stalls near kinks.
+3. **Polish** (:func:`polish`): at most :data:`POLISH_STEPS` Newton steps on the piece ``L_P``, with
+   the Hessian by complex-step differentiation of the piece gradient (exact to rounding; ``P``
+   gradient evaluations, so only for at most :data:`POLISH_MAX_PARAMETERS` parameters), or on the
+   piece restricted to the pre-activations within :data:`KINK_TOL` of zero (kink minima). A step is
+   kept only if it is short, the pattern stays, the residual shrinks and the loss does not rise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+
+from .problem import Problem
+
+DESCENT_ROUNDS = 8
+"""At most this many L-BFGS-B runs per start, each from the previous one's end point."""
+SETTLE_REGIONS = 8
+"""At most this many regions visited by :func:`settle`."""
+SETTLE_MAX_PARAMETERS = 120
+"""Dense SLSQP costs about ``(P + N·Σn_k)·P²`` per iteration: larger problems skip the region search."""
+POLISH_STEPS = 4
+POLISH_MAX_PARAMETERS = 400
+POLISH_RADIUS = 1e-4
+"""Polishing steps longer than ``POLISH_RADIUS · (1 + ‖θ‖)`` are refused: the descent already converged."""
+KINK_TOL = 1e-6
+"""``|z| < KINK_TOL · (1 + max|z|)`` counts as a kink (a binding face) to settle and polish onto."""
+KKT_TOL = 1e-6
+"""A point satisfies a region's KKT conditions if the NNLS residual is below ``KKT_TOL · (1 + ‖∇L_P‖)``."""
+_COMPLEX_STEP = 1e-20
+
+
+class FloatObjective:
+    """The loss of a problem in float64: value, gradient, and the Hessian of a piece.
+
+    Examples
+    --------
+    ``L = (ab − 1)² + (a² + b²)/4`` for ``f = b·σ(a·x)``, ``x = y = 1``; at ``a = b = 1`` it is
+    ``1/2`` with gradient ``(1/2, 1/2)``:
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> value, grad, _ = FloatObjective(p).evaluate(np.array([1.0, 1.0]))
+    >>> float(value), grad.tolist()
+    (0.5, [0.5, 0.5])
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.X = np.array(problem.inputs, dtype=float)
+        self.Y = np.array(problem.targets, dtype=float)
+        self.alpha = float(problem.alpha)
+        self.lam = float(problem.weight_decay)
+        self.decay = np.array(problem.decayed(), dtype=float)
+        self.relu = problem.activation == "relu"
+        self.blocks: list[tuple[slice, tuple[int, int], slice | None]] = []
+        pos, w = 0, problem.widths
+        for k in range(len(w) - 1):
+            rows, cols = w[k + 1], w[k]
+            wslice = slice(pos, pos + rows * cols)
+            pos += rows * cols
+            bslice = slice(pos, pos + rows) if problem.biases else None
+            pos += rows if problem.biases else 0
+            self.blocks.append((wslice, (rows, cols), bslice))
+        self.size = pos
+
+    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """``(W_k, b_k)`` views of ``theta`` (``b_k`` is ``None`` without biases)."""
+        return [(theta[ws].reshape(shape), theta[bs] if bs is not None else None) for ws, shape, bs in self.blocks]
+
+    def preactivations(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
+        """Hidden pre-activations ``Z_k`` (``N × n_k``), layer inputs, the output and the masks used."""
+        acts, zs, used = [self.X], [], []
+        layers = self.layers(theta)
+        for k, (W, b) in enumerate(layers):
+            z = acts[-1] @ W.T + (b if b is not None else 0)
+            if k == len(layers) - 1:
+                return zs, acts, z, used
+            if masks is not None:
+                m = masks[k]
+            elif self.relu:
+                m = (np.real(z) > 0).astype(float)
+            else:
+                m = np.ones(z.shape)
+            zs.append(z)
+            used.append(m)
+            acts.append(z * m)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def evaluate(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
+        """``(L, ∇L, masks)``; with ``masks`` given, of the piece ``L_P`` (works for complex ``theta``)."""
+        _, acts, out, used = self.preactivations(theta, masks)
+        r = out - self.Y
+        value = self.alpha * np.sum(r * r) + self.lam * np.sum(self.decay * theta * theta)
+        grad = np.zeros_like(theta)
+        g = 2 * self.alpha * r
+        layers = self.layers(theta)
+        for k in range(len(layers) - 1, -1, -1):
+            ws, _, bs = self.blocks[k]
+            grad[ws] = (g.T @ acts[k]).ravel()
+            if bs is not None:
+                grad[bs] = g.sum(axis=0)
+            if k:
+                g = (g @ layers[k][0]) * used[k - 1]
+        grad += 2 * self.lam * self.decay * theta
+        return value, grad, used
+
+    def z_flat(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Every hidden pre-activation as one vector: layer by layer, each ``N × n_k`` block row-major."""
+        zs = self.preactivations(theta, masks)[0]
+        return np.concatenate([z.ravel() for z in zs]) if zs else np.zeros(0)
+
+    def split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """A vector in :meth:`z_flat` order back to per-layer ``N × n_k`` arrays (e.g. masks)."""
+        sizes = np.cumsum([self.X.shape[0] * n for n in self.problem.widths[1:-1]])[:-1]
+        return [part.reshape(self.X.shape[0], -1) for part in np.split(flat, sizes)]
+
+    def z_jacobian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """``∂z/∂θ`` on the piece, rows in :meth:`z_flat` order: all ``P`` complex steps in one batch."""
+        steps = theta + 1j * _COMPLEX_STEP * np.eye(self.size)
+        a = np.broadcast_to(self.X, (self.size, *self.X.shape))
+        rows = []
+        for k, (ws, shape, bs) in enumerate(self.blocks[:-1]):
+            z = a @ steps[:, ws].reshape(self.size, *shape).transpose(0, 2, 1)
+            if bs is not None:
+                z = z + steps[:, bs][:, None, :]
+            rows.append(np.imag(z).reshape(self.size, -1))
+            a = z * masks[k]
+        return (np.concatenate(rows, axis=1) / _COMPLEX_STEP).T if rows else np.zeros((0, self.size))
+
+    def piece_hessian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """``∇²L_P`` by complex steps: column ``p`` is ``Im ∇L_P(θ + i·h·e_p) / h`` (no cancellation)."""
+        H = np.empty((self.size, self.size))
+        for p in range(self.size):
+            shifted = theta.astype(complex)
+            shifted[p] += 1j * _COMPLEX_STEP
+            H[:, p] = np.imag(self.evaluate(shifted, masks)[1]) / _COMPLEX_STEP
+        return (H + H.T) / 2
+
+
+def descend(objective: FloatObjective, theta0: np.ndarray, rounds: int = DESCENT_ROUNDS) -> np.ndarray:
+    """L-BFGS-B from ``theta0`` with tight tolerances, restarted from its own end point.
+
+    Near a kink L-BFGS's curvature memory is wrong on one side, and it stops early; a fresh start
+    from the end point (up to ``rounds`` times, while the loss still drops) usually lands on the kink.
+    """
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = objective.evaluate(theta)
+        return float(value), grad
+
+    theta, value = theta0, math.inf
+    options = {"maxiter": 20_000, "maxfun": 40_000, "maxcor": 10, "ftol": 1e-15, "gtol": 1e-11}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(rounds):
+            res = minimize(fun, theta, jac=True, method="L-BFGS-B", options=options)
+            if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
+                # a diverged first round is a failed start, never the random start passed off as a minimum
+                return theta if math.isfinite(value) else np.full(theta0.shape, np.nan)
+            if res.fun >= value:
+                break
+            drop = value - float(res.fun)
+            theta, value = np.asarray(res.x, dtype=float), float(res.fun)
+            if drop <= 1e-13 * (1 + abs(value)):
+                break
+    return theta
+
+
+def settle(objective: FloatObjective, theta: np.ndarray, regions: int = SETTLE_REGIONS) -> np.ndarray:
+    """Minimise ``L`` over the closure of the point's region, then over a neighbouring region's while
+    the point fails that region's KKT conditions (at most ``regions`` regions).
+
+    On the closure of the region of a pattern ``P``, ``L = L_P``, a smooth function under the smooth
+    constraints ``s·z ≥ 0`` (``s = ±1`` the pattern's signs); SLSQP solves that. At the solution, a
+    binding constraint (``z ≈ 0``) borders a neighbouring region ``P'`` (that one sign flipped); the
+    point is a local minimum of ``L`` across it when it satisfies ``P'``'s KKT conditions too,
+    ``∇L_{P'} = Σ μ_m ∇(s'_m z_m)`` with ``μ ≥ 0`` (checked by non-negative least squares). If some
+    ``P'`` fails, the search moves there. L-BFGS alone stalls near kinks with ``|z| ≈ 1e-3``.
+    """
+    if (not objective.relu or not objective.problem.depth or objective.size > SETTLE_MAX_PARAMETERS
+            or not np.all(np.isfinite(theta))):
+        return theta
+    value, _, masks = objective.evaluate(theta)
+    for _ in range(regions):
+        new = _region_minimum(objective, theta, masks)
+        if new is not None:
+            new_value = float(objective.evaluate(new)[0])
+            if new_value <= value:
+                theta, value = new, new_value
+        masks = _descent_neighbour(objective, theta, masks)
+        if masks is None:
+            break
+    return theta
+
+
+def _flat(masks: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate([m.ravel() for m in masks]) if masks else np.zeros(0)
+
+
+def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.ndarray | None:
+    """SLSQP for ``min L_P`` subject to ``s·z ≥ 0``, from a point of the region's closure."""
+    signs = 2 * _flat(masks) - 1
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = objective.evaluate(x, masks)
+        return float(value), grad
+
+    constraint = {"type": "ineq", "fun": lambda x: signs * objective.z_flat(x, masks),
+                  "jac": lambda x: signs[:, None] * objective.z_jacobian(x, masks)}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = minimize(fun, theta, jac=True, method="SLSQP", constraints=[constraint],
+                       options={"ftol": 1e-15, "maxiter": 500})
+    x = np.asarray(res.x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        return None
+    z = objective.z_flat(x, masks)
+    return x if np.min(signs * z) >= -1e-9 * (1 + np.max(np.abs(z))) else None
+
+
+def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks) -> list[np.ndarray] | None:
+    """The masks of a region across a binding constraint whose KKT conditions fail at ``theta``."""
+    z = objective.z_flat(theta, masks)
+    binding = np.flatnonzero(np.abs(z) < KINK_TOL * (1 + np.max(np.abs(z), initial=0.0)))
+    flat = _flat(masks)
+    jacobian = objective.z_jacobian(theta, masks)
+    last = flat.size - objective.X.shape[0] * objective.problem.widths[-2]
+    for m in binding:
+        flipped = flat.copy()
+        flipped[m] = 1 - flipped[m]
+        other = objective.split(flipped)
+        grad = objective.evaluate(theta, other)[1]
+        # z of layer k depends on the masks of earlier layers only: a last-layer flip keeps the Jacobian
+        J = jacobian if m >= last else objective.z_jacobian(theta, other)
+        normals = ((2 * flipped - 1)[:, None] * J)[binding]
+        if nnls(normals.T, grad)[1] > KKT_TOL * (1 + np.linalg.norm(grad)):
+            return other
+    return None
+
+
+def polish(objective: FloatObjective, theta: np.ndarray, steps: int = POLISH_STEPS) -> np.ndarray:
+    """Newton steps on the point's own piece, kept only while they help (see the module notes).
+
+    Each step first tries plain Newton on ``L_P``. If that leaves the piece or does not help and some
+    pre-activations are within :data:`KINK_TOL` of zero, it tries Newton on ``L_P`` restricted to
+    ``{those z = 0}`` (the KKT system with their linearisation): kink minima, where a live unit's
+    hyperplane passes through a sample, have no zero gradient to converge to. A step is kept only if
+    the pattern stays off those pre-activations, the residual (gradient, minus its least-squares
+    part along the kinks' normals, and the kinks' ``z``) shrinks, and the loss does not rise.
+    """
+    if objective.size > POLISH_MAX_PARAMETERS or not np.all(np.isfinite(theta)):
+        return theta
+    for _ in range(steps):
+        new = _newton_step(objective, theta, kinks=False)
+        if new is None:
+            new = _newton_step(objective, theta, kinks=True)
+        if new is None:
+            break
+        theta = new
+    return theta
+
+
+def _newton_step(objective: FloatObjective, theta: np.ndarray, kinks: bool) -> np.ndarray | None:
+    """One (constrained) Newton step from ``theta``, or ``None`` if it would not help."""
+    value, grad, masks = objective.evaluate(theta)
+    z = objective.z_flat(theta)
+    near = np.zeros(z.size, dtype=bool)
+    if kinks and objective.relu:
+        near = np.abs(z) < KINK_TOL * (1 + np.max(np.abs(z), initial=0.0))
+    if kinks and not near.any():
+        return None
+    hessian = objective.piece_hessian(theta, masks)
+    if near.any():
+        J, m = objective.z_jacobian(theta, masks)[near], int(near.sum())
+        kkt = np.block([[hessian, J.T], [J, np.zeros((m, m))]])
+        # lstsq: dead units and flat directions make the system singular.
+        step = np.linalg.lstsq(kkt, -np.concatenate([grad, z[near]]), rcond=None)[0][: objective.size]
+    else:
+        step = np.linalg.lstsq(hessian, -grad, rcond=None)[0]
+    if np.linalg.norm(step) > POLISH_RADIUS * (1 + np.linalg.norm(theta)):
+        return None  # a long jump may land in another basin of the same piece: not polishing
+    new = theta + step
+    new_value, _, new_masks = objective.evaluate(new)
+    if not (np.isfinite(new_value) and new_value <= value + 1e-12 * (1 + abs(value))
+            and np.array_equal(_flat(masks)[~near], _flat(new_masks)[~near])):
+        return None
+    before = _residual(objective, theta, masks, near)
+    after = _residual(objective, new, masks, near)
+    return new if after < before else None
+
+
+def _residual(objective: FloatObjective, theta: np.ndarray, masks, near: np.ndarray) -> float:
+    """``‖∇L_P − Jᵀν‖² + ‖z_kinks‖²`` with ``ν`` least squares (plain ``‖∇L_P‖²`` without kinks)."""
+    grad = objective.evaluate(theta, masks)[1]
+    if not near.any():
+        return float(grad @ grad)
+    J, c = objective.z_jacobian(theta, masks)[near], objective.z_flat(theta, masks)[near]
+    nu = np.linalg.lstsq(J.T, grad, rcond=None)[0]
+    e = grad - J.T @ nu
+    return float(e @ e + c @ c)
