@@ -300,7 +300,7 @@ def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, de
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: str | None,
                   as_json: bool) -> None:
-    """Search for minima from random starts (float L-BFGS); write a problem file per distinct minimum.
+    """Search for minima from random starts (float L-BFGS, then exact-kink settling); one file per minimum.
 
     Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
     only search: run `pscert certify` on the files to prove anything.
@@ -331,7 +331,8 @@ def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, den
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", type=click.Path(dir_okay=False),
               help="Training data: .npz (inputs/targets or X/y) or CSV (targets in the last columns).")
-@click.option("--weight-decay", default="0", show_default=True, metavar="L", help="λ, exact (0.01 is 1/100).")
+@click.option("--weight-decay", default="0", show_default=True, metavar="L",
+              help="λ in L = α·Σ‖f − y‖² + λ‖θ‖², exact (0.01 is 1/100); torch SGD weight_decay w with MSELoss: λ = w/2.")
 @click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True)
 @click.option("--decay-biases/--no-decay-biases", default=True, show_default=True)
 @click.option("--exact", is_flag=True, help="Weights become their exact binary values (the default).")
