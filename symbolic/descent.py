@@ -17,6 +17,7 @@ Floats only *search* here; nothing claims anything. The loss is the float64 loss
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Sequence
@@ -30,6 +31,8 @@ DESCENT_ROUNDS = 8
 """At most this many L-BFGS-B runs per start, each from the previous one's end point."""
 SETTLE_REGIONS = 8
 """At most this many regions visited by :func:`settle`."""
+SETTLE_CORNER_BITS = 6
+"""Up to this many binding constraints, :func:`settle` tries every region of the corner (``2^b − 1``)."""
 SETTLE_MAX_PARAMETERS = 120
 """Dense SLSQP costs about ``(P + N·Σn_k)·P²`` per iteration: larger problems skip the region search."""
 POLISH_STEPS = 4
@@ -233,19 +236,25 @@ def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.n
 
 
 def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks) -> list[np.ndarray] | None:
-    """The masks of a region across a binding constraint whose KKT conditions fail at ``theta``."""
+    """The masks of a region across binding constraints whose KKT conditions fail at ``theta``.
+
+    Up to :data:`SETTLE_CORNER_BITS` binding constraints, every region of the corner is tried (one
+    flip, then two, …): two kinks together can open a descent that neither opens alone. Beyond
+    that, single flips only.
+    """
     z = objective.z_flat(theta, masks)
     binding = np.flatnonzero(np.abs(z) < KINK_TOL * (1 + np.max(np.abs(z), initial=0.0)))
     flat = _flat(masks)
     jacobian = objective.z_jacobian(theta, masks)
     last = flat.size - objective.X.shape[0] * objective.problem.widths[-2]
-    for m in binding:
+    sizes = range(1, len(binding) + 1) if len(binding) <= SETTLE_CORNER_BITS else [1]
+    for flips in itertools.chain.from_iterable(itertools.combinations(binding, r) for r in sizes):
         flipped = flat.copy()
-        flipped[m] = 1 - flipped[m]
+        flipped[list(flips)] = 1 - flipped[list(flips)]
         other = objective.split(flipped)
         grad = objective.evaluate(theta, other)[1]
-        # z of layer k depends on the masks of earlier layers only: a last-layer flip keeps the Jacobian
-        J = jacobian if m >= last else objective.z_jacobian(theta, other)
+        # z of layer k depends on the masks of earlier layers only: last-layer flips keep the Jacobian
+        J = jacobian if min(flips) >= last else objective.z_jacobian(theta, other)
         normals = ((2 * flipped - 1)[:, None] * J)[binding]
         if nnls(normals.T, grad)[1] > KKT_TOL * (1 + np.linalg.norm(grad)):
             return other
