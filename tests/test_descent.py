@@ -137,3 +137,29 @@ def test_polish_keeps_a_converged_smooth_minimum():
     obj = FloatObjective(parse_problem(CHAIN))
     t = np.sqrt(3) / 2
     assert polish(obj, np.array([t, t])) == pytest.approx([t, t], abs=1e-15)
+
+
+TWIN = {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": True},
+        "loss": {"reduction": "sum", "weight_decay": "1/4"},
+        "data": {"inputs": [[1], [0], [0]], "targets": [[2], [1], [1]]}}
+
+
+def test_settle_crosses_a_corner_that_no_single_flip_opens(monkeypatch):
+    """``f = v·σ(wx + c) + d``, θ = (w, c, v, d); two identical samples ``x = 0 ↦ 1`` and ``x = 1 ↦ 2``.
+
+    On the face ``c = 0`` of the region ``c ≤ 0`` the minimum is ``w = v = √3/2``, ``d = 1``:
+    ``L = (vw + d − 2)² + 2(d − 1)² + (w² + v² + d²)/4 = 1/16 + 0 + 5/8 = 11/16``. The twins' kinks are one
+    hyperplane, so "active at one twin only" is empty and a single flip finds no descent; with both active,
+    ``∂L/∂c = 2(vw + d − 2)v + 2·2(d − 1)v = −√3/4 < 0``: settle must cross into that corner.
+    """
+    obj = FloatObjective(parse_problem(TWIN))
+    face = np.array([np.sqrt(3) / 2, 0.0, np.sqrt(3) / 2, 1.0])
+    assert float(obj.evaluate(face)[0]) == pytest.approx(11 / 16, abs=1e-15)
+    inactive = [np.array([[1.0], [0.0], [0.0]])]
+    assert [m.ravel().tolist() for m in _descent_neighbour(obj, face, inactive)] == [[1.0, 1.0, 1.0]]
+    start = np.array([1.0, -0.3, 1.0, 0.5])
+    assert float(obj.evaluate(settle(obj, start))[0]) < 11 / 16 - 0.1
+    import symbolic.descent
+
+    monkeypatch.setattr(symbolic.descent, "SETTLE_CORNER_BITS", 1)
+    assert float(obj.evaluate(settle(obj, start))[0]) == pytest.approx(11 / 16, abs=1e-9)
