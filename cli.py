@@ -71,7 +71,12 @@ def approx(q: Fraction | None) -> str:
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(2, "No such directory", path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pscert-", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output file gets the usual permissions
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -96,6 +101,75 @@ def _need_point(problem, path: str):
 
 
 # ---------------------------------------------------------------------------------------------------
+# certify and check
+
+EXIT_STATUS = {"CERTIFIED": 0, "REFUTED": 1, "UNKNOWN": 3}
+
+
+@main.command()
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path())
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write the certificate here (atomically).")
+@click.option("--no-refine", is_flag=True, help="Certify the point as given, without Newton refinement.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict (and certificate) as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
+def certify(problem_file: str, out: str | None, no_refine: bool, as_json: bool, quiet: bool) -> None:
+    """Refine the point, then prove or refute an isolated local minimum.
+
+    Exit code 0 CERTIFIED, 1 REFUTED, 3 UNKNOWN, 2 bad input. The last line starts with the status.
+    """
+    from proofs.generator import certify as run
+
+    problem = _load(problem_file)
+    _need_point(problem, problem_file)
+    progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
+    verdict = run(problem, refine=not no_refine, progress=progress)
+    if out and verdict.certificate is not None:
+        write_atomic(out, json.dumps(verdict.certificate, indent=1) + "\n")
+    if as_json:
+        emit_json(verdict.to_json())
+    else:
+        for key, value in verdict.facts.items():
+            if key != "checker":
+                click.echo(f"{key.replace('_', ' ') + ':':<22}{_readable(value)}")
+        if verdict.certificate is not None:
+            click.echo(f"{'certificate:':<22}{out if out else '(not saved; use -o FILE)'}")
+        head = f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "")
+        click.echo(head + verdict.reason)
+    sys.exit(EXIT_STATUS[verdict.status])
+
+
+def _readable(value: Any) -> str:
+    """Canonical rationals with a decimal beside them; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return approx(Fraction(value))
+        except (ValueError, ZeroDivisionError):
+            return value
+    if isinstance(value, list):
+        return "(" + ", ".join(_readable(v) for v in value) + ")"
+    return str(value)
+
+
+@main.command()
+@click.argument("cert_file", metavar="CERT", type=click.Path())
+@click.option("--problem", "problem_file", type=click.Path(),
+              help="Also require the certificate to be about this problem.")
+def check(cert_file: str, problem_file: str | None) -> None:
+    """Re-check a certificate independently (exit 0 valid, 1 invalid, 2 unreadable)."""
+    from proofs import checker
+
+    try:
+        line = checker.check_file(cert_file, problem_file)
+    except checker.CertificateUnreadable as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    except checker.CertificateInvalid as err:
+        click.echo(f"INVALID: {err}")
+        sys.exit(1)
+    click.echo(line)
+
+
+# ---------------------------------------------------------------------------------------------------
 # inspect
 
 
@@ -114,6 +188,131 @@ def inspect(problem_file: str, as_json: bool) -> None:
         return
     for line in info.lines(approx):
         click.echo(line)
+
+
+# ---------------------------------------------------------------------------------------------------
+# demo
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="pscert-demo", show_default=True,
+              help="Directory for the demo's certificate (and proof).")
+def demo(out_dir: str) -> None:
+    """Run the main job on a built-in example and show what was proved."""
+    from importlib.resources import files
+
+    from proofs import checker
+    from proofs.generator import certify as run
+    from symbolic.inspect import summary
+    from symbolic.problem import parse_problem
+    from symbolic.rationals import loads
+
+    text = files("symbolic").joinpath("examples/chain.json").read_text(encoding="utf-8")
+    problem = parse_problem(loads(text))
+    click.echo("pscert demo: the scalar chain f(x) = b·relu(a·x), one sample x = y = 1, weight decay λ = 1/4.")
+    click.echo("L(a, b) = (b·relu(a) − 1)² + (a² + b²)/4 has its minimum at a = b = √3/2 (irrational).\n")
+    for line in summary(problem).lines(approx):
+        click.echo("  " + line)
+    click.echo("\nCertifying (refine to a critical point, exact Hessian, ball certificate, independent check):")
+    verdict = run(problem, progress=lambda msg: click.echo(f"  … {msg}", err=True))
+    os.makedirs(out_dir, exist_ok=True)
+    cert_path = os.path.join(out_dir, "chain.cert.json")
+    if verdict.certificate is not None:
+        write_atomic(cert_path, json.dumps(verdict.certificate, indent=1) + "\n")
+        click.echo(f"  certificate written to {cert_path}")
+        click.echo(f"  independent check: {checker.check_file(cert_path)}")
+        click.echo(f"  re-check it yourself: pscert check {cert_path}")
+    click.echo(f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "") + verdict.reason)
+
+
+# ---------------------------------------------------------------------------------------------------
+# train and import (issue 6): floats search for candidate minima here; nothing is claimed
+
+
+def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: int | None = None):
+    """Train PROBLEM and write one problem file per distinct minimum: ``(result, paths by rank)``.
+
+    The hook for chaining ``train`` with ``certify``: certify each returned path.
+    """
+    from symbolic.training import train as run
+    from symbolic.training import write_minima
+
+    problem = _load(problem_file)
+    result = run(problem, restarts, seed)
+    stem = os.path.splitext(os.path.basename(problem_file))[0]
+    return result, write_minima(problem, result, out_dir, stem, denominator)
+
+
+@main.command(name="train")
+@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.option("--restarts", "-k", type=click.IntRange(min=1), default=10, show_default=True, help="Random starts.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random starts.")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Directory for the files <name>-min<k>.json.")
+@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q (e.g. 2^40); default: exact floats.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: str | None,
+                  as_json: bool) -> None:
+    """Search for minima from random starts (float L-BFGS, then exact-kink settling); one file per minimum.
+
+    Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
+    only search: run `pscert certify` on the files to prove anything.
+    """
+    from symbolic.importer import parse_denominator
+
+    q = parse_denominator(denominator) if denominator is not None else None
+    result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
+    rows = [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
+             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
+            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]
+    if as_json:
+        emit_json({"problem": problem_file, "restarts": restarts, "seed": seed, "failed_starts": result.failed,
+                   "minima": rows})
+        return
+    click.echo(f"{problem_file}: {restarts} restarts, seed {seed}: {len(rows)} distinct candidate minima "
+               "(float search; nothing is certified)")
+    click.echo(f"{'rank':>4}  {'loss ≈':<14}  {'‖∇L‖ ≈':<9}  {'near z=0':>8}  {'dead':>4}  {'starts':>6}  file")
+    for row in rows:
+        click.echo(f"{row['rank']:>4}  {row['loss_approx']:<14.10g}  {row['gradient_norm_approx']:<9.2e}  "
+                   f"{row['boundary_near_units']:>8}  {row['dead_units']:>4}  {len(row['starts']):>6}  {row['file']}")
+    if result.failed:
+        click.echo(f"{result.failed} start(s) diverged and were dropped")
+    click.echo("units: near z=0 if |z| < 1e-8 at some sample, dead if z < 1e-8 at every sample")
+
+
+@main.command(name="import")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(dir_okay=False),
+              help="Training data: .npz (inputs/targets or X/y) or CSV (targets in the last columns).")
+@click.option("--weight-decay", default="0", show_default=True, metavar="L",
+              help="λ in L = α·Σ‖f − y‖² + λ‖θ‖², exact (0.01 is 1/100); torch SGD weight_decay w with MSELoss: λ = w/2.")
+@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True)
+@click.option("--decay-biases/--no-decay-biases", default=True, show_default=True)
+@click.option("--exact", is_flag=True, help="Weights become their exact binary values (the default).")
+@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q instead (e.g. 2^40).")
+@click.option("--targets", type=click.IntRange(min=1), metavar="K", help="Target columns (default: output width).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the problem here (default: stdout).")
+def import_command(model: str, data: str | None, weight_decay: str, reduction: str, decay_biases: bool, exact: bool,
+                   denominator: str | None, targets: int | None, out: str | None) -> None:
+    """A problem file from a trained network: a NumPy .npz or a PyTorch state_dict (needs torch).
+
+    Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
+    """
+    from symbolic.exceptions import ProblemError
+    from symbolic.importer import import_model, parse_denominator
+    from symbolic.problem import problem_to_json
+
+    if exact and denominator is not None:
+        raise ProblemError("--denominator", "cannot be combined with --exact")
+    q = parse_denominator(denominator) if denominator is not None else None
+    problem = import_model(model, data, weight_decay, reduction, q, targets, decay_biases)
+    text = json.dumps(problem_to_json(problem), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(out, text)
+    arch = "-".join(map(str, problem.widths))
+    click.echo(f"wrote {out}: {arch} network, {problem.samples} samples; {problem.name}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -270,96 +469,6 @@ def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | No
         click.echo(line)
     if plot:
         click.echo(f"wrote {plot}")
-
-
-# ---------------------------------------------------------------------------------------------------
-# train and import (issue 6): floats search for candidate minima here; nothing is claimed
-
-
-def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: int | None = None):
-    """Train PROBLEM and write one problem file per distinct minimum: ``(result, paths by rank)``.
-
-    The hook for chaining ``train`` with ``certify``: certify each returned path.
-    """
-    from symbolic.training import train as run
-    from symbolic.training import write_minima
-
-    problem = _load(problem_file)
-    result = run(problem, restarts, seed)
-    stem = os.path.splitext(os.path.basename(problem_file))[0]
-    return result, write_minima(problem, result, out_dir, stem, denominator)
-
-
-@main.command(name="train")
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
-@click.option("--restarts", "-k", type=click.IntRange(min=1), default=10, show_default=True, help="Random starts.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random starts.")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Directory for the files <name>-min<k>.json.")
-@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q (e.g. 2^40); default: exact floats.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: str | None,
-                  as_json: bool) -> None:
-    """Search for minima from random starts (float L-BFGS, then exact-kink settling); one file per minimum.
-
-    Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
-    only search: run `pscert certify` on the files to prove anything.
-    """
-    from symbolic.importer import parse_denominator
-
-    q = parse_denominator(denominator) if denominator is not None else None
-    result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
-    rows = [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
-             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
-            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]
-    if as_json:
-        emit_json({"problem": problem_file, "restarts": restarts, "seed": seed, "failed_starts": result.failed,
-                   "minima": rows})
-        return
-    click.echo(f"{problem_file}: {restarts} restarts, seed {seed}: {len(rows)} distinct candidate minima "
-               "(float search; nothing is certified)")
-    click.echo(f"{'rank':>4}  {'loss ≈':<14}  {'‖∇L‖ ≈':<9}  {'near z=0':>8}  {'dead':>4}  {'starts':>6}  file")
-    for row in rows:
-        click.echo(f"{row['rank']:>4}  {row['loss_approx']:<14.10g}  {row['gradient_norm_approx']:<9.2e}  "
-                   f"{row['boundary_near_units']:>8}  {row['dead_units']:>4}  {len(row['starts']):>6}  {row['file']}")
-    if result.failed:
-        click.echo(f"{result.failed} start(s) diverged and were dropped")
-    click.echo("units: near z=0 if |z| < 1e-8 at some sample, dead if z < 1e-8 at every sample")
-
-
-@main.command(name="import")
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--data", type=click.Path(dir_okay=False),
-              help="Training data: .npz (inputs/targets or X/y) or CSV (targets in the last columns).")
-@click.option("--weight-decay", default="0", show_default=True, metavar="L",
-              help="λ in L = α·Σ‖f − y‖² + λ‖θ‖², exact (0.01 is 1/100); torch SGD weight_decay w with MSELoss: λ = w/2.")
-@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True)
-@click.option("--decay-biases/--no-decay-biases", default=True, show_default=True)
-@click.option("--exact", is_flag=True, help="Weights become their exact binary values (the default).")
-@click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q instead (e.g. 2^40).")
-@click.option("--targets", type=click.IntRange(min=1), metavar="K", help="Target columns (default: output width).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the problem here (default: stdout).")
-def import_command(model: str, data: str | None, weight_decay: str, reduction: str, decay_biases: bool, exact: bool,
-                   denominator: str | None, targets: int | None, out: str | None) -> None:
-    """A problem file from a trained network: a NumPy .npz or a PyTorch state_dict (needs torch).
-
-    Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
-    """
-    from symbolic.exceptions import ProblemError
-    from symbolic.importer import import_model, parse_denominator
-    from symbolic.problem import problem_to_json
-
-    if exact and denominator is not None:
-        raise ProblemError("--denominator", "cannot be combined with --exact")
-    q = parse_denominator(denominator) if denominator is not None else None
-    problem = import_model(model, data, weight_decay, reduction, q, targets, decay_biases)
-    text = json.dumps(problem_to_json(problem), indent=2) + "\n"
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    write_atomic(out, text)
-    arch = "-".join(map(str, problem.widths))
-    click.echo(f"wrote {out}: {arch} network, {problem.samples} samples; {problem.name}")
 
 
 # ---------------------------------------------------------------------------------------------------

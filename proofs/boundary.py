@@ -38,6 +38,8 @@ Progress = Callable[[str], None]
 
 def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1e-7) -> tuple[list[Constraint], bool]:
     """First-layer constraints with ``|z| ≤ tol·‖x̃_j‖·scale``, and whether a deeper layer is that close too."""
+    if problem.depth == 0 or problem.activation != "relu":
+        return [], False
     fw = forward(problem, problem.unflatten(list(theta)))
     scale = max(1.0, max(abs(float(t)) for t in theta))
     near, deep = [], False
@@ -69,18 +71,27 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
             return Verdict("UNKNOWN", "refinement on the kink hyperplanes left the region's closure")
     say("listing the regions that meet the ball (case split with Gordan certificates)")
     units = sorted({i for _, i in cons})
-    per_unit, empty = {}, []
+    per_unit = {}
     for i in units:
         mine = [con for con in cons if con[1] == i]
-        feasible, dead_ends = _case_split(problem, mine)
-        per_unit[i] = (mine, feasible)
-        empty.extend(dead_ends)
+        per_unit[i] = (mine, *_case_split(problem, mine))
     count = 1
-    for _, feasible in per_unit.values():
+    for _, feasible, _ in per_unit.values():
         count *= len(feasible)
     if count > MAX_PIECES:
         return Verdict("UNKNOWN", f"{count} regions meet the ball (more than {MAX_PIECES}): not attempted")
     order = [con for i in units for con in per_unit[i][0]]
+    # empty branches, written over all constraints: '*' outside the unit's block and past its prefix
+    empty, start = [], 0
+    for i in units:
+        mine, _, dead_ends = per_unit[i]
+        for signs, y in dead_ends:
+            full = ["*"] * len(order)
+            full[start:start + len(mine)] = signs
+            ys = [Fraction(0)] * len(order)
+            ys[start:start + len(y)] = y
+            empty.append(("".join(full), ys))
+        start += len(mine)
     pieces = []
     for combo in product(*(per_unit[i][1] for i in units)):
         signs = "".join(combo)
@@ -273,11 +284,11 @@ def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list
 
 
 def _radius(e2: Fraction, mu: Fraction) -> Fraction | None:
-    """The smallest ``ρ = 2^-k`` with ``‖e‖² < (μρ/2)²``, if that is below ``1e-6``."""
+    """The smallest ``ρ = 2^-k ≤ 2^-20`` with ``‖e‖² < (μρ/2)²`` (``2^-20`` when ``e = 0``), or ``None``."""
     rho = Fraction(1, 2 ** 20)
     if e2 >= (mu * rho / 2) ** 2:
         return None
-    while e2 < (mu * rho / 4) ** 2 and rho > Fraction(1, 2 ** 4000):
+    while e2 and e2 < (mu * rho / 4) ** 2:
         rho /= 2
     return rho
 
