@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 from fractions import Fraction
 from typing import Any
@@ -107,24 +108,54 @@ EXIT_STATUS = {"CERTIFIED": 0, "REFUTED": 1, "UNKNOWN": 3}
 
 
 @main.command()
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path())
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write the certificate here (atomically).")
+@click.argument("problem_files", metavar="PROBLEM...", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out", type=click.Path(),
+              help="Write the certificate here (atomically). With several problems or a directory: a directory "
+              "(created if missing) for <stem>.cert.json.")
 @click.option("--no-refine", is_flag=True, help="Certify the point as given, without Newton refinement.")
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict (and certificate) as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
-def certify(problem_file: str, out: str | None, no_refine: bool, as_json: bool, quiet: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict (and certificate) as JSON; for a batch, "
+              "the summary object.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages (or progress bar) on stderr.")
+@click.option("--summary", type=click.Path(dir_okay=False),
+              help="Write a per-problem table (file, status, claim, radius, mu, seconds, reason, certificate) "
+              "to FILE.csv or FILE.json, atomically.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch: certify this many problems at once, in separate processes.")
+def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as_json: bool, quiet: bool,
+            summary: str | None, jobs: int) -> None:
     """Refine the point, then prove or refute an isolated local minimum.
 
     Exit code 0 CERTIFIED, 1 REFUTED, 3 UNKNOWN, 2 bad input. The last line starts with the status.
+
+    \b
+    Batch: several PROBLEM files, or a directory (its *.json files sorted by name,
+    *.cert.json skipped). A file that cannot be read or certified is an ERROR row and
+    the batch goes on. Rows are printed in input order (whatever --jobs); the last line
+    is `SUMMARY: n CERTIFIED, n REFUTED, n UNKNOWN, n ERROR`. Exit code 0 if every
+    problem was decided (CERTIFIED or REFUTED), 3 if any is UNKNOWN, 2 if any is ERROR.
     """
+    from proofs import batch
+
+    if summary:
+        batch.summary_kind(summary)  # a bad extension fails before any work
+    if len(problem_files) > 1 or os.path.isdir(problem_files[0]):
+        _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs)
+        return
     from proofs.generator import certify as run
 
+    problem_file = problem_files[0]
+    if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
+        raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
+    start = time.perf_counter()
     problem = _load(problem_file)
     _need_point(problem, problem_file)
     progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
     verdict = run(problem, refine=not no_refine, progress=progress)
     if out and verdict.certificate is not None:
         write_atomic(out, json.dumps(verdict.certificate, indent=1) + "\n")
+    if summary:
+        saved = out if verdict.certificate is not None else None
+        batch.write_summary([batch.row_for(problem_file, verdict, time.perf_counter() - start, saved)], summary)
     if as_json:
         emit_json(verdict.to_json())
     else:
@@ -136,6 +167,34 @@ def certify(problem_file: str, out: str | None, no_refine: bool, as_json: bool, 
         head = f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "")
         click.echo(head + verdict.reason)
     sys.exit(EXIT_STATUS[verdict.status])
+
+
+def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_json: bool, quiet: bool,
+                   summary: str | None, jobs: int) -> None:
+    """``certify`` on several problems: a progress bar on stderr, one line per problem, SUMMARY last."""
+    from proofs import batch
+
+    files = batch.problem_files(inputs)
+    bar = None if quiet or as_json else click.progressbar(length=len(files), label="certify", file=sys.stderr,
+                                                            item_show_func=lambda r: r and os.path.basename(r.file))
+    try:
+        if bar is not None:
+            bar.__enter__()
+        tick = None if bar is None else (lambda _done, _total, row: bar.update(1, row))
+        rows = batch.certify_batch(files, refine, out, jobs, tick)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if summary:
+        batch.write_summary(rows, summary)
+    if as_json:
+        emit_json(batch.summary_json(rows))
+    else:
+        for r in rows:
+            head = f"{r.status}: " + (f"{r.claim}: " if r.claim else "")
+            click.echo(f"{r.file} ({r.seconds:.2f} s): {head}{r.reason}")
+        click.echo(batch.summary_line(rows))
+    sys.exit(batch.exit_code(rows))
 
 
 def _readable(value: Any) -> str:

@@ -1,0 +1,309 @@
+"""Certify many problems at once (``pscert certify A.json B.json …`` or ``pscert certify DIR``).
+
+Each problem is certified exactly as ``pscert certify FILE`` would (:func:`proofs.generator.certify`,
+refinement on, the checker run on every certificate). A problem that cannot be read or certified does
+not stop the batch: it becomes a row with status ``ERROR`` and a one-line message. Rows come back in
+input order whatever the number of worker processes, so a batch's summary does not depend on
+``jobs`` except for the times.
+
+Conventions (documented in ``pscert certify --help``):
+
+- A directory stands for its ``*.json`` files, sorted by name, skipping ``*.cert.json`` (certificates
+  a previous batch may have written there). Files named explicitly are taken as given.
+- Certificates go to ``<out_dir>/<stem>.cert.json``, ``<stem>`` the file name without ``.json``;
+  two inputs with the same stem are refused before any work.
+- Exit code of a batch (:func:`exit_code`): 2 if any row is ``ERROR``, else 3 if any is ``UNKNOWN``,
+  else 0 (every problem decided: CERTIFIED or REFUTED).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Sequence
+
+from symbolic.exceptions import ProblemError
+
+from .assemble import Verdict
+
+STATUSES = ("CERTIFIED", "REFUTED", "UNKNOWN", "ERROR")
+COLUMNS = ("file", "status", "claim", "radius", "mu", "seconds", "reason", "certificate")
+SUMMARY_FORMAT = "pscert.batch/1"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One problem of a batch: its verdict in brief. ``radius`` and ``mu`` are canonical rationals
+    (from the checked certificate) or ``None``; ``seconds`` is wall time (load, certify, write);
+    ``certificate`` is the path written, if any."""
+
+    file: str
+    status: str
+    claim: str | None
+    radius: str | None
+    mu: str | None
+    seconds: float
+    reason: str
+    certificate: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[int, int, Row], None]
+"""Called as ``progress(done, total, row)`` each time a problem finishes (in completion order)."""
+
+
+def problem_files(inputs: Sequence[str]) -> list[str]:
+    """The problem files of a batch: files as given, directories as their sorted ``*.json`` files.
+
+    Raises
+    ------
+    ProblemError
+        A directory holds no problem file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> for name in ("b.json", "a.json", "a.cert.json", "notes.txt"):
+    ...     open(os.path.join(d, name), "w").close()
+    >>> [os.path.basename(p) for p in problem_files([d, "x.json"])]
+    ['a.json', 'b.json', 'x.json']
+    """
+    files: list[str] = []
+    for path in inputs:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(name for name in os.listdir(path)
+                       if name.endswith(".json") and not name.endswith(".cert.json")
+                       and os.path.isfile(os.path.join(path, name)))
+        if not found:
+            raise ProblemError("", "must contain *.json problem files (got none)", path)
+        files += [os.path.join(path, name) for name in found]
+    return files
+
+
+def certificate_paths(files: Sequence[str], out_dir: str | None) -> list[str | None]:
+    """``<out_dir>/<stem>.cert.json`` per file (``None`` without ``out_dir``).
+
+    Raises
+    ------
+    ProblemError
+        ``out_dir`` exists and is not a directory, or two files share a stem.
+
+    Examples
+    --------
+    >>> certificate_paths(["p/a.json", "q/b.json"], "certs")
+    ['certs/a.cert.json', 'certs/b.cert.json']
+    """
+    if out_dir is None:
+        return [None] * len(files)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ProblemError("--output", f"must be a directory when certifying several problems (got the file {out_dir})")
+    seen: dict[str, str] = {}
+    paths: list[str | None] = []
+    for f in files:
+        stem = _stem(f)
+        if stem in seen:
+            raise ProblemError("--output", f"certificate names must be distinct (got {seen[stem]} and {f}, "
+                               f"both {stem}.cert.json)")
+        seen[stem] = f
+        paths.append(os.path.join(out_dir, stem + ".cert.json"))
+    return paths
+
+
+def summary_kind(path: str) -> str:
+    """``"csv"`` or ``"json"`` from the summary file's extension.
+
+    Raises
+    ------
+    ProblemError
+        Any other extension.
+
+    Examples
+    --------
+    >>> summary_kind("out/Summary.CSV")
+    'csv'
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".csv", ".json"):
+        raise ProblemError("--summary", f"must end in .csv or .json (got {path!r})")
+    return ext[1:]
+
+
+def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, jobs: int = 1,
+                  progress: Progress | None = None) -> list[Row]:
+    """Certify every problem of ``inputs`` (files and directories); one row per problem, in input order.
+
+    Parameters
+    ----------
+    inputs
+        Problem files and directories (see :func:`problem_files`).
+    refine
+        As ``pscert certify --no-refine`` when false.
+    out_dir
+        Where to write the certificates (created if missing); ``None`` writes none.
+    jobs
+        Worker processes (``1``: everything in this process).
+    progress
+        See :data:`Progress`.
+
+    Returns
+    -------
+    list of Row
+        Never raises for a bad problem file: that is an ``ERROR`` row.
+
+    Raises
+    ------
+    ProblemError
+        Bad batch inputs (an empty directory, ``out_dir`` a file, clashing certificate names).
+
+    Notes
+    -----
+    Workers are separate processes (``concurrent.futures.ProcessPoolExecutor``), each limited to
+    one BLAS thread. A worker that dies turns its unfinished problems into ``ERROR`` rows.
+    """
+    files = problem_files(inputs)
+    certs = certificate_paths(files, out_dir)
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+    rows: list[Row | None] = [None] * len(files)
+    report = progress or (lambda _done, _total, _row: None)
+    if jobs <= 1 or len(files) <= 1:
+        for i, (f, c) in enumerate(zip(files, certs)):
+            rows[i] = row = certify_file(f, refine, c)
+            report(i + 1, len(files), row)
+        return [r for r in rows if r is not None]
+    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread) as pool:
+        futures = {pool.submit(certify_file, f, refine, c): i for i, (f, c) in enumerate(zip(files, certs))}
+        for done, fut in enumerate(cf.as_completed(futures), 1):
+            i = futures[fut]
+            try:
+                row = fut.result()
+            except Exception as err:  # a worker died (BrokenProcessPool) or the row could not be sent back
+                row = Row(files[i], "ERROR", None, None, None, 0.0, _one_line(f"worker failed: {err!r}"))
+            rows[i] = row
+            report(done, len(files), row)
+    return [r for r in rows if r is not None]
+
+
+def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -> Row:
+    """Certify one problem file into a row; every failure becomes an ``ERROR`` row, never an exception."""
+    from proofs.generator import certify
+
+    from symbolic.problem import load_problem
+
+    start = time.perf_counter()
+    try:
+        problem = load_problem(path)
+        if problem.point is None:
+            raise ProblemError("point", "missing: this command needs a point", path)
+        verdict = certify(problem, refine=refine)
+        written = None
+        if cert_path is not None and verdict.certificate is not None:
+            write_atomic(cert_path, json.dumps(verdict.certificate, indent=1) + "\n")
+            written = cert_path
+    except Exception as err:  # the batch goes on: the row names what went wrong
+        kind = "" if isinstance(err, (ProblemError, OSError)) else f"internal error ({type(err).__name__}): "
+        return Row(path, "ERROR", None, None, None, time.perf_counter() - start, _one_line(kind + str(err)))
+    return row_for(path, verdict, time.perf_counter() - start, written)
+
+
+def row_for(path: str, verdict: Verdict, seconds: float, certificate: str | None = None) -> Row:
+    """The row of a verdict: radius and ``μ`` as the checked certificate states them."""
+    cert = verdict.certificate or {}
+    return Row(path, verdict.status, verdict.claim, cert.get("radius"), cert.get("mu"), seconds, verdict.reason,
+               certificate)
+
+
+def counts(rows: Sequence[Row]) -> dict[str, int]:
+    """Rows per status, every status present (in the order of :data:`STATUSES`)."""
+    return {s: sum(r.status == s for r in rows) for s in STATUSES}
+
+
+def summary_line(rows: Sequence[Row]) -> str:
+    """``SUMMARY: 2 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR``, the last line of a batch.
+
+    Examples
+    --------
+    >>> summary_line([Row("a.json", "UNKNOWN", None, None, None, 0.5, "why")])
+    'SUMMARY: 0 CERTIFIED, 0 REFUTED, 1 UNKNOWN, 0 ERROR'
+    """
+    return "SUMMARY: " + ", ".join(f"{n} {s}" for s, n in counts(rows).items())
+
+
+def exit_code(rows: Sequence[Row]) -> int:
+    """2 if any problem is ``ERROR``, else 3 if any is ``UNKNOWN``, else 0 (all decided).
+
+    Examples
+    --------
+    >>> exit_code([Row("a", "REFUTED", "not_a_local_minimum", "0", None, 0.1, "saddle")])
+    0
+    """
+    c = counts(rows)
+    return 2 if c["ERROR"] else 3 if c["UNKNOWN"] else 0
+
+
+def summary_json(rows: Sequence[Row]) -> dict[str, Any]:
+    """The JSON summary: format, counts and one object per problem (keys :data:`COLUMNS`)."""
+    return {"format": SUMMARY_FORMAT, "counts": counts(rows), "problems": [r.to_json() for r in rows]}
+
+
+def summary_csv(rows: Sequence[Row]) -> str:
+    """The CSV summary: a header of :data:`COLUMNS`, one line per problem, empty cells for ``None``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(["" if v is None else (f"{v:.3f}" if k == "seconds" else v) for k, v in asdict(r).items()])
+    return buf.getvalue()
+
+
+def write_summary(rows: Sequence[Row], path: str) -> None:
+    """Write the summary atomically, as CSV or JSON by the file's extension (:func:`summary_kind`)."""
+    kind = summary_kind(path)
+    text = summary_csv(rows) if kind == "csv" else json.dumps(summary_json(rows), indent=1) + "\n"
+    write_atomic(path, text)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Temporary file in the same directory, then a rename: a reader never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pscert-", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    return name[:-5] if name.lower().endswith(".json") else name
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def _one_blas_thread() -> None:
+    """Worker initializer: one BLAS thread per process (parallelism comes from the processes)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return
+    threadpool_limits(limits=1, user_api="blas")

@@ -1,0 +1,259 @@
+"""Batch certification (``pscert certify`` on several files or a directory) and its summaries.
+
+Fixtures, each worked out by hand:
+
+- ``good``: the scalar chain ``f = b·σ(a·x)``, ``x = y = 1``, ``λ = 1/4``, point ``(0.866, 0.866)``.
+  On ``a > 0``, ``L = (ab − 1)² + (a² + b²)/4``; ``∇L = 0`` gives ``(b − a)(2(ab − 1) − 1/2) = 0``, and
+  ``a = b = t`` with ``t² = 3/4``: the minimum ``(√3/2, √3/2)``, Hessian ``[[2, 1], [1, 2]]`` (eigenvalues
+  1 and 3). CERTIFIED, ``isolated_local_minimum``.
+- ``saddle``: the depth-3 chain ``f = c·σ(b·σ(a·x))``, ``λ = 1/8``, point ``(0.125, 0.125, 0.125)``. On the
+  diagonal ``g(t) = (t³ − 1)² + 3t²/8``, ``g'(t) = 6t(t⁴ − t + 1/8)``; the smaller root ``t ≈ 0.1252`` has
+  ``g'' = 6t(4t³ − 1) < 0``: negative curvature along ``(1, 1, 1)``. REFUTED, ``not_a_local_minimum``.
+- ``flat``: the scalar chain with ``λ = 0`` at ``(0, 0)``: without weight decay pscert never certifies, and
+  no hidden unit is live (all its weights are 0), so there is no rescaling curve to show: UNKNOWN.
+- ``broken``: not JSON; ``pointless``: a valid problem without a point. Both ERROR rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from proofs import batch, checker
+from proofs.batch import Row
+
+
+def chain(depth: int, lam: str, point: list[str] | None) -> dict:
+    """The bias-free scalar chain with ``depth`` hidden units in a row, x = y = 1."""
+    obj = {"format": "pscert.problem/1", "network": {"widths": [1] * (depth + 2), "biases": False},
+           "loss": {"weight_decay": lam}, "data": {"inputs": [["1"]], "targets": [["1"]]}}
+    if point is not None:
+        obj["point"] = {"weights": [[[p]] for p in point]}
+    return obj
+
+
+GOOD = chain(1, "1/4", ["0.866", "0.866"])
+SADDLE = chain(2, "1/8", ["0.125", "0.125", "0.125"])
+FLAT = chain(1, "0", ["0", "0"])
+
+
+def write(directory, name: str, content) -> str:
+    path = os.path.join(str(directory), name)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """A directory with a minimum, a saddle and a malformed file (sorted: a_good, b_saddle, c_broken)."""
+    d = tmp_path / "problems"
+    d.mkdir()
+    write(d, "a_good.json", GOOD)
+    write(d, "b_saddle.json", SADDLE)
+    write(d, "c_broken.json", '{"format": "pscert.problem/1", "network": ')
+    write(d, "notes.txt", "not a problem")  # ignored: not *.json
+    return d
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["certify", *args])
+
+
+def last_line(result) -> str:
+    return result.output.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# single file: unchanged
+
+
+def test_single_file_keeps_its_exit_codes_and_status_line(tmp_path):
+    good, saddle = write(tmp_path, "good.json", GOOD), write(tmp_path, "saddle.json", SADDLE)
+    r = run(good)
+    assert r.exit_code == 0 and last_line(r).startswith("CERTIFIED: isolated_local_minimum: ")
+    assert "SUMMARY" not in r.output
+    r = run(saddle)
+    assert r.exit_code == 1 and last_line(r).startswith("REFUTED: not_a_local_minimum: ")
+    r = run(write(tmp_path, "flat.json", FLAT))
+    assert r.exit_code == 3 and last_line(r).startswith("UNKNOWN: no weight decay")
+
+
+def test_single_file_errors_exit_2_without_a_row(tmp_path):
+    r = run(write(tmp_path, "broken.json", "{"))
+    assert r.exit_code == 2 and "Error:" in r.output and "SUMMARY" not in r.output
+    r = run(write(tmp_path, "pointless.json", chain(1, "1/4", None)))
+    assert r.exit_code == 2 and "point: missing" in r.output
+
+
+def test_single_file_output_must_not_be_a_directory(tmp_path):
+    r = run(write(tmp_path, "good.json", GOOD), "-o", str(tmp_path))
+    assert r.exit_code == 2 and "is a directory" in r.output
+
+
+def test_single_file_summary_is_one_row_and_keeps_the_exit_code(tmp_path):
+    cert, summary = tmp_path / "s.cert.json", tmp_path / "s.csv"
+    r = run(write(tmp_path, "saddle.json", SADDLE), "-o", str(cert), "--summary", str(summary))
+    assert r.exit_code == 1 and last_line(r).startswith("REFUTED: ")
+    rows = list(csv.DictReader(io.StringIO(summary.read_text())))
+    assert len(rows) == 1 and rows[0]["status"] == "REFUTED" and rows[0]["certificate"] == str(cert)
+    assert rows[0]["radius"] == json.loads(cert.read_text())["radius"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# batches
+
+
+def test_directory_keeps_going_past_a_malformed_file(mixed):
+    r = run(str(mixed), "-q")
+    assert r.exit_code == 2  # an ERROR row
+    lines = r.output.strip().splitlines()
+    assert lines[-1] == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
+    assert [line.split(" (")[0] for line in lines[:-1]] == [str(mixed / n) for n in
+                                                            ("a_good.json", "b_saddle.json", "c_broken.json")]
+    assert "CERTIFIED: isolated_local_minimum" in lines[0] and "REFUTED: not_a_local_minimum" in lines[1]
+    assert "ERROR: " in lines[2] and "not valid JSON" in lines[2]
+
+
+def test_decided_batch_exits_0_and_unknown_exits_3(tmp_path):
+    good, saddle, flat = (write(tmp_path, n, p) for n, p in (("g.json", GOOD), ("s.json", SADDLE), ("f.json", FLAT)))
+    r = run(good, saddle, "-q")
+    assert r.exit_code == 0 and last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 0 ERROR"
+    r = run(good, flat, "-q")
+    assert r.exit_code == 3 and last_line(r) == "SUMMARY: 1 CERTIFIED, 0 REFUTED, 1 UNKNOWN, 0 ERROR"
+
+
+def test_missing_file_and_missing_point_are_error_rows(tmp_path):
+    good = write(tmp_path, "g.json", GOOD)
+    pointless = write(tmp_path, "p.json", chain(1, "1/4", None))
+    r = run(good, str(tmp_path / "nowhere.json"), pointless, "-q")
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert "ERROR: " in lines[1] and "cannot read file" in lines[1]
+    assert "ERROR: " in lines[2] and "point: missing" in lines[2]
+
+
+def test_summary_csv_content(mixed, tmp_path):
+    out, summary = tmp_path / "certs", tmp_path / "summary.csv"
+    r = run(str(mixed), "-q", "-o", str(out), "--summary", str(summary))
+    assert r.exit_code == 2
+    rows = list(csv.DictReader(io.StringIO(summary.read_text())))
+    assert list(rows[0]) == list(batch.COLUMNS)
+    assert [row["status"] for row in rows] == ["CERTIFIED", "REFUTED", "ERROR"]
+    good_cert = json.loads((out / "a_good.cert.json").read_text())
+    assert rows[0]["claim"] == "isolated_local_minimum"
+    assert (rows[0]["radius"], rows[0]["mu"]) == (good_cert["radius"], good_cert["mu"])
+    assert rows[1]["claim"] == "not_a_local_minimum" and rows[1]["mu"] == ""  # refutations have no μ
+    assert rows[2]["claim"] == rows[2]["radius"] == rows[2]["certificate"] == ""
+    assert "not valid JSON" in rows[2]["reason"]
+    assert all(float(row["seconds"]) >= 0 for row in rows)
+
+
+def test_summary_json_content_and_certificates(mixed, tmp_path):
+    out, summary = tmp_path / "certs", tmp_path / "summary.json"
+    r = run(str(mixed), "-q", "-o", str(out), "--summary", str(summary))
+    assert r.exit_code == 2
+    obj = json.loads(summary.read_text())
+    assert obj["format"] == "pscert.batch/1"
+    assert obj["counts"] == {"CERTIFIED": 1, "REFUTED": 1, "UNKNOWN": 0, "ERROR": 1}
+    good, saddle, broken = obj["problems"]
+    assert good["certificate"] == str(out / "a_good.cert.json") and saddle["certificate"] == str(out / "b_saddle.cert.json")
+    assert broken["certificate"] is None and broken["status"] == "ERROR"
+    assert sorted(os.listdir(out)) == ["a_good.cert.json", "b_saddle.cert.json"]
+    for row in (good, saddle):
+        assert checker.check_file(row["certificate"]).startswith("VALID")
+        assert json.loads(open(row["certificate"]).read())["status"] == row["status"]
+
+
+def test_jobs_2_equals_jobs_1(mixed, tmp_path):
+    """Rows come back in input order with the same content; only the times differ."""
+    def rows(jobs: int) -> tuple[list, list]:
+        summary = tmp_path / f"s{jobs}.json"
+        r = run(str(mixed), "-q", "--jobs", str(jobs), "--summary", str(summary))
+        assert r.exit_code == 2
+        table = json.loads(summary.read_text())["problems"]
+        lines = [line.split(" (")[0] + line.split(" s): ")[-1] for line in r.output.splitlines()]
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in table], lines
+
+    assert rows(2) == rows(1)
+
+
+def test_batch_json_prints_the_summary_object(mixed):
+    r = run(str(mixed), "--json")
+    assert r.exit_code == 2
+    obj = json.loads(r.output)
+    assert [p["status"] for p in obj["problems"]] == ["CERTIFIED", "REFUTED", "ERROR"]
+
+
+def test_directory_skips_certificates_it_may_have_written(mixed):
+    r = run(str(mixed), "-q", "-o", str(mixed))
+    assert (mixed / "a_good.cert.json").exists()
+    again = run(str(mixed), "-q")
+    assert last_line(again) == last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--summary", "out.txt"], "--summary: must end in .csv or .json (got 'out.txt')"),
+    (["-o", "FILE"], "--output: must be a directory when certifying several problems"),
+])
+def test_bad_batch_options_exit_2_before_any_work(mixed, tmp_path, args, message):
+    target = tmp_path / "a-file"
+    target.write_text("")
+    args = [str(target) if a == "FILE" else a for a in args]
+    r = run(str(mixed), *args)
+    assert r.exit_code == 2 and message in r.output and "SUMMARY" not in r.output
+
+
+def test_clashing_certificate_names_are_refused(tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "q").mkdir()
+    a, b = write(tmp_path / "p", "x.json", GOOD), write(tmp_path / "q", "x.json", SADDLE)
+    r = run(a, b, "-o", str(tmp_path / "certs"))
+    assert r.exit_code == 2 and "certificate names must be distinct" in r.output
+    assert not (tmp_path / "certs").exists()
+
+
+def test_empty_directory_is_bad_input(tmp_path):
+    r = run(str(tmp_path))
+    assert r.exit_code == 2 and "must contain *.json problem files (got none)" in r.output
+
+
+# ---------------------------------------------------------------------------------------------------
+# library
+
+
+def test_internal_errors_become_rows_not_crashes(tmp_path, monkeypatch):
+    import proofs.generator
+
+    def boom(problem, refine=True, progress=None):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(proofs.generator, "certify", boom)
+    rows = batch.certify_batch([write(tmp_path, "g.json", GOOD)])
+    assert rows[0].status == "ERROR" and rows[0].reason == "internal error (RuntimeError): boom second line"
+
+
+def test_progress_is_called_once_per_problem(mixed):
+    seen: list[tuple[int, int, str]] = []
+    rows = batch.certify_batch([str(mixed)], progress=lambda d, t, r: seen.append((d, t, r.status)))
+    assert [s[:2] for s in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert [s[2] for s in seen] == [r.status for r in rows]
+
+
+@pytest.mark.parametrize("statuses, code", [
+    (["CERTIFIED", "REFUTED"], 0), (["CERTIFIED", "UNKNOWN"], 3), (["UNKNOWN", "ERROR"], 2), ([], 0),
+])
+def test_exit_code(statuses, code):
+    assert batch.exit_code([Row("f", s, None, None, None, 0.0, "") for s in statuses]) == code
+
+
+def test_csv_quotes_reasons_with_commas():
+    text = batch.summary_csv([Row("a,b.json", "UNKNOWN", None, None, None, 1.23456, 'x, "y"')])
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert (row["file"], row["reason"], row["seconds"], row["claim"]) == ("a,b.json", 'x, "y"', "1.235", "")
