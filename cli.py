@@ -262,6 +262,7 @@ def demo(out_dir: str) -> None:
 
     from proofs import checker
     from proofs.generator import certify as run
+    from proofs.latex import pdflatex_available, write_proof
     from symbolic.inspect import summary
     from symbolic.problem import parse_problem
     from symbolic.rationals import loads
@@ -281,6 +282,11 @@ def demo(out_dir: str) -> None:
         click.echo(f"  certificate written to {cert_path}")
         click.echo(f"  independent check: {checker.check_file(cert_path)}")
         click.echo(f"  re-check it yourself: pscert check {cert_path}")
+        with open(cert_path, "rb") as fh:
+            written = write_proof(verdict.certificate, fh.read(), os.path.join(out_dir, "chain.proof.tex"), cert_path,
+                                  pdf=pdflatex_available())
+        click.echo("  LaTeX proof written to " + " and ".join(written)
+                   + ("" if pdflatex_available() else " (install pdflatex for a PDF: pscert latex --pdf)"))
     click.echo(f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "") + verdict.reason)
 
 
