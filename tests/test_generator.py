@@ -99,9 +99,8 @@ def test_point_far_from_critical_is_not_certified_without_refinement(point):
     assert v.status == "UNKNOWN"
 
 
-def test_strong_decay_origin_on_boundary_is_not_refuted():
+def test_strong_decay_origin_on_boundary_is_certified():
     """λ = 2: on a > 0, L(a, b) − L(0, 0) = a²b² − 2ab + 2(a² + b²) = a²b² + (a − b)² + a² + b² ≥ 0, and
-    on a ≤ 0 it is 2(a² + b²) ≥ 0: the origin is a strict minimum, so no descent curve may be found."""
+    on a ≤ 0 it is 2(a² + b²) ≥ 0: the origin is a strict minimum on the kink a = 0 (issue 7)."""
     v = certify(parse_problem(chain(1, "2", ["0", "0"])))
-    assert v.status in ("UNKNOWN", "CERTIFIED")
-    assert v.status != "REFUTED"
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "boundary_ball"

@@ -26,6 +26,27 @@ Then ``L`` is ``μ``-strongly convex on ``B̄`` and has exactly one critical poi
 ``‖θ* − c‖ ≤ ‖∇L(c)‖/μ < ρ``; it is a strict local minimum and ``L(θ) ≥ L(θ*) + (μ/2)‖θ − θ*‖²`` on
 ``B̄``. The checker also insists on ``λ > 0`` (SPEC §4: with ``λ = 0`` minima are never isolated).
 
+``isolated_local_minimum`` (CERTIFIED), evidence ``boundary_ball`` (SPEC §4, boundary case; the centre on
+first-layer kinks). ``Z`` lists first-layer pairs ``(j, i)`` with ``z_{1,i}(x_j; c) = a_m·c = 0``, ``a_m``
+holding ``x̃_j`` in unit ``i``'s incoming coordinates; a sign string ``s`` orients ``s'_m a_m`` and names
+the piece ``P_s``.
+
+1. *Kinks and the rest.* Exactly the listed first-layer pre-activations vanish at ``c``; every other one
+   has the pattern's strict sign and keeps it on ``B̄`` (first layer: ``z² > ρ²‖x̃_j‖²``, exact since ``z``
+   is linear; deeper layers: step 1 of the interior case, whose bounds hold for every pattern).
+2. *Every region meeting the ball is listed.* A depth-first case split over the signs of ``Z``: each
+   branch ends in a listed piece or under an ``empty`` entry whose Gordan vector ``y ≥ 0``, ``y ≠ 0``,
+   satisfies ``Σ y_m s'_m a_m = 0``; then no direction ``d`` has ``s'_m a_m·d > 0`` for all its signs, and as
+   ``z_m(θ) = a_m·(θ − c)`` no region with those signs meets ``B̄``.
+3. *Each listed piece.* ``∇²L_{P_s}(c) − (μ+δ)I`` positive definite (as in the interior case, same ``δ``),
+   so ``∇²L_{P_s} ⪰ μI`` on ``B̄``; multipliers ``ν ≥ 0`` with ``‖∇L_{P_s}(c) − Σ ν_m s'_m a_m‖ < μρ/2``.
+
+Then each region's closure meets ``B̄`` in a convex set (half-spaces ``s'_m a_m·(θ − c) ≥ 0``, the other
+signs fixed) on which ``L = L_{P_s}`` is ``μ``-strongly convex, and for ``θ`` on the sphere
+``L(θ) ≥ L(c) + Σ ν_m s'_m a_m·(θ − c) − ‖e‖ρ + (μ/2)ρ² > L(c)``. So ``L`` has a local minimum in the open
+ball; every local minimum in ``B̄`` is the minimiser of each adjacent closed piece, hence strict with
+quadratic growth ``μ/2`` there, and isolated (finitely many convex pieces, at most one minimiser each).
+
 ``not_a_local_minimum`` (REFUTED):
 
 - evidence ``negative_curvature`` (``ρ > 0``): step 1 as above and ``dᵀH_0d + δ‖d‖² < 0`` with the same
@@ -57,7 +78,8 @@ What it does not guarantee
 
 Rejection lines name the step: ``format`` (JSON, shapes, canonical numbers), ``claim`` (kind and
 status), ``problem``, ``radius``, ``mu``, ``evidence`` (method or kind not valid for the claim),
-``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``, ``curve``.
+``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``, ``curve``,
+``regions`` (boundary case: a region neither listed nor excluded, or a false Gordan vector).
 """
 
 from __future__ import annotations
@@ -67,6 +89,7 @@ import sys
 from fractions import Fraction
 from typing import Any, Sequence
 
+from . import boundary as _boundary  # noqa: F401  (registers the boundary_ball method)
 from .claims import CLAIMS, METHODS, Context
 from .exceptions import CertificateInvalid, CertificateUnreadable, CheckerError
 from .network import Bounds, CurveLoss, Problem, bounds, curve_loss, derivatives, forward

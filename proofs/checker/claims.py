@@ -40,7 +40,7 @@ class Claim(NamedTuple):
 
 # SPEC §3. not_isolated is implied by not_a_local_minimum ("or the above"), so it accepts its evidence too.
 CLAIMS = {
-    "isolated_local_minimum": Claim("CERTIFIED", True, ("interior_ball",)),
+    "isolated_local_minimum": Claim("CERTIFIED", True, ("interior_ball", "boundary_ball")),
     "piecewise_strong_convexity": Claim("CERTIFIED", True, ()),
     "not_a_local_minimum": Claim("REFUTED", False, ("negative_curvature", "curve")),
     "not_isolated": Claim("REFUTED", False, ("curve", "negative_curvature")),
@@ -117,13 +117,13 @@ def _shifted_hessian(ctx: Context, pattern: list[list[tuple[int, ...]]], shift: 
     return A, S, d.grad
 
 
-def _ldl(A: list[list[int]], S: int) -> None:
+def _ldl(A: list[list[int]], S: int, where: str = "") -> None:
     """All LDLᵀ pivots of ``A/S`` positive; fraction-free (Bareiss) on the lower triangle; A is mutated."""
     n, prev = len(A), 1
     for k in range(n):
         pivot = A[k][k]
         if pivot <= 0:
-            raise CertificateInvalid("hessian bound", f"pivot {k + 1} of {n} of ∇²L_P(c) − (mu+delta)·I is "
+            raise CertificateInvalid("hessian bound", f"{where}pivot {k + 1} of {n} of ∇²L_P(c) − (mu+delta)·I is "
                                      f"{show(Fraction(pivot, prev * S))}, must be positive")
         column = [A[i][k] for i in range(k + 1, n)]
         for i in range(k + 1, n):
@@ -133,12 +133,12 @@ def _ldl(A: list[list[int]], S: int) -> None:
         prev = pivot
 
 
-def _congruence(A: list[list[int]], S: int, T_text: Any, max_digits: int) -> None:
+def _congruence(A: list[list[int]], S: int, T_text: Any, max_digits: int, name: str = "evidence.pd.T") -> None:
     """``C = T·A·Tᵀ`` strictly diagonally dominant with ``T`` lower triangular, positive diagonal."""
     n = len(A)
     T: list[list[Fraction]] = []
-    for i, row in enumerate(expect_list(T_text, "evidence.pd.T", n)):
-        path = join("evidence.pd.T", i)
+    for i, row in enumerate(expect_list(T_text, name, n)):
+        path = join(name, i)
         values = [parse_rational_strict(v, join(path, j), max_digits) for j, v in enumerate(expect_list(row, path, n))]
         if any(values[i + 1:]):
             j = next(j for j in range(i + 1, n) if values[j])
@@ -156,7 +156,8 @@ def _congruence(A: list[list[int]], S: int, T_text: Any, max_digits: int) -> Non
         off = sum(abs(C[i][m]) for m in range(i)) + sum(abs(C[m][i]) for m in range(i + 1, n))
         if C[i][i] <= off:
             scale = S * den * den
-            raise CertificateInvalid("hessian bound", f"row {i} of C = T·(∇²L_P(c) − (mu+delta)·I)·Tᵀ is not "
+            where = "" if name == "evidence.pd.T" else f"{name}: "
+            raise CertificateInvalid("hessian bound", f"{where}row {i} of C = T·(∇²L_P(c) − (mu+delta)·I)·Tᵀ is not "
                                      f"diagonally dominant: C[{i}][{i}] = {show(Fraction(C[i][i], scale))} must "
                                      f"exceed the sum of |C[{i}][j]|, j ≠ {i}, = {show(Fraction(off, scale))}")
 

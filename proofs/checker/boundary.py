@@ -1,0 +1,199 @@
+"""The ``boundary_ball`` evidence: an isolated local minimum on first-layer region boundaries (kinks).
+
+Notation: ``Z`` is the evidence's list of first-layer constraints ``(j, i)``; ``a_m`` is the vector with
+``z_{1,i}(x_j) = a_m·θ`` (``x̃_j`` in unit ``i``'s incoming coordinates). A sign string ``s`` gives
+``s'_m = +1`` for ``'1'`` and ``−1`` for ``'0'``, and the piece ``P_s``: the evidence pattern with the
+``Z`` entries set by ``s``. What acceptance proves is stated in the package docstring.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .claims import Context, _congruence, _ldl, _positive_radius, _shifted_hessian, method, show
+from .exceptions import CertificateInvalid
+from .network import Problem, bounds, forward
+from .reading import expect_list, expect_object, fail, join, parse_rational_strict, read_pattern
+
+Sparse = dict[int, Fraction]
+
+
+@method("boundary_ball")
+def boundary_ball(ctx: Context) -> str:
+    """SPEC §4 boundary case: every region meeting the ball listed (or excluded by Gordan), each
+    ``μ``-strongly convex on the ball with ``∇L_P(c) = Σ ν_m s'_m a_m + e``, ``ν ≥ 0``, ``‖e‖ < μρ/2``."""
+    keys = {"method", "pattern", "constraints", "delta", "pieces", "empty"}
+    ev = expect_object(ctx.evidence, "evidence", keys, keys)
+    _positive_radius(ctx, "boundary_ball")
+    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
+    if ctx.mu is None:  # unreachable: the top level requires mu for minimum claims
+        raise CertificateInvalid("mu", "missing")
+    if problem.activation != "relu" or problem.depth < 1:
+        raise CertificateInvalid("evidence", "boundary_ball needs a ReLU network with a hidden layer")
+    pattern = read_pattern(ev["pattern"], problem, "evidence.pattern")
+    delta = parse_rational_strict(ev["delta"], "evidence.delta", mx)
+    cons = _constraints(ev["constraints"], problem)
+    _centre_on_kinks(problem, c, rho, pattern, cons)
+    bd = bounds(problem, c, rho)
+    if delta < 0 or delta * delta < bd.delta_squared:
+        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
+                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
+    normals = [_normal(problem, j, i) for j, i in cons]
+    empty = _empty_entries(ev["empty"], normals, mx)
+    pieces = _piece_entries(ev["pieces"], len(cons))
+    _complete(pieces, empty, len(cons))
+
+    bound = (ctx.mu * rho) ** 2 / 4
+    for k, (signs, pd, nu_text) in enumerate(pieces):
+        where = join("evidence.pieces", k)
+        piece = [[list(layer) for layer in sample] for sample in pattern]
+        for (j, i), s in zip(cons, signs):
+            piece[j][0][i] = int(s == "1")
+        A, S, grad = _shifted_hessian(ctx, piece, ctx.mu + delta)
+        if pd.get("method") == "ldl" and "T" not in pd:
+            _ldl(A, S, f"{where}: ")
+        elif pd.get("method") == "congruence" and "T" in pd:
+            _congruence(A, S, pd["T"], mx, f"{where}.pd.T")
+        else:
+            fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]}")
+        nu = [parse_rational_strict(v, join(f"{where}.multipliers", m), mx)
+              for m, v in enumerate(expect_list(nu_text, f"{where}.multipliers", len(cons)))]
+        e = list(grad)
+        for m, (v, s) in enumerate(zip(nu, signs)):
+            if v < 0:
+                raise CertificateInvalid("gradient bound", f"{where}.multipliers[{m}] must be ≥ 0 (got {show(v)})")
+            sign = 1 if s == "1" else -1
+            for p, a in normals[m].items():
+                e[p] -= sign * v * a
+        e2 = sum(x * x for x in e)
+        if e2 >= bound:
+            raise CertificateInvalid("gradient bound", f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖² = {show(e2)} must be "
+                                     f"less than (mu·radius/2)² = {show(bound)}")
+    return (f"boundary_ball, {len(cons)} kink constraint(s), {len(pieces)} region(s), {len(empty)} excluded, "
+            f"delta {show(delta)}")
+
+
+def _constraints(obj: Any, problem: Problem) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    items = expect_list(obj, "evidence.constraints")
+    if not items:
+        fail("evidence.constraints", "must list at least one constraint (got none)")
+    for m, item in enumerate(items):
+        path = join("evidence.constraints", m)
+        j, i = expect_list(item, path, 2)
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (j, i))
+        if not ok or not 0 <= j < len(problem.inputs) or not 0 <= i < problem.widths[1]:
+            fail(path, f"must be [sample, first-layer unit] within the problem (got {item})")
+        if (j, i) in out:
+            fail(path, f"repeats constraint {[j, i]}")
+        out.append((j, i))
+    return out
+
+
+def _centre_on_kinks(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Any,
+                     cons: list[tuple[int, int]]) -> None:
+    """The listed first-layer pre-activations vanish at ``c``; every other one has the pattern's strict
+    sign and keeps it on the ball (first layer: ``z² > ρ²‖x̃‖²``; deeper: the interior rule)."""
+    run = forward(problem, c, None)
+    bd = bounds(problem, c, rho)
+    listed = set(cons)
+    rho2 = rho * rho
+    for j, sample in enumerate(run.pre):
+        xt2 = sum(v * v for v in problem.inputs[j]) + (1 if problem.biases else 0)
+        for k in range(1, problem.depth + 1):
+            scale2 = run.s[k] ** 2
+            for i, z in enumerate(sample[k - 1]):
+                where = f"evidence.pattern[{j}][{k - 1}] unit {i}"
+                if k == 1 and (j, i) in listed:
+                    if z != 0:
+                        raise CertificateInvalid("pattern", f"constraint {[j, i]}: z at the centre must be 0 "
+                                                 f"(got {show(Fraction(z, run.s[1]))})")
+                    continue
+                if z == 0:
+                    raise CertificateInvalid("pattern", f"{where}: pre-activation is 0 at the centre but not a "
+                                             "listed first-layer constraint")
+                if (z > 0) != bool(pattern[j][k - 1][i]):
+                    raise CertificateInvalid("pattern", f"{where}: the sign at the centre is not the pattern's")
+                need = rho2 * xt2 if k == 1 else bd.F1[k] ** 2 * bd.prefix[k] * rho2
+                if Fraction(z * z, scale2) <= need:
+                    raise CertificateInvalid("sign stability", f"{where}: z² = {show(Fraction(z * z, scale2))} "
+                                             f"must exceed {show(need)}")
+    for j, i in cons:
+        if pattern[j][0][i]:
+            raise CertificateInvalid("pattern", f"constraint {[j, i]}: the pattern entry must be '0' (σ(0) = 0)")
+
+
+def _normal(problem: Problem, j: int, i: int) -> Sparse:
+    """``a`` with ``z_{1,i}(x_j) = a·θ``, as a sparse vector."""
+    n0 = problem.widths[0]
+    a = {problem.index(1, i, b): x for b, x in enumerate(problem.inputs[j]) if x}
+    if problem.biases:
+        a[problem.index(1, i, n0)] = Fraction(1)
+    return a
+
+
+def _empty_entries(obj: Any, normals: list[Sparse], mx: int) -> list[str]:
+    """Each entry's Gordan vector: ``y ≥ 0``, ``y ≠ 0``, zero on ``*``, ``Σ y_m s'_m a_m = 0``."""
+    out = []
+    for k, item in enumerate(expect_list(obj, "evidence.empty")):
+        where = join("evidence.empty", k)
+        entry = expect_object(item, where, {"signs", "gordan"}, {"signs", "gordan"})
+        signs = entry["signs"]
+        if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
+            fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
+        y = [parse_rational_strict(v, join(f"{where}.gordan", m), mx)
+             for m, v in enumerate(expect_list(entry["gordan"], f"{where}.gordan", len(normals)))]
+        total: Sparse = {}
+        for m, (v, s) in enumerate(zip(y, signs)):
+            if v < 0 or (s == "*" and v != 0):
+                raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
+                                         f"(got {show(v)})")
+            for p, a in normals[m].items():
+                total[p] = total.get(p, Fraction(0)) + (v if s == "1" else -v) * a
+        if not any(y):
+            raise CertificateInvalid("regions", f"{where}.gordan must not be all zero")
+        if any(total.values()):
+            raise CertificateInvalid("regions", f"{where}: Σ y_m s_m a_m must be 0 (Gordan), it is not")
+        out.append(signs)
+    return out
+
+
+def _piece_entries(obj: Any, n: int) -> list[tuple[str, dict[str, Any], Any]]:
+    out = []
+    for k, item in enumerate(expect_list(obj, "evidence.pieces")):
+        where = join("evidence.pieces", k)
+        entry = expect_object(item, where, {"signs", "pd", "multipliers"}, {"signs", "pd", "multipliers"})
+        signs = entry["signs"]
+        if not isinstance(signs, str) or len(signs) != n or set(signs) - {"0", "1"}:
+            fail(f"{where}.signs", f"must be {n} characters 0 or 1 (got {signs!r})")
+        pd = expect_object(entry["pd"], f"{where}.pd", {"method", "T"}, {"method"})
+        out.append((signs, pd, entry["multipliers"]))
+    if len({s for s, _, _ in out}) != len(out):
+        fail("evidence.pieces", "sign strings must be distinct")
+    return out
+
+
+def _complete(pieces: list[tuple[str, Any, Any]], empty: list[str], n: int) -> None:
+    """Every sign string lies in a listed piece or under an empty entry (depth-first case split)."""
+    listed = {s for s, _, _ in pieces}
+    reached: set[str] = set()
+
+    def closed(prefix: str) -> bool:
+        L = len(prefix)
+        return any(all(e[k] in (prefix[k], "*") for k in range(L)) and set(e[L:]) <= {"*"} for e in empty)
+
+    stack = [""]
+    while stack:
+        prefix = stack.pop()
+        if prefix and closed(prefix):
+            continue
+        if len(prefix) == n:
+            if prefix not in listed:
+                raise CertificateInvalid("regions", f"the region with kink signs {prefix} is neither listed among "
+                                         "the pieces nor excluded by an empty entry")
+            reached.add(prefix)
+            continue
+        stack += [prefix + "0", prefix + "1"]
+    for s in sorted(listed - reached):
+        raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")

@@ -1,0 +1,133 @@
+"""Boundary certificates (``boundary_ball``): minima on first-layer kinks, and what the checker rejects.
+
+Fixtures: the scalar chain with ``λ = 2`` at the origin (hand-worked below), and two minima of 1-1-1
+networks with biases found by ``pscert train`` (``tests/data/kink_*.json``): one with a single kink,
+one whose kink passes through a repeated sample (two identical constraints, so two of the four sign
+combinations are empty and need Gordan certificates).
+"""
+
+import copy
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from proofs import checker
+from proofs.generator import certify
+from symbolic.network import loss
+from symbolic.problem import load_problem, parse_problem
+
+DATA = Path(__file__).parent / "data"
+
+
+def chain_origin(lam: str) -> dict:
+    return {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+            "loss": {"weight_decay": lam}, "data": {"inputs": [["1"]], "targets": [["1"]]},
+            "point": {"weights": [[["0"]], [["0"]]]}}
+
+
+@pytest.fixture(scope="module")
+def chain_cert() -> dict:
+    """λ = 2, L(a, b) = (b·relu(a) − 1)² + 2(a² + b²). The origin lies on the kink a = 0. Piece a > 0:
+    Hessian at 0 is [[2b² + 4, 4ab − 2], [4ab − 2, 2a² + 4]] = [[4, −2], [−2, 4]] (eigenvalues 2, 6); piece
+    a < 0: 4I. Both gradients vanish at 0, so the multipliers are 0, and μ ≤ 1 (half of 2) works."""
+    v = certify(parse_problem(chain_origin("2")))
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "boundary_ball"
+    return v.certificate
+
+
+def rejected(cert: dict) -> str:
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(cert)
+    return str(err.value)
+
+
+def test_chain_origin_with_strong_decay_is_certified(chain_cert):
+    ev = chain_cert["evidence"]
+    assert ev["constraints"] == [[0, 0]]
+    assert sorted(p["signs"] for p in ev["pieces"]) == ["0", "1"]
+    assert all(p["multipliers"] == ["0"] for p in ev["pieces"])
+    assert Fraction(chain_cert["mu"]) <= 1
+    assert checker.check_certificate(chain_cert).startswith("VALID: CERTIFIED isolated_local_minimum")
+
+
+def test_chain_origin_with_weak_decay_is_never_certified():
+    """λ = 1/4: the piece a > 0 has Hessian [[1/2, −2], [−2, 1/2]] at 0 (eigenvalue −3/2): a saddle."""
+    assert certify(parse_problem(chain_origin("1/4"))).status == "REFUTED"
+
+
+def test_missing_piece_is_rejected(chain_cert):
+    cert = copy.deepcopy(chain_cert)
+    cert["evidence"]["pieces"] = [p for p in cert["evidence"]["pieces"] if p["signs"] == "1"]
+    assert rejected(cert).startswith("regions: the region with kink signs 0 is neither listed")
+
+
+def test_inflated_mu_is_rejected(chain_cert):
+    cert = copy.deepcopy(chain_cert)
+    cert["mu"] = "3"  # the piece a > 0 has smallest eigenvalue 2 < 3 + δ
+    assert rejected(cert).startswith("hessian bound:")
+
+
+def test_fake_empty_entry_is_rejected(chain_cert):
+    cert = copy.deepcopy(chain_cert)
+    cert["evidence"]["pieces"] = [p for p in cert["evidence"]["pieces"] if p["signs"] == "1"]
+    cert["evidence"]["empty"] = [{"signs": "0", "gordan": ["1"]}]  # 1·(−a) ≠ 0: a = 0 is not an empty side
+    assert rejected(cert).startswith("regions: evidence.empty[0]: Σ y_m s_m a_m must be 0")
+
+
+def test_constraint_that_is_not_a_kink_is_rejected():
+    cert = certify(load_problem(str(DATA / "kink_one_unit.json"))).certificate
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["constraints"][0] = [0, 0] if cert["evidence"]["constraints"][0] != [0, 0] else [2, 0]
+    assert rejected(bad).startswith("pattern: constraint")
+
+
+def test_trained_kink_minimum_is_certified_with_positive_multiplier():
+    """The trained 1-1-1 minimum has its unit's kink exactly at a sample; L is strictly larger a radius
+    away on both sides of the kink (checked exactly, independently of the certificate's lemmas)."""
+    problem = load_problem(str(DATA / "kink_one_unit.json"))
+    v = certify(problem)
+    assert v.status == "CERTIFIED"
+    cert = v.certificate
+    ev = cert["evidence"]
+    assert ev["method"] == "boundary_ball" and len(ev["constraints"]) == 1
+    assert all(Fraction(p["multipliers"][0]) > 0 for p in ev["pieces"])  # a true kink, not a tangency
+    W1, W2 = cert["center"]["weights"]
+    b1, b2 = cert["center"]["biases"]
+    c = [Fraction(W1[0][0]), Fraction(b1[0]), Fraction(W2[0][0]), Fraction(b2[0])]
+    rho = Fraction(cert["radius"])
+    base = loss(problem, problem.unflatten(c))
+    for i in range(4):
+        for sign in (1, -1):
+            moved = list(c)
+            moved[i] += sign * rho
+            assert loss(problem, problem.unflatten(moved)) > base
+    # a flipped multiplier sign makes the first-order condition false
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["pieces"][0]["multipliers"] = ["-" + ev["pieces"][0]["multipliers"][0]]
+    assert rejected(bad).startswith("gradient bound:")
+    # a radius far beyond the nearest other constraint breaks sign stability
+    bad = copy.deepcopy(cert)
+    bad["radius"] = "1"
+    assert rejected(bad).split(":")[0] in ("sign stability", "hessian bound")
+
+
+def test_repeated_sample_kink_needs_gordan_certificates():
+    """Two samples with the same input x = 1 give the same hyperplane twice: the sign combinations 10
+    and 01 are empty (y = (1, 1) gives a − a = 0), so only 11 and 00 meet the ball."""
+    v = certify(load_problem(str(DATA / "kink_repeated_sample.json")))
+    assert v.status == "CERTIFIED"
+    ev = v.certificate["evidence"]
+    assert sorted(p["signs"] for p in ev["pieces"]) == ["00", "11"]
+    assert ev["empty"], "the empty combinations must carry Gordan certificates"
+    bad = copy.deepcopy(v.certificate)
+    bad["evidence"]["empty"] = []
+    assert rejected(bad).startswith("regions: the region with kink signs 10 is neither listed")
+    bad = copy.deepcopy(v.certificate)
+    bad["evidence"]["empty"][0]["gordan"] = ["0", "0"]
+    assert rejected(bad).startswith("regions: evidence.empty[0].gordan must not be all zero")
+
+
+def test_boundary_certificate_survives_a_json_round_trip(chain_cert):
+    assert checker.check_certificate(json.loads(json.dumps(chain_cert))).startswith("VALID")
