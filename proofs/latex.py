@@ -84,21 +84,7 @@ def read_certificate(path: str) -> tuple[Any, bytes]:
 
 
 def verify(cert: Any) -> str:
-    """Run the trusted checker; return its ``VALID: …`` line or raise ``CertificateInvalid``.
-
-    ``piecewise_strong_convexity`` certificates go to :mod:`proofs.psc_check` for as long as the main
-    checker lists no evidence method for that claim.
-    """
-    claim = cert.get("claim") if isinstance(cert, dict) else None
-    if claim == "piecewise_strong_convexity" and not checker.CLAIMS[claim].methods:
-        from .psc_check import check_piecewise_strong_convexity
-
-        try:
-            return "VALID: CERTIFIED piecewise_strong_convexity (" + \
-                check_piecewise_strong_convexity(cert.get("problem"), cert) + ")"
-        except ValueError as err:
-            step, _, message = str(err).partition(": ")
-            raise checker.CertificateInvalid(step, message) from None
+    """Run the trusted checker; return its ``VALID: …`` line or raise ``CertificateInvalid``."""
     return checker.check_certificate(cert)
 
 

@@ -1,6 +1,6 @@
 """Lemmas of ``piecewise_strong_convexity`` certificates (evidence ``lemma_a_norm_box``).
 
-What is checked (``proofs/psc_check.py``): ``X₂``, ``K = αH²θ^{2H−2}X₂`` and ``ε* = λ²/K`` recomputed
+What is checked (``proofs/checker/threshold.py``): ``X₂``, ``K = αH²θ^{2H−2}X₂`` and ``ε* = λ²/K`` recomputed
 exactly; ``K·ε < λ²``; ``0 < μ ≤ 2λ`` and ``(λ − μ/2)² ≥ K·ε``; optionally the centre's membership
 (training error, layer norms) and a ``region`` block for one pattern with the live samples only. Lemma (A)
 itself (notes/paper.md §3.2) is mathematics the checker does not verify; the proof says so.

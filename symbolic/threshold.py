@@ -491,11 +491,11 @@ def certified(t: Threshold, epsilon: Fraction | None = None) -> dict[str, Any]:
     ArithmeticError
         If the checker rejects the certificate (a generator bug; never expected).
     """
-    from proofs.psc_check import check_piecewise_strong_convexity
+    from proofs import checker
 
     cert = certificate(t, epsilon)
     try:
-        check_piecewise_strong_convexity(cert["problem"], cert)
-    except ValueError as err:  # pragma: no cover - the generator and the checker disagree
+        checker.check_certificate(cert)
+    except checker.CertificateInvalid as err:  # pragma: no cover - the generator and the checker disagree
         raise ArithmeticError(f"threshold certificate rejected by its checker: {err}") from err
     return cert

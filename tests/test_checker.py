@@ -488,7 +488,7 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "unknown_top_key": (edit(chain_minimum, setter("comment", "trust me")), "format: comment: unknown key"),
     "piecewise_unsupported": (edit(chain_minimum, piecewise_claim),
                               "evidence: method \"interior_ball\" is not supported for piecewise_strong_convexity "
-                              "(supported: none yet)"),
+                              "(supported: lemma_a_norm_box)"),
     "method_wrong_for_claim": (edit(chain_minimum, setter("evidence", curve("descent", [[0, 1], [0, 1]], [F(1)], F(1, 2)))),
                                "evidence: method \"curve\" is not supported for isolated_local_minimum"),
     "pd_unknown": (edit(chain_minimum, setter("evidence.pd", {"method": "trust"})), "format: evidence.pd: must be"),

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
 from cli import main
-from proofs.psc_check import check_piecewise_strong_convexity
+from proofs.checker.threshold import check_piecewise_strong_convexity
 from symbolic.dropout import DropoutModel, dropout_threshold, expected_loss, keep_live
 from symbolic.exceptions import ProblemError
 from symbolic.network import forward
@@ -432,7 +432,7 @@ def test_certificate_refuses_epsilon_at_threshold():
 
 
 def test_checker_imports_only_the_standard_library():
-    code = ("import sys, proofs.psc_check; bad = [m for m in ('symbolic', 'sympy', 'flint', 'numpy', 'networkx') "
+    code = ("import sys, proofs.checker.threshold; bad = [m for m in ('symbolic', 'sympy', 'flint', 'numpy', 'networkx') "
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=".")
     assert res.returncode == 0, res.stdout + res.stderr

@@ -63,7 +63,10 @@ finitely many ``t``: ``c`` is not a strict local minimum, and if it is a local m
 ``γ(t)`` close to ``c``; either way it is not an isolated local minimum. The evidence of
 ``not_a_local_minimum`` is accepted too (a point that is no local minimum is no isolated one).
 
-``piecewise_strong_convexity`` (CERTIFIED): no evidence method is implemented yet; always rejected.
+``piecewise_strong_convexity`` (CERTIFIED), evidence ``lemma_a_norm_box``: the instantiation of the paper's
+Lemma (A) on the problem (``proofs/checker/threshold.py`` states the set and exactly what is verified: the
+constants, ``ε < ε*``, ``(λ − μ/2)² ≥ Kε``, and optionally the centre's membership). The lemma itself is
+mathematics argued on paper, not re-derived by the checker.
 
 What it does not guarantee
 --------------------------
@@ -90,6 +93,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from . import boundary as _boundary  # noqa: F401  (registers the boundary_ball method)
+from . import threshold as _threshold  # noqa: F401  (registers the lemma_a_norm_box method)
 from .claims import CLAIMS, METHODS, Context
 from .exceptions import CertificateInvalid, CertificateUnreadable, CheckerError
 from .network import Bounds, CurveLoss, Problem, bounds, curve_loss, derivatives, forward
@@ -176,7 +180,7 @@ def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: in
         supported = ", ".join(kind.methods) or "none yet"
         raise CertificateInvalid("evidence", f"method {brief(name)} is not supported for {claim} "
                                  f"(supported: {supported})")
-    summary = METHODS[name](Context(claim, problem, center, radius, mu, evidence, max_digits))
+    summary = METHODS[name](Context(claim, problem, center, radius, mu, evidence, max_digits, top))
     modulus = f", mu {mu}" if mu is not None else ""
     return f"VALID: {status} {claim}, radius {radius}{modulus} ({summary})"
 

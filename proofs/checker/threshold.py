@@ -44,6 +44,9 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from .claims import Context, method
+from .exceptions import CertificateInvalid
+
 
 def _q(value: Any, where: str) -> Fraction:
     """One rational: a ``Fraction`` or a canonical string ``"p"``/``"p/q"`` (lowest terms, q > 1)."""
@@ -325,3 +328,13 @@ def check_piecewise_strong_convexity(problem: Any, cert: dict[str, Any]) -> str:
     where = " (centre inside)" if inside else ""
     return (f"piecewise strong convexity: mu = {_show(mu)} on {{‖W̃_k‖₂ ≤ {_show(theta)}, E_P ≤ {_show(eps)}}}"
             f"{where} (epsilon* = {star}){extra}")
+
+
+@method("lemma_a_norm_box")
+def lemma_a_norm_box(ctx: Context) -> str:
+    """The claim kind ``piecewise_strong_convexity``: :func:`check_piecewise_strong_convexity`."""
+    try:
+        return check_piecewise_strong_convexity(ctx.top["problem"], ctx.top)
+    except ValueError as err:
+        step, _, message = str(err).partition(": ")
+        raise CertificateInvalid(step, message) from None
