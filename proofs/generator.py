@@ -62,6 +62,11 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
     theta = problem.flatten(problem.point)
     if problem.weight_decay == 0:
         return _no_decay(problem, theta)
+    from .symmetry import symmetry_verdict  # split and dead units: never isolated (SPEC §4)
+
+    v = symmetry_verdict(problem, theta, say)
+    if v is not None:
+        return v
     fw = forward(problem)
     near, deep = near_constraints(problem, theta)
     if fw.boundary or near:

@@ -1,0 +1,383 @@
+"""Symmetries that forbid isolation (SPEC §4, ``notes/symmetry.md``): untrusted search for exact curves.
+
+**Lemma S (rotation).** Let units ``i`` and ``j`` of one hidden layer have, on every training sample,
+pre-activations with ``z_j = 0`` or ``sign z_j = sign z_i`` ("``j`` follows ``i``": equal strict
+patterns, or ``z_j`` zero where ``i`` is off or on). Stack each unit's incoming weights and bias with
+its outgoing weights, ``p = (v, a)``, and rotate by ``c = (1−t²)/(1+t²)``, ``s = 2t/(1+t²)``:
+``p_i ↦ c·p_i − s·p_j``, ``p_j ↦ s·p_i + c·p_j``. For small ``t > 0`` every sample keeps
+``σ(Q z) = Q σ(z)`` (both units stay on their common side, zeros of both stay zero, and a unit that
+is zero beside a live one moves onto the live one's side), so the next layer sees ``a Qᵀ Q σ(z)``,
+unchanged, and the decayed sum of squares is unchanged (``i`` and ``j`` have the same decay mask).
+The loss is constant along a non-constant rational curve with ``q(t) = 1 + t²``: the centre is not
+an isolated minimum. A **dead unit** (all of ``p_j`` zero) beside a live unit is the end of this
+circle: the curve is ``(cos φ·p_i, sin φ·p_i)``. The checker re-derives everything from the curve.
+
+**Lemma D (dead end, descent side).** Let ``p_j = 0`` be a unit of the last hidden layer, ``h̃_s`` the
+input of that layer at sample ``s`` (with a 1 for the bias), ``e_s = f(x_s) − y_s`` and
+``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
+``L − L(c) = t²(a·c(v) + λ(‖v‖²_dec + ‖a‖²)) + t⁴ α Σ_s ‖a‖² σ(v·h̃_s)²``; with
+``a = −c(v)/(2λ)`` the ``t²`` coefficient is ``λ‖v‖²_dec − ‖c(v)‖²/(4λ)``, negative when
+``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, ``symmetry.md``
+§4.2(c), case C).
+
+Floating-point trained points are first tried as given; failing that, a unit within ``TOL`` of zero is
+set to exactly zero, or a unit within ``TOL`` of a positive multiple ``κ·p_i`` of another is set to
+it exactly (``κ`` the simplest rational that close). Every verdict is then about that **snapped**
+centre, and its reason and facts say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import floor
+from typing import Callable, Sequence
+
+import numpy as np
+
+from symbolic.network import Forward, forward
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from .assemble import Verdict, checked, curve_certificate, short
+from .refine import dyadic
+
+TOL = 1e-7
+"""Snapping tolerance, relative to ``max(1, ‖θ‖_∞)`` (as for kinks in :mod:`proofs.boundary`)."""
+
+MARGIN = Fraction(1, 1000)
+"""Lemma D is used only when ``‖c(v)‖² − 4λ²‖v‖²_dec > MARGIN·4λ²‖v‖²``: at a live direction the
+two sides are equal at a critical point, and a float point must not turn rounding into a 'saddle'."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Units ``i`` and ``j`` of hidden layer ``layer`` (0-based); ``j`` follows ``i`` (Lemma S)."""
+
+    layer: int
+    i: int
+    j: int
+    kind: str          # "dead_end", "shared_pattern" or "zero_pattern"
+
+
+def symmetry_verdict(problem: Problem, theta: Sequence[Fraction], say: Progress | None = None) -> Verdict | None:
+    """A checked refutation from a symmetry of the point (or of its snapped neighbour), or ``None``.
+
+    Parameters
+    ----------
+    problem
+        A problem with ``λ > 0`` and at least one hidden layer (otherwise ``None``).
+    theta
+        The point, exact, in canonical order.
+    say
+        Progress messages.
+
+    Returns
+    -------
+    Verdict or None
+        REFUTED ``not_a_local_minimum`` (a dead unit whose growth lowers ``L``, Lemma D) or REFUTED
+        ``not_isolated`` (a rotation curve of constant loss, Lemma S), each with a checked ``curve``
+        certificate; ``None`` when no symmetry is found within ``TOL`` (the normal pipeline runs).
+
+    Examples
+    --------
+    Two bias-free units on ``x = 1`` with ``y = 5/4``, ``λ = 1/4``: the minima ``a_i = w_i = s_i``,
+    ``s_1² + s_2² = 1``, include ``s = (3/5, 4/5)``:
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [["5/4"]]},
+    ...     "point": {"weights": [[["3/5"], ["4/5"]], [["3/5", "4/5"]]]}})
+    >>> v = symmetry_verdict(p, p.flatten(p.point))
+    >>> v.status, v.claim, v.facts["kind"], v.facts["snapped"]
+    ('REFUTED', 'not_isolated', 'shared_pattern', [])
+    """
+    if problem.depth == 0 or problem.weight_decay == 0:
+        return None
+    say = say or (lambda _msg: None)
+    given = [Fraction(t) for t in theta]
+    if _collapsed(problem, given):
+        return None          # near an all-dead layer, which can be an isolated minimum (SPEC §4)
+    verdict = _at(problem, given, [], say)
+    if verdict is not None:
+        return verdict
+    centre, notes = _snap_dead(problem, given)
+    if notes:
+        verdict = _at(problem, centre, notes, say)
+        if verdict is not None:
+            return verdict
+    snapped = _snap_proportional(problem, centre)
+    if snapped is not None:
+        return _at(problem, snapped[0], notes + [snapped[1]], say)
+    return None
+
+
+def unit_positions(problem: Problem, layer: int, i: int) -> list[int]:
+    """Positions in ``θ`` of unit ``i`` of hidden layer ``layer`` (0-based): incoming row, bias, outgoing.
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1]},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> unit_positions(p, 0, 1)     # θ = (w1, w2, b1, b2, a1, a2, c)
+    [1, 3, 5]
+    """
+    idx = problem.unflatten(list(range(problem.parameter_count)))
+    incoming = list(idx.weights[layer][i]) + ([idx.biases[layer][i]] if idx.biases else [])
+    return incoming + [row[i] for row in idx.weights[layer + 1]]
+
+
+def simplest_between(lo: Fraction, hi: Fraction) -> Fraction:
+    """The rational with the smallest denominator in ``[lo, hi]`` (``0 < lo ≤ hi``).
+
+    >>> simplest_between(Fraction(59, 100), Fraction(61, 100))
+    Fraction(3, 5)
+    """
+    n = floor(lo)
+    if n == lo or n + 1 <= hi:
+        return Fraction(n if n == lo else n + 1)
+    return n + 1 / simplest_between(1 / (hi - n), 1 / (lo - n))
+
+
+# ---------------------------------------------------------------------------------------------------
+# one exact centre
+
+
+def _at(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) -> Verdict | None:
+    """Lemma D at each dead unit beside a live one, then Lemma S for the best pair, at the exact ``c``."""
+    fw = forward(problem, problem.unflatten(c))
+    for layer, j in _dead_beside_live(problem, c):
+        if layer == problem.depth - 1:
+            say(f"unit {j} of hidden layer {layer + 1} is dead: looking for a descent curve that grows it")
+            v = _dead_end_descent(problem, c, fw, j, notes)
+            if v is not None:
+                return v
+    pair = _pair(problem, c, fw)
+    if pair is None:
+        return None
+    say(f"units {pair.i} and {pair.j} of hidden layer {pair.layer + 1} can be rotated into each other: "
+        "building the curve of constant loss")
+    return _rotation(problem, c, pair, notes)
+
+
+def _signs(problem: Problem, fw: Forward, layer: int, i: int) -> tuple[int, ...]:
+    if problem.activation != "relu":
+        return ()            # every unit acts linearly: any two units may be rotated
+    return tuple((z > 0) - (z < 0) for z in (zs[layer][i] for zs in fw.preactivations))
+
+
+def _follows(sj: tuple[int, ...], si: tuple[int, ...]) -> bool:
+    """Lemma S's condition per sample: ``z_j = 0`` or ``sign z_j = sign z_i``."""
+    return all(b == 0 or a == b for a, b in zip(si, sj))
+
+
+def _pair(problem: Problem, c: list[Fraction], fw: Forward) -> Pair | None:
+    """A pair for Lemma S whose parameters are not all zero: dead ends first, then shared patterns."""
+    found: dict[str, Pair] = {}
+    for layer in range(problem.depth):
+        n = problem.widths[layer + 1]
+        zero = [not any(c[p] for p in unit_positions(problem, layer, i)) for i in range(n)]
+        signs = [_signs(problem, fw, layer, i) for i in range(n)]
+        for i in range(n):
+            for j in range(n):
+                if i == j or (zero[i] and zero[j]) or not _follows(signs[j], signs[i]):
+                    continue
+                kind = ("dead_end" if zero[j] else "shared_pattern" if signs[i] == signs[j] else "zero_pattern")
+                found.setdefault(kind, Pair(layer, i, j, kind))
+    for kind in ("dead_end", "shared_pattern", "zero_pattern"):
+        if kind in found:
+            return found[kind]
+    return None
+
+
+def _rotation(problem: Problem, c: list[Fraction], pair: Pair, notes: list[str]) -> Verdict | None:
+    """The Lemma S curve for ``pair`` at ``c``, checked."""
+    nums = [[x, Fraction(0), x] for x in c]
+    for pi, pj in zip(unit_positions(problem, pair.layer, pair.i), unit_positions(problem, pair.layer, pair.j)):
+        a, b = c[pi], c[pj]
+        nums[pi] = [a, -2 * b, -a]        # (c·a − s·b)(1 + t²)
+        nums[pj] = [b, 2 * a, -b]         # (s·a + c·b)(1 + t²)
+    cert = curve_certificate(problem, c, "not_isolated", "constant", nums, [Fraction(1), Fraction(0), Fraction(1)])
+    if cert is None:
+        return None
+    where = f"units {pair.i} and {pair.j} of hidden layer {pair.layer + 1}"
+    what = {"dead_end": f"unit {pair.j} of hidden layer {pair.layer + 1} is dead beside live unit {pair.i}: the centre "
+                        "is the end of a split circle (cos φ·p, sin φ·p) along which L is constant",
+            "shared_pattern": f"{where} share their activation pattern on the data, so rotating their stacked "
+                              "parameters keeps L constant",
+            "zero_pattern": f"unit {pair.j}'s pre-activations vanish wherever they differ in sign from unit {pair.i}'s, "
+                            "so rotating their stacked parameters keeps L constant"}[pair.kind]
+    reason = f"{what}; the centre is not an isolated local minimum" + _snap_text(notes)
+    facts = {"kind": pair.kind, "units": [pair.layer, pair.i, pair.j], "t0": cert["evidence"]["t0"],
+             "snapped": list(notes)}
+    return checked(Verdict("REFUTED", reason, "not_isolated", cert, facts))
+
+
+def _snap_text(notes: list[str]) -> str:
+    return "" if not notes else " (about the snapped centre: " + "; ".join(notes) + ")"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lemma D: growing a dead unit of the last hidden layer
+
+
+def _dead_beside_live(problem: Problem, c: list[Fraction]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for layer in range(problem.depth):
+        zero = [not any(c[p] for p in unit_positions(problem, layer, i)) for i in range(problem.widths[layer + 1])]
+        if not all(zero):
+            out += [(layer, j) for j, z in enumerate(zero) if z]
+    return out
+
+
+def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, notes: list[str]) -> Verdict | None:
+    """Lemma D for dead unit ``j`` of the last hidden layer: a checked descent curve, or ``None``."""
+    H = problem.depth
+    lam, alpha = problem.weight_decay, problem.alpha
+    inputs = []
+    for s, x in enumerate(problem.inputs):
+        h = list(x) if H == 1 else [z if on else Fraction(0)
+                                    for z, on in zip(fw.preactivations[s][H - 2], fw.pattern[s][H - 2])]
+        inputs.append(h + ([Fraction(1)] if problem.biases else []))
+    resid = [[2 * alpha * (f - y) for f, y in zip(fs, ys)] for fs, ys in zip(fw.outputs, problem.targets)]
+    dec = [Fraction(1)] * len(problem.inputs[0] if H == 1 else fw.preactivations[0][H - 2]) \
+        + ([Fraction(1 if problem.decay_biases else 0)] if problem.biases else [])
+    floats = [np.array([[float(x) for x in row] for row in M]) for M in (inputs, resid)]
+    for vf in _directions(floats[0], floats[1], float(lam), np.array([float(d) for d in dec])):
+        v = [dyadic(x, 20) for x in vf / np.max(np.abs(vf))]
+        cv = [Fraction(0)] * len(resid[0])
+        for h, r in zip(inputs, resid):
+            act = sum((a * b for a, b in zip(v, h)), Fraction(0))
+            if act > 0:
+                cv = [x + ro * act for x, ro in zip(cv, r)]
+        c2 = sum((x * x for x in cv), Fraction(0))
+        vdec = sum((d * x * x for d, x in zip(dec, v)), Fraction(0))
+        vall = sum((x * x for x in v), Fraction(0))
+        if c2 - 4 * lam * lam * vdec <= MARGIN * 4 * lam * lam * vall:
+            continue
+        a = [-x / (2 * lam) for x in cv]
+        nums = [[x] for x in c]
+        pos = unit_positions(problem, H - 1, j)
+        for p, x in zip(pos, v + a):
+            nums[p] = [Fraction(0), x]
+        cert = curve_certificate(problem, c, "not_a_local_minimum", "descent", nums, [Fraction(1)])
+        if cert is None:
+            continue
+        rate = lam * vdec - c2 / (4 * lam)
+        reason = (f"the centre is not a local minimum: growing dead unit {j} of hidden layer {H} along "
+                  f"(t·v, t·a) lowers L by {short(-rate)}·t² + O(t⁴) (its dual function exceeds 2λ on v, Lemma D); "
+                  "this end of a split circle is no minimum" + _snap_text(notes))
+        facts = {"kind": "dead_end_descent", "unit": [H - 1, j], "direction": [canonical(x) for x in v],
+                 "outgoing": [canonical(x) for x in a], "rate": canonical(rate), "t0": cert["evidence"]["t0"],
+                 "snapped": list(notes)}
+        return checked(Verdict("REFUTED", reason, "not_a_local_minimum", cert, facts))
+    return None
+
+
+def _directions(Hx: np.ndarray, R: np.ndarray, lam: float, dec: np.ndarray, tries: int = 48) -> list[np.ndarray]:
+    """Float search for unit ``v`` maximising ``F(v) = ‖c(v)‖² − 4λ²‖v‖²_dec`` (best first, ``F > 0``)."""
+    d = Hx.shape[1]
+
+    def F(v: np.ndarray) -> tuple[float, np.ndarray]:
+        act = Hx @ v > 0
+        cv = R[act].T @ (Hx[act] @ v)
+        return float(cv @ cv - 4 * lam * lam * (dec * v) @ v), act
+
+    rng = np.random.default_rng(0)
+    starts = [s * h for h in Hx for s in (1, -1)] + [s * e for e in np.eye(d) for s in (1, -1)]
+    starts += list(rng.standard_normal((tries, d)))
+    found: list[tuple[float, np.ndarray]] = []
+    for v in starts:
+        if not np.any(v):
+            continue
+        v = v / np.linalg.norm(v)
+        f, act = F(v)
+        step = 0.5
+        for _ in range(60):
+            cv = R[act].T @ (Hx[act] @ v)
+            g = 2 * Hx[act].T @ (R[act] @ cv) - 8 * lam * lam * dec * v
+            g = g - (g @ v) * v
+            if np.linalg.norm(g) < 1e-14 or step < 1e-9:
+                break
+            trial = v + step * g / np.linalg.norm(g)
+            trial /= np.linalg.norm(trial)
+            ft, at = F(trial)
+            if ft > f:
+                v, f, act = trial, ft, at
+            else:
+                step /= 2
+        if f > 0:
+            found.append((f, v))
+    found.sort(key=lambda item: -item[0])
+    return [v for _, v in found[:8]]
+
+
+# ---------------------------------------------------------------------------------------------------
+# snapping
+
+
+def _scale(theta: Sequence[Fraction]) -> float:
+    return max(1.0, max((abs(float(t)) for t in theta), default=0.0))
+
+
+def _collapsed(problem: Problem, theta: list[Fraction]) -> bool:
+    """Whether some hidden layer has every unit within ``TOL`` of zero.
+
+    Tiny units of such a layer may share patterns exactly, but the point is then a rounding of the
+    all-dead configuration, which the boundary certificates may prove an isolated minimum.
+    """
+    tol = TOL * _scale(theta)
+    return any(all(abs(float(theta[p])) <= tol for i in range(problem.widths[layer + 1])
+                   for p in unit_positions(problem, layer, i))
+               for layer in range(problem.depth))
+
+
+def _snap_dead(problem: Problem, theta: list[Fraction]) -> tuple[list[Fraction], list[str]]:
+    """Units within ``TOL`` of zero (not exactly zero) set to zero, keeping a live unit in each layer."""
+    tol = TOL * _scale(theta)
+    c, notes = list(theta), list[str]()
+    for layer in range(problem.depth):
+        units = [unit_positions(problem, layer, i) for i in range(problem.widths[layer + 1])]
+        small = [i for i, pos in enumerate(units)
+                 if any(theta[p] for p in pos) and max(abs(float(theta[p])) for p in pos) <= tol]
+        live = [i for i, pos in enumerate(units) if any(theta[p] for p in pos) and i not in small]
+        if not live:
+            continue
+        for i in small:
+            for p in units[i]:
+                c[p] = Fraction(0)
+            notes.append(f"unit {i} of hidden layer {layer + 1} set exactly to zero (it was within "
+                         f"{short(Fraction(max(abs(float(theta[p])) for p in units[i])))} of it)")
+    return c, notes
+
+
+def _snap_proportional(problem: Problem, theta: list[Fraction]) -> tuple[list[Fraction], str] | None:
+    """One unit set exactly to ``κ`` times a larger one of its layer (``κ > 0``), if within ``TOL``."""
+    tol = TOL * _scale(theta)
+    for layer in range(problem.depth):
+        n = problem.widths[layer + 1]
+        units = [unit_positions(problem, layer, i) for i in range(n)]
+        vecs = [np.array([float(theta[p]) for p in pos]) for pos in units]
+        for i in range(n):
+            for j in range(n):
+                big, small = vecs[i], vecs[j]
+                if i == j or not np.any(small) or np.linalg.norm(big) < np.linalg.norm(small) \
+                        or (np.linalg.norm(big) == np.linalg.norm(small) and i > j):
+                    continue
+                kf = float(big @ small / (big @ big))
+                off = float(np.max(np.abs(small - kf * big)))
+                if kf <= 0 or off > tol:
+                    continue
+                width = Fraction(2 * off / float(np.max(np.abs(big))) + 1e-15)
+                kappa = simplest_between(max(Fraction(kf) - width, Fraction(kf) / 2), Fraction(kf) + width)
+                c = list(theta)
+                for p, q in zip(units[j], units[i]):
+                    c[p] = kappa * theta[q]
+                moved = max(abs(c[p] - theta[p]) for p in units[j])
+                if moved > Fraction(tol):
+                    continue
+                note = (f"unit {j} of hidden layer {layer + 1} set exactly to {canonical(kappa)} times unit {i} "
+                        f"(it moved by at most {short(moved)})")
+                return c, note
+    return None
