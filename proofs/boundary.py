@@ -13,20 +13,21 @@ from __future__ import annotations
 
 from fractions import Fraction
 from itertools import product
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 from flint import fmpq_mat
 from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
-from symbolic.derivatives import piece_derivatives, to_fmpq, to_fraction
+from symbolic.derivatives import PieceDerivatives, piece_derivatives, to_fmpq, to_fraction
 from symbolic.network import Pattern, forward, pattern_to_json
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from .assemble import (Verdict, certificate, checked, delta, identity, rational_below, short, sign_stable,
                        sqrt_above)
+from .checker.boundary import pseudo_inverse_columns
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import dyadic
 
@@ -106,44 +107,126 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
         if nu is None or any(v < 0 for v in nu):
             return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier: L may decrease "
                            "into it (no descent curve was proved)")
-        lam = smallest_eigenvalue(d.hessian)
-        if lam <= 0:
-            return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {signs} is not positive definite at the "
-                           f"centre (smallest eigenvalue ≈ {lam:.3g}); a dead or split unit may make the point non-isolated")
-        data.append((signs, pat, d, nu, e2, lam))
+        data.append(_Piece(signs, pat, d, nu, e2, smallest_eigenvalue(d.hessian)))
+    if all(p.lam > 0 for p in data):
+        return _boundary_ball(problem, c, base.pattern, order, data, empty, say)
+    bad = next(p for p in data if p.lam <= 0)
+    if not empty and all(v > 0 for p in data for v in p.nu):
+        verdict = _kink_ball(problem, c, base.pattern, order, data, say)
+        if verdict.status != "UNKNOWN":
+            return verdict
+        return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite "
+                       f"(smallest eigenvalue ≈ {bad.lam:.3g}) and the second-order kink test failed: {verdict.reason}")
+    return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite at the "
+                   f"centre (smallest eigenvalue ≈ {bad.lam:.3g}) and the kink is degenerate (a zero multiplier or "
+                   "dependent constraints); a dead or split unit may make the point non-isolated")
 
-    lam_min = min(item[5] for item in data)
-    mu = rational_below(lam_min / 2)
-    worst = max(item[4] for item in data)
+
+class _Piece(NamedTuple):
+    signs: str
+    pattern: Pattern
+    d: PieceDerivatives
+    nu: list[Fraction]
+    e2: Fraction
+    lam: float
+
+
+def _ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], worst: Fraction, mu: Fraction,
+                 ok: Callable[[Fraction, Fraction], bool]) -> tuple[Fraction, Fraction] | Verdict:
+    """The largest ``ρ = 2^-k`` (below the gradient's limit) with ``ok(ρ, δ(ρ))`` and the other signs fixed."""
     rho = _radius(worst, mu)
     if rho is None:
         return Verdict("UNKNOWN", "the projected gradient on the kinks could not be made small enough for a ball certificate")
-    for _ in range(60):
+    for _ in range(200):
         dlt = delta(problem, c, rho)
-        if float(mu + dlt) < 0.9 * lam_min and sign_stable(problem, c, rho, first_layer=False) \
+        if ok(rho, dlt) and sign_stable(problem, c, rho, first_layer=False) \
                 and _clear_of_other_kinks(problem, c, rho, set(order)):
-            break
+            return rho, dlt
         rho /= 2
         if worst >= (mu * rho / 2) ** 2:
             return Verdict("UNKNOWN", "no ball radius satisfies both the gradient and the curvature conditions")
-    else:
-        return Verdict("UNKNOWN", "no ball radius keeps the other activations fixed")
+    return Verdict("UNKNOWN", "no ball radius keeps the other activations fixed")
+
+
+def _boundary_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint], data: list[_Piece],
+                   empty: list, say: Progress) -> Verdict:
+    """Every listed piece positive definite on the ball, multipliers ``≥ 0`` (evidence ``boundary_ball``)."""
+    lam_min = min(p.lam for p in data)
+    mu = rational_below(lam_min / 2)
+    worst = max(p.e2 for p in data)
+    found = _ball_radius(problem, c, order, worst, mu, lambda rho, dlt: float(mu + dlt) < 0.9 * lam_min)
+    if isinstance(found, Verdict):
+        return found
+    rho, dlt = found
     say(f"building {len(data)} positive-definiteness certificate(s)")
     listed = []
-    for signs, pat, d, nu, _, _ in data:
-        pd = pd_certificate(d.hessian - to_fmpq(mu + dlt) * identity(problem.parameter_count))
+    for p in data:
+        pd = pd_certificate(p.d.hessian - to_fmpq(mu + dlt) * identity(problem.parameter_count))
         if pd is None:
-            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {signs}")
-        listed.append({"signs": signs, "pd": pd, "multipliers": [canonical(v) for v in nu]})
-    evidence = {"method": "boundary_ball", "pattern": pattern_to_json(base.pattern),
+            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
+        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu]})
+    evidence = {"method": "boundary_ball", "pattern": pattern_to_json(pattern),
                 "constraints": [list(con) for con in order], "delta": canonical(dlt), "pieces": listed,
                 "empty": [{"signs": s, "gordan": [canonical(v) for v in y]} for s, y in empty]}
-    cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
-    dist = sqrt_above(4 * worst / (mu * mu))
-    facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": len(order), "regions": len(listed),
-             "distance_bound": canonical(dist)}
     reason = (f"isolated strict local minimum on {len(order)} kink hyperplane(s); {len(listed)} region(s) meet the ball of "
               f"radius {short(rho)}, each μ-strongly convex with μ = {short(mu)}")
+    return _verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+
+
+def _kink_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint], data: list[_Piece],
+               say: Progress) -> Verdict:
+    """Strictly complementary, independent kinks: curvature needed only along them (``kink_ball``)."""
+    normals = [constraint_vector(problem, con) for con in order]
+    A = np.array([[float(v) for v in a] for a in normals])
+    _, sv, Vt = np.linalg.svd(A)
+    if len(sv) < len(order) or sv[-1] < 1e-9 * sv[0]:
+        return Verdict("UNKNOWN", "the kink constraints are linearly dependent")
+    N = Vt[len(order):].T
+    lam_kink = min(float(np.linalg.eigvalsh(N.T @ to_float(p.d.hessian) @ N)[0]) if N.shape[1] else 1.0 for p in data)
+    if lam_kink <= 0:
+        return Verdict("UNKNOWN", f"the curvature along the kinks is not positive (≈ {lam_kink:.3g})")
+    mu = rational_below(lam_kink / 2)
+    sparse = [{p: v for p, v in enumerate(a) if v} for a in normals]
+    r = [sqrt_above(sum((v * v for v in col), Fraction(0))) for col in pseudo_inverse_columns(sparse, len(c))]
+    a_frob2 = sum((v * v for a in normals for v in a), Fraction(0))
+    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in p.d.hessian.entries()), Fraction(0))) for p in data]
+    worst = max(p.e2 for p in data)
+    gram = fmpq_mat(len(c), len(c), [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0)))
+                                     for p in range(len(c)) for q in range(len(c))])
+    # τ large enough to lift the curvature across the kinks, far below its ceiling κ/(‖A‖_F ρ)
+    tau_goal = dyadic(100.0 * (max(float(h) for h in norms) + 1.0) / float(sv[-1]) ** 2, 8) + 1
+
+    def ok(rho: Fraction, dlt: Fraction) -> bool:
+        if float(mu + dlt) >= 0.9 * lam_kink:
+            return False
+        kappa = min(v - rm * (h + dlt) * rho for p, h in zip(data, norms) for v, rm in zip(p.nu, r))
+        return kappa > 0 and tau_goal * tau_goal * a_frob2 * rho * rho <= kappa * kappa
+
+    found = _ball_radius(problem, c, order, worst, mu, ok)
+    if isinstance(found, Verdict):
+        return found
+    rho, dlt = found
+    say(f"building {len(data)} positive-definiteness certificate(s) with the kink penalty τ = {short(tau_goal)}")
+    listed = []
+    for p, h in zip(data, norms):
+        M = p.d.hessian + gram * to_fmpq(tau_goal) - to_fmpq(mu + dlt) * identity(len(c))
+        pd = pd_certificate(M)
+        if pd is None:
+            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
+        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu],
+                       "tau": canonical(tau_goal), "hessian_norm": canonical(h)})
+    evidence = {"method": "kink_ball", "pattern": pattern_to_json(pattern), "constraints": [list(con) for con in order],
+                "delta": canonical(dlt), "pieces": listed, "row_norms": [canonical(v) for v in r]}
+    reason = (f"isolated strict local minimum on {len(order)} strictly complementary kink(s); L grows at least linearly "
+              f"across them and is μ-strongly convex along them (μ = {short(mu)}) on the ball of radius {short(rho)}")
+    return _verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+
+
+def _verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction, evidence: dict,
+             reason: str, kinks: int, regions: int) -> Verdict:
+    cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
+    facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": kinks, "regions": regions,
+             "distance_bound": canonical(sqrt_above(4 * worst / (mu * mu)))}
     return checked(Verdict("CERTIFIED", reason, "isolated_local_minimum", cert, facts))
 
 

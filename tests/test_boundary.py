@@ -16,7 +16,7 @@ import pytest
 from proofs import checker
 from proofs.generator import certify
 from symbolic.network import loss
-from symbolic.problem import load_problem, parse_problem
+from symbolic.problem import load_problem, parse_params, parse_problem
 
 DATA = Path(__file__).parent / "data"
 
@@ -93,9 +93,7 @@ def test_trained_kink_minimum_is_certified_with_positive_multiplier():
     ev = cert["evidence"]
     assert ev["method"] == "boundary_ball" and len(ev["constraints"]) == 1
     assert all(Fraction(p["multipliers"][0]) > 0 for p in ev["pieces"])  # a true kink, not a tangency
-    W1, W2 = cert["center"]["weights"]
-    b1, b2 = cert["center"]["biases"]
-    c = [Fraction(W1[0][0]), Fraction(b1[0]), Fraction(W2[0][0]), Fraction(b2[0])]
+    c = center_theta(cert, problem)
     rho = Fraction(cert["radius"])
     base = loss(problem, problem.unflatten(c))
     for i in range(4):
@@ -131,3 +129,69 @@ def test_repeated_sample_kink_needs_gordan_certificates():
 
 def test_boundary_certificate_survives_a_json_round_trip(chain_cert):
     assert checker.check_certificate(json.loads(json.dumps(chain_cert))).startswith("VALID")
+
+
+@pytest.fixture(scope="module")
+def xor_cert() -> dict:
+    """A trained 2-2-1 XOR minimum: both units have kinks at samples 0 and 3 (four independent
+    constraints). Some regions' Hessians are indefinite (the kink, not curvature, holds the point), so
+    only the second-order ``kink_ball`` evidence can certify it."""
+    v = certify(load_problem(str(DATA / "xor_kinks.json")))
+    assert v.status == "CERTIFIED", v.reason
+    assert v.certificate["evidence"]["method"] == "kink_ball"
+    return v.certificate
+
+
+def test_xor_kink_minimum_has_an_indefinite_region(xor_cert):
+    """The certificate is needed: the all-active region's Hessian has a negative eigenvalue at c."""
+    import numpy as np
+
+    from symbolic.derivatives import piece_derivatives
+    from symbolic.network import pattern_from_json
+
+    problem = load_problem(str(DATA / "xor_kinks.json"))
+    c = center_theta(xor_cert, problem)
+    ev = xor_cert["evidence"]
+    pattern = [[list(layer) for layer in sample] for sample in pattern_from_json(ev["pattern"], problem)]
+    for j, i in ev["constraints"]:
+        pattern[j][0][i] = 1
+    H = piece_derivatives(problem, c, tuple(tuple(tuple(l) for l in s) for s in pattern)).hessian
+    assert np.linalg.eigvalsh(np.array([[float(H[p, q]) for q in range(9)] for p in range(9)]))[0] < 0
+    assert len(ev["pieces"]) == 16 and all(Fraction(v) > 0 for p in ev["pieces"] for v in p["multipliers"])
+
+
+def center_theta(cert: dict, problem) -> list:
+    return problem.flatten(parse_params(cert["center"], problem))
+
+
+def test_xor_kink_minimum_grows_in_every_coordinate_direction(xor_cert):
+    """Independent of the lemmas: L(c ± ρ e_i) > L(c) exactly for every coordinate i."""
+    problem = load_problem(str(DATA / "xor_kinks.json"))
+    c = center_theta(xor_cert, problem)
+    rho = Fraction(xor_cert["radius"])
+    base = loss(problem, problem.unflatten(c))
+    for i in range(len(c)):
+        for sign in (1, -1):
+            moved = list(c)
+            moved[i] += sign * rho
+            assert loss(problem, problem.unflatten(moved)) > base
+
+
+@pytest.mark.parametrize("mutate, step", [
+    (lambda ev: ev["pieces"][0].update(tau=str(10 ** 80)), "hessian bound"),
+    (lambda ev: ev["pieces"][0].update(multipliers=["1"] + ev["pieces"][0]["multipliers"][1:]), "gradient bound"),
+    (lambda ev: ev["pieces"].pop(), "regions"),
+    (lambda ev: ev["row_norms"].__setitem__(0, "0"), "gradient bound"),
+    (lambda ev: ev["pieces"][0].update(hessian_norm="0"), "hessian bound"),
+    (lambda ev: ev["pieces"][0].update(tau="0"), "hessian bound"),
+])
+def test_tampered_kink_certificate_is_rejected(xor_cert, mutate, step):
+    cert = copy.deepcopy(xor_cert)
+    mutate(cert["evidence"])
+    assert rejected(cert).startswith(step + ":")
+
+
+def test_kink_certificate_with_inflated_mu_is_rejected(xor_cert):
+    cert = copy.deepcopy(xor_cert)
+    cert["mu"] = "1"
+    assert rejected(cert).startswith("hessian bound:")

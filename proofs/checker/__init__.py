@@ -47,6 +47,20 @@ signs fixed) on which ``L = L_{P_s}`` is ``μ``-strongly convex, and for ``θ`` 
 ball; every local minimum in ``B̄`` is the minimiser of each adjacent closed piece, hence strict with
 quadratic growth ``μ/2`` there, and isolated (finitely many convex pieces, at most one minimiser each).
 
+``isolated_local_minimum`` (CERTIFIED), evidence ``kink_ball`` (the same setting with independent
+constraints, for kinks where a piece's Hessian is indefinite across the kink but the kink is strictly
+complementary). Steps 1 as above; ``AAᵀ`` is nonsingular, so every sign combination meets the ball and all
+``2^|Z|`` pieces must be listed; ``r_m ≥ ‖A⁺e_m‖``. For each piece: ``h ≥ ‖∇²L_{P_s}(c)‖_F``; multipliers with
+``e = ∇L_{P_s}(c) − Σ ν_m s'_m a_m`` orthogonal to every ``a_m`` and ``‖e‖ < μρ/2``; ``ν_m > Δ_m = r_m(h+δ)ρ``;
+``κ = min_m(ν_m − Δ_m)``, ``0 ≤ τ`` with ``τ²‖A‖_F²ρ² ≤ κ²``; ``∇²L_{P_s}(c) + τAᵀA − (μ+δ)I`` positive definite.
+Proof: a point of ``B̄`` off the kink subspace ``S`` (some ``z_m ≠ 0``) is no local minimum, since moving
+along ``−s'_m A⁺e_m`` changes only ``z_m`` and has slope ``≤ −ν_m + Δ_m < 0``; on ``S ∩ B̄`` all pieces agree
+and ``L`` is ``μ``-strongly convex (``AᵀA`` vanishes on ``S``), so it holds at most one local minimum ``θ*``.
+At ``θ*`` the multipliers are ``≥ κ``, and for ``θ* + d`` in a closed piece of ``B̄``,
+``L(θ* + d) − L(θ*) ≥ κ‖Ad‖ + ½dᵀ(∇²L_{P_s}(c) − δI)d ≥ ½dᵀ(∇²L_{P_s}(c) + τAᵀA − δI)d ≥ (μ/2)‖d‖²``
+(``‖Ad‖ ≤ 2‖A‖_Fρ ≤ 2κ/τ``); the same estimate about ``c`` with ``‖e‖ < μρ/2`` puts the minimum of ``L`` over
+``B̄`` inside the ball. So ``L`` has exactly one local minimum in ``B̄``, strict with quadratic growth ``μ/2``.
+
 ``not_a_local_minimum`` (REFUTED):
 
 - evidence ``negative_curvature`` (``ρ > 0``): step 1 as above and ``dᵀH_0d + δ‖d‖² < 0`` with the same

@@ -9,6 +9,7 @@ Notation: ``Z`` is the evidence's list of first-layer constraints ``(j, i)``; ``
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 from typing import Any
 
 from .claims import Context, _congruence, _ldl, _positive_radius, _shifted_hessian, method, show
@@ -197,3 +198,140 @@ def _complete(pieces: list[tuple[str, Any, Any]], empty: list[str], n: int) -> N
         stack += [prefix + "0", prefix + "1"]
     for s in sorted(listed - reached):
         raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")
+
+
+@method("kink_ball")
+def kink_ball(ctx: Context) -> str:
+    """Strictly complementary kinks (SPEC §4 boundary case, second-order form): the constraints ``a_m``
+    are independent, every piece's multipliers exceed their worst drift over the ball, and
+    ``∇²L_P(c) + τAᵀA − (μ+δ)I`` is positive definite (curvature needed only along the kinks)."""
+    keys = {"method", "pattern", "constraints", "delta", "pieces", "row_norms"}
+    ev = expect_object(ctx.evidence, "evidence", keys, keys)
+    _positive_radius(ctx, "kink_ball")
+    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
+    if ctx.mu is None:  # unreachable: the top level requires mu for minimum claims
+        raise CertificateInvalid("mu", "missing")
+    mu = ctx.mu
+    if problem.activation != "relu" or problem.depth < 1:
+        raise CertificateInvalid("evidence", "kink_ball needs a ReLU network with a hidden layer")
+    pattern = read_pattern(ev["pattern"], problem, "evidence.pattern")
+    delta = parse_rational_strict(ev["delta"], "evidence.delta", mx)
+    cons = _constraints(ev["constraints"], problem)
+    if len(cons) > 16:
+        fail("evidence.constraints", f"kink_ball lists every sign combination: at most 16 constraints (got {len(cons)})")
+    _centre_on_kinks(problem, c, rho, pattern, cons)
+    bd = bounds(problem, c, rho)
+    if delta < 0 or delta * delta < bd.delta_squared:
+        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
+                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
+    normals = [_normal(problem, j, i) for j, i in cons]
+    pinv = pseudo_inverse_columns(normals, problem.count)
+    r = [parse_rational_strict(v, join("evidence.row_norms", m), mx)
+         for m, v in enumerate(expect_list(ev["row_norms"], "evidence.row_norms", len(cons)))]
+    for m, (rm, col) in enumerate(zip(r, pinv)):
+        if rm < 0 or rm * rm < sum(v * v for v in col):
+            raise CertificateInvalid("gradient bound", f"evidence.row_norms[{m}] must bound ‖A⁺e_{m}‖ "
+                                     f"(its square is {show(sum(v * v for v in col))}, got {show(rm)})")
+    a_frob2 = sum(v * v for a in normals for v in a.values())
+    entries = expect_list(ev["pieces"], "evidence.pieces")
+    seen: set[str] = set()
+    for k, item in enumerate(entries):
+        where = join("evidence.pieces", k)
+        entry = expect_object(item, where, {"signs", "pd", "multipliers", "tau", "hessian_norm"},
+                              {"signs", "pd", "multipliers", "tau", "hessian_norm"})
+        signs = entry["signs"]
+        if not isinstance(signs, str) or len(signs) != len(cons) or set(signs) - {"0", "1"} or signs in seen:
+            fail(f"{where}.signs", f"must be a new string of {len(cons)} characters 0 or 1 (got {signs!r})")
+        seen.add(signs)
+        _kink_piece(ctx, where, entry, pattern, cons, normals, pinv, r, a_frob2, delta, mu)
+    if len(seen) != 2 ** len(cons):
+        missing = next(s for s in (format(v, f"0{len(cons)}b") for v in range(2 ** len(cons))) if s not in seen)
+        raise CertificateInvalid("regions", f"the region with kink signs {missing} is not listed (independent "
+                                 "constraints: every sign combination meets the ball)")
+    return f"kink_ball, {len(cons)} independent kink constraint(s), {len(seen)} region(s), delta {show(delta)}"
+
+
+def _kink_piece(ctx: Context, where: str, entry: dict[str, Any], pattern: Any, cons: list[tuple[int, int]],
+                normals: list[Sparse], pinv: list[list[Fraction]], r: list[Fraction], a_frob2: Fraction,
+                delta: Fraction, mu: Fraction) -> None:
+    """One piece of :func:`kink_ball`: multipliers, their drift, τ, and the shifted Hessian."""
+    mx, rho, signs = ctx.max_digits, ctx.radius, entry["signs"]
+    piece = [[list(layer) for layer in sample] for sample in pattern]
+    for (j, i), s in zip(cons, signs):
+        piece[j][0][i] = int(s == "1")
+    Hn, S, grad = _shifted_hessian(ctx, piece, Fraction(0))
+    h = parse_rational_strict(entry["hessian_norm"], f"{where}.hessian_norm", mx)
+    if h < 0 or h * h * S * S < sum(v * v for row in Hn for v in row):
+        raise CertificateInvalid("hessian bound", f"{where}.hessian_norm must bound ‖∇²L_P(c)‖_F (got {show(h)})")
+    nu = [parse_rational_strict(v, join(f"{where}.multipliers", m), mx)
+          for m, v in enumerate(expect_list(entry["multipliers"], f"{where}.multipliers", len(cons)))]
+    e = list(grad)
+    for m, (v, s) in enumerate(zip(nu, signs)):
+        for p, a in normals[m].items():
+            e[p] -= (v if s == "1" else -v) * a
+    for m, a in enumerate(normals):
+        if sum(e[p] * v for p, v in a.items()):
+            raise CertificateInvalid("gradient bound", f"{where}.multipliers must be the least-squares ones: "
+                                     f"a_{m}·(∇L_P(c) − Σ ν s a) must be 0")
+    drift = [rm * (h + delta) * rho for rm in r]
+    for m, (v, dm) in enumerate(zip(nu, drift)):
+        if v <= dm:
+            raise CertificateInvalid("gradient bound", f"{where}.multipliers[{m}] = {show(v)} must exceed its drift "
+                                     f"bound r_m·(h + δ)·ρ = {show(dm)} over the ball")
+    kappa = min(v - dm for v, dm in zip(nu, drift))
+    tau = parse_rational_strict(entry["tau"], f"{where}.tau", mx)
+    if tau < 0 or tau * tau * a_frob2 * rho * rho > kappa * kappa:
+        raise CertificateInvalid("hessian bound", f"{where}.tau must satisfy 0 ≤ τ and τ²‖A‖_F²ρ² ≤ κ² with "
+                                 f"κ = {show(kappa)} (got {show(tau)})")
+    # M = ∇²L_P(c) + τAᵀA − (μ+δ)I as integers over one positive denominator
+    P = len(Hn)
+    gram = [[Fraction(0)] * P for _ in range(P)]
+    for a in normals:
+        for p, u in a.items():
+            for q, v in a.items():
+                gram[p][q] += u * v
+    shift = mu + delta
+    M = [[Fraction(Hn[p][q], S) + tau * gram[p][q] - (shift if p == q else 0) for q in range(P)] for p in range(P)]
+    den = lcm(*(v.denominator for row in M for v in row))
+    Mi = [[v.numerator * (den // v.denominator) for v in row] for row in M]
+    pd = expect_object(entry["pd"], f"{where}.pd", {"method", "T"}, {"method"})
+    if pd.get("method") == "ldl" and "T" not in pd:
+        _ldl(Mi, den, f"{where}: ")
+    elif pd.get("method") == "congruence" and "T" in pd:
+        _congruence(Mi, den, pd["T"], mx, f"{where}.pd.T")
+    else:
+        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]}")
+    e2, bound = sum(x * x for x in e), (mu * rho) ** 2 / 4
+    if e2 >= bound:
+        raise CertificateInvalid("gradient bound", f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖² = {show(e2)} must be "
+                                 f"less than (mu·radius/2)² = {show(bound)}")
+
+
+def pseudo_inverse_columns(normals: list[Sparse], n: int) -> list[list[Fraction]]:
+    """The columns ``A⁺e_m = Aᵀ(AAᵀ)⁻¹e_m``; rejects dependent constraints."""
+    k = len(normals)
+    G = [[sum(u * normals[b].get(p, 0) for p, u in normals[a].items()) for b in range(k)] for a in range(k)]
+    inv = [[Fraction(int(i == j)) for j in range(k)] for i in range(k)]
+    for col in range(k):
+        piv = next((row for row in range(col, k) if G[row][col]), None)
+        if piv is None:
+            raise CertificateInvalid("regions", "kink_ball needs linearly independent constraints (AAᵀ is singular)")
+        G[col], G[piv], inv[col], inv[piv] = G[piv], G[col], inv[piv], inv[col]
+        f = G[col][col]
+        G[col] = [v / f for v in G[col]]
+        inv[col] = [v / f for v in inv[col]]
+        for row in range(k):
+            if row != col and G[row][col]:
+                g = G[row][col]
+                G[row] = [a - g * b for a, b in zip(G[row], G[col])]
+                inv[row] = [a - g * b for a, b in zip(inv[row], inv[col])]
+    cols = []
+    for m in range(k):
+        v = [Fraction(0)] * n
+        for a_idx, a in enumerate(normals):
+            coef = inv[a_idx][m]
+            if coef:
+                for p, u in a.items():
+                    v[p] += u * coef
+        cols.append(v)
+    return cols
