@@ -9,17 +9,21 @@ Decisions, in order (SPEC §3–§4):
 
 1. ``λ = 0``: never CERTIFIED. A live hidden unit gives the rescaling curve, a ``not_isolated``
    refutation; otherwise UNKNOWN.
-2. The point on a region boundary (some pre-activation exactly 0): an exact descent curve refutes it
-   (``not_a_local_minimum``, radius 0); otherwise UNKNOWN with the boundary triples.
-3. Inside a region: refine to a critical point of the piece. A positive-definite Hessian gives an
+2. Symmetries (:mod:`proofs.symmetry`): units of one layer that can rotate into each other (shared
+   patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit.
+3. The point on or within rounding of first-layer kinks (:mod:`proofs.boundary`): snapped onto them and
+   refined along them, then a ``boundary_ball`` or ``kink_ball`` certificate; at an exact boundary point
+   an exact descent curve refutes it (``not_a_local_minimum``, radius 0); otherwise UNKNOWN.
+4. Inside a region: refine to a critical point of the piece. A positive-definite Hessian gives an
    ``isolated_local_minimum`` certificate on a tiny ball (interior case); a negative eigenvalue gives a
-   ``not_a_local_minimum`` certificate (uniform negative curvature on a ball inside the region).
+   ``not_a_local_minimum`` certificate (uniform negative curvature on a ball inside the region). If the
+   piece's critical point lies outside its region, the kinks crossed go to step 3.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -28,9 +32,8 @@ from symbolic.network import Pattern, forward, pattern_to_json
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from . import checker
-from .assemble import (Verdict, certificate, checked, delta, rational_below, radius_for, short, sign_stable,
-                       sqrt_above, identity)
+from .assemble import (Verdict, certificate, checked, curve_certificate, delta, identity, radius_for, rational_below,
+                       short, sign_stable, sqrt_above)
 from .boundary import certify_boundary, near_constraints
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import refine_critical_point
@@ -206,7 +209,7 @@ def _negative_curvature(problem: Problem, theta: list[Fraction], pattern: Patter
 def _descent_at(problem: Problem, theta: list[Fraction], own: Pattern) -> Verdict | None:
     """Try straight descent curves ``c + t·d`` from an exact point, along candidate directions."""
     for d in _descent_candidates(problem, theta, own):
-        cert = _curve_certificate(problem, theta, "not_a_local_minimum", "descent", [[c, e] for c, e in zip(theta, d)], [Fraction(1)])
+        cert = curve_certificate(problem, theta, "not_a_local_minimum", "descent", [[c, e] for c, e in zip(theta, d)], [Fraction(1)])
         if cert is not None:
             return checked(Verdict("REFUTED", "the centre is not a local minimum: L decreases strictly along an exact "
                                     "curve leaving it", "not_a_local_minimum", cert,
@@ -259,29 +262,10 @@ def _no_decay(problem: Problem, theta: list[Fraction]) -> Verdict:
                 nums[p] = [theta[p], 2 * theta[p], theta[p]]
             for p in outgoing:
                 nums[p] = [theta[p]]
-            cert = _curve_certificate(problem, theta, "not_isolated", "constant", nums, [Fraction(1), Fraction(1)])
+            cert = curve_certificate(problem, theta, "not_isolated", "constant", nums, [Fraction(1), Fraction(1)])
             if cert is not None:
                 return checked(Verdict("REFUTED", f"{why}: the curve rescaling unit {i} of hidden layer {k + 1} keeps L "
                                         "constant", "not_isolated", cert, {"unit": [k, i]}))
     return Verdict("UNKNOWN", why + "; no live unit was found to exhibit it")
-
-
-def _curve_certificate(problem: Problem, theta: list[Fraction], claim: str, kind: str,
-                       numerators: Sequence[Sequence[Fraction]], denominator: Sequence[Fraction]) -> dict[str, Any] | None:
-    """A checked ``curve`` certificate for the first ``t0 = 2^-k`` the checker accepts, or ``None``."""
-    status = "REFUTED"
-    base = {"method": "curve", "kind": kind, "numerators": [[canonical(c) for c in poly] for poly in numerators],
-            "denominator": [canonical(c) for c in denominator]}
-    for k in range(0, 64, 2):
-        evidence = dict(base, t0=canonical(Fraction(1, 2 ** k)))
-        cert = certificate(problem, status, claim, theta, Fraction(0), evidence)
-        try:
-            checker.check_certificate(cert)
-        except checker.CertificateInvalid as err:
-            if err.step != "curve":
-                return None
-            continue
-        return cert
-    return None
 
 
