@@ -114,8 +114,12 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw, near, deep: bool, 
             return v
     if verdict is not None:
         return verdict
-    triples = ", ".join(f"({j}, {k}, {i})" for j, k, i in fw.boundary[:6])
-    more = "" if len(fw.boundary) <= 6 else f" and {len(fw.boundary) - 6} more"
+    deeper = [t for t in fw.boundary if t[1] > 0]
+    if not deeper:
+        return Verdict("UNKNOWN", "a pre-activation of a deeper layer is within rounding of 0 at the point: curved "
+                       "boundaries are not supported")
+    triples = ", ".join(f"({j}, {k}, {i})" for j, k, i in deeper[:6])
+    more = "" if len(deeper) <= 6 else f" and {len(deeper) - 6} more"
     return Verdict("UNKNOWN", f"the centre lies on a boundary of a deeper layer (z = 0 at sample, layer, unit {triples}{more}):"
                    " curved boundaries are not supported, and no descent curve was found")
 
