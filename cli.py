@@ -403,7 +403,7 @@ def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsi
                       plot: str | None, as_json: bool) -> None:
     """The paper's error threshold ε* and strong-convexity set U(λ, θ), exactly, at the point.
 
-    Lemma (A) (notes/paper.md §3): on every piece, λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ‖x̃_j‖‖r_j‖ when
+    Lemma (A) (Milne 2019, as reconstructed in symbolic/threshold.py): on every piece, λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ‖x̃_j‖‖r_j‖ when
     every ‖W̃_k‖₂ ≤ θ. Also prints the per-region thresholds and, beside the bound, the exact smallest
     Hessian eigenvalue of the point's piece (the gap).
     """

@@ -55,7 +55,7 @@ $\nabla^2 L_P = 2\alpha \sum_j J_j^\top J_j + 2\alpha \sum_j \sum_o r_{j,o} \nab
 $\tilde W_1, \dots, \tilde W_{H+1}$, so its second derivative in a direction $V = (V_1, \dots,
 V_{H+1})$ is $\sum_{k \ne l} T_{kl}(V_k, V_l)$ with $|T_{kl}| \le \|\tilde x_j\| \vartheta^{H-1}
 \|V_k\| \|V_l\|$, as $\|D_m\|_2 \le 1$; and $\sum_{k \ne l} \|V_k\| \|V_l\| \le H \|V\|^2$. This is
-the reconstruction of \texttt{notes/paper.md}, \S3.2; the checker does not verify it.
+our reconstruction of the Hessian bound of Milne (2019); the checker does not verify it.
 \end{proof}
 
 \begin{lemma}[Instantiation]\label{pscert:lemma-inst}
@@ -92,7 +92,7 @@ Lemma~\ref{pscert:lemma-inst} (where $\lambda - \mu/2 \ge 0$).
 
 \begin{remark}
 The theorem says nothing about where critical points lie: for bias-free networks the set contains no
-critical point other than $0$ (\texttt{notes/paper.md}, \S5.4). On a region boundary it applies to each
+critical point other than $0$: at a critical point the weight-decay balance forces the training error up to the threshold. On a region boundary it applies to each
 adjacent piece separately.
 \end{remark}
 """, theta=rational(theta, inline=True), eps=rational(eps, inline=True), mu=rational(mu, inline=True))
