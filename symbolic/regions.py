@@ -38,6 +38,7 @@ from flint import fmpq, fmpq_mat
 
 from .derivatives import piece_derivatives, to_fmpq, to_fraction
 from .exceptions import PscertError
+from .ldl import positive_definite
 from .lp import RegionLimit, arrangement_cells, ball_cells, dot, excludes_ball, primitive, signed_rows
 from .network import Pattern, forward, pattern_to_json
 from .problem import Problem, params_to_json
@@ -183,12 +184,12 @@ def hessian_bound(H: fmpq_mat, at: str) -> HessianBound:
     Notes
     -----
     A float eigenvalue ``λ̂`` screens; ``t`` is a short rational below ``λ̂`` and the exact LDLᵀ of
-    ``H − tI`` (no pivoting, all pivots positive) proves ``H − tI ≻ 0``, hence ``λ_min(H) > t``. The
+    ``H − tI`` (:func:`symbolic.ldl.ldl_pivots`, all pivots positive) proves ``H − tI ≻ 0``, hence ``λ_min(H) > t``. The
     margin (from ``10⁻⁷·max|H|``) grows tenfold until that holds; Gershgorin's exact bound is the last resort.
     ``positive_definite`` is Sylvester's criterion on ``H`` itself (all pivots positive).
     """
     n = H.nrows()
-    pd = _pivots_positive(H)
+    pd = positive_definite(H)
     Hf = np.array([float(v) for v in H.entries()], dtype=float).reshape(n, n)
     lam = float(np.linalg.eigvalsh(Hf)[0]) if np.all(np.isfinite(Hf)) else float("nan")
     scale = max(1.0, float(np.abs(Hf).max())) if np.all(np.isfinite(Hf)) else 1.0
@@ -199,7 +200,7 @@ def hessian_bound(H: fmpq_mat, at: str) -> HessianBound:
             t = Fraction(math.floor((lam - margin) * 10**digits), 10**digits)
             shifted = H - fmpq_mat(n, n, [fmpq(t.numerator, t.denominator) if r == c else 0
                                           for r in range(n) for c in range(n)])
-            if _pivots_positive(shifted):
+            if positive_definite(shifted):
                 return HessianBound(at, t, pd)
     gersh = min(Fraction(int(H[i, i].p), int(H[i, i].q))
                 - sum(abs(Fraction(int(H[i, j].p), int(H[i, j].q))) for j in range(n) if j != i) for i in range(n))
@@ -351,23 +352,6 @@ def _digits(t: int, r: int, n: int) -> list[int]:
         t, d = divmod(t, r)
         out.append(d)
     return out[::-1]
-
-
-def _pivots_positive(A: fmpq_mat) -> bool:
-    """Sylvester's criterion by LDLᵀ without pivoting over QQ; ``A`` is not mutated."""
-    n = A.nrows()
-    a = [[A[i, j] for j in range(n)] for i in range(n)]
-    for k in range(n):
-        p = a[k][k]
-        if p <= 0:
-            return False
-        for i in range(k + 1, n):
-            f = a[i][k] / p
-            if f:
-                ai, ak = a[i], a[k]
-                for j in range(k + 1, n):
-                    ai[j] -= f * ak[j]
-    return True
 
 
 COUNT_LIMIT = 10**6
