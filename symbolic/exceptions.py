@@ -34,3 +34,7 @@ class PatternError(PscertError):
 
 class SelectionError(PscertError):
     """Raised when a sample, output or parameter index lies outside the problem (e.g. sample 7 of 4)."""
+
+
+class RegionError(PscertError):
+    """Raised when a region-graph request does not fit the problem (e.g. --global with two hidden layers)."""

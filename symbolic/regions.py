@@ -37,7 +37,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from .derivatives import piece_derivatives, to_fmpq, to_fraction
-from .exceptions import PscertError
+from .exceptions import RegionError
 from .ldl import positive_definite
 from .lp import RegionLimit, arrangement_cells, ball_cells, dot, excludes_ball, primitive, signed_rows
 from .network import Pattern, forward, pattern_to_json
@@ -233,7 +233,7 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
 
     Raises
     ------
-    PscertError
+    RegionError
         With more than one hidden layer (deeper boundaries are curved) or a negative ``max_regions``.
 
     Examples
@@ -255,9 +255,9 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
     and ``n_1·e·r^{n_1−1}`` edges for ``r`` unit regions and ``e`` unit facets.
     """
     if problem.depth > 1:
-        raise PscertError(f"regions: global mode needs at most one hidden layer (got {problem.depth})")
+        raise RegionError(f"regions: global mode needs at most one hidden layer (got {problem.depth})")
     if max_regions < 0:
-        raise PscertError(f"regions: max_regions must be non-negative (got {max_regions})")
+        raise RegionError(f"regions: max_regions must be non-negative (got {max_regions})")
     base = _base_theta(problem)
     if problem.depth == 0 or problem.activation != "relu":
         return _single(problem, "global", base, base if problem.point is not None else None, hessian)
@@ -378,7 +378,7 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
 
     Raises
     ------
-    PscertError
+    RegionError
         If the radius is negative or the problem has no point.
 
     Examples
@@ -406,11 +406,11 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     """
     radius = Fraction(radius)
     if radius < 0:
-        raise PscertError(f"regions: radius must be non-negative (got {canonical(radius)})")
+        raise RegionError(f"regions: radius must be non-negative (got {canonical(radius)})")
     if max_regions < 0:
-        raise PscertError(f"regions: max_regions must be non-negative (got {max_regions})")
+        raise RegionError(f"regions: max_regions must be non-negative (got {max_regions})")
     if problem.point is None:
-        raise PscertError("regions: point must be given for local mode (got a problem without one)")
+        raise RegionError("regions: point must be given for local mode (got a problem without one)")
     c = problem.flatten(problem.point)
     if problem.depth == 0 or problem.activation != "relu":
         return _single(problem, "local", c, c, hessian, radius)
