@@ -15,10 +15,10 @@ creates none. A sample with ``x̃_j = 0`` (``x_j = 0`` without biases) has ``z �
 Its bits are ``0`` and it is left out of every strictness check.
 
 - :func:`global_regions` (one hidden layer): every region of weight space. The unit arrangement has
-  ``r`` regions (:func:`symbolic.lp.arrangement_cells`, exact and complete), so the network has
+  ``r`` regions (:func:`symbolic.arrangement.arrangement_cells`, exact and complete), so the network has
   exactly ``r^{n_1}``. Up to ``max_regions`` of them are materialised with witnesses.
 - :func:`local_regions` (any depth): the regions that meet the closed ball ``B(c, R)`` about the
-  problem's point. The first layer is complete (:func:`symbolic.lp.ball_cells` per unit, and exact
+  problem's point. The first layer is complete (:func:`symbolic.arrangement.ball_cells` per unit, and exact
   distances to combine the units). Deeper pre-activations are
   either proved sign-constant on the ball by exact interval arithmetic, or reported as undetermined;
   the listed regions are then only part of a stated superset, and ``complete`` is false.
@@ -36,10 +36,11 @@ import networkx as nx
 import numpy as np
 from flint import fmpq, fmpq_mat
 
+from .arrangement import RegionLimit, arrangement_cells, ball_cells, primitive, signed_rows
 from .derivatives import piece_derivatives, to_fmpq, to_fraction
 from .exceptions import RegionError
 from .ldl import positive_definite
-from .lp import RegionLimit, arrangement_cells, ball_cells, dot, excludes_ball, primitive, signed_rows
+from .lp import excludes_ball
 from .network import Pattern, forward, pattern_to_json
 from .problem import Problem, params_to_json
 from .rationals import canonical
@@ -250,7 +251,7 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
 
     Notes
     -----
-    The unit arrangement's regions and facets come from :func:`symbolic.lp.arrangement_cells`; the
+    The unit arrangement's regions and facets come from :func:`symbolic.arrangement.arrangement_cells`; the
     network graph is the Cartesian product of ``n_1`` copies of the unit graph, with ``r^{n_1}`` nodes
     and ``n_1·e·r^{n_1−1}`` edges for ``r`` unit regions and ``e`` unit facets.
     """
@@ -398,7 +399,7 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     A first-layer region is a product of unit cones ``C_i`` times the other coordinates, so its squared
     distance from ``c`` is ``Σ_i dist(c_i, C_i)²`` and it meets the ball iff that sum is ``< R²``
     (open region, closed ball). Each unit's regions within ``R`` come from
-    :func:`symbolic.lp.ball_cells` with exact distances (KKT-verified projections); every neighbour they
+    :func:`symbolic.arrangement.ball_cells` with exact distances (KKT-verified projections); every neighbour they
     reject carries a certificate, so the list is complete for the first layer. A deeper pre-activation
     whose exact interval over the box ``[c − R, c + R] ⊇ B(c, R)`` excludes 0 has a constant sign on the
     ball; any other one is *undetermined*: its boundary may cross the ball along a curved surface. Then

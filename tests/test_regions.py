@@ -2,7 +2,6 @@
 
 import itertools
 import json
-import math
 import random
 from fractions import Fraction as F
 
@@ -13,12 +12,13 @@ from flint import fmpq, fmpq_mat
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import symbolic.arrangement as arrangement
 import symbolic.lp as lp
 import symbolic.regions as regions
 from cli import main
 from symbolic.exceptions import PscertError
-from symbolic.lp import (arrangement_cells, ball_cells, excludes_ball, general_position_count, is_gordan,
-                         is_interior, open_cone, project)
+from symbolic.arrangement import arrangement_cells, ball_cells, general_position_count
+from symbolic.lp import excludes_ball, is_gordan, is_interior, open_cone, project
 from symbolic.problem import parse_problem
 from symbolic.regions import (check_unit_exclusion, check_witness, global_regions, graph_to_json, hessian_bound,
                               local_regions)
@@ -168,18 +168,18 @@ def test_arrangement_agrees_with_the_lp_oracle_on_every_sign_vector(case):
     arr = arrangement_cells(vecs, d)
     feasible = set()
     for signs in itertools.product((1, -1), repeat=len(arr.normals)):
-        r = open_cone(lp.signed_rows(arr.normals, signs), d)
+        r = open_cone(arrangement.signed_rows(arr.normals, signs), d)
         assert r.status != "undecided"
         if r.status == "nonempty":
             feasible.add(signs)
     assert set(arr.signs) == feasible and len(arr.signs) == len(feasible)
     for signs, w in zip(arr.signs, arr.witnesses):
-        assert is_interior(lp.signed_rows(arr.normals, signs), w)
+        assert is_interior(arrangement.signed_rows(arr.normals, signs), w)
     for a, b, k, q in arr.facets:
         assert lp.dot(arr.normals[k], q) == 0
         assert [s for j, s in enumerate(arr.signs[a]) if j != k] == [s for j, s in enumerate(arr.signs[b]) if j != k]
         assert arr.signs[a][k] == 1 and arr.signs[b][k] == -1
-        others = [row for j, row in enumerate(lp.signed_rows(arr.normals, arr.signs[a])) if j != k]
+        others = [row for j, row in enumerate(arrangement.signed_rows(arr.normals, arr.signs[a])) if j != k]
         assert is_interior(others, q)
 
 
@@ -350,7 +350,7 @@ def test_local_mode_matches_global_mode_for_a_huge_ball():
 
 
 def test_undecided_oracle_makes_the_answer_incomplete(monkeypatch):
-    monkeypatch.setattr(lp, "open_cone", lambda rows, d: lp.ConeFeasibility("undecided", reason="test"))
+    monkeypatch.setattr(arrangement, "open_cone", lambda rows, d: lp.ConeFeasibility("undecided", reason="test"))
     p, g = two_units(0, 0, "1/10")
     assert not g.complete and not g.count_exact
     assert g.layers[0]["complete"] is False
