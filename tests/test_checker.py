@@ -756,6 +756,41 @@ def test_curve_loss_matches_the_true_loss(case: tuple[dict, list[F], list[list[s
     assert lam_t == qt ** (2 * (H + 1)) * (naive_loss(prob, gamma) - naive_loss(prob, theta))
 
 
+def json_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (tuple of keys / indices) into a JSON value, the root excluded."""
+    out = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, child in items:
+        out.append(prefix + (key,))
+        out += json_paths(child, prefix + (key,))
+    return out
+
+
+JUNK = st.sampled_from([None, True, 0, 7, "0", "-1", "1/3", "x", "", "ldl", "curve", [], {}, ["1"], [["1"]],
+                        [["0", "1"]], {"method": "ldl"}, "9" * 50, [[], []], ["1", "1", "1"]])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(GOOD)), data=st.data())
+def test_garbage_anywhere_gives_a_rejection_line_not_a_crash(name: str, data: st.DataObject) -> None:
+    """Replacing any node of a good certificate by junk, or deleting it, is either still a valid
+    certificate or a CertificateInvalid: never another exception (which would be a traceback)."""
+    cert = GOOD[name]()
+    paths = [p for p in json_paths(cert) if p[0] != "producer"]
+    path = data.draw(st.sampled_from(paths))
+    parent = cert
+    for key in path[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(JUNK)
+    try:
+        check_certificate(cert)
+    except CertificateInvalid:
+        pass
+
+
 # --------------------------------------------------------------------------------------------------
 # Reading numbers.
 

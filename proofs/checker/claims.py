@@ -61,15 +61,15 @@ def method(name: str) -> Callable[[Callable[[Context], str]], Callable[[Context]
 
 
 def show(value: Fraction | int) -> str:
-    """A rational for a message: exact when short, else its size and rough value (not a claim)."""
+    """A rational for a message: exact when short, else rounded with its exact length (not a claim)."""
     text = str(value)
     if len(text) <= 60:
         return text
     try:
-        rough = f"about {float(value):.6g}"
+        rough = f"≈ {float(value):.6g}"
     except OverflowError:
         rough = "huge"
-    return f"{rough} ({len(text)} characters exactly)"
+    return f"{rough} (exactly {len(text)} characters long)"
 
 
 def _positive_radius(ctx: Context, name: str) -> None:
