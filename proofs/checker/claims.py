@@ -14,7 +14,7 @@ from operator import mul
 from typing import Any, Callable, NamedTuple
 
 from .exceptions import CertificateInvalid
-from .network import Bounds, Problem, bounds, curve_loss, derivatives, dominated_on, forward, germ_sign, poly_add
+from .network import Bounds, Pattern, Problem, bounds, curve_loss, derivatives, dominated_on, forward, germ_sign, poly_add
 from .reading import brief, expect_list, expect_object, fail, join, parse_rational_strict, read_pattern, read_poly
 
 
@@ -107,7 +107,7 @@ def _region(ctx: Context, delta_text: Any) -> tuple[list[list[tuple[int, ...]]],
     return pattern, delta, bd
 
 
-def _shifted_hessian(ctx: Context, pattern: list[list[tuple[int, ...]]], shift: Fraction):
+def _shifted_hessian(ctx: Context, pattern: Pattern, shift: Fraction) -> tuple[list[list[int]], int, list[Fraction]]:
     """``(A_num, S, grad)`` with ``∇²L_P(c) − shift·I = A_num / S`` (``S > 0``) and the exact gradient."""
     d = derivatives(ctx.problem, ctx.center, forward(ctx.problem, ctx.center, pattern))
     S = lcm(d.hess_den, shift.denominator)

@@ -15,13 +15,15 @@ from __future__ import annotations
 from fractions import Fraction
 from math import lcm
 from operator import mul
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Sequence, TypeVar
 
 Pattern = Sequence[Sequence[Sequence[int]]]
 """``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
 
 Poly = list[Fraction]
 """A polynomial in ``t``: coefficients, lowest degree first."""
+
+T = TypeVar("T")
 
 
 class Problem:
@@ -43,7 +45,8 @@ class Problem:
         self.targets = targets
         self.depth = len(widths) - 2
         self.alpha = Fraction(1, len(inputs)) if reduction == "mean" else Fraction(1)
-        self.offsets, self.decayed = [], []
+        self.offsets: list[int] = []
+        self.decayed: list[bool] = []
         for k in range(len(widths) - 1):
             self.offsets.append(len(self.decayed))
             self.decayed += [True] * (widths[k + 1] * widths[k]) + [decay_biases] * (widths[k + 1] * biases)
@@ -60,7 +63,7 @@ class Problem:
             out += [(f"data.{name}[{j}][{i}]", v) for j, row in enumerate(rows) for i, v in enumerate(row)]
         return out
 
-    def layer_rows(self, theta: Sequence[Fraction], k: int) -> list[list[Fraction]]:
+    def layer_rows(self, theta: Sequence[T], k: int) -> list[list[T]]:
         """The rows of ``[W_k | b_k]`` (``k = 1..H+1``) read from ``θ``."""
         n_out, n_in = self.widths[k], self.widths[k - 1]
         pos = self.offsets[k - 1]
@@ -212,13 +215,13 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Deriv
             acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
             for c in range(widths[l]):
                 for d in range(widths[l - 1]):
-                    for a in range(widths[k]):
-                        u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][a] for j in range(N)]
+                    for unit in range(widths[k]):
+                        u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
                         if not any(u):
                             continue
                         hi = problem.index(l, c, d)
                         for b, v in enumerate(acts_k):
-                            hess[hi][problem.index(k, a, b)] += sum(map(mul, u, v)) * up
+                            hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
     # scale of hess (lower triangle) is E²·d_x²·d_y; symmetrise, then fold in 2α and 2λ.
     two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
     base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
@@ -352,7 +355,7 @@ def curve_loss(problem: Problem, center: Sequence[Fraction], numerators: Sequenc
     q_pow = [[Fraction(1)]]
     for _ in range(2 * H + 2):
         q_pow.append(poly_mul(q_pow[-1], denominator))
-    layers = [problem.layer_rows(list(numerators), k) for k in range(1, H + 2)]
+    layers = [problem.layer_rows(numerators, k) for k in range(1, H + 2)]
     hidden: list[tuple[str, Poly]] = []
     data: Poly = [Fraction(0)]
     for j, x in enumerate(problem.inputs):

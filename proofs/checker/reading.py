@@ -268,11 +268,11 @@ def read_point(obj: Any, problem: Problem, where: str, max_digits: int = MAX_DIG
     pt = expect_object(obj, where, {"weights", "biases"}, {"weights"})
     layers = len(problem.widths) - 1
     weights = expect_list(pt["weights"], join(where, "weights"), layers)
-    biases = pt.get("biases")
+    biases: list[Any] = []
     if problem.biases:
-        biases = expect_list(biases, join(where, "biases"), layers)
-    elif biases is not None:
-        fail(join(where, "biases"), f"must be absent or null without biases (got {brief(biases)})")
+        biases = expect_list(pt.get("biases"), join(where, "biases"), layers)
+    elif pt.get("biases") is not None:
+        fail(join(where, "biases"), f"must be absent or null without biases (got {brief(pt['biases'])})")
     theta: list[Fraction] = []
     for k in range(layers):
         rows, cols = problem.widths[k + 1], problem.widths[k]
