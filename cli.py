@@ -580,7 +580,9 @@ def regions_command(problem_file: str, radius: str | None, whole: bool, as_json:
     of its piece's Hessian at the point; each edge (a shared facet) with a witness on the facet.
     """
     from symbolic.rationals import parse_rational
-    from symbolic.regions import global_regions, graph_lines, graph_to_json, graphml_text, local_regions
+    from symbolic.region_graph import graph_lines, graph_to_json, graphml_text
+    from symbolic.regions import global_regions
+    from symbolic.regions_local import local_regions
 
     if whole and radius is not None:
         raise PscertError("regions: --radius and --global must not be combined (got both)")

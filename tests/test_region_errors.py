@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from cli import main
 from symbolic.exceptions import PscertError, ProblemError, RegionError
 from symbolic.problem import parse_problem
-from symbolic.regions import global_regions, local_regions
+from symbolic.regions import global_regions
+from symbolic.regions_local import local_regions
 
 
 def problem(widths, point=None):

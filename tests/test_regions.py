@@ -16,12 +16,13 @@ import symbolic.arrangement as arrangement
 import symbolic.lp as lp
 import symbolic.regions as regions
 from cli import main
-from symbolic.exceptions import PscertError
 from symbolic.arrangement import arrangement_cells, ball_cells, general_position_count
+from symbolic.exceptions import PscertError
 from symbolic.lp import excludes_ball, is_gordan, is_interior, open_cone, project
 from symbolic.problem import parse_problem
-from symbolic.regions import (check_unit_exclusion, check_witness, global_regions, graph_to_json, hessian_bound,
-                              local_regions)
+from symbolic.region_graph import check_witness, graph_to_json, hessian_bound
+from symbolic.regions import global_regions
+from symbolic.regions_local import check_unit_exclusion, local_regions
 
 
 def problem(widths, inputs, biases=False, point=None, targets=None, lam="1/10"):
