@@ -31,6 +31,7 @@ from .latex_ball import interior, negative_curvature
 from .latex_boundary import boundary
 from .latex_curve import curve
 from .latex_format import LatexError, escape_text
+from .latex_kink import kink
 from .latex_psc import psc
 from .latex_setting import Doc, Parts, determinant_section, fill, pattern_table, setting, title_name
 
@@ -39,7 +40,7 @@ __all__ = ["LatexError", "Compiled", "read_certificate", "verify", "render", "pr
 
 RENDERERS: dict[str, Callable[[Doc], Parts]] = {
     "interior_ball": interior, "negative_curvature": negative_curvature, "curve": curve,
-    "boundary_ball": boundary, "lemma_a_norm_box": psc,
+    "boundary_ball": boundary, "kink_ball": kink, "lemma_a_norm_box": psc,
 }
 
 PREAMBLE = r"""\documentclass[11pt]{article}

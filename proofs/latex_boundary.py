@@ -5,7 +5,9 @@ Evidence (``proofs/FORMAT.md``): ``pattern`` (the centre's, kink units inactive)
 ``[{signs, pd, multipliers}]`` (one per region meeting the ball; ``signs`` one character per constraint)
 and ``empty`` ``[{signs, gordan}]`` (``*`` = either sign; ``gordan`` one entry per decided sign).
 
-The lemmas follow SPEC §4's boundary case. Every inequality is recomputed here before it is printed;
+The lemmas follow SPEC §4's boundary case; :func:`kink_lemmas` (the kinks and the signs of the other
+units) is shared with ``kink_ball`` (:mod:`proofs.latex_kink`). Every inequality is recomputed here before
+it is printed;
 the trusted checker's own statement for this method is authoritative once it lands.
 """
 
@@ -15,7 +17,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from .checker.network import bounds, derivatives, forward
+from .checker.network import Bounds, bounds, derivatives, forward
 from .checker.reading import read_pattern
 from .latex_ball import apriori, pd_lemma, require, sign_lemma, variation_lemma
 from .latex_format import LatexError, decimal, rational, vector
@@ -49,6 +51,50 @@ def _matches(signs: str, pattern: str) -> bool:
     return all(p == "*" or p == s for s, p in zip(signs, pattern))
 
 
+def kink_lemmas(doc: Doc, cons: list[tuple[int, int]], bd: Bounds) -> list[str]:
+    """The lemmas shared by ``boundary_ball`` and ``kink_ball``: the kinks vanish at the centre, every
+    other first-layer unit is clear of its hyperplane, and (depth ≥ 2) the deeper units keep their signs."""
+    ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
+    run = forward(prob, theta, read_pattern(ev["pattern"], prob, "evidence.pattern"))
+    for j, i in cons:
+        a = constraint_vector(doc, j, i)
+        require(sum((x * t for x, t in zip(a, theta)), Fraction(0)) == 0, f"z_1,{i}(x_{j}; c) = 0")
+    clear = []
+    for j, sample in enumerate(run.pre):
+        xn2 = sum((v * v for v in prob.inputs[j]), Fraction(0)) + int(prob.biases)
+        for i, z in enumerate(sample[0]):
+            if (j, i) not in cons:
+                zz = Fraction(z * z, run.s[1] ** 2)
+                require(zz > rho * rho * xn2, f"|z_1,{i}(x_{j}; c)| > ρ‖x̃_{j}‖")
+                clear.append(zz / xn2)
+    slack = decimal(min(clear)) if clear else None
+    cons_text = ", ".join(f"$({j}, {i})$" for j, i in cons[:MAX_ROWS])
+    lemmas = [fill(r"""
+\begin{lemma}[The kinks]\label{pscert:lemma-kinks}
+The $M = <<M>>$ constraints $(j, i) \in \{<<cons>>\}$ of the certificate (sample $j$, unit $i$ of the first
+hidden layer) vanish at the centre: $z_{1,i}(x_j; c) = a_{j,i}^\top c = 0$, where the linear form
+$z_{1,i}(x_j;\theta) = a_{j,i}^\top \theta$ has $\tilde x_j$ in the incoming coordinates of unit $i$ and
+zeros elsewhere.<<others>>
+\end{lemma}
+
+\begin{proof}
+Exact evaluation at $c$<<proof>>.
+\end{proof}
+""", M=str(len(cons)), cons=cons_text, others=" There are no other first-layer pre-activations." if slack is None else
+        " Every other first-layer pre-activation satisfies $|z_{1,i}(x_j; c)| > \\rho\\, \\|\\tilde x_j\\|_2$ "
+        f"(indeed $\\min z^2/\\|\\tilde x_j\\|^2 = {slack}$ against $\\rho^2$), so it keeps its strict sign "
+        "on $\\bar B$.",
+        proof="" if slack is None else "; and $|z_{1,i}(x_j;\\theta) - z_{1,i}(x_j;c)| = |\\tilde x_j^\\top "
+        "(v_i(\\theta) - v_i(c))| \\le \\|\\tilde x_j\\|\\, \\rho$ for $\\theta \\in \\bar B$, $v_i$ being unit $i$'s "
+        "incoming parameters")]
+    if prob.depth >= 2:
+        lemmas.append(sign_lemma(doc, ev["pattern"], bd, first_layer=False).replace(
+            "\\end{proof}", "Along the segment $[c, \\theta]$ the piece may change where it crosses a kink "
+            "hyperplane; on each of the finitely many sub-segments the same derivative bound applies, so the "
+            "estimate holds for the whole segment.\n\\end{proof}", 1))
+    return lemmas
+
+
 def boundary(doc: Doc) -> Parts:
     """Lemmas and theorem for ``boundary_ball`` evidence."""
     ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
@@ -61,20 +107,6 @@ def boundary(doc: Doc) -> Parts:
     bd = bounds(prob, theta, rho)
     delta = Fraction(ev["delta"])
     vecs = [constraint_vector(doc, j, i) for j, i in cons]
-
-    # Lemma 1: the kinks, and every other first-layer unit clear of its hyperplane
-    run = forward(prob, theta, read_pattern(ev["pattern"], prob, "evidence.pattern"))
-    for (j, i), a in zip(cons, vecs):
-        require(sum((x * t for x, t in zip(a, theta)), Fraction(0)) == 0, f"z_1,{i}(x_{j}; c) = 0")
-    clear = []
-    for j, sample in enumerate(run.pre):
-        xn2 = sum((v * v for v in prob.inputs[j]), Fraction(0)) + int(prob.biases)
-        for i, z in enumerate(sample[0]):
-            if (j, i) not in cons:
-                zz = Fraction(z * z, run.s[1] ** 2)
-                require(zz > rho * rho * xn2, f"|z_1,{i}(x_{j}; c)| > ρ‖x̃_{j}‖")
-                clear.append(zz / xn2)
-    slack = decimal(min(clear)) if clear else None
 
     # Lemma 2: the case split is complete
     listed = {pc["signs"] for pc in pieces}
@@ -114,31 +146,8 @@ def boundary(doc: Doc) -> Parts:
             pd_lemmas.append(pd_lemma(doc, pat, delta, pc["pd"], f"pscert:lemma-pd-{n}", piece=f"P({signs})"))
     more = (f"The same argument, with its own certificate, applies to the other {len(pieces) - 4} regions."
             if len(pieces) > 4 else "")
-    cons_text = ", ".join(f"$({j}, {i})$" for j, i in cons[:MAX_ROWS])
 
-    lemmas = [fill(r"""
-\begin{lemma}[The kinks]\label{pscert:lemma-kinks}
-The $M = <<M>>$ constraints $(j, i) \in \{<<cons>>\}$ of the certificate (sample $j$, unit $i$ of the first
-hidden layer) vanish at the centre: $z_{1,i}(x_j; c) = a_{j,i}^\top c = 0$, where the linear form
-$z_{1,i}(x_j;\theta) = a_{j,i}^\top \theta$ has $\tilde x_j$ in the incoming coordinates of unit $i$ and
-zeros elsewhere.<<others>>
-\end{lemma}
-
-\begin{proof}
-Exact evaluation at $c$<<proof>>.
-\end{proof}
-""", M=str(M), cons=cons_text, others=" There are no other first-layer pre-activations." if slack is None else
-        " Every other first-layer pre-activation satisfies $|z_{1,i}(x_j; c)| > \\rho\\, \\|\\tilde x_j\\|_2$ "
-        f"(indeed $\\min z^2/\\|\\tilde x_j\\|^2 = {slack}$ against $\\rho^2$), so it keeps its strict sign "
-        "on $\\bar B$.",
-        proof="" if slack is None else "; and $|z_{1,i}(x_j;\\theta) - z_{1,i}(x_j;c)| = |\\tilde x_j^\\top "
-        "(v_i(\\theta) - v_i(c))| \\le \\|\\tilde x_j\\|\\, \\rho$ for $\\theta \\in \\bar B$, $v_i$ being unit $i$'s "
-        "incoming parameters")]
-    if prob.depth >= 2:
-        lemmas.append(sign_lemma(doc, ev["pattern"], bd, first_layer=False).replace(
-            "\\end{proof}", "Along the segment $[c, \\theta]$ the piece may change where it crosses a kink "
-            "hyperplane; on each of the finitely many sub-segments the same derivative bound applies, so the "
-            "estimate holds for the whole segment.\n\\end{proof}", 1))
+    lemmas = kink_lemmas(doc, cons, bd)
     lemmas.append(fill(r"""
 \begin{lemma}[The regions that meet the ball]\label{pscert:lemma-regions}
 For a sign vector $s \in \{1, 0\}^M$ (with $s_m = \pm 1$ for \texttt{1}/\texttt{0}) let $P(s)$ be the

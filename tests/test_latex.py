@@ -198,6 +198,79 @@ def test_boundary_proof_compiles_or_is_refused(tmp_path, monkeypatch):
     assert "Theregionsthatmeettheball" in text and "atmost2andeachisisolated" in text
 
 
+@pytest.fixture(scope="module")
+def kink_cert() -> dict:
+    """The trained 2-2-1 XOR minimum of tests/data/xor_kinks.json: four strictly complementary kinks.
+
+    Units 0 and 1 of the first layer vanish at samples x_0 = (0, 0) and x_3 = (1, 1), so the kink
+    vectors are a = e_{b_i} (sample 0) and a = e_{W[i,0]} + e_{W[i,1]} + e_{b_i} (sample 3). Per unit the
+    Gram block is [[1, 1], [1, 3]] (determinant 2), so det AAᵀ = 4, ‖A‖_F² = 1 + 3 + 1 + 3 = 8, and
+    A⁺ = Aᵀ(AAᵀ)⁻¹ has columns (−1/2, −1/2, 1) and (1/2, 1/2, 0) per unit: ‖A⁺u_m‖² = 3/2, 1/2, 3/2, 1/2.
+    Every one of the 2⁴ = 16 sign vectors is a region of the certificate."""
+    cert = generated(load_problem("tests/data/xor_kinks.json"))
+    assert cert["evidence"]["method"] == "kink_ball"
+    assert cert["evidence"]["constraints"] == [[0, 0], [3, 0], [0, 1], [3, 1]]
+    return cert
+
+
+def test_kink_ball_proof(tmp_path, kink_cert):
+    """``pscert latex`` typesets a kink_ball certificate: it compiles, and the theorem states ρ = 1/2^k and
+    μ = 19/1000 with exactly one local minimum; the hand-worked A facts and all 16 regions are printed."""
+    path = save(tmp_path, kink_cert)
+    result = CliRunner().invoke(main, ["latex", path])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
+    rho = Fraction(kink_cert["radius"])
+    k = rho.denominator.bit_length() - 1
+    assert rho == Fraction(1, 2 ** k) and kink_cert["mu"] == "19/1000"
+    assert "\\det AA^\\top = 4 \\ne 0" in tex and "\\|A\\|_F^2 = 8" in tex
+    assert "0 & $(0, 0)$ & $\\frac{3}{2}$" in tex and "1 & $(3, 0)$ & $\\frac{1}{2}$" in tex
+    signs = [format(v, "04b") for v in range(16)]
+    assert all(f"\\texttt{{{s}}} & \\texttt{{ldl}}" in tex for s in signs)
+    for name in ("Independent kinks", "The pieces near the ball", "First-order conditions",
+                 "Multipliers beat their drift", "Curvature along the kinks", "The kinks"):
+        assert f"\\begin{{lemma}}[{name}]" in tex
+    text = flat(pdf_text(compile_ok(tmp_path, tex).path))
+    assert f"ρ=1/2{k}andμ=19/1000" in text
+    assert "hasexactlyonelocalminimumθ∗intheclosedball" in text and "strictandisolatedlocalminimum" in text
+    assert "2M=16signvectors" in text
+
+
+def test_kink_ball_region_table_is_abbreviated(tmp_path, kink_cert, monkeypatch):
+    """With room for 4 rows, the table lists 4 regions and points to the certificate for the other 12;
+    the lemmas still name the extremes over all 16, and the document still compiles."""
+    import proofs.latex_kink
+    monkeypatch.setattr(proofs.latex_kink, "REGION_ROWS", 4)
+    tex = latex.render(kink_cert, b"", "k.json")
+    assert ("\\multicolumn{6}{l}{\\dots\\ the other 12 regions: see \\texttt{evidence.pieces} in the "
+            "certificate} \\\\") in tex
+    assert "\\texttt{1011} & \\texttt{ldl}" not in tex and "\\texttt{1100} & \\texttt{ldl}" in tex
+    assert "The smallest margin is $\\kappa_s = " in tex
+    text = flat(pdf_text(compile_ok(tmp_path, tex).path))
+    assert "theother12regions:seeevidence.piecesinthecertificate" in text
+
+
+@pytest.mark.parametrize("tamper,step,message", [
+    (lambda c: c["evidence"]["pieces"][3].update(tau="1000000000000000000000"), "hessian bound",
+     "τ²‖A‖_F²ρ² ≤ κ²"),
+    (lambda c: c["evidence"]["row_norms"].__setitem__(0, "1"), "gradient bound", "r_0 ≥ ‖A⁺u_0‖"),
+    (lambda c: c["evidence"]["pieces"].pop(), "regions", "every one of the 2^M sign vectors"),
+    (lambda c: c["evidence"]["pieces"][0]["multipliers"].__setitem__(1, "1/1000000"), "gradient bound",
+     "A e_s = 0"),
+])
+def test_kink_ball_false_statements_are_refused(kink_cert, tamper, step, message):
+    """τ = 10^21 breaks τ²‖A‖_F²ρ² ≤ κ² (κ ≈ 0.015, ‖A‖_F ρ ≈ 2.5·10^-15); r_0 = 1 < √(3/2); a missing
+    region; a multiplier that is not the least-squares one. The checker rejects each, and the typesetter
+    alone refuses to state the false inequality."""
+    bad = json.loads(json.dumps(kink_cert))
+    tamper(bad)
+    with pytest.raises(checker.CertificateInvalid, match=step):
+        latex.verify(bad)
+    with pytest.raises(LatexError, match=re.escape(message)):
+        latex.render(bad, b"", "bad.json")
+
+
 def test_larger_network_is_summarised(tmp_path, certs):
     """P = 16: one determinant form of order 8 instead of all, the congruence witness described, no H_0."""
     cert = certs["interior_16"]
