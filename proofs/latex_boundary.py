@@ -7,8 +7,7 @@ and ``empty`` ``[{signs, gordan}]`` (``*`` = either sign; ``gordan`` one entry p
 
 The lemmas follow SPEC §4's boundary case; :func:`kink_lemmas` (the kinks and the signs of the other
 units) is shared with ``kink_ball`` (:mod:`proofs.latex_kink`). Every inequality is recomputed here before
-it is printed;
-the trusted checker's own statement for this method is authoritative once it lands.
+it is printed; the trusted checker's own statement for this method is authoritative once it lands.
 """
 
 from __future__ import annotations
