@@ -24,28 +24,13 @@ Sparse = dict[int, Fraction]
 def boundary_ball(ctx: Context) -> str:
     """SPEC §4 boundary case: every region meeting the ball listed (or excluded by Gordan), each
     ``μ``-strongly convex on the ball with ``∇L_P(c) = Σ ν_m s'_m a_m + e``, ``ν ≥ 0``, ``‖e‖ < μρ/2``."""
-    keys = {"method", "pattern", "constraints", "delta", "pieces", "empty"}
-    ev = expect_object(ctx.evidence, "evidence", keys, keys)
-    _positive_radius(ctx, "boundary_ball")
-    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
-    if ctx.mu is None:  # unreachable: the top level requires mu for minimum claims
-        raise CertificateInvalid("mu", "missing")
-    if problem.activation != "relu" or problem.depth < 1:
-        raise CertificateInvalid("evidence", "boundary_ball needs a ReLU network with a hidden layer")
-    pattern = read_pattern(ev["pattern"], problem, "evidence.pattern")
-    delta = parse_rational_strict(ev["delta"], "evidence.delta", mx)
-    cons = _constraints(ev["constraints"], problem)
-    _centre_on_kinks(problem, c, rho, pattern, cons)
-    bd = bounds(problem, c, rho)
-    if delta < 0 or delta * delta < bd.delta_squared:
-        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
-                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
-    normals = [_normal(problem, j, i) for j, i in cons]
+    ev, pattern, delta, cons, normals = _kinks(ctx, "boundary_ball", {"pieces", "empty"})
+    rho, mx = ctx.radius, ctx.max_digits
     empty = _empty_entries(ev["empty"], normals, mx)
     pieces = _piece_entries(ev["pieces"], len(cons))
     _complete(pieces, empty, len(cons))
 
-    bound = (ctx.mu * rho) ** 2 / 4
+    bound = (ctx.mu * rho) ** 2 / 4  # type: ignore[operator]  # mu is set for minimum claims
     for k, (signs, pd, nu_text) in enumerate(pieces):
         where = join("evidence.pieces", k)
         piece = [[list(layer) for layer in sample] for sample in pattern]
@@ -73,6 +58,32 @@ def boundary_ball(ctx: Context) -> str:
                                      f"less than (mu·radius/2)² = {show(bound)}")
     return (f"boundary_ball, {len(cons)} kink constraint(s), {len(pieces)} region(s), {len(empty)} excluded, "
             f"delta {show(delta)}")
+
+
+def _kinks(ctx: Context, name: str, extra: set[str], max_constraints: int | None = None):
+    """The part both kink methods share: the evidence keys, a positive radius and ``μ``, a ReLU network,
+    the pattern, ``δ`` (valid: ``δ² ≥ P³K²ρ²``), the constraints (exactly the kinks at ``c``, every other
+    pre-activation sign-stable on the ball) and their normals ``a_m``."""
+    keys = {"method", "pattern", "constraints", "delta"} | extra
+    ev = expect_object(ctx.evidence, "evidence", keys, keys)
+    _positive_radius(ctx, name)
+    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
+    if ctx.mu is None:  # unreachable: the top level requires mu for minimum claims
+        raise CertificateInvalid("mu", "missing")
+    if problem.activation != "relu" or problem.depth < 1:
+        raise CertificateInvalid("evidence", f"{name} needs a ReLU network with a hidden layer")
+    pattern = read_pattern(ev["pattern"], problem, "evidence.pattern")
+    delta = parse_rational_strict(ev["delta"], "evidence.delta", mx)
+    cons = _constraints(ev["constraints"], problem)
+    if max_constraints is not None and len(cons) > max_constraints:
+        fail("evidence.constraints", f"{name} lists every sign combination: at most {max_constraints} constraints "
+             f"(got {len(cons)})")
+    _centre_on_kinks(problem, c, rho, pattern, cons)
+    bd = bounds(problem, c, rho)
+    if delta < 0 or delta * delta < bd.delta_squared:
+        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
+                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
+    return ev, pattern, delta, cons, [_normal(problem, j, i) for j, i in cons]
 
 
 def _constraints(obj: Any, problem: Problem) -> list[tuple[int, int]]:
@@ -205,26 +216,8 @@ def kink_ball(ctx: Context) -> str:
     """Strictly complementary kinks (SPEC §4 boundary case, second-order form): the constraints ``a_m``
     are independent, every piece's multipliers exceed their worst drift over the ball, and
     ``∇²L_P(c) + τAᵀA − (μ+δ)I`` is positive definite (curvature needed only along the kinks)."""
-    keys = {"method", "pattern", "constraints", "delta", "pieces", "row_norms"}
-    ev = expect_object(ctx.evidence, "evidence", keys, keys)
-    _positive_radius(ctx, "kink_ball")
-    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
-    if ctx.mu is None:  # unreachable: the top level requires mu for minimum claims
-        raise CertificateInvalid("mu", "missing")
-    mu = ctx.mu
-    if problem.activation != "relu" or problem.depth < 1:
-        raise CertificateInvalid("evidence", "kink_ball needs a ReLU network with a hidden layer")
-    pattern = read_pattern(ev["pattern"], problem, "evidence.pattern")
-    delta = parse_rational_strict(ev["delta"], "evidence.delta", mx)
-    cons = _constraints(ev["constraints"], problem)
-    if len(cons) > 16:
-        fail("evidence.constraints", f"kink_ball lists every sign combination: at most 16 constraints (got {len(cons)})")
-    _centre_on_kinks(problem, c, rho, pattern, cons)
-    bd = bounds(problem, c, rho)
-    if delta < 0 or delta * delta < bd.delta_squared:
-        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
-                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
-    normals = [_normal(problem, j, i) for j, i in cons]
+    ev, pattern, delta, cons, normals = _kinks(ctx, "kink_ball", {"pieces", "row_norms"}, max_constraints=16)
+    problem, mx, mu = ctx.problem, ctx.max_digits, ctx.mu or Fraction(0)  # _kinks rejected a missing mu
     pinv = pseudo_inverse_columns(normals, problem.count)
     r = [parse_rational_strict(v, join("evidence.row_norms", m), mx)
          for m, v in enumerate(expect_list(ev["row_norms"], "evidence.row_norms", len(cons)))]
