@@ -218,8 +218,7 @@ def project(rows: Rows, centre: Sequence[Fraction | int]) -> Projection | None:
         y_float, _ = nnls(A.T, -np.array([float(v) for v in c]), maxiter=50 * max(len(rows), 1))
     except RuntimeError:
         return None
-    scale = float(np.max(y_float)) if len(y_float) else 0.0
-    support = sorted((i for i in range(len(rows)) if y_float[i] > 1e-9 * scale), key=lambda i: -y_float[i])
+    support = _support(y_float)
     if not support:
         return None
     AS = [rows[i] for i in support]
@@ -227,9 +226,7 @@ def project(rows: Rows, centre: Sequence[Fraction | int]) -> Projection | None:
     yS = _solve(G, [-dot(a, c) for a in AS])
     if yS is None or any(v < 0 for v in yS):
         return None
-    y = [Fraction(0)] * len(rows)
-    for i, v in zip(support, yS):
-        y[i] = v
+    y = _spread(support, yS, len(rows))
     g = tuple(ci + hi for ci, hi in zip(c, combine(rows, y, d)))
     p = Projection(g, tuple(y), sum(((x - ci) ** 2 for x, ci in zip(g, c)), Fraction(0)))
     return p if is_projection(rows, c, p) else None
@@ -245,8 +242,7 @@ def _gordan_repair(rows: list[list[Fraction]], d: int, y_float: np.ndarray) -> t
     """An exact Gordan certificate on the support of a floating one (``Σ y = 1``), or ``None``."""
     if not np.all(np.isfinite(y_float)) or y_float.max(initial=0.0) <= 0:
         return None
-    top = float(y_float.max())
-    support = sorted((i for i in range(len(rows)) if y_float[i] > 1e-9 * top), key=lambda i: -y_float[i])
+    support = _support(y_float)
     # columns [a_i; 1] for i in the support; unknowns y_S; equations Σ y_i a_i = 0, Σ y_i = 1
     M = [[rows[i][k] for i in support] for k in range(d)] + [[Fraction(1)] * len(support)]
     b = [Fraction(0)] * d + [Fraction(1)]
@@ -257,10 +253,22 @@ def _gordan_repair(rows: list[list[Fraction]], d: int, y_float: np.ndarray) -> t
     yS = _solve(MtM, Mtb)
     if yS is None:
         return None
-    y = [Fraction(0)] * len(rows)
-    for i, v in zip(support, yS):
-        y[i] = v
+    y = _spread(support, yS, len(rows))
     return tuple(y) if is_gordan(rows, y, d) else None
+
+
+def _support(y_float: np.ndarray) -> list[int]:
+    """Indices of the entries of floating multipliers above 10⁻⁹ of the largest, largest first."""
+    top = float(y_float.max()) if len(y_float) else 0.0
+    return sorted((i for i in range(len(y_float)) if y_float[i] > 1e-9 * top), key=lambda i: -y_float[i])
+
+
+def _spread(support: list[int], values: list[Fraction], m: int) -> list[Fraction]:
+    """The length-``m`` vector with ``values`` at the ``support`` indices and ``0`` elsewhere."""
+    y = [Fraction(0)] * m
+    for i, v in zip(support, values):
+        y[i] = v
+    return y
 
 
 def _solve(G: list[list[Fraction]], r: list[Fraction]) -> list[Fraction] | None:
