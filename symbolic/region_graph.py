@@ -33,7 +33,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from .arrangement import primitive
-from .derivatives import piece_derivatives
+from .derivatives import piece_derivatives, to_fraction
 from .ldl import positive_definite
 from .network import Pattern, forward, pattern_to_json
 from .problem import Problem, params_to_json
@@ -196,8 +196,7 @@ def hessian_bound(H: fmpq_mat, at: str) -> HessianBound:
                                           for r in range(n) for c in range(n)])
             if positive_definite(shifted):
                 return HessianBound(at, t, pd)
-    gersh = min(Fraction(int(H[i, i].p), int(H[i, i].q))
-                - sum(abs(Fraction(int(H[i, j].p), int(H[i, j].q))) for j in range(n) if j != i) for i in range(n))
+    gersh = min(to_fraction(H[i, i]) - sum(abs(to_fraction(H[i, j])) for j in range(n) if j != i) for i in range(n))
     return HessianBound(at, gersh, pd)
 
 
