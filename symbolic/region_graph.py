@@ -125,6 +125,27 @@ def sample_classes(problem: Problem) -> tuple[list[tuple[int, ...]], list[tuple[
     return normals, out
 
 
+def sample_bit(cls: tuple[int, int, Fraction] | None, signs: Sequence[int]) -> int:
+    """A unit's bit at a sample of class ``cls = (k, σ, λ)`` (:func:`sample_classes`) in the cell with ``signs``.
+
+    ``w·x̃_j = σλ·(n_k·w)`` with ``λ > 0``, so the unit is active iff ``σ·signs[k] > 0``; a sample with
+    ``x̃_j = 0`` (``cls`` is ``None``) has bit ``0``.
+
+    >>> sample_bit((1, -1, Fraction(2)), (1, -1)), sample_bit((0, 1, Fraction(1)), (-1,)), sample_bit(None, (1,))
+    (1, 0, 0)
+    """
+    return 0 if cls is None else int(cls[1] * signs[cls[0]] > 0)
+
+
+def class_members(cls: Sequence[tuple[int, int, Fraction] | None], count: int) -> list[tuple[int, ...]]:
+    """The samples on each of the ``count`` hyperplanes of :func:`sample_classes`, in increasing order.
+
+    >>> class_members([(0, 1, Fraction(2)), None, (0, -1, Fraction(1))], 1)
+    [(0, 2)]
+    """
+    return [tuple(j for j, cl in enumerate(cls) if cl is not None and cl[0] == k) for k in range(count)]
+
+
 def xtilde(problem: Problem, j: int) -> list[Fraction]:
     """``(x_j, 1)`` with biases, ``x_j`` without."""
     return list(problem.inputs[j]) + ([Fraction(1)] if problem.biases else [])
@@ -196,7 +217,8 @@ def hessian_bound(H: fmpq_mat, at: str) -> HessianBound:
                                           for r in range(n) for c in range(n)])
             if positive_definite(shifted):
                 return HessianBound(at, t, pd)
-    gersh = min(to_fraction(H[i, i]) - sum(abs(to_fraction(H[i, j])) for j in range(n) if j != i) for i in range(n))
+    gersh = min(to_fraction(H[i, i]) - sum(abs(to_fraction(H[i, j])) for j in range(n) if j != i)
+                for i in range(n))
     return HessianBound(at, gersh, pd)
 
 

@@ -22,8 +22,8 @@ from typing import Sequence
 from .arrangement import RegionLimit, arrangement_cells
 from .exceptions import RegionError
 from .problem import Problem
-from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, piece_hessian_bound,
-                           sample_classes, single_region)
+from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, class_members,
+                           piece_hessian_bound, sample_bit, sample_classes, single_region)
 from .regions_local import local_regions  # noqa: F401  (bench/bench_regions.py imports it from here)
 
 UNIT_LIMIT = 200_000
@@ -90,7 +90,7 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
     count = r ** n1
     K = min(count, max_regions)
     # the first K nodes use only unit regions 0 … min(r, K) − 1 (each digit of t < K is below K)
-    bits = [tuple(0 if c is None else int(c[1] * arr.signs[u][c[0]] > 0) for c in cls) for u in range(min(r, K))]
+    bits = [tuple(sample_bit(c, arr.signs[u]) for c in cls) for u in range(min(r, K))]
     points = [_unit_scaled(arr.witnesses[u]) for u in range(min(r, K))]
     at = "point" if problem.point is not None else "witness"
     regions: list[Region] = []
@@ -106,7 +106,7 @@ def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hes
     by_plus: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {}
     for a, b, k, q in arr.facets:
         by_plus.setdefault(a, []).append((b, k, q))
-    members = {k: tuple(j for j, c in enumerate(cls) if c is not None and c[0] == k) for k in range(len(normals))}
+    members = class_members(cls, len(normals))
     for t in range(K):
         digits = _digits(t, r, n1)
         for i, u in enumerate(digits):

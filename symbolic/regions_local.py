@@ -23,8 +23,8 @@ from .lp import excludes_ball
 from .network import forward
 from .problem import Problem
 from .rationals import canonical
-from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, check_witness, incoming,
-                           piece_hessian_bound, sample_classes, single_region, xtilde)
+from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, check_witness, class_members,
+                           incoming, piece_hessian_bound, sample_bit, sample_classes, single_region, xtilde)
 
 COUNT_LIMIT = 10**6
 """Local mode stops counting combinations of the units' regions past this many."""
@@ -99,8 +99,8 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
             progress("units", i + 1, n1)
     order = [sorted(range(len(u.cells)), key=lambda a, u=u: u.cells[a].projection.distance2) for u in units]
     combos, count, finished = _combinations(units, order, R2, max_regions)
-    reps = {k: min(j for j, cl in enumerate(cls) if cl is not None and cl[0] == k) for k in range(len(normals))}
-    members = {k: tuple(j for j, cl in enumerate(cls) if cl is not None and cl[0] == k) for k in range(len(normals))}
+    members = class_members(cls, len(normals))
+    reps = [m[0] for m in members]  # every hyperplane comes from at least one sample
 
     ball = _Ball(problem, c, R2, normals, cls, units, deep, not undetermined)
     regions: list[Region] = []
@@ -250,8 +250,7 @@ class _Ball:
         for i, w in {**fixed, **parts}.items():
             for p, v in zip(self.idx[i], w):
                 theta[p] = v
-        first = [tuple(0 if cl is None else int(cl[1] * self.units[i].cells[a].signs[cl[0]] > 0)
-                       for i, a in enumerate(chosen)) for cl in self.cls]
+        first = [tuple(sample_bit(cl, self.units[i].cells[a].signs) for i, a in enumerate(chosen)) for cl in self.cls]
         dist2 = sum((self.units[i].cells[a].projection.distance2 for i, a in enumerate(chosen)), Fraction(0))
         if self.fixed:
             deep = [tuple(tuple(int(self.deep.get((j, k, i), 0) > 0) for i in range(self.problem.widths[k + 1]))
@@ -391,7 +390,7 @@ def _deep_signs(problem: Problem, c: Sequence[Fraction], radius: Fraction) -> di
 def _unit_json(problem, i, normals, cls, reps, cells) -> dict:
     """One unit's local evidence: its reachable samples, cells with exact distances, exclusions."""
     def bits(signs):
-        return "".join("0" if cl is None else str(int(cl[1] * signs[cl[0]] > 0)) for cl in cls)
+        return "".join(str(sample_bit(cl, signs)) for cl in cls)
 
     def per_sample(y):
         return {str(reps[k]): canonical(v / cls[reps[k]][2]) for k, v in enumerate(y) if v}
