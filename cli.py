@@ -471,7 +471,7 @@ def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsi
     report = _threshold(problem, th, spectral, gap=not no_gap)
     cert = None
     if out:
-        from symbolic.threshold_cert import certified
+        from proofs.threshold_cert import certified
 
         cert = certified(report, parse_rational(epsilon, "--epsilon") if epsilon is not None else None)
         write_atomic(out, json.dumps(cert, indent=2) + "\n")
@@ -585,7 +585,9 @@ def regions_command(problem_file: str, radius: str | None, whole: bool, as_json:
     from symbolic.regions_local import local_regions
 
     if whole and radius is not None:
-        raise PscertError("regions: --radius and --global must not be combined (got both)")
+        from symbolic.exceptions import RegionError
+
+        raise RegionError("regions: --radius and --global must not be combined (got both)")
     problem = _load(problem_file)
     bars = _Bars(quiet)
     try:

@@ -22,9 +22,11 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from symbolic.lp import arrangement_cells, general_position_count  # noqa: E402
+from symbolic.arrangement import arrangement_cells, general_position_count  # noqa: E402
 from symbolic.problem import parse_problem  # noqa: E402
-from symbolic.regions import global_regions, local_regions, sample_classes  # noqa: E402
+from symbolic.region_graph import sample_classes  # noqa: E402
+from symbolic.regions import global_regions  # noqa: E402
+from symbolic.regions_local import local_regions  # noqa: E402
 
 
 def data_problem(n0: int, widths: list[int], N: int, seed: int, lam: str = "1/100", biases: bool = True):

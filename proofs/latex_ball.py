@@ -46,7 +46,7 @@ def sqrt_upper(x: Fraction, digits: int = 3) -> Fraction:
 
 def apriori(doc: Doc, bd: Bounds) -> str:
     """Appendix A: the a-priori bounds on the box about the centre, their proof and their values."""
-    p, theta, rho = doc.problem, doc.theta or [], doc.radius
+    p = doc.problem
     n, H, beta = p.widths, p.depth, int(p.biases)
     X = max(abs(v) for x in p.inputs for v in x)
     Y = max(abs(v) for y in p.targets for v in y)

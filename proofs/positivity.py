@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from flint import fmpq, fmpq_mat
 
+from symbolic.ldl import positive_definite
 from symbolic.rationals import canonical
 
 LDL_MAX = 12
@@ -34,29 +35,6 @@ def smallest_eigenvalue(A: fmpq_mat) -> float:
     return float(np.linalg.eigvalsh(to_float(A))[0]) if A.nrows() else float("inf")
 
 
-def ldl_pivots(A: fmpq_mat) -> list[fmpq]:
-    """Pivots of the LDLᵀ elimination of ``A`` without pivoting; stops after the first pivot ≤ 0.
-
-    >>> ldl_pivots(fmpq_mat(2, 2, [2, 1, 1, 2]))
-    [2, 3/2]
-    """
-    n = A.nrows()
-    a = [[A[i, j] for j in range(n)] for i in range(n)]
-    pivots: list[fmpq] = []
-    for k in range(n):
-        p = a[k][k]
-        pivots.append(p)
-        if p <= 0:
-            break
-        for i in range(k + 1, n):
-            f = a[i][k] / p
-            if f:
-                ai, ak = a[i], a[k]
-                for j in range(k + 1, n):
-                    ai[j] -= f * ak[j]
-    return pivots
-
-
 def pd_certificate(A: fmpq_mat) -> dict[str, Any] | None:
     """A certificate that ``A`` is positive definite, or ``None`` if none was found.
 
@@ -67,8 +45,7 @@ def pd_certificate(A: fmpq_mat) -> dict[str, Any] | None:
     """
     n = A.nrows()
     if n <= LDL_MAX:
-        pivots = ldl_pivots(A)
-        return {"method": "ldl"} if len(pivots) == n and pivots[-1] > 0 else None
+        return {"method": "ldl"} if positive_definite(A) else None
     try:
         L = np.linalg.cholesky(to_float(A))
     except np.linalg.LinAlgError:

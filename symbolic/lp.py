@@ -297,16 +297,3 @@ def _solve(G: list[list[Fraction]], r: list[Fraction]) -> list[Fraction] | None:
     for k, col in enumerate(pivots):
         z[col] = a[k][m]
     return z
-
-
-def __getattr__(name: str):
-    """``arrangement_cells`` and ``general_position_count`` moved to :mod:`symbolic.arrangement`.
-
-    bench/bench_regions.py still imports them from here; a lazy lookup avoids the import cycle
-    (``symbolic.arrangement`` imports this module).
-    """
-    if name in ("arrangement_cells", "general_position_count"):
-        from . import arrangement
-
-        return getattr(arrangement, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -205,7 +205,7 @@ def hessian_bound(H: fmpq_mat, at: str) -> HessianBound:
     """
     n = H.nrows()
     pd = positive_definite(H)
-    Hf = np.array([float(v) for v in H.entries()], dtype=float).reshape(n, n)
+    Hf = np.array([_float(v) for v in H.entries()], dtype=float).reshape(n, n)
     lam = float(np.linalg.eigvalsh(Hf)[0]) if np.all(np.isfinite(Hf)) else float("nan")
     scale = max(1.0, float(np.abs(Hf).max())) if np.all(np.isfinite(Hf)) else 1.0
     if np.isfinite(lam):
@@ -359,3 +359,11 @@ def _region_json(problem: Problem, t: int, r: Region) -> dict:
         out["hessian"] = {"at": r.hessian.at, "min_eigenvalue_lower_bound": canonical(r.hessian.lower),
                           "positive_definite": r.hessian.positive_definite}
     return out
+
+
+def _float(q: fmpq) -> float:
+    """``float(q)``, or ``inf`` beyond the float range (then the exact Gershgorin bound is used)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return float("inf")

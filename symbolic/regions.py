@@ -24,7 +24,6 @@ from .exceptions import RegionError
 from .problem import Problem
 from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, class_members,
                            piece_hessian_bound, sample_bit, sample_classes, single_region)
-from .regions_local import local_regions  # noqa: F401  (bench/bench_regions.py imports it from here)
 
 UNIT_LIMIT = 200_000
 """Most regions one unit's arrangement may have in global mode before the enumeration stops."""

@@ -32,7 +32,7 @@ operator norms of the active blocks ``W_k[A_k, A_{k−1}]``) can only lower the 
 sample**: if some hidden layer has no active unit at ``x_j`` (bias-free), ``f_P(x_j) ≡ 0`` and all its
 cofactors vanish, so ``x_j`` leaves ``X₂``. Hence ``ε*_P = λ²/K_P ≥ ε*``.
 
-The certificate of this set (``piecewise_strong_convexity``) is written by :mod:`symbolic.threshold_cert`.
+The certificate of this set (``piecewise_strong_convexity``) is written by :mod:`proofs.threshold_cert`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from .exceptions import ProblemError
 from .network import Pattern, forward, pattern_to_json
 from .problem import Params, Problem
 from .rationals import canonical
-from .threshold_cert import certified  # noqa: F401  (tests/test_latex.py imports it from here)
 
 MAX_ADJACENT = 256
 """Most adjacent pieces enumerated at a boundary point (``2^z`` for ``z`` zero pre-activations)."""

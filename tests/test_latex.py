@@ -23,7 +23,8 @@ from proofs import checker, latex
 from proofs.generator import certify
 from proofs.latex_format import LatexError, decimal, escape_text, integer, rational
 from symbolic.problem import load_problem, parse_problem
-from symbolic.threshold import certified, threshold
+from proofs.threshold_cert import certified
+from symbolic.threshold import threshold
 
 EVIL = "\\input{/etc/passwd} % & _ $ # { } ~ ^ \\ \" ' ` < > | -- λ \\end{document}"
 

@@ -9,16 +9,15 @@ rationals. The mathematics (Lemma (A), ``ε*``, ``μ``) is in :mod:`symbolic.thr
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .exceptions import ProblemError
-from .network import pattern_to_json
-from .problem import params_to_json, problem_to_json
-from .rationals import canonical
+from symbolic.exceptions import ProblemError
+from symbolic.network import pattern_to_json
+from symbolic.problem import params_to_json, problem_to_json
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, modulus
 
-if TYPE_CHECKING:
-    from .threshold import Threshold
-
+from . import checker
 
 def certificate(t: Threshold, epsilon: Fraction | None = None, with_region: bool = True) -> dict[str, Any]:
     """A ``piecewise_strong_convexity`` certificate (SPEC §3) for the set ``U_ε = {‖W̃_k‖₂ ≤ θ, E ≤ ε}``.
@@ -36,7 +35,6 @@ def certificate(t: Threshold, epsilon: Fraction | None = None, with_region: bool
     ProblemError
         When no positive modulus exists (``λ = 0``, or ``ε ≥ ε*``).
     """
-    from .threshold import modulus
 
     p = t.problem
     lam = p.weight_decay
@@ -85,7 +83,6 @@ def certified(t: Threshold, epsilon: Fraction | None = None) -> dict[str, Any]:
     ArithmeticError
         If the checker rejects the certificate (a generator bug; never expected).
     """
-    from proofs import checker
 
     cert = certificate(t, epsilon)
     try:
