@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Sequence
 
-from symbolic.network import forward
+from symbolic.network import forward, null_samples
 from symbolic.problem import Problem, params_to_json, problem_to_json
 from symbolic.rationals import canonical
 
@@ -106,7 +106,10 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
         return True
     b = checker.derivative_bounds(checker_problem(problem), list(theta), rho)
     fw = forward(problem, problem.unflatten(list(theta)))
-    for zs in fw.preactivations:
+    nulls = null_samples(problem)
+    for j, zs in enumerate(fw.preactivations):
+        if j in nulls:
+            continue
         for m, layer in enumerate(zs):
             if m == 0 and not first_layer:
                 continue

@@ -21,7 +21,7 @@ from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives, to_fmpq, to_fraction
-from symbolic.network import Pattern, forward, pattern_to_json
+from symbolic.network import Pattern, forward, null_samples, pattern_to_json, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
@@ -43,8 +43,10 @@ def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1
         return [], False
     fw = forward(problem, problem.unflatten(list(theta)))
     scale = max(1.0, max(abs(float(t)) for t in theta))
-    near, deep = [], False
+    near, deep, nulls = [], False, null_samples(problem)
     for j, zs in enumerate(fw.preactivations):
+        if j in nulls:
+            continue
         xn = float(np.linalg.norm([float(v) for v in problem.inputs[j]] + ([1.0] if problem.biases else [])))
         for k, layer in enumerate(zs):
             for i, z in enumerate(layer):
@@ -61,14 +63,15 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
     """Prove an isolated local minimum at first-layer kinks ``cons`` near ``θ``, or say why not."""
     c = project_onto(problem, theta, cons)
     base = forward(problem, problem.unflatten(c))
-    zeros = {(j, i) for j, k, i in base.boundary if k == 0}
-    if any(k > 0 for _, k, _ in base.boundary) or zeros != set(cons):
+    zeros = {(j, i) for j, k, i in true_boundary(problem, base) if k == 0}
+    if any(k > 0 for _, k, _ in true_boundary(problem, base)) or zeros != set(cons):
         return Verdict("UNKNOWN", "after snapping onto the kinks the point lies on other boundaries as well")
     if refine:
         say(f"refining on the {len(cons)} kink hyperplane(s)")
         c = _refine_on(problem, c, cons, base.pattern)
         base = forward(problem, problem.unflatten(c))
-        if {(j, i) for j, k, i in base.boundary} != {(j, i) for j, i in cons} or any(k for _, k, _ in base.boundary):
+        moved = true_boundary(problem, base)
+        if {(j, i) for j, k, i in moved} != set(cons) or any(k for _, k, _ in moved):
             return Verdict("UNKNOWN", "refinement on the kink hyperplanes left the region's closure")
     say("listing the regions that meet the ball (case split with Gordan certificates)")
     units = sorted({i for _, i in cons})

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from symbolic.derivatives import piece_derivatives, to_fraction, to_fmpq
-from symbolic.network import Pattern, forward, pattern_to_json
+from symbolic.network import Pattern, forward, null_samples, pattern_to_json, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
@@ -72,7 +72,7 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
         return v
     fw = forward(problem)
     near, deep = near_constraints(problem, theta)
-    if fw.boundary or near:
+    if true_boundary(problem, fw) or near:
         return _at_boundary(problem, theta, fw, near, deep, refine, say)
     pattern = fw.pattern
     if refine:
@@ -127,8 +127,10 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw, near, deep: bool, 
 def _crossed(problem: Problem, theta: list[Fraction], pattern: Pattern) -> tuple[list[tuple[int, int]], bool]:
     """First-layer constraints whose sign differs from ``pattern`` at ``θ`` (or vanish), and whether deeper ones do."""
     fw = forward(problem, problem.unflatten(theta))
-    crossed, deep = [], False
+    crossed, deep, nulls = [], False, null_samples(problem)
     for j, zs in enumerate(fw.preactivations):
+        if j in nulls:
+            continue
         for k, layer in enumerate(zs):
             for i, z in enumerate(layer):
                 if z == 0 or (z > 0) != bool(pattern[j][k][i]):

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from symbolic.derivatives import piece_derivatives, to_fraction
-from symbolic.network import Pattern, forward
+from symbolic.network import Pattern, forward, true_boundary
 from symbolic.problem import Problem
 
 
@@ -96,4 +96,4 @@ def _left(problem: Problem, theta: Sequence[Fraction], pattern: Pattern) -> bool
     if problem.depth == 0 or problem.activation != "relu":
         return False
     fw = forward(problem, problem.unflatten(theta))
-    return fw.pattern != pattern or bool(fw.boundary)
+    return fw.pattern != pattern or bool(true_boundary(problem, fw))

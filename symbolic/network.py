@@ -99,6 +99,26 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
     return Forward(tuple(outputs), tuple(pres), tuple(pats), tuple(boundary))
 
 
+def null_samples(problem: Problem) -> frozenset[int]:
+    """Samples with ``x̃_j = 0`` (``x_j = 0`` without biases): every pre-activation there is 0 for every
+    ``θ``, so they lie on no region boundary (their pattern entries are 0 and stay 0).
+
+    >>> from symbolic.problem import parse_problem
+    >>> null_samples(parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": 0}, "data": {"inputs": [[1], [0]], "targets": [[1], [0]]}}))
+    frozenset({1})
+    """
+    if problem.biases:
+        return frozenset()
+    return frozenset(j for j, x in enumerate(problem.inputs) if not any(x))
+
+
+def true_boundary(problem: Problem, fw: Forward) -> list[tuple[int, int, int]]:
+    """The boundary triples of a forward pass, without those of :func:`null_samples`."""
+    nulls = null_samples(problem)
+    return [t for t in fw.boundary if t[0] not in nulls]
+
+
 def loss(problem: Problem, params: Params | None = None, pattern: Pattern | None = None) -> Fraction:
     """The exact loss ``L = α Σ_j ‖f(x_j) − y_j‖² + λ ‖θ_decayed‖²`` (of the piece, with ``pattern``)."""
     params = _point(problem, params)

@@ -195,3 +195,31 @@ def test_kink_certificate_with_inflated_mu_is_rejected(xor_cert):
     cert = copy.deepcopy(xor_cert)
     cert["mu"] = "1"
     assert rejected(cert).startswith("hessian bound:")
+
+
+@pytest.mark.parametrize("name", ["forged_zero_normal.json", "forged_zero_normal_xor.json"])
+def test_zero_normal_constraint_is_never_a_kink(name):
+    """Without biases a sample with x = 0 has z ≡ 0: its 'constraint' has normal a = 0, so Gordan would
+    'exclude' both signs and no region would be left to check. These forged certificates (centre (5, 7)
+    for L = 1 + (a² + b²)/10, not a minimum; an arbitrary XOR centre) must be rejected."""
+    cert = json.loads((DATA / name).read_text())
+    assert rejected(cert) == "regions: evidence.constraints[0]: x̃_0 = 0, so z ≡ 0 there: not a kink"
+
+
+def test_empty_piece_list_is_rejected(chain_cert):
+    cert = copy.deepcopy(chain_cert)
+    cert["evidence"]["pieces"] = []
+    cert["evidence"]["empty"] = [{"signs": "1", "gordan": ["1"]}, {"signs": "0", "gordan": ["1"]}]
+    assert rejected(cert).startswith("regions:")
+
+
+def test_sample_at_the_origin_without_biases_is_handled():
+    """x = 0 without biases gives f = 0 whatever θ: for x = (1, 0), y = (1, 1), mean, λ = 1/8,
+    L = ½(b·relu(a) − 1)² + ½ + (a² + b²)/8. On the diagonal ∂L/∂a = (t² − 1)t + t/4 = 0 gives t² = 3/4,
+    with Hessian [[1, 1/2], [1/2, 1]]: the x = 0 entry is no boundary, and the minimum is certified."""
+    problem = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+                             "loss": {"weight_decay": "1/8"}, "data": {"inputs": [["1"], ["0"]], "targets": [["1"], ["1"]]},
+                             "point": {"weights": [[["0.866"]], [["0.866"]]]}})
+    v = certify(problem)
+    assert v.status == "CERTIFIED", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID")

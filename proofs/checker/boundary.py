@@ -14,7 +14,7 @@ from typing import Any
 
 from .claims import Context, _congruence, _ldl, _positive_radius, _shifted_hessian, method, show
 from .exceptions import CertificateInvalid
-from .network import Problem, bounds, forward
+from .network import Problem, bounds, forward, null_sample
 from .reading import expect_list, expect_object, fail, join, parse_rational_strict, read_pattern
 
 Sparse = dict[int, Fraction]
@@ -28,6 +28,8 @@ def boundary_ball(ctx: Context) -> str:
     rho, mx = ctx.radius, ctx.max_digits
     empty = _empty_entries(ev["empty"], normals, mx)
     pieces = _piece_entries(ev["pieces"], len(cons))
+    if not pieces:  # with nonzero normals some cell always meets the ball; a safety net
+        raise CertificateInvalid("regions", "evidence.pieces must list at least one region (got none)")
     _complete(pieces, empty, len(cons))
 
     bound = (ctx.mu * rho) ** 2 / 4  # type: ignore[operator]  # mu is set for minimum claims
@@ -97,6 +99,9 @@ def _constraints(obj: Any, problem: Problem) -> list[tuple[int, int]]:
         ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (j, i))
         if not ok or not 0 <= j < len(problem.inputs) or not 0 <= i < problem.widths[1]:
             fail(path, f"must be [sample, first-layer unit] within the problem (got {item})")
+        if null_sample(problem, j):
+            # a_m = 0: every strict-sign cell is empty, so Gordan "excludes" everything; never a kink
+            raise CertificateInvalid("regions", f"{path}: x̃_{j} = 0, so z ≡ 0 there: not a kink")
         if (j, i) in out:
             fail(path, f"repeats constraint {[j, i]}")
         out.append((j, i))
@@ -117,6 +122,8 @@ def _centre_on_kinks(problem: Problem, c: list[Fraction], rho: Fraction, pattern
             scale2 = run.s[k] ** 2
             for i, z in enumerate(sample[k - 1]):
                 where = f"evidence.pattern[{j}][{k - 1}] unit {i}"
+                if null_sample(problem, j) and not pattern[j][k - 1][i]:
+                    continue  # z ≡ 0 in θ: no boundary, and D = 0 is exact there
                 if k == 1 and (j, i) in listed:
                     if z != 0:
                         raise CertificateInvalid("pattern", f"constraint {[j, i]}: z at the centre must be 0 "

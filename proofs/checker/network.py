@@ -79,6 +79,12 @@ class Problem:
         return self.offsets[k - 1] + (c * n_in + d if d < n_in else n_out * n_in + c)
 
 
+def null_sample(problem: Problem, j: int) -> bool:
+    """Whether sample ``j`` has ``x̃_j = 0`` (``x_j = 0`` without biases): then every pre-activation at it
+    is identically 0 for every ``θ`` (no region boundary, ``σ(0) = 0``), and its pattern entries are '0'."""
+    return not problem.biases and not any(problem.inputs[j])
+
+
 def scale_ints(values: Sequence[Fraction]) -> tuple[list[int], int]:
     """``(ints, d)`` with ``values = ints / d`` and ``d`` the lcm of the denominators."""
     den = lcm(*(v.denominator for v in values)) if values else 1
