@@ -270,6 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("certificate", help="a pscert.certificate/1 JSON file")
     parser.add_argument("--problem", help="the problem file the certificate must be about")
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a message may quote any text: never crash on printing it
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         print(check_file(args.certificate, args.problem))
         return 0

@@ -19,6 +19,7 @@ from .exceptions import CertificateInvalid, CertificateUnreadable
 from .network import Problem
 
 MAX_DIGITS = 10_000
+MAX_PARAMETERS = 1_000_000
 """Default limit on the decimal digits of one numerator or denominator (and of a JSON integer)."""
 
 CERTIFICATE_FORMAT = "pscert.certificate/1"
@@ -195,6 +196,8 @@ def join(where: str, key: str | int) -> str:
     """The JSON path of a member or an element."""
     if isinstance(key, int):
         return f"{where}[{key}]"
+    if not key.isascii() or not all(part.isidentifier() for part in key.split(".")):  # quoted, escaped: a path stays one printable line
+        return f"{where}[{json.dumps(key)}]"
     return f"{where}.{key}" if where else key
 
 
@@ -239,6 +242,9 @@ def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
     for i, w in enumerate(widths):
         if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 100_000:
             fail(join(where, f"network.widths[{i}]"), f"must be a positive integer (got {brief(w)})")
+    count = sum(widths[k + 1] * (widths[k] + 1) for k in range(len(widths) - 1))
+    if count > MAX_PARAMETERS:  # checked before any list of that size is built
+        fail(join(where, "network.widths"), f"must give at most {MAX_PARAMETERS} parameters (got {count})")
     flags = []
     for key in ("biases", "decay_biases"):
         flag = net.get(key, True)

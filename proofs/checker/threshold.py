@@ -333,6 +333,8 @@ def check_piecewise_strong_convexity(problem: Any, cert: dict[str, Any]) -> str:
 @method("lemma_a_norm_box")
 def lemma_a_norm_box(ctx: Context) -> str:
     """The claim kind ``piecewise_strong_convexity``: :func:`check_piecewise_strong_convexity`."""
+    if ctx.radius != 0:
+        raise CertificateInvalid("radius", f"must be 0 for a claim about a set, not a ball (got {ctx.radius})")
     try:
         return check_piecewise_strong_convexity(ctx.top["problem"], ctx.top)
     except ValueError as err:

@@ -1,0 +1,29 @@
+"""Regression tests from the soundness review of the checker: crashes and loose acceptance."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name, line", [
+    ("surrogate_key.json", 'INVALID: format: ["\\ud800"]: unknown key'),
+    ("huge_widths.json", "INVALID: format: problem.network.widths: must give at most 1000000 parameters"),
+    ("psc_radius.json", "INVALID: radius: must be 0 for a claim about a set, not a ball (got 1000)"),
+])
+def test_reviewed_certificates_get_one_rejection_line(name, line):
+    """A lone surrogate in a key used to crash the output; widths [1, 10⁵, 10⁵, 10⁵, 1] used to build a
+    2·10¹⁰-entry list; a set claim used to accept any radius."""
+    result = CliRunner().invoke(main, ["check", str(DATA / name)])
+    assert result.exit_code == 1
+    assert result.output.startswith(line), result.output
+    proc = subprocess.run([sys.executable, "-m", "proofs.checker", str(DATA / name)], capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 1 and proc.stdout.startswith(line), proc.stdout + proc.stderr
