@@ -6,7 +6,6 @@ import decimal
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
 from fractions import Fraction
@@ -15,6 +14,7 @@ from typing import Any
 import click
 
 from symbolic.exceptions import PscertError
+from symbolic.files import write_atomic
 
 EXIT_USAGE = 2
 
@@ -67,25 +67,6 @@ def approx(q: Fraction | None) -> str:
             ctx.prec, ctx.Emax, ctx.Emin = 6, decimal.MAX_EMAX, decimal.MIN_EMIN
             return f"{short} (≈ {(decimal.Decimal(q.numerator) / q.denominator).normalize():.6g})"
     return f"{short} (≈ {near:.6g})"
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(2, "No such directory", path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pscert-", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output file gets the usual permissions
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _load(path: str):

@@ -23,7 +23,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
@@ -31,6 +30,7 @@ from typing import Any, Callable, Sequence
 from symbolic.exceptions import ProblemError
 
 from .assemble import Verdict
+from symbolic.files import write_atomic
 
 STATUSES = ("CERTIFIED", "REFUTED", "UNKNOWN", "ERROR")
 COLUMNS = ("file", "status", "claim", "radius", "mu", "seconds", "reason", "certificate")
@@ -272,23 +272,6 @@ def write_summary(rows: Sequence[Row], path: str) -> None:
     kind = summary_kind(path)
     text = summary_csv(rows) if kind == "csv" else json.dumps(summary_json(rows), indent=1) + "\n"
     write_atomic(path, text)
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Temporary file in the same directory, then a rename: a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pscert-", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _stem(path: str) -> str:

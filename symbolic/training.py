@@ -21,7 +21,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
@@ -34,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from .descent import FloatObjective, descend, polish, settle
 from .exceptions import ProblemError
+from .files import write_atomic
 from .importer import conversion_note, float_to_rational
 from .problem import Params, Problem, problem_to_json
 
@@ -235,19 +235,8 @@ def write_minima(problem: Problem, result: TrainResult, outdir: str, stem: str,
     for rank in range(1, len(result.minima) + 1):
         path = os.path.join(outdir, f"{stem}-min{rank}.json")
         text = json.dumps(problem_to_json(minimum_problem(problem, result, rank, denominator)), indent=2) + "\n"
-        _write_atomic(path, text)
+        write_atomic(path, text)
         paths.append(path)
     return paths
 
 
-def _write_atomic(path: str, text: str) -> None:
-    """Temporary file then rename, so a reader never sees half a file (as ``cli.write_atomic``)."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".pscert-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
