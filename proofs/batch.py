@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from symbolic.exceptions import ProblemError
+from symbolic.files import write_atomic
 
 from .assemble import Verdict
-from symbolic.files import write_atomic
 
 STATUSES = ("CERTIFIED", "REFUTED", "UNKNOWN", "ERROR")
 COLUMNS = ("file", "status", "claim", "radius", "mu", "seconds", "reason", "certificate")
