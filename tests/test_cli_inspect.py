@@ -1,10 +1,9 @@
 """``pscert inspect PROBLEM [--json]``: exact values on the examples, one-line errors on bad input."""
 
-import copy
+import importlib.metadata
 import json
 import os
 
-import click
 import pytest
 from click.testing import CliRunner
 
@@ -25,7 +24,7 @@ def run(*args):
 
 
 def test_click_separates_stderr():
-    major, minor = (int(x) for x in click.__version__.split(".")[:2])
+    major, minor = (int(x) for x in importlib.metadata.version("click").split(".")[:2])
     assert (major, minor) >= (8, 2)
 
 
