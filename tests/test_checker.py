@@ -12,7 +12,6 @@ polynomial interpolation of ``t ↦ L_P(θ + t·v)``.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess

@@ -1,6 +1,5 @@
 """Regression tests from the soundness review of the checker: crashes and loose acceptance."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
