@@ -194,7 +194,8 @@ def _readable(value: Any) -> str:
 @click.argument("cert_file", metavar="CERT", type=click.Path())
 @click.option("--problem", "problem_file", type=click.Path(),
               help="Also require the certificate to be about this problem.")
-def check(cert_file: str, problem_file: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"valid": …, "step": …, "message": …} as JSON.')
+def check(cert_file: str, problem_file: str | None, as_json: bool) -> None:
     """Re-check a certificate independently (exit 0 valid, 1 invalid, 2 unreadable)."""
     from proofs import checker
 
@@ -204,9 +205,15 @@ def check(cert_file: str, problem_file: str | None) -> None:
         click.echo(f"Error: {err}", err=True)
         sys.exit(EXIT_USAGE)
     except checker.CertificateInvalid as err:
-        click.echo(f"INVALID: {err}")
+        if as_json:
+            emit_json({"valid": False, "step": err.step, "message": str(err), "line": f"INVALID: {err}"})
+        else:
+            click.echo(f"INVALID: {err}")
         sys.exit(1)
-    click.echo(line)
+    if as_json:
+        emit_json({"valid": True, "step": None, "message": line[len("VALID: "):], "line": line})
+    else:
+        click.echo(line)
 
 
 # ---------------------------------------------------------------------------------------------------

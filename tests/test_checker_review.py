@@ -26,3 +26,12 @@ def test_reviewed_certificates_get_one_rejection_line(name, line):
     proc = subprocess.run([sys.executable, "-m", "proofs.checker", str(DATA / name)], capture_output=True,
                           text=True, cwd=Path(__file__).parent.parent)
     assert proc.returncode == 1 and proc.stdout.startswith(line), proc.stdout + proc.stderr
+
+
+def test_check_json_reports_validity_and_the_failed_step():
+    runner = CliRunner()
+    bad = runner.invoke(main, ["check", "--json", str(DATA / "psc_radius.json")])
+    assert bad.exit_code == 1
+    assert '"valid": false' in bad.output and '"step": "radius"' in bad.output
+    good = runner.invoke(main, ["check", "--json", str(Path(__file__).parent / "certs" / "good" / "chain_minimum.json")])
+    assert good.exit_code == 0 and '"valid": true' in good.output, good.output
