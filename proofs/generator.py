@@ -37,6 +37,7 @@ from .assemble import (Verdict, certificate, checked, curve_certificate, delta, 
 from .boundary import certify_boundary, near_constraints
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import refine_critical_point
+from .symmetry import symmetry_verdict
 
 Progress = Callable[[str], None]
 
@@ -65,9 +66,7 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
     theta = problem.flatten(problem.point)
     if problem.weight_decay == 0:
         return _no_decay(problem, theta)
-    from .symmetry import symmetry_verdict  # split and dead units: never isolated (SPEC §4)
-
-    v = symmetry_verdict(problem, theta, say)
+    v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (SPEC §4)
     if v is not None:
         return v
     fw = forward(problem)
