@@ -1,9 +1,15 @@
 """Refinement of an approximate critical point of one piece ``L_P`` (untrusted search).
 
-Newton's method with an exact residual: each step evaluates ``∇L_P`` exactly at a dyadic rational
-point and solves with a floating Hessian, so every step gains about ``16 − log10(cond)`` digits while
-the iterates stay short dyadic rationals. Nothing here is claimed; the certificate re-establishes
-every fact exactly.
+Two phases. First Newton's method in float64 on the piece (gradient and complex-step Hessian of
+:class:`symbolic.descent.FloatObjective` with the pattern's masks) until the float gradient stops
+shrinking: that costs no exact arithmetic and gets within rounding of the critical point. Then Newton
+with an exact residual: each step evaluates ``∇L_P`` exactly at a dyadic rational point and solves with
+a *float* Hessian (frozen once the steps are short), so every step gains about ``16 − log10(cond)``
+digits while the iterates stay short dyadic rationals. The exact Hessian is never formed here.
+
+Only the exact gradient decides convergence, and only an exact forward pass decides that an iterate
+left the region (floats merely screen: a pre-activation far from zero on the right side needs no exact
+look). Nothing here is claimed; the certificate re-establishes every fact exactly.
 """
 
 from __future__ import annotations
@@ -15,8 +21,19 @@ from typing import Sequence
 import numpy as np
 
 from symbolic.derivatives import piece_derivatives, to_fraction
-from symbolic.network import Pattern, forward, true_boundary
+from symbolic.descent import FloatObjective
+from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
+
+FLOAT_STEPS = 12
+"""At most this many float Newton steps before the exact-residual phase."""
+FLOAT_NOISE = 100
+"""Float steps stop once the float gradient is within this factor of its rounding noise."""
+SCREEN_TOL = 1e-9
+"""A pre-activation with ``|z| > SCREEN_TOL · scale`` on the pattern's side needs no exact check; float
+rounding of the point and of ``z`` is about ``1e-16 · scale``."""
+HESSIAN_FREEZE = 1e-8
+"""Exact-phase steps longer than this recompute the float Hessian (at the current point)."""
 
 
 @dataclass(frozen=True)
@@ -55,25 +72,41 @@ def refine_critical_point(problem: Problem, theta0: Sequence[Fraction], pattern:
     target
         Stop once the exact gradient norm (estimated in floating point) is below this.
     max_steps
-        Give up after this many steps.
+        Give up after this many steps (float and exact steps together).
 
     Notes
     -----
-    The float Hessian is recomputed while the iterates move by more than ``1e-8`` and frozen after
-    that (a chord method: the residual is exact, so convergence stays fast).
+    The float phase (:func:`_float_phase`) stops near the float gradient's rounding noise or at the
+    first step that does not shrink it; a start already at that noise skips it, so a point refined
+    beyond floats is not thrown away. In the exact phase the float Hessian is recomputed while the
+    steps are longer than :data:`HESSIAN_FREEZE`.
+
+    Examples
+    --------
+    ``L = ((ab − 1)² + (a² + b²)/4)``; the piece's minimum is ``a = b = √3/2``:
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> r = refine_critical_point(p, [Fraction(9, 10), Fraction(9, 10)], (((1,),),))
+    >>> r.left_region, abs(r.theta[0] ** 2 - Fraction(3, 4)) < Fraction(1, 10 ** 50)
+    (False, True)
     """
+    screen = _Screen(problem, pattern)
     theta = [Fraction(t) for t in theta0]
+    theta, Hf, gfloat, steps, left = _float_phase(screen, theta, max_steps)
+    if left:
+        return Refined(theta, gfloat, steps, True)
     bits = 64
-    Hf = None
     gnorm = float("inf")
-    for step in range(max_steps + 1):
-        d = piece_derivatives(problem, theta, pattern, hessian=Hf is None)
+    for step in range(steps, max_steps + 1):
+        d = piece_derivatives(problem, theta, pattern, hessian=False)
         g = np.array([float(to_fraction(v)) for v in d.gradient])
         gnorm = float(np.linalg.norm(g))
         if gnorm <= target:
             return Refined(theta, gnorm, step, False)
         if Hf is None:
-            Hf = np.array(d.hessian.tolist(), dtype=object).astype(float)
+            Hf = screen.hessian(np.array([float(t) for t in theta]))
         try:
             s = np.linalg.lstsq(Hf, g, rcond=None)[0]
         except np.linalg.LinAlgError:
@@ -84,16 +117,102 @@ def refine_critical_point(problem: Problem, theta0: Sequence[Fraction], pattern:
         # precision of the next iterate: enough bits to resolve the step's successor (quadratic rate)
         bits = max(bits, min(4000, int(-2.2 * np.log2(max(size, 1e-300))) + 40))
         theta = [dyadic(t - Fraction(float(v)), bits) if v else t for t, v in zip(theta, s)]
-        if size > 1e-8:
+        if size > HESSIAN_FREEZE:
             Hf = None
-        if _left(problem, theta, pattern):
+        if screen.left(theta):
             return Refined(theta, gnorm, step + 1, True)
     return Refined(theta, gnorm, max_steps, False)
 
 
-def _left(problem: Problem, theta: Sequence[Fraction], pattern: Pattern) -> bool:
-    """Whether ``θ`` is outside the open region of ``pattern`` (on its boundary counts as outside)."""
-    if problem.depth == 0 or problem.activation != "relu":
-        return False
-    fw = forward(problem, problem.unflatten(theta))
-    return fw.pattern != pattern or bool(true_boundary(problem, fw))
+def _float_phase(screen: _Screen, theta: list[Fraction], max_steps: int):
+    """Float Newton from ``theta``: ``(start point, its float Hessian or None, ‖g‖ float, steps, left)``.
+
+    The float gradient resolves ``∇L_P`` only down to its rounding noise, estimated as the change of the
+    float gradient when ``θ`` moves by a few ulps. A start already within :data:`FLOAT_NOISE` times that
+    noise is left to the exact phase untouched (it may be refined far beyond floats); otherwise steps
+    are kept while they shrink the float gradient, until it reaches the noise.
+    """
+    x = np.array([float(t) for t in theta])
+    g = screen.gradient(x)
+    gnorm = float(np.linalg.norm(g))
+    jiggle = x * (1 + 4 * np.finfo(float).eps * (-1.0) ** np.arange(x.size))  # deterministic ulps
+    noise = float(np.linalg.norm(screen.gradient(jiggle) - g))
+    if not np.isfinite(gnorm) or gnorm <= FLOAT_NOISE * noise:
+        return theta, None, gnorm, 0, False
+    H = None
+    steps = 0
+    while steps < min(FLOAT_STEPS, max_steps) and gnorm > FLOAT_NOISE * noise:
+        H = screen.hessian(x)
+        try:
+            s = np.linalg.lstsq(H, g, rcond=None)[0]
+        except np.linalg.LinAlgError:
+            break
+        y = x - s
+        gy = screen.gradient(y)
+        gy_norm = float(np.linalg.norm(gy))
+        if not np.isfinite(gy_norm) or gy_norm >= gnorm:
+            break  # Newton is not converging from here: the exact phase takes over
+        x, g, gnorm = y, gy, gy_norm
+        steps += 1
+        point = [Fraction(v) for v in x]  # exact: a float is a dyadic rational
+        if screen.left(point, x):
+            return point, None, gnorm, steps, True
+    # the last Hessian was taken one step back, far from the end point for a chord method: recompute
+    if steps:
+        return [Fraction(v) for v in x], None, gnorm, steps, False
+    return theta, H, gnorm, 0, False
+
+
+class _Screen:
+    """The piece in floats (gradient, Hessian) and the region test: float screen, exact confirmation."""
+
+    def __init__(self, problem: Problem, pattern: Pattern):
+        self.problem = problem
+        self.pattern = pattern
+        self.objective = FloatObjective(problem)
+        self.relu = problem.depth > 0 and problem.activation == "relu"
+        n = len(problem.inputs)
+        if self.relu:
+            self.masks = [np.array([[pattern[j][k][i] for i in range(w)] for j in range(n)], dtype=float)
+                          for k, w in enumerate(problem.widths[1:-1])]
+        else:
+            self.masks = [np.ones((n, w)) for w in problem.widths[1:-1]]
+        nulls = null_samples(problem)
+        # a null sample has z = 0 for every θ: it is inside the region iff its pattern entries are 0
+        self.nulls_ok = all(not any(any(layer) for layer in pattern[j]) for j in nulls)
+        self.live = np.array([j not in nulls for j in range(n)], dtype=bool)
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        """``∇L_P(x)`` in float64."""
+        return self.objective.evaluate(x, self.masks)[1]
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """``∇²L_P(x)`` in float64 (complex steps: exact to rounding)."""
+        return self.objective.piece_hessian(x, self.masks)
+
+    def left(self, theta: Sequence[Fraction], x: np.ndarray | None = None) -> bool:
+        """Whether ``θ`` is outside the open region of the pattern (its boundary counts as outside).
+
+        Decided exactly; a float pass first clears the points whose every live pre-activation is on the
+        pattern's side by a wide margin.
+        """
+        if not self.relu:
+            return False
+        if x is None:
+            x = np.array([float(t) for t in theta])
+        if self.nulls_ok and self._clearly_inside(x):
+            return False
+        fw = forward(self.problem, self.problem.unflatten(theta))
+        return fw.pattern != self.pattern or bool(true_boundary(self.problem, fw))
+
+    def _clearly_inside(self, x: np.ndarray) -> bool:
+        a, a_abs = self.objective.X, np.abs(self.objective.X)
+        for k, (W, b) in enumerate(self.objective.layers(x)[:-1]):
+            z = a @ W.T + (b if b is not None else 0)
+            scale = a_abs @ np.abs(W).T + (np.abs(b) if b is not None else 0)
+            m = self.masks[k]
+            signed = np.where(m > 0, z, -z)[self.live]
+            if not np.all(signed > SCREEN_TOL * (1 + scale[self.live])):
+                return False
+            a, a_abs = z * m, scale * m  # rounding errors grow with the scale, not with |z|
+        return True
