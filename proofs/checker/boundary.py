@@ -14,7 +14,7 @@ from typing import Any
 
 from .claims import Context, _congruence, _ldl, _positive_radius, _shifted_hessian, method, show
 from .exceptions import CertificateInvalid
-from .network import Problem, bounds, forward, null_sample
+from .network import Pattern, Problem, bounds, forward, null_sample
 from .reading import expect_list, expect_object, fail, join, parse_rational_strict, read_pattern
 
 Sparse = dict[int, Fraction]
@@ -25,20 +25,20 @@ def boundary_ball(ctx: Context) -> str:
     """SPEC §4 boundary case: every region meeting the ball listed (or excluded by Gordan), each
     ``μ``-strongly convex on the ball with ``∇L_P(c) = Σ ν_m s'_m a_m + e``, ``ν ≥ 0``, ``‖e‖ < μρ/2``."""
     ev, pattern, delta, cons, normals = _kinks(ctx, "boundary_ball", {"pieces", "empty"})
-    rho, mx = ctx.radius, ctx.max_digits
+    rho, mx, mu = ctx.radius, ctx.max_digits, ctx.mu or Fraction(0)  # _kinks rejected a missing mu
     empty = _empty_entries(ev["empty"], normals, mx)
     pieces = _piece_entries(ev["pieces"], len(cons))
     if not pieces:  # with nonzero normals some cell always meets the ball; a safety net
         raise CertificateInvalid("regions", "evidence.pieces must list at least one region (got none)")
     _complete(pieces, empty, len(cons))
 
-    bound = (ctx.mu * rho) ** 2 / 4  # type: ignore[operator]  # mu is set for minimum claims
+    bound = (mu * rho) ** 2 / 4
     for k, (signs, pd, nu_text) in enumerate(pieces):
         where = join("evidence.pieces", k)
         piece = [[list(layer) for layer in sample] for sample in pattern]
         for (j, i), s in zip(cons, signs):
             piece[j][0][i] = int(s == "1")
-        A, S, grad = _shifted_hessian(ctx, piece, ctx.mu + delta)
+        A, S, grad = _shifted_hessian(ctx, piece, mu + delta)
         if pd.get("method") == "ldl" and "T" not in pd:
             _ldl(A, S, f"{where}: ")
         elif pd.get("method") == "congruence" and "T" in pd:
@@ -62,7 +62,8 @@ def boundary_ball(ctx: Context) -> str:
             f"delta {show(delta)}")
 
 
-def _kinks(ctx: Context, name: str, extra: set[str], max_constraints: int | None = None):
+def _kinks(ctx: Context, name: str, extra: set[str], max_constraints: int | None = None
+           ) -> tuple[dict[str, Any], Pattern, Fraction, list[tuple[int, int]], list[Sparse]]:
     """The part both kink methods share: the evidence keys, a positive radius and ``μ``, a ReLU network,
     the pattern, ``δ`` (valid: ``δ² ≥ P³K²ρ²``), the constraints (exactly the kinks at ``c``, every other
     pre-activation sign-stable on the ball) and their normals ``a_m``."""
@@ -232,7 +233,7 @@ def kink_ball(ctx: Context) -> str:
         if rm < 0 or rm * rm < sum(v * v for v in col):
             raise CertificateInvalid("gradient bound", f"evidence.row_norms[{m}] must bound ‖A⁺e_{m}‖ "
                                      f"(its square is {show(sum(v * v for v in col))}, got {show(rm)})")
-    a_frob2 = sum(v * v for a in normals for v in a.values())
+    a_frob2 = sum((v * v for normal in normals for v in normal.values()), Fraction(0))
     entries = expect_list(ev["pieces"], "evidence.pieces")
     seen: set[str] = set()
     for k, item in enumerate(entries):
@@ -267,10 +268,10 @@ def _kink_piece(ctx: Context, where: str, entry: dict[str, Any], pattern: Any, c
           for m, v in enumerate(expect_list(entry["multipliers"], f"{where}.multipliers", len(cons)))]
     e = list(grad)
     for m, (v, s) in enumerate(zip(nu, signs)):
-        for p, a in normals[m].items():
-            e[p] -= (v if s == "1" else -v) * a
-    for m, a in enumerate(normals):
-        if sum(e[p] * v for p, v in a.items()):
+        for p, coef in normals[m].items():
+            e[p] -= (v if s == "1" else -v) * coef
+    for m, normal in enumerate(normals):
+        if sum(e[p] * v for p, v in normal.items()):
             raise CertificateInvalid("gradient bound", f"{where}.multipliers must be the least-squares ones: "
                                      f"a_{m}·(∇L_P(c) − Σ ν s a) must be 0")
     drift = [rm * (h + delta) * rho for rm in r]
@@ -286,9 +287,9 @@ def _kink_piece(ctx: Context, where: str, entry: dict[str, Any], pattern: Any, c
     # M = ∇²L_P(c) + τAᵀA − (μ+δ)I as integers over one positive denominator
     P = len(Hn)
     gram = [[Fraction(0)] * P for _ in range(P)]
-    for a in normals:
-        for p, u in a.items():
-            for q, v in a.items():
+    for normal in normals:
+        for p, u in normal.items():
+            for q, v in normal.items():
                 gram[p][q] += u * v
     shift = mu + delta
     M = [[Fraction(Hn[p][q], S) + tau * gram[p][q] - (shift if p == q else 0) for q in range(P)] for p in range(P)]
@@ -310,7 +311,8 @@ def _kink_piece(ctx: Context, where: str, entry: dict[str, Any], pattern: Any, c
 def pseudo_inverse_columns(normals: list[Sparse], n: int) -> list[list[Fraction]]:
     """The columns ``A⁺e_m = Aᵀ(AAᵀ)⁻¹e_m``; rejects dependent constraints."""
     k = len(normals)
-    G = [[sum(u * normals[b].get(p, 0) for p, u in normals[a].items()) for b in range(k)] for a in range(k)]
+    G = [[sum((u * normals[b].get(p, Fraction(0)) for p, u in normals[a].items()), Fraction(0)) for b in range(k)]
+         for a in range(k)]
     inv = [[Fraction(int(i == j)) for j in range(k)] for i in range(k)]
     for col in range(k):
         piv = next((row for row in range(col, k) if G[row][col]), None)

@@ -113,7 +113,7 @@ def _problem(problem: Any) -> dict[str, Any]:
             "lam": lam, "X": X, "Y": Y, "alpha": alpha, "H": len(widths) - 2}
 
 
-def _center(cert: dict[str, Any], p: dict[str, Any]) -> tuple[list, list | None]:
+def _center(cert: dict[str, Any], p: dict[str, Any]) -> tuple[list[Any], list[Any] | None]:
     c = cert.get("center")
     w = p["widths"]
     if not isinstance(c, dict):
@@ -133,7 +133,7 @@ def _center(cert: dict[str, Any], p: dict[str, Any]) -> tuple[list, list | None]
     return W, b
 
 
-def _forward(p: dict[str, Any], W: list, b: list | None) -> tuple[list, list, bool]:
+def _forward(p: dict[str, Any], W: list[Any], b: list[Any] | None) -> tuple[list[Any], list[Any], bool]:
     """Outputs, pattern (per sample, per hidden layer, tuple of 0/1) and whether some z is 0."""
     outs, pats, zero = [], [], False
     for x in p["X"]:
@@ -155,7 +155,7 @@ def _forward(p: dict[str, Any], W: list, b: list | None) -> tuple[list, list, bo
     return outs, pats, zero
 
 
-def _augmented(p: dict[str, Any], W: list, b: list | None) -> list[list[list[Fraction]]]:
+def _augmented(p: dict[str, Any], W: list[Any], b: list[Any] | None) -> list[list[list[Fraction]]]:
     out = []
     for k, M in enumerate(W):
         if b is None:
@@ -258,7 +258,7 @@ def check_piecewise_strong_convexity(problem: Any, cert: dict[str, Any]) -> str:
     eps_star = lam * lam / K if K else None
     _stated(ev.get("epsilon_star"), eps_star, "threshold", "epsilon_star")
     if K and K * eps >= lam * lam:
-        raise _fail("threshold", f"epsilon {_show(eps)} must be below epsilon* {_show(eps_star)}")
+        raise _fail("threshold", f"epsilon {_show(eps)} must be below epsilon* {_show(lam * lam / K)}")
     _modulus_ok("modulus", lam, K, eps, mu)
 
     inside = ev.get("center_in_set")
