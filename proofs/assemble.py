@@ -6,13 +6,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from symbolic.network import forward, null_samples
 from symbolic.problem import Problem, params_to_json, problem_to_json
 from symbolic.rationals import canonical
 
 from . import checker
+
+if TYPE_CHECKING:  # flint is imported lazily at run time
+    from flint import fmpq_mat
+
+    from symbolic.derivatives import PieceDerivatives
 
 CERT_FORMAT = "pscert.certificate/1"
 
@@ -160,10 +165,16 @@ def rational_below(x: float) -> Fraction:
     return r if r > 0 else q
 
 
-def identity(n: int):
+def identity(n: int) -> fmpq_mat:
     from flint import fmpq_mat
 
     return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def hessian_of(d: PieceDerivatives) -> fmpq_mat:
+    """``d.hessian``, present because ``piece_derivatives`` was not asked to skip it."""
+    assert d.hessian is not None, "piece_derivatives was called with hessian=False"
+    return d.hessian
 
 
 def short(q: Fraction) -> str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 from itertools import product
-from typing import Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-from flint import fmpq_mat
+from flint import fmpq, fmpq_mat
 from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
@@ -25,8 +25,8 @@ from symbolic.network import Pattern, forward, null_samples, pattern_to_json, tr
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import (Verdict, certificate, checked, delta, identity, rational_below, short, sign_stable,
-                       sqrt_above)
+from .assemble import (Verdict, certificate, checked, delta, hessian_of, identity, rational_below, short,
+                       sign_stable, sqrt_above)
 from .checker.boundary import pseudo_inverse_columns
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import dyadic
@@ -110,7 +110,7 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
         if nu is None or any(v < 0 for v in nu):
             return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier: L may decrease "
                            "into it (no descent curve was proved)")
-        data.append(_Piece(signs, pat, d, nu, e2, smallest_eigenvalue(d.hessian)))
+        data.append(_Piece(signs, pat, d, nu, e2, smallest_eigenvalue(hessian_of(d))))
     if all(p.lam > 0 for p in data):
         return _boundary_ball(problem, c, base.pattern, order, data, empty, say)
     bad = next(p for p in data if p.lam <= 0)
@@ -152,7 +152,7 @@ def _ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], w
 
 
 def _boundary_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint], data: list[_Piece],
-                   empty: list, say: Progress) -> Verdict:
+                   empty: list[tuple[str, list[Fraction]]], say: Progress) -> Verdict:
     """Every listed piece positive definite on the ball, multipliers ``≥ 0`` (evidence ``boundary_ball``)."""
     lam_min = min(p.lam for p in data)
     mu = rational_below(lam_min / 2)
@@ -164,7 +164,7 @@ def _boundary_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order:
     say(f"building {len(data)} positive-definiteness certificate(s)")
     listed = []
     for p in data:
-        pd = pd_certificate(p.d.hessian - to_fmpq(mu + dlt) * identity(problem.parameter_count))
+        pd = pd_certificate(hessian_of(p.d) - to_fmpq(mu + dlt) * identity(problem.parameter_count))
         if pd is None:
             return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
         listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu]})
@@ -185,14 +185,15 @@ def _kink_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: lis
     if len(sv) < len(order) or sv[-1] < 1e-9 * sv[0]:
         return Verdict("UNKNOWN", "the kink constraints are linearly dependent")
     N = Vt[len(order):].T
-    lam_kink = min(float(np.linalg.eigvalsh(N.T @ to_float(p.d.hessian) @ N)[0]) if N.shape[1] else 1.0 for p in data)
+    lam_kink = min(float(np.linalg.eigvalsh(N.T @ to_float(hessian_of(p.d)) @ N)[0]) if N.shape[1] else 1.0
+                   for p in data)
     if lam_kink <= 0:
         return Verdict("UNKNOWN", f"the curvature along the kinks is not positive (≈ {lam_kink:.3g})")
     mu = rational_below(lam_kink / 2)
     sparse = [{p: v for p, v in enumerate(a) if v} for a in normals]
     r = [sqrt_above(sum((v * v for v in col), Fraction(0))) for col in pseudo_inverse_columns(sparse, len(c))]
     a_frob2 = sum((v * v for a in normals for v in a), Fraction(0))
-    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in p.d.hessian.entries()), Fraction(0))) for p in data]
+    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in hessian_of(p.d).entries()), Fraction(0))) for p in data]
     worst = max(p.e2 for p in data)
     gram = fmpq_mat(len(c), len(c), [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0)))
                                      for p in range(len(c)) for q in range(len(c))])
@@ -212,7 +213,7 @@ def _kink_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: lis
     say(f"building {len(data)} positive-definiteness certificate(s) with the kink penalty τ = {short(tau_goal)}")
     listed = []
     for p, h in zip(data, norms):
-        M = p.d.hessian + gram * to_fmpq(tau_goal) - to_fmpq(mu + dlt) * identity(len(c))
+        M = hessian_of(p.d) + gram * to_fmpq(tau_goal) - to_fmpq(mu + dlt) * identity(len(c))
         pd = pd_certificate(M)
         if pd is None:
             return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
@@ -225,8 +226,8 @@ def _kink_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: lis
     return _verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
 
 
-def _verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction, evidence: dict,
-             reason: str, kinks: int, regions: int) -> Verdict:
+def _verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction,
+             evidence: dict[str, Any], reason: str, kinks: int, regions: int) -> Verdict:
     cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
     facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": kinks, "regions": regions,
              "distance_bound": canonical(sqrt_above(4 * worst / (mu * mu)))}
@@ -247,7 +248,7 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
         if np.linalg.norm(g) < 1e-60 or N.shape[1] == 0:
             break
         if Hr is None:
-            Hr = N.T @ to_float(d.hessian) @ N
+            Hr = N.T @ to_float(hessian_of(d)) @ N
         step = N @ np.linalg.lstsq(Hr, g, rcond=None)[0]
         size = float(np.linalg.norm(step))
         bits = max(64, min(4000, int(-2.2 * np.log2(max(size, 1e-300))) + 40))
@@ -320,7 +321,7 @@ def _gordan(prefix: str, exact: list[list[Fraction]]) -> list[Fraction] | None:
     return y
 
 
-def _nullspace(M: fmpq_mat) -> list[list]:
+def _nullspace(M: fmpq_mat) -> list[list[fmpq]]:
     """A basis of the exact null space of ``M`` (from its reduced row echelon form)."""
     R, rank = M.rref()
     n = M.ncols()

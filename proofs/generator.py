@@ -23,17 +23,19 @@ Decisions, in order (SPEC §3–§4):
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
+from flint import fmpq_mat
 
+from symbolic.constraints import Constraint
 from symbolic.derivatives import piece_derivatives, to_fraction, to_fmpq
-from symbolic.network import Pattern, forward, null_samples, pattern_to_json, true_boundary
+from symbolic.network import Forward, Pattern, forward, null_samples, pattern_to_json, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import (Verdict, certificate, checked, curve_certificate, delta, identity, radius_for, rational_below,
-                       short, sign_stable, sqrt_above)
+from .assemble import (Verdict, certificate, checked, curve_certificate, delta, hessian_of, identity, radius_for,
+                       rational_below, short, sign_stable, sqrt_above)
 from .boundary import certify_boundary, near_constraints
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import refine_critical_point
@@ -86,7 +88,7 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
                            "layer (curved boundaries are not supported)")
         theta = r.theta
     say("computing the exact Hessian at the centre")
-    H0 = piece_derivatives(problem, theta, pattern).hessian
+    H0 = hessian_of(piece_derivatives(problem, theta, pattern))
     lam_min = smallest_eigenvalue(H0)
     if lam_min > 0:
         return _interior_minimum(problem, theta, pattern, lam_min, refine, say)
@@ -99,7 +101,8 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
                    "non-isolated")
 
 
-def _at_boundary(problem: Problem, theta: list[Fraction], fw, near, deep: bool, refine: bool, say: Progress) -> Verdict:
+def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: list[Constraint], deep: bool, refine: bool,
+                 say: Progress) -> Verdict:
     """Points on (or within rounding of) region boundaries: kink certificates, descent curves, or UNKNOWN."""
     verdict = None
     if near and not deep:
@@ -166,7 +169,7 @@ def _interior_minimum(problem: Problem, theta: list[Fraction], pattern: Pattern,
             theta = refine_critical_point(problem, theta, pattern, target=target).theta
             continue
         say("building the positive-definiteness certificate")
-        A = d.hessian - to_fmpq(mu + dlt) * identity(P)
+        A = hessian_of(d) - to_fmpq(mu + dlt) * identity(P)
         pd = pd_certificate(A)
         if pd is None:
             return Verdict("UNKNOWN", f"no positive-definiteness certificate found for H − (μ+δ)I (μ = {canonical(mu)})")
@@ -182,7 +185,8 @@ def _interior_minimum(problem: Problem, theta: list[Fraction], pattern: Pattern,
                    "enough for a ball certificate" + ("" if refine else " (try without --no-refine)"))
 
 
-def _negative_curvature(problem: Problem, theta: list[Fraction], pattern: Pattern, H0, say: Progress) -> Verdict | None:
+def _negative_curvature(problem: Problem, theta: list[Fraction], pattern: Pattern, H0: fmpq_mat,
+                        say: Progress) -> Verdict | None:
     say("building a negative-curvature certificate")
     w, V = np.linalg.eigh(to_float(H0))
     v = V[:, 0] / np.max(np.abs(V[:, 0]))
@@ -222,7 +226,7 @@ def _descent_at(problem: Problem, theta: list[Fraction], own: Pattern) -> Verdic
     return None
 
 
-def _descent_candidates(problem: Problem, theta: list[Fraction], own: Pattern):
+def _descent_candidates(problem: Problem, theta: list[Fraction], own: Pattern) -> Iterator[list[Fraction]]:
     """Directions worth trying: minus each adjacent piece's gradient and its negative-curvature vectors."""
     fw = forward(problem, problem.unflatten(theta))
     zeros = fw.boundary[:10]
@@ -237,7 +241,7 @@ def _descent_candidates(problem: Problem, theta: list[Fraction], own: Pattern):
         dirs = []
         if any(g):
             dirs.append([-x for x in g])
-        w, V = np.linalg.eigh(to_float(d.hessian))
+        w, V = np.linalg.eigh(to_float(hessian_of(d)))
         for idx in range(len(w)):
             if w[idx] < 0:
                 col = V[:, idx] / np.max(np.abs(V[:, idx]))
@@ -257,8 +261,9 @@ def _no_decay(problem: Problem, theta: list[Fraction]) -> Verdict:
     params = problem.unflatten(list(range(problem.parameter_count)))  # parameter positions
     for k in range(problem.depth):
         for i in range(problem.widths[k + 1]):
-            incoming = list(params.weights[k][i]) + ([params.biases[k][i]] if params.biases else [])
-            outgoing = [row[i] for row in params.weights[k + 1]]
+            # unflatten keeps entries as given: int positions, though Params types them as Fractions
+            incoming = [int(p) for p in list(params.weights[k][i]) + ([params.biases[k][i]] if params.biases else [])]
+            outgoing = [int(row[i]) for row in params.weights[k + 1]]
             if not any(theta[p] for p in incoming + outgoing):
                 continue
             # (v, a) ↦ (s v, a / s) with s = 1 + t, written over the common denominator q = 1 + t

@@ -134,8 +134,8 @@ def boundary(doc: Doc) -> Parts:
         require(len(nu) == M and all(v >= 0 for v in nu), "ν ≥ 0")
         e = list(d.grad)
         for m, v in enumerate(nu):
-            s = 1 if signs[m] == "1" else -1
-            e = [g - v * s * a for g, a in zip(e, vecs[m])]
+            side = 1 if signs[m] == "1" else -1
+            e = [g - v * side * a for g, a in zip(e, vecs[m])]
         e2 = sum((v * v for v in e), Fraction(0))
         require(e2 < (mu * rho / 2) ** 2, f"‖e_P‖ < μρ/2 for signs {signs}")
         shown = [doc.q(v, f"multiplier of constraint {m} in region {signs}", approx=False) for m, v in enumerate(nu)]
@@ -224,7 +224,7 @@ closed and miss it), which gives the quadratic growth near $\theta^*$.
 \end{proof}
 """, rho=rational(rho, inline=True), mu=rational(mu, inline=True), count=str(len(pieces)),
         ff=", \\ldots" if len(pieces) > 1 else "")
-    shown = piece_pattern(ev["pattern"], cons, "*" * M)
+    kinked = piece_pattern(ev["pattern"], cons, "*" * M)
     return Parts("An isolated strict local minimum on a region boundary",
                  f"the loss has a local minimum within ${rational(rho, inline=True)}$ of the centre $c$, on "
                  f"{M} first-layer kink hyperplane(s), and that every local minimum there is strict and isolated "
@@ -232,6 +232,6 @@ closed and miss it), which gives the quadratic growth near $\theta^*$.
                  piece_pattern(ev["pattern"], cons, pieces[0]["signs"]),
                  "the pattern at the centre, \\texttt{*} marking a kink (its sign is that of the region)",
                  "\n".join(lemmas), theorem, apriori(doc, bd),
-                 "The other regions of Table~\\ref{pscert:pieces} differ only in the kink entries.", shown,
+                 "The other regions of Table~\\ref{pscert:pieces} differ only in the kink entries.", kinked,
                  f"the region of the first sign vector $s = \\texttt{{{pieces[0]['signs']}}}$ of "
                  "Table~\\ref{pscert:pieces}")

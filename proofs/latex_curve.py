@@ -49,7 +49,7 @@ def curve(doc: Doc) -> Parts:
     relu = prob.activation == "relu"
 
     # the pattern along γ on (0, t0]: active iff the numerator is eventually positive
-    per = {}
+    per: dict[int, dict[int, list[str]]] = {}
     rows = []
     for where, Z in result.hidden:
         _, j, _, k, _, i = where.split()

@@ -14,7 +14,7 @@ character literally in the typewriter font: no LaTeX command can be smuggled in.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence
 
 from symbolic.exceptions import PscertError
 
@@ -174,7 +174,8 @@ def vector(values: Sequence[str]) -> str:
     return "(" + ",\\allowbreak\\ ".join(values) + ")"
 
 
-def poly(coefficients: Sequence[Fraction], var: str = "t", fmt=None, max_terms: int = 8) -> str:
+def poly(coefficients: Sequence[Fraction], var: str = "t", fmt: Callable[[Fraction], str] | None = None,
+         max_terms: int = 8) -> str:
     r"""A polynomial (coefficients lowest degree first) in math mode; long ones keep their end terms.
 
     >>> poly([Fraction(0), Fraction(-3, 2), Fraction(0), Fraction(1)])
@@ -191,7 +192,8 @@ def poly(coefficients: Sequence[Fraction], var: str = "t", fmt=None, max_terms: 
     return out
 
 
-def poly_display(lhs: str, coefficients: Sequence[Fraction], var: str = "t", fmt=None, per_line: int = 2) -> str:
+def poly_display(lhs: str, coefficients: Sequence[Fraction], var: str = "t",
+                 fmt: Callable[[Fraction], str] | None = None, per_line: int = 2) -> str:
     r"""``lhs = p(t)`` as displayed math, two terms per line when long (an ``align*``).
 
     >>> poly_display("q(t)", [Fraction(1), Fraction(1)])
@@ -212,7 +214,8 @@ def poly_display(lhs: str, coefficients: Sequence[Fraction], var: str = "t", fmt
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + ".\n\\end{align*}"
 
 
-def _terms(coefficients: Sequence[Fraction], var: str, fmt, max_terms: int) -> list[tuple[str, str]]:
+def _terms(coefficients: Sequence[Fraction], var: str, fmt: Callable[[Fraction], str],
+           max_terms: int) -> list[tuple[str, str]]:
     """``(sign, |coefficient|·monomial)`` for the nonzero terms; the middle ones elided past ``max_terms``."""
     terms = []
     for k, c in enumerate(coefficients):

@@ -124,7 +124,8 @@ def refine_critical_point(problem: Problem, theta0: Sequence[Fraction], pattern:
     return Refined(theta, gnorm, max_steps, False)
 
 
-def _float_phase(screen: _Screen, theta: list[Fraction], max_steps: int):
+def _float_phase(screen: _Screen, theta: list[Fraction],
+                 max_steps: int) -> tuple[list[Fraction], np.ndarray | None, float, int, bool]:
     """Float Newton from ``theta``: ``(start point, its float Hessian or None, ‖g‖ float, steps, left)``.
 
     The float gradient resolves ``∇L_P`` only down to its rounding noise, estimated as the change of the
@@ -184,7 +185,8 @@ class _Screen:
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         """``∇L_P(x)`` in float64."""
-        return self.objective.evaluate(x, self.masks)[1]
+        g: np.ndarray = self.objective.evaluate(x, self.masks)[1]  # FloatObjective.evaluate is untyped
+        return g
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
         """``∇²L_P(x)`` in float64 (complex steps: exact to rounding)."""

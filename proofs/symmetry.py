@@ -125,7 +125,8 @@ def unit_positions(problem: Problem, layer: int, i: int) -> list[int]:
     """
     idx = problem.unflatten(list(range(problem.parameter_count)))
     incoming = list(idx.weights[layer][i]) + ([idx.biases[layer][i]] if idx.biases else [])
-    return incoming + [row[i] for row in idx.weights[layer + 1]]
+    # unflatten keeps entries as given: these are the int positions, though Params types them as Fractions
+    return [int(k) for k in incoming + [row[i] for row in idx.weights[layer + 1]]]
 
 
 def simplest_between(lo: Fraction, hi: Fraction) -> Fraction:
@@ -259,8 +260,8 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
         a = [-x / (2 * lam) for x in cv]
         nums = [[x] for x in c]
         pos = unit_positions(problem, H - 1, j)
-        for p, x in zip(pos, v + a):
-            nums[p] = [Fraction(0), x]
+        for p, value in zip(pos, v + a):
+            nums[p] = [Fraction(0), value]
         cert = curve_certificate(problem, c, "not_a_local_minimum", "descent", nums, [Fraction(1)])
         if cert is None:
             continue

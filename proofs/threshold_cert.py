@@ -44,6 +44,7 @@ def certificate(t: Threshold, epsilon: Fraction | None = None, with_region: bool
     if eps < 0:
         raise ProblemError("--epsilon", f"must be non-negative (got {canonical(eps)})")
     if t.K and t.K * eps >= lam * lam:
+        assert t.epsilon_star is not None  # K ≠ 0, so ε* = λ²/K exists
         raise ProblemError("--epsilon", f"must be below ε* = {canonical(t.epsilon_star)} (got {canonical(eps)})"
                            + ("" if epsilon is not None else "; the point is not below the threshold: pass "
                               "--epsilon E < ε* to certify the set without the point"))
