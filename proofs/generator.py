@@ -37,6 +37,7 @@ from symbolic.rationals import canonical
 from .assemble import (Verdict, certificate, checked, curve_certificate, delta, hessian_of, identity, radius_for,
                        rational_below, short, sign_stable, sqrt_above)
 from .boundary import certify_boundary, near_constraints
+from .collapse import collapsed_verdict
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import refine_critical_point
 from .symmetry import symmetry_verdict
@@ -109,6 +110,9 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
         verdict = certify_boundary(problem, theta, near, refine, say)
         if verdict.status != "UNKNOWN":
             return verdict
+        collapsed = collapsed_verdict(problem, theta, say)  # every hidden unit dead: too many regions to list
+        if collapsed is not None and collapsed.status != "UNKNOWN":
+            return collapsed
     if fw.boundary:
         say("looking for an exact descent curve from the point")
         v = _descent_at(problem, theta, fw.pattern)

@@ -61,6 +61,14 @@ At ``θ*`` the multipliers are ``≥ κ``, and for ``θ* + d`` in a closed piece
 (``‖Ad‖ ≤ 2‖A‖_Fρ ≤ 2κ/τ``); the same estimate about ``c`` with ``‖e‖ < μρ/2`` puts the minimum of ``L`` over
 ``B̄`` inside the ball. So ``L`` has exactly one local minimum in ``B̄``, strict with quadratic growth ``μ/2``.
 
+``isolated_local_minimum`` (CERTIFIED), evidence ``collapsed_layer``: one hidden layer whose units are all
+dead at ``c`` (every hidden parameter 0, the output bias exactly critical). ``L(c + s·d) − L(c)`` is exactly
+``s²Q + s³C + s⁴R`` for ``s ≥ 0`` (``σ`` is positively homogeneous), with ``R ≥ 0``, ``|C| ≤ α·x_sum·‖d‖³`` and,
+when every cell of the single-unit arrangement satisfies ``‖G(v)‖ ≤ (λ − ε)‖v‖`` (polar-cone or spectral
+witnesses), ``Q ≥ μ'‖d‖²`` with ``μ' = min(αN + λ_b, ε)``. With ``3α·x_sum·ρ < 2μ'``, ``c`` is a strict minimum
+with growth ``μ' − α·x_sum·ρ ≥ μ/2`` and the only local minimum in ``B̄`` (elsewhere ``d/ds`` at ``s = 1`` is
+``2Q + 3C + 4R > 0``). Details: ``proofs/checker/collapse.py``.
+
 ``not_a_local_minimum`` (REFUTED):
 
 - evidence ``negative_curvature`` (``ρ > 0``): step 1 as above and ``dᵀH_0d + δ‖d‖² < 0`` with the same
@@ -106,7 +114,7 @@ import sys
 from fractions import Fraction
 from typing import Any, Sequence
 
-from . import boundary, threshold  # noqa: F401  (importing them registers their evidence methods)
+from . import boundary, collapse, threshold  # noqa: F401  (importing them registers their evidence methods)
 from .claims import CLAIMS, METHODS, Context
 from .exceptions import CertificateInvalid, CertificateUnreadable, CheckerError
 from .network import Bounds, CurveLoss, Problem, bounds, curve_loss, derivatives, forward
@@ -114,7 +122,7 @@ from .reading import (CERTIFICATE_FORMAT, MAX_DIGITS, brief, expect_object, fail
                       parse_rational_strict, read_pattern, read_point, read_poly, read_problem)
 
 __all__ = [
-    "boundary", "threshold",
+    "boundary", "collapse", "threshold",
     "CLAIMS", "METHODS", "CERTIFICATE_FORMAT", "MAX_DIGITS", "Bounds", "CurveLoss", "Problem",
     "CertificateInvalid", "CertificateUnreadable", "CheckerError", "activation_pattern",
     "check_certificate", "check_file", "curve_loss_polynomial", "derivative_bounds", "loss_derivatives",

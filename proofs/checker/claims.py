@@ -42,7 +42,8 @@ class Claim(NamedTuple):
 
 # SPEC §3. not_isolated is implied by not_a_local_minimum ("or the above"), so it accepts its evidence too.
 CLAIMS = {
-    "isolated_local_minimum": Claim("CERTIFIED", True, ("interior_ball", "boundary_ball", "kink_ball")),
+    "isolated_local_minimum": Claim("CERTIFIED", True, ("interior_ball", "boundary_ball", "kink_ball",
+                                                        "collapsed_layer")),
     "piecewise_strong_convexity": Claim("CERTIFIED", True, ("lemma_a_norm_box",)),
     "not_a_local_minimum": Claim("REFUTED", False, ("negative_curvature", "curve")),
     "not_isolated": Claim("REFUTED", False, ("curve", "negative_curvature")),

@@ -1,0 +1,95 @@
+"""``collapsed_layer``: one hidden layer whose units are all dead, certified through the cone bound.
+
+Fixture ``tests/data/dead_layer.json``: a trained 1-3-1 network (λ = 1/20) whose three units decay to
+zero. Some region's Hessian at the centre is indefinite (the per-region test of ``boundary_ball`` fails),
+yet the point is a strict minimum: a dead unit's coupling ``c_S`` exceeds ``λ`` only in directions
+outside its cell, which the polar-cone witnesses show.
+"""
+
+import copy
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proofs import checker
+from proofs.generator import certify
+from symbolic.problem import load_problem, parse_params
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def dead():
+    problem = load_problem(str(DATA / "dead_layer.json"))
+    v = certify(problem)
+    assert v.status == "CERTIFIED", v.reason
+    assert v.certificate["evidence"]["method"] == "collapsed_layer"
+    return problem, v.certificate
+
+
+def rejected(cert: dict) -> str:
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(cert)
+    return str(err.value)
+
+
+def test_centre_is_exact_and_growth_holds_on_random_directions(dead):
+    """Independent float sanity check of the claim L(c + d) − L(c) ≥ (μ/2)‖d‖² on the ball."""
+    problem, cert = dead
+    c = problem.flatten(parse_params(cert["center"], problem))
+    assert all(v == 0 for v in c[:-1])  # every hidden parameter exactly 0
+    y = [t[0] for t in problem.targets]
+    assert c[-1] == problem.alpha * sum(y) / (problem.alpha * len(y) + problem.weight_decay)
+    rho, mu = float(Fraction(cert["radius"])), float(Fraction(cert["mu"]))
+    X = np.array([float(x[0]) for x in problem.inputs])
+    Y = np.array([float(v) for v in y])
+    lam, alpha = float(problem.weight_decay), float(problem.alpha)
+
+    def loss(t):
+        w1, b1, w2, b2 = t[0:3], t[3:6], t[6:9], t[9]
+        h = np.maximum(np.outer(X, w1) + b1, 0)
+        return alpha * np.sum((h @ w2 + b2 - Y) ** 2) + lam * np.sum(t ** 2)
+
+    c0 = np.array([float(v) for v in c])
+    rng = np.random.default_rng(1)
+    for _ in range(5000):
+        d = rng.standard_normal(10)
+        d *= rng.uniform(0.05, 1) * rho / np.linalg.norm(d)
+        assert loss(c0 + d) - loss(c0) >= 0.99 * (mu / 2) * (d @ d)
+
+
+@pytest.mark.parametrize("mutate, step", [
+    (lambda cert: cert.update(mu="1"), "mu"),
+    (lambda cert: cert.update(radius="1"), "gradient bound"),
+    (lambda cert: cert["evidence"]["cells"].pop(), "regions"),
+    (lambda cert: cert["evidence"]["cells"][0].update(plus=["0"] * len(cert["evidence"]["cells"][0]["plus"])),
+     "hessian bound"),
+    (lambda cert: cert["evidence"].update(epsilon="1"), "hessian bound"),
+    (lambda cert: cert["evidence"].update(x_sum="0"), "hessian bound"),
+    (lambda cert: cert["center"]["weights"][0][0].__setitem__(0, "1/1000"), "center"),
+    (lambda cert: cert["center"]["biases"][1].__setitem__(0, "0"), "gradient bound"),
+])
+def test_tampered_collapsed_certificate_is_rejected(dead, mutate, step):
+    cert = copy.deepcopy(dead[1])
+    mutate(cert)
+    assert rejected(cert).startswith(step + ":")
+
+
+def test_undecayed_biases_are_refused(dead):
+    cert = copy.deepcopy(dead[1])
+    cert["problem"]["network"]["decay_biases"] = False
+    assert rejected(cert).startswith("evidence: collapsed_layer needs decayed biases")
+
+
+def test_dead_unit_with_strong_coupling_is_never_certified():
+    """The 2-1-1 minimum's dead unit couples at 2λ or more in some cell: not provably a minimum here."""
+    v = certify(load_problem(str(DATA / "dead_layer_coupled.json")))
+    assert v.status != "CERTIFIED"
+
+
+def test_collapsed_certificate_survives_json(dead):
+    assert checker.check_certificate(json.loads(json.dumps(dead[1]))).startswith(
+        "VALID: CERTIFIED isolated_local_minimum")
