@@ -29,6 +29,7 @@ from . import checker
 from .checker.reading import load_json
 from .latex_ball import interior, negative_curvature
 from .latex_boundary import boundary
+from .latex_collapse import collapse
 from .latex_curve import curve
 from .latex_format import LatexError, escape_text
 from .latex_kink import kink
@@ -40,7 +41,7 @@ __all__ = ["LatexError", "Compiled", "read_certificate", "verify", "render", "pr
 
 RENDERERS: dict[str, Callable[[Doc], Parts]] = {
     "interior_ball": interior, "negative_curvature": negative_curvature, "curve": curve,
-    "boundary_ball": boundary, "kink_ball": kink, "lemma_a_norm_box": psc,
+    "boundary_ball": boundary, "kink_ball": kink, "lemma_a_norm_box": psc, "collapsed_layer": collapse,
 }
 
 PREAMBLE = r"""\documentclass[11pt]{article}

@@ -517,3 +517,66 @@ def pdf_text(path: str) -> str:
                     continue
                 stack = []
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# collapsed_layer: every hidden unit dead
+
+
+@pytest.fixture(scope="module")
+def dead_cert() -> dict:
+    """The trained 1-3-1 network of tests/data/dead_layer.json, collapsed by λ = 1/20 (mean, N = 6).
+
+    At the snapped centre every hidden parameter is 0 and the output bias is b* = αΣy_j/(αN + λ)
+    = (1/60)/(1 + 1/20) = 1/63. Each x̃_j = (x_j, 1), so Σ‖x̃_j‖² = 6 + 1 + 16/25 + 1/25 + 4/25 + 1/100
+    + 81/100 = 433/50 and N·Σ‖x̃_j‖² = 1299/25; μ' = min(1 + 1/20, ε) = ε = 7/2000."""
+    cert = generated(load_problem("tests/data/dead_layer.json"))
+    assert cert["evidence"]["method"] == "collapsed_layer"
+    return cert
+
+
+def test_collapsed_layer_proof(tmp_path, dead_cert):
+    """``pscert latex`` typesets it: compiles, and the theorem states ρ = 1/1024, μ = 7/2000, b* = 1/63."""
+    path = save(tmp_path, dead_cert)
+    result = CliRunner().invoke(main, ["latex", path])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    assert dead_cert["radius"] == "1/1024" and dead_cert["mu"] == "7/2000"
+    assert "b^* = \\frac{1}{63}" in tex and "= \\frac{1299}{25}" in tex
+    assert "\\mu' = \\min(\\alpha N + \\lambda_b, \\varepsilon) = \\frac{7}{2000}" in tex
+    assert all(f"\\texttt{{{c['signs']}}} & $" in tex for c in dead_cert["evidence"]["cells"])
+    for name in ("The exact centre", "The homogeneous expansion", "The cells of a dead unit",
+                 "The quadratic and cubic terms"):
+        assert f"\\begin{{lemma}}[{name}]" in tex
+    text = flat(pdf_text(compile_ok(tmp_path, tex).path))
+    assert "ρ=1/210andμ=7/2000" in text
+    assert "cistheonlylocalminimumofLintheclosedball" in text and "itisstrict" in text
+
+
+def test_collapsed_layer_tables_are_abbreviated(tmp_path, dead_cert, monkeypatch):
+    """With room for 4 rows: 12 cells → 4 and 8 more, 20 excluded patterns → 4 and 16 more; still compiles."""
+    import proofs.latex_collapse
+    monkeypatch.setattr(proofs.latex_collapse, "CELL_ROWS", 4)
+    tex = latex.render(dead_cert, b"", "d.json")
+    assert "the other 8 cells: see \\texttt{evidence.cells}" in tex
+    assert "the other 16 patterns: see \\texttt{evidence.empty}" in tex
+    compile_ok(tmp_path, tex)
+
+
+@pytest.mark.parametrize("tamper,step,message", [
+    (lambda c: c["evidence"]["cells"][0]["plus"].__setitem__(1, "0"), "hessian bound", "‖±m_S − y±‖²"),
+    (lambda c: c["evidence"].update(x_sum="7"), "hessian bound", "x_sum² ≥ N·Σ‖x̃_j‖²"),
+    (lambda c: c["evidence"]["cells"].pop(), "regions", "the case split covers signs 000000"),
+    (lambda c: c.update(mu="1/100"), "mu", "μ ≤ 2(μ' − α·x_sum·ρ)"),
+    (lambda c: c["center"]["biases"][1].__setitem__(0, "1/64"), "gradient bound", "α Σ_j r_j + λ_b b* = 0"),
+])
+def test_collapsed_layer_false_statements_are_refused(dead_cert, tamper, step, message):
+    """A dropped polar witness (cell 111111 then has ‖m_S‖² > (λ − ε)²), x_sum = 7 < √(1299/25) ≈ 7.21, the
+    cell 000000 missing, μ = 1/100 > 2μ' and a non-critical output bias: the checker rejects each, and
+    the typesetter alone refuses to state the false inequality."""
+    bad = json.loads(json.dumps(dead_cert))
+    tamper(bad)
+    with pytest.raises(checker.CertificateInvalid, match=step):
+        latex.verify(bad)
+    with pytest.raises(LatexError, match=re.escape(message)):
+        latex.render(bad, b"", "bad.json")

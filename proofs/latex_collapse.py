@@ -1,0 +1,281 @@
+"""Lemmas of ``collapsed_layer`` certificates: one hidden layer whose units are all dead at the centre.
+
+Evidence (``proofs/checker/collapse.py``): ``epsilon``, ``x_sum``, ``cells`` ``[{signs, plus, minus}]``
+(scalar output: polar-cone witnesses) or ``[{signs, pd}]`` (vector output) and ``empty``
+``[{signs, gordan}]``. The lemmas state what the checker verifies, and the theorem is the one of that
+module's docstring, claiming no more. Every inequality printed is recomputed here first (a failure is a
+:class:`~proofs.latex_format.LatexError`).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+from .checker.claims import _congruence, _ldl
+from .checker.exceptions import CertificateInvalid
+from .latex_ball import ldl_pivots, require
+from .latex_format import decimal, rational
+from .latex_setting import Doc, Parts, fill, longtable
+
+CELL_ROWS = 32
+"""Most cells (and excluded sign strings) listed in the tables; the lemmas state the extremes over all."""
+
+
+def _signed(s: str) -> list[int]:
+    return [1 if ch == "1" else -1 for ch in s]
+
+
+def _cell_matrix(doc: Doc, xt: list[list[Fraction]], res: list[list[Fraction]], signs: str) -> list[list[Fraction]]:
+    """``M_S = α Σ_{j∈S} r_j x̃_jᵀ`` (one row per output)."""
+    alpha, n_out = doc.problem.alpha, doc.problem.widths[-1]
+    return [[alpha * sum((r[o] * x[p] for r, x, s in zip(res, xt, signs) if s == "1"), Fraction(0))
+             for p in range(len(xt[0]))] for o in range(n_out)]
+
+
+def _polar(row: list[Fraction], xt: list[list[Fraction]], signs: str, weights: list[Fraction], sign: int) -> Fraction:
+    """``‖±c − y‖²`` with ``y = −Σ_j μ_j s'_j x̃_j`` (``μ ≥ 0`` required)."""
+    require(all(w >= 0 for w in weights), f"the polar-cone weights of cell {signs} are ≥ 0")
+    gap = [sign * v for v in row]
+    for w, x, s in zip(weights, xt, _signed(signs)):
+        for p, v in enumerate(x):
+            gap[p] += w * s * v
+    return sum((v * v for v in gap), Fraction(0))
+
+
+def _pd(A: list[list[Fraction]], pd: dict[str, Any], signs: str) -> str:
+    """Recompute the positive-definiteness certificate of ``A``; the table entry."""
+    den = lcm(*(v.denominator for r in A for v in r))
+    Ai = [[v.numerator * (den // v.denominator) for v in r] for r in A]
+    try:
+        if pd.get("method") == "ldl":
+            _ldl(Ai, den)
+            return f"\\texttt{{ldl}}, least pivot ${decimal(min(ldl_pivots(A)), 4)}$"
+        _congruence(Ai, den, pd["T"], 10 ** 6)
+        return "\\texttt{congruence}"
+    except (CertificateInvalid, KeyError):
+        require(False, f"(λ − ε)²I − M_SᵀM_S ≻ 0 for cell {signs}")
+    return ""  # unreachable
+
+
+def _matches(signs: str, pattern: str) -> bool:
+    return all(p in ("*", s) for s, p in zip(signs, pattern))
+
+
+def _rows(rows: list[str], ncols: int, total: int, what: str, field: str) -> list[str]:
+    if total > CELL_ROWS:
+        rows = rows[:CELL_ROWS] + [f"\\multicolumn{{{ncols}}}{{l}}{{\\dots\\ the other {total - CELL_ROWS} {what}: "
+                                   f"see \\texttt{{{field}}} in the certificate}} \\\\"]
+    return rows
+
+
+CENTRE = r"""
+\begin{lemma}[The exact centre]\label{pscert:lemma-centre}
+At the centre $c$ every hidden parameter ($W_1$<<b1>>, $W_2$) is $0$, so every hidden unit is dead and
+$f(x; c) = b^*$ for every input, with $b^* = <<bstar>>$. With the residuals $r_j = b^* - y_j$<<crit>>
+Every augmented input $\tilde x_j = <<xt>>$ is nonzero.
+\end{lemma}
+
+\begin{proof}
+The checker verifies each of these equalities exactly from Tables~\ref{pscert:parameters}
+and~\ref{pscert:data}.
+\end{proof}
+"""
+
+EXPANSION = r"""
+\begin{lemma}[The homogeneous expansion]\label{pscert:lemma-expansion}
+Write a displacement as $d = (\beta, (v_i, a_i)_{i < <<n1>>})$: $\beta$ the change of the output bias
+(absent without biases), $v_i$ the incoming row of unit $i$ with its bias and $a_i$ its outgoing column.
+For $s \ge 0$,
+\[ \varphi(s) = L(c + s d) - L(c) = s^2 Q(d) + s^3 C(d) + s^4 R(d) \]
+exactly, where, with $G(v) = \alpha \sum_j r_j\, \sigma(v^\top \tilde x_j)$, $u_j = \sum_i a_i\,
+\sigma(v_i^\top \tilde x_j)$ and $\lambda_b = <<lamb>>$ the decay of the output bias,
+\begin{align*}
+Q &= (\alpha N + \lambda_b) \|\beta\|^2 + \textstyle\sum_i \bigl(\lambda \|v_i\|^2 + \lambda \|a_i\|^2 +
+     2 a_i^\top G(v_i)\bigr), \\
+C &= 2\alpha \textstyle\sum_j \beta^\top u_j, \qquad R = \alpha \textstyle\sum_j \|u_j\|^2 \ge 0.
+\end{align*}
+\end{lemma}
+
+\begin{proof}
+As $\sigma$ is positively homogeneous, $\sigma(s\, v_i^\top \tilde x_j) = s\, \sigma(v_i^\top \tilde x_j)$
+for $s \ge 0$, so $f(x_j; c + sd) - y_j = r_j + s\beta + s^2 u_j$ (Lemma~\ref{pscert:lemma-centre}). The
+decay adds $\lambda s^2 \sum_i (\|v_i\|^2 + \|a_i\|^2) + \lambda_b \|b^* + s\beta\|^2$, the hidden
+parameters of $c$ being $0$. Expanding the squares, the term linear in $s$ is $2s\, \beta^\top(\alpha
+\sum_j r_j + \lambda_b b^*) = 0$, and $2\alpha \sum_j r_j^\top u_j = 2 \sum_i a_i^\top G(v_i)$; the rest
+is the display.
+\end{proof}
+"""
+
+CELLS = r"""
+\begin{lemma}[The cells of a dead unit]\label{pscert:lemma-cells}
+For a sign string $S \in \{0, 1\}^N$ (with $s'_j = \pm 1$ for \texttt{1}/\texttt{0}) let $K_S = \{v :
+s'_j\, v^\top \tilde x_j \ge 0 \text{ for all } j\}$ and $M_S = \alpha \sum_{j : S_j = 1} r_j \tilde
+x_j^\top$. The certificate lists <<ncells>> cells (Table~\ref{pscert:cells}) and excludes
+<<nempty>> sign pattern(s) (Table~\ref{pscert:excluded}), and with $\varepsilon = <<eps>>$, $0 <
+\varepsilon \le \lambda$,
+\[ \|G(v)\|_2 \le (\lambda - \varepsilon) \|v\|_2 \quad\text{for every } v, \qquad (\lambda -
+   \varepsilon)^2 = <<room>>. \]
+\end{lemma}
+
+\begin{proof}
+On $K_S$, $\sigma(v^\top \tilde x_j)$ is $v^\top \tilde x_j$ where $S_j = 1$ and $0$ otherwise (a
+vanishing pre-activation gives $0$ either way), so $G(v) = M_S v$. <<how>> For an excluded pattern the
+certificate gives $y \ge 0$, $y \ne 0$, zero on \texttt{*}, with $\sum_j y_j s'_j \tilde x_j = 0$
+(verified exactly); then no $v$ has $s'_j v^\top \tilde x_j > 0$ at every decided $j$, since the sum
+$\sum_j y_j s'_j v^\top \tilde x_j = 0$ would have a positive term and none negative. The checker
+verifies that every string of $N = <<N>>$ signs is a listed cell or agrees with an excluded pattern. So
+a $v$ with $v^\top \tilde x_j \ne 0$ for all $j$ lies in a listed cell (that of its strict signs), and
+the bound holds there; such $v$ are dense (every $\tilde x_j \ne 0$) and $G$ is continuous, so it holds
+everywhere.
+\end{proof}
+"""
+
+HOW_SCALAR = (r"The output is scalar, so $M_S = m_S^\top$ is a row. For each listed cell the certificate "
+              r"gives weights $\mu^\pm_j \ge 0$, and $y^\pm = -\sum_j \mu^\pm_j s'_j \tilde x_j$ lies in the "
+              r"polar cone of $K_S$ ($y^\top v \le 0$ on $K_S$); the checker verifies $\|\pm m_S - y^\pm\|_2^2 "
+              r"\le (\lambda - \varepsilon)^2$ exactly (the largest is $<<worst>>$, truncated). For $v \in K_S$, "
+              r"$\pm m_S^\top v = (\pm m_S - y^\pm)^\top v + y^{\pm\top} v \le (\lambda - \varepsilon)\|v\|_2$, "
+              r"so $|m_S^\top v| \le (\lambda - \varepsilon)\|v\|_2$.")
+HOW_VECTOR = (r"For each listed cell the certificate proves $(\lambda - \varepsilon)^2 I - M_S^\top M_S$ "
+              r"positive definite (pivots of $LDL^\top$, or a congruence made strictly diagonally dominant; "
+              r"recomputed exactly), so $\|M_S v\|_2^2 \le (\lambda - \varepsilon)^2 \|v\|_2^2$.")
+
+BOUNDS = r"""
+\begin{lemma}[The quadratic and cubic terms]\label{pscert:lemma-bounds}
+With $\mu' = \min(\alpha N + \lambda_b, \varepsilon) = <<muq>>$ and $x_{\mathrm{sum}} = <<xsum>>$, for
+every $d$
+\[ Q(d) \ge \mu' \|d\|_2^2, \qquad |C(d)| \le \alpha\, x_{\mathrm{sum}} \|d\|_2^3, \qquad
+   \alpha\, x_{\mathrm{sum}} = <<c0>>. \]
+\end{lemma}
+
+\begin{proof}
+By Lemma~\ref{pscert:lemma-cells} and $\lambda - \varepsilon \ge 0$, $2 a_i^\top G(v_i) \ge -2(\lambda
+- \varepsilon) \|a_i\| \|v_i\| \ge -(\lambda - \varepsilon)(\|a_i\|^2 + \|v_i\|^2)$, so each unit
+contributes at least $\varepsilon (\|v_i\|^2 + \|a_i\|^2)$ to $Q$, and $\beta$ contributes $(\alpha N +
+\lambda_b)\|\beta\|^2$. For $C$: $|\sigma(v_i^\top \tilde x_j)| \le \|v_i\| \|\tilde x_j\|$, so
+$\|u_j\| \le \|\tilde x_j\| \sum_i \|a_i\| \|v_i\| \le \tfrac12 \|\tilde x_j\| \|d\|^2$ and $|C| \le
+\alpha \|\beta\| \|d\|^2 \sum_j \|\tilde x_j\| \le \alpha\, x_{\mathrm{sum}} \|d\|^3$. The checker
+verifies $x_{\mathrm{sum}} \ge 0$ and $x_{\mathrm{sum}}^2 \ge N \sum_j \|\tilde x_j\|^2 = <<nx2>>$,
+which by Cauchy--Schwarz gives $x_{\mathrm{sum}} \ge \sum_j \|\tilde x_j\|$.
+\end{proof}
+"""
+
+THEOREM = r"""
+\begin{theorem}\label{pscert:theorem}
+Let $c$ be the centre of Table~\ref{pscert:parameters}, $\rho = <<rho>>$ and $\mu = <<mu>>$. Then $c$ is
+the only local minimum of $L$ in the closed ball $\bar B = \{\theta : \|\theta - c\|_2 \le \rho\}$, it
+is strict, and
+\[ L(\theta) - L(c) \ge \tfrac{\mu}{2}\, \|\theta - c\|_2^2 \quad\text{for every } \theta \in \bar B. \]
+\end{theorem}
+
+\begin{proof}
+The checker verifies exactly $3\alpha\, x_{\mathrm{sum}} \rho = <<three>> < 2\mu' = <<twomuq>>$ and
+$\mu \le 2(\mu' - \alpha\, x_{\mathrm{sum}} \rho) = <<bound>>$. Let $\theta = c + d \in \bar B$, $d \ne
+0$, so $\|d\|_2 \le \rho$. By Lemmas~\ref{pscert:lemma-expansion} and~\ref{pscert:lemma-bounds} and $R
+\ge 0$,
+\[ L(\theta) - L(c) = \varphi(1) = Q + C + R \ge \mu' \|d\|^2 - \alpha\, x_{\mathrm{sum}} \|d\|^3 \ge
+   (\mu' - \alpha\, x_{\mathrm{sum}} \rho) \|d\|^2 \ge \tfrac{\mu}{2} \|d\|^2 > 0, \]
+the growth bound; so $c$ is a strict local minimum. Moreover $\varphi$ is a polynomial on $s \ge 0$ with
+\[ \varphi'(1) = 2Q + 3C + 4R \ge 2\mu' \|d\|^2 - 3\alpha\, x_{\mathrm{sum}} \|d\|^3 \ge (2\mu' -
+   3\alpha\, x_{\mathrm{sum}} \rho) \|d\|^2 > 0. \]
+Hence $L(c + (1 - t) d) = \varphi(1 - t) < \varphi(1) + L(c) = L(\theta)$ for small $t > 0$, at points of
+$\bar B$ tending to $\theta$: $\theta$ is not a local minimum of $L$ (nor of $L$ restricted to $\bar
+B$). So $c$ is the only local minimum in $\bar B$.
+\end{proof}
+"""
+
+
+def collapse(doc: Doc) -> Parts:
+    """Lemmas and theorem for ``collapsed_layer`` evidence."""
+    ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
+    mu = doc.mu or Fraction(0)
+    require(prob.depth == 1 and prob.activation == "relu", "one ReLU hidden layer")
+    require(not prob.biases or prob.decay_biases, "decayed biases")
+    lam, alpha, N, n_out = prob.weight_decay, prob.alpha, len(prob.inputs), prob.widths[-1]
+    lam_b = lam if prob.biases else Fraction(0)
+    xt = [list(x) + ([Fraction(1)] if prob.biases else []) for x in prob.inputs]
+    require(all(any(v) for v in xt), "every x̃_j ≠ 0")
+    hidden = doc.P - (n_out if prob.biases else 0)
+    require(all(v == 0 for v in theta[:hidden]), "every hidden parameter of the centre is 0")
+    bstar = theta[hidden:] if prob.biases else [Fraction(0)] * n_out
+    res = [[bstar[o] - y[o] for o in range(n_out)] for y in prob.targets]
+    if prob.biases:
+        require(all(alpha * sum(r[o] for r in res) + lam_b * bstar[o] == 0 for o in range(n_out)),
+                "α Σ_j r_j + λ_b b* = 0")
+    eps, x_sum = Fraction(ev["epsilon"]), Fraction(ev["x_sum"])
+    require(0 < eps <= lam, "0 < ε ≤ λ")
+    nx2 = N * sum((v * v for x in xt for v in x), Fraction(0))
+    require(x_sum >= 0 and x_sum * x_sum >= nx2, "x_sum² ≥ N·Σ‖x̃_j‖²")
+    room = (lam - eps) ** 2
+
+    cells = ev["cells"]
+    listed = [c["signs"] for c in cells]
+    require(len(set(listed)) == len(listed) and cells, "the cells are distinct and at least one")
+    rows, worst = [], Fraction(0)
+    for c in cells:
+        M = _cell_matrix(doc, xt, res, c["signs"])
+        if n_out == 1:
+            dp = _polar(M[0], xt, c["signs"], [Fraction(v) for v in c["plus"]], 1)
+            dm = _polar(M[0], xt, c["signs"], [Fraction(v) for v in c["minus"]], -1)
+            require(dp <= room and dm <= room, f"‖±m_S − y±‖² ≤ (λ − ε)² for cell {c['signs']}")
+            worst = max(worst, dp, dm)
+            rows.append(f"\\texttt{{{c['signs']}}} & ${decimal(dp, 6)}$ & ${decimal(dm, 6)}$ \\\\")
+        else:
+            n = len(xt[0])
+            A = [[(room if p == q else Fraction(0)) - sum((r[p] * r[q] for r in M), Fraction(0)) for q in range(n)]
+                 for p in range(n)]
+            rows.append(f"\\texttt{{{c['signs']}}} & {_pd(A, c['pd'], c['signs'])} \\\\")
+    empty = ev["empty"]
+    for e in empty:
+        y = [Fraction(v) for v in e["gordan"]]
+        total = [sum((w * s * x[p] for w, s, x in zip(y, _signed(e["signs"]), xt)), Fraction(0))
+                 for p in range(len(xt[0]))]
+        require(all(w >= 0 for w in y) and any(y) and not any(total)
+                and all(w == 0 for w, s in zip(y, e["signs"]) if s == "*"),
+                f"the Gordan vector of the excluded pattern {e['signs']}")
+    for v in range(2 ** N):
+        s = format(v, f"0{N}b")
+        require(s in listed or any(_matches(s, e["signs"]) for e in empty), f"the case split covers signs {s}")
+
+    mu_q = min(alpha * N + lam_b, eps)
+    c0 = alpha * x_sum
+    require(3 * c0 * rho < 2 * mu_q, "3·α·x_sum·ρ < 2μ'")
+    require(0 < mu <= 2 * (mu_q - c0 * rho), "0 < μ ≤ 2(μ' − α·x_sum·ρ)")
+
+    vec = [", ".join(rational(v) for v in b) for b in [bstar]][0]
+    crit = (", the output bias is exactly critical: $\\alpha \\sum_j r_j + \\lambda b^* = 0$."
+            if prob.biases else " (there is no output bias).")
+    xt_text = "(x_j, 1)" if prob.biases else "x_j"
+    lemmas = [fill(CENTRE, b1=", $b_1$" if prob.biases else "", bstar=f"({vec})" if n_out > 1 else vec,
+                   crit=crit, xt=xt_text),
+              fill(EXPANSION, n1=str(prob.widths[1]), lamb="\\lambda" if prob.biases else "0")]
+    how = fill(HOW_SCALAR, worst=decimal(worst, 6)) if n_out == 1 else HOW_VECTOR
+    lemmas.append(fill(CELLS, ncells=str(len(cells)), nempty=str(len(empty)), eps=doc.q(eps, "$\\varepsilon$"),
+                       room=doc.q(room, "$(\\lambda - \\varepsilon)^2$"), how=how, N=str(N)))
+    if n_out == 1:
+        head, cols = "signs $S$ & $\\|m_S - y^+\\|_2^2$ & $\\|-m_S - y^-\\|_2^2$", "lll"
+        cap = "The listed cells and their two polar distances squared (truncated), each at most $(\\lambda - " \
+              "\\varepsilon)^2$."
+    else:
+        head, cols = "signs $S$ & positive definiteness of $(\\lambda - \\varepsilon)^2 I - M_S^\\top M_S$", "ll"
+        cap = "The listed cells and the certificate of their bound."
+    lemmas.append(longtable(cols, cap, "pscert:cells", head,
+                            _rows(rows, len(cols), len(rows), "cells", "evidence.cells")))
+    erows = [f"\\texttt{{{e['signs']}}} & {sum(1 for v in e['gordan'] if Fraction(v))} \\\\" for e in empty]
+    if not erows:
+        erows = ["\\multicolumn{2}{l}{none} \\\\"]
+    lemmas.append(longtable("ll", "The excluded sign patterns (\\texttt{*}: either sign) and the number of "
+                            "nonzero entries of their Gordan vectors (in \\texttt{evidence.empty}).",
+                            "pscert:excluded", "pattern & nonzero $y_j$",
+                            _rows(erows, 2, len(empty), "patterns", "evidence.empty")))
+    lemmas.append(fill(BOUNDS, muq=doc.q(mu_q, "$\\mu'$"), xsum=doc.q(x_sum, "$x_{\\mathrm{sum}}$"),
+                       c0=doc.q(c0, "$\\alpha x_{\\mathrm{sum}}$"), nx2=doc.q(nx2, "$N \\sum_j \\|\\tilde x_j\\|^2$")))
+    theorem = fill(THEOREM, rho=rational(rho, inline=True), mu=rational(mu, inline=True),
+                   three=doc.q(3 * c0 * rho), twomuq=doc.q(2 * mu_q), bound=doc.q(2 * (mu_q - c0 * rho)))
+    return Parts("An isolated strict local minimum with every hidden unit dead",
+                 "the centre $c$, at which every hidden unit is dead, is the only local minimum of the loss in the "
+                 f"closed ball of radius ${rational(rho, inline=True)}$ about it, strict, with quadratic growth "
+                 f"$\\mu/2$ for $\\mu = {rational(mu, inline=True)}$ (Theorem~\\ref{{pscert:theorem}})",
+                 None, "", "\n".join(lemmas), theorem)
