@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from .checker.claims import _congruence, _ldl
+from .checker.claims import positive_definite
 from .checker.exceptions import CertificateInvalid
 from .latex_ball import ldl_pivots, require
 from .latex_format import decimal, rational
@@ -49,12 +49,11 @@ def _pd(A: list[list[Fraction]], pd: dict[str, Any], signs: str) -> str:
     den = lcm(*(v.denominator for r in A for v in r))
     Ai = [[v.numerator * (den // v.denominator) for v in r] for r in A]
     try:
+        positive_definite(Ai, den, pd, "cell", 10 ** 6)
         if pd.get("method") == "ldl":
-            _ldl(Ai, den)
             return f"\\texttt{{ldl}}, least pivot ${decimal(min(ldl_pivots(A)), 4)}$"
-        _congruence(Ai, den, pd["T"], 10 ** 6)
         return "\\texttt{congruence}"
-    except (CertificateInvalid, KeyError):
+    except CertificateInvalid:
         require(False, f"(λ − ε)²I − M_SᵀM_S ≻ 0 for cell {signs}")
     return ""  # unreachable
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from .claims import Context, _congruence, _ldl, _positive_radius, _shifted_hessian, method, show
+from .claims import Context, _positive_radius, _shifted_hessian, method, positive_definite, show
 from .exceptions import CertificateInvalid
 from .network import Pattern, Problem, bounds, forward, null_sample
 from .reading import expect_list, expect_object, fail, join, parse_rational_strict, read_pattern
@@ -39,12 +39,7 @@ def boundary_ball(ctx: Context) -> str:
         for (j, i), s in zip(cons, signs):
             piece[j][0][i] = int(s == "1")
         A, S, grad = _shifted_hessian(ctx, piece, mu + delta)
-        if pd.get("method") == "ldl" and "T" not in pd:
-            _ldl(A, S, f"{where}: ")
-        elif pd.get("method") == "congruence" and "T" in pd:
-            _congruence(A, S, pd["T"], mx, f"{where}.pd.T")
-        else:
-            fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]}")
+        positive_definite(A, S, pd, where, mx)
         nu = [parse_rational_strict(v, join(f"{where}.multipliers", m), mx)
               for m, v in enumerate(expect_list(nu_text, f"{where}.multipliers", len(cons)))]
         e = list(grad)
@@ -296,12 +291,7 @@ def _kink_piece(ctx: Context, where: str, entry: dict[str, Any], pattern: Any, c
     den = lcm(*(v.denominator for row in M for v in row))
     Mi = [[v.numerator * (den // v.denominator) for v in row] for row in M]
     pd = expect_object(entry["pd"], f"{where}.pd", {"method", "T"}, {"method"})
-    if pd.get("method") == "ldl" and "T" not in pd:
-        _ldl(Mi, den, f"{where}: ")
-    elif pd.get("method") == "congruence" and "T" in pd:
-        _congruence(Mi, den, pd["T"], mx, f"{where}.pd.T")
-    else:
-        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]}")
+    positive_definite(Mi, den, pd, where, mx)
     e2, bound = sum(x * x for x in e), (mu * rho) ** 2 / 4
     if e2 >= bound:
         raise CertificateInvalid("gradient bound", f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖² = {show(e2)} must be "

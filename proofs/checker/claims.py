@@ -167,6 +167,19 @@ def _congruence(A: list[list[int]], S: int, T_text: Any, max_digits: int, name: 
                                      f"exceed the sum of |C[{i}][j]|, j ≠ {i}, = {show(Fraction(off, scale))}")
 
 
+def positive_definite(A: list[list[int]], S: int, pd: dict[str, Any], where: str, max_digits: int) -> None:
+    """``A/S ≻ 0`` by the witness ``pd`` (``ldl``, or ``congruence`` with ``T``) at JSON path ``where``;
+    ``A`` may be mutated."""
+    prefix = "" if where == "evidence" else f"{where}: "
+    if pd.get("method") == "ldl" and "T" not in pd:
+        _ldl(A, S, prefix)
+    elif pd.get("method") == "congruence" and "T" in pd:
+        _congruence(A, S, pd["T"], max_digits, f"{where}.pd.T")
+    else:
+        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]} "
+             f"(got method {brief(pd.get('method'))}{' with T' if 'T' in pd else ''})")
+
+
 @method("interior_ball")
 def interior_ball(ctx: Context) -> str:
     """SPEC §4 interior case: sign stability, ``∇²L_P ⪰ μI`` on the ball, ``‖∇L_P(c)‖ < μρ``."""
@@ -177,13 +190,7 @@ def interior_ball(ctx: Context) -> str:
     pattern, delta, _ = _region(ctx, ctx.evidence["delta"])
     pd = expect_object(ctx.evidence["pd"], "evidence.pd", {"method", "T"}, {"method"})
     A, S, grad = _shifted_hessian(ctx, pattern, ctx.mu + delta)
-    if pd["method"] == "ldl" and "T" not in pd:
-        _ldl(A, S)
-    elif pd["method"] == "congruence" and "T" in pd:
-        _congruence(A, S, pd["T"], ctx.max_digits)
-    else:
-        fail("evidence.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]} "
-             f"(got method {brief(pd['method'])}{' with T' if 'T' in pd else ''})")
+    positive_definite(A, S, pd, "evidence", ctx.max_digits)
     g2, bound = sum(v * v for v in grad), (ctx.mu * ctx.radius) ** 2
     if g2 >= bound:
         raise CertificateInvalid("gradient bound", f"‖∇L_P(c)‖² = {show(g2)} must be less than "

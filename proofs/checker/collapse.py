@@ -29,7 +29,7 @@ from math import lcm
 from typing import Any
 
 from .boundary import Sparse, _complete, _empty_entries
-from .claims import Context, _congruence, _ldl, method, show
+from .claims import Context, method, positive_definite, show
 from .exceptions import CertificateInvalid
 from .network import Problem
 from .reading import expect_list, expect_object, fail, join, parse_rational_strict
@@ -145,9 +145,4 @@ def _spectral_bound(item: dict[str, Any], where: str, M: list[list[Fraction]], r
     den = lcm(*(v.denominator for r in A for v in r))
     Ai = [[v.numerator * (den // v.denominator) for v in r] for r in A]
     pd = expect_object(item.get("pd"), f"{where}.pd", {"method", "T"}, {"method"})
-    if pd.get("method") == "ldl" and "T" not in pd:
-        _ldl(Ai, den, f"{where}: ")
-    elif pd.get("method") == "congruence" and "T" in pd:
-        _congruence(Ai, den, pd["T"], mx, f"{where}.pd.T")
-    else:
-        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]}")
+    positive_definite(Ai, den, pd, where, mx)
