@@ -93,3 +93,37 @@ def test_dead_unit_with_strong_coupling_is_never_certified():
 def test_collapsed_certificate_survives_json(dead):
     assert checker.check_certificate(json.loads(json.dumps(dead[1]))).startswith(
         "VALID: CERTIFIED isolated_local_minimum")
+
+
+def test_vector_output_dead_layer_uses_the_spectral_cell_bound():
+    """Two outputs: each cell's bound is a positive-definiteness certificate of (λ − ε)²I − M_SᵀM_S.
+    λ = 1 dominates the couplings here (all |r_j| < 1, |x̃_j| ≤ √2, α = 1/3), so every cell passes;
+    setting ε = λ leaves no room and must be rejected at the first cell."""
+    from proofs.collapse import collapsed_verdict
+
+    problem = load_problem(str(DATA / "dead_layer_vector.json"))
+    v = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None)
+    assert v is not None and v.status == "CERTIFIED", v and v.reason
+    cert = v.certificate
+    assert cert["evidence"]["method"] == "collapsed_layer"
+    assert all("pd" in cell for cell in cert["evidence"]["cells"])
+    assert checker.check_certificate(cert).startswith("VALID")
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["epsilon"] = "1"
+    assert rejected(bad).startswith("hessian bound: evidence.cells[0]")
+
+
+def test_vector_output_collapsed_proof_compiles(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+    from proofs.collapse import collapsed_verdict
+
+    problem = load_problem(str(DATA / "dead_layer_vector.json"))
+    cert = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None).certificate
+    path = tmp_path / "vector.cert.json"
+    path.write_text(json.dumps(cert))
+    result = CliRunner().invoke(main, ["latex", str(path), "-o", str(tmp_path / "vector.tex"), "--pdf"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "vector.pdf").exists()
+    assert "M_S" in (tmp_path / "vector.tex").read_text()
