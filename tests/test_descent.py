@@ -10,17 +10,7 @@ import pytest
 from symbolic.descent import FloatObjective, _descent_neighbour, polish, settle
 from symbolic.problem import parse_problem, problem_to_json
 from symbolic.training import train
-
-
-CHAIN = {"format": "pscert.problem/1", "name": "chain", "network": {"widths": [1, 1, 1], "biases": False},
-         "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}}
-
-
-def problem(widths, biases=True, lam="1/10", inputs=((1,), (-1,)), targets=((1,), (0,)), **extra):
-    net = {"widths": list(widths), "biases": biases}
-    net.update(extra)
-    return parse_problem({"format": "pscert.problem/1", "network": net, "loss": {"weight_decay": lam},
-                          "data": {"inputs": [list(x) for x in inputs], "targets": [list(y) for y in targets]}})
+from training_cases import CHAIN, problem
 
 
 def test_float_objective_matches_the_exact_loss():

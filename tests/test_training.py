@@ -16,16 +16,7 @@ from cli import main
 from symbolic.problem import load_problem, parse_problem
 from symbolic.descent import FloatObjective
 from symbolic.training import canonicalise, distinct_minima, he_scales, minimum_problem, train, write_minima
-
-CHAIN = {"format": "pscert.problem/1", "name": "chain", "network": {"widths": [1, 1, 1], "biases": False},
-         "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}}
-
-
-def problem(widths, biases=True, lam="1/10", inputs=((1,), (-1,)), targets=((1,), (0,)), **extra):
-    net = {"widths": list(widths), "biases": biases}
-    net.update(extra)
-    return parse_problem({"format": "pscert.problem/1", "network": net, "loss": {"weight_decay": lam},
-                          "data": {"inputs": [list(x) for x in inputs], "targets": [list(y) for y in targets]}})
+from training_cases import CHAIN, problem
 
 
 def test_chain_finds_the_known_minimum():
