@@ -16,6 +16,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
+from .checker.boundary import normal
 from .checker.network import Bounds, bounds, derivatives, forward
 from .checker.reading import read_pattern
 from .latex_ball import apriori, pd_lemma, require, sign_lemma, variation_lemma
@@ -27,14 +28,10 @@ MAX_CONSTRAINTS = 20
 
 
 def constraint_vector(doc: Doc, j: int, i: int) -> list[Fraction]:
-    """``a`` with ``z_{1,i}(x_j; θ) = a·θ``: ``x̃_j`` in unit ``i``'s incoming coordinates."""
-    p = doc.problem
-    n0, n1 = p.widths[0], p.widths[1]
-    a = [Fraction(0)] * p.count
-    for d, x in enumerate(p.inputs[j]):
-        a[i * n0 + d] = x
-    if p.biases:
-        a[n1 * n0 + i] = Fraction(1)
+    """``a`` with ``z_{1,i}(x_j; θ) = a·θ``, dense, from the checker's own definition."""
+    a = [Fraction(0)] * doc.problem.count
+    for p, v in normal(doc.problem, j, i).items():
+        a[p] = v
     return a
 
 

@@ -81,7 +81,7 @@ def _kinks(ctx: Context, name: str, extra: set[str], max_constraints: int | None
     if delta < 0 or delta * delta < bd.delta_squared:
         raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
                                  f"{show(bd.delta_squared)} (got delta {show(delta)})")
-    return ev, pattern, delta, cons, [_normal(problem, j, i) for j, i in cons]
+    return ev, pattern, delta, cons, [normal(problem, j, i) for j, i in cons]
 
 
 def _constraints(obj: Any, problem: Problem) -> list[tuple[int, int]]:
@@ -139,7 +139,7 @@ def _centre_on_kinks(problem: Problem, c: list[Fraction], rho: Fraction, pattern
             raise CertificateInvalid("pattern", f"constraint {[j, i]}: the pattern entry must be '0' (σ(0) = 0)")
 
 
-def _normal(problem: Problem, j: int, i: int) -> Sparse:
+def normal(problem: Problem, j: int, i: int) -> Sparse:
     """``a`` with ``z_{1,i}(x_j) = a·θ``, as a sparse vector."""
     n0 = problem.widths[0]
     a = {problem.index(1, i, b): x for b, x in enumerate(problem.inputs[j]) if x}
