@@ -177,9 +177,28 @@ def hessian_of(d: PieceDerivatives) -> fmpq_mat:
     return d.hessian
 
 
-def short(q: Fraction) -> str:
+def short(q: Fraction, toward: str = "down") -> str:
+    """``q`` for a status line: exact when short, else three digits rounded *toward* ``"down"`` (−∞) or
+    ``"up"`` (+∞), so that the shown number never claims more than was proved (a radius or modulus rounds
+    down, a distance bound up).
+
+    >>> short(Fraction(1, 3) * Fraction(1, 10**30)), short(Fraction(1, 3) * Fraction(1, 10**30), "up")
+    ('3.33e-31', '3.34e-31')
+    """
     text = canonical(q)
-    return text if len(text) <= 24 else f"{float(q):.3g}"
+    if len(text) <= 24 or q == 0:
+        return text
+    e = len(str(abs(q.numerator))) - len(str(q.denominator))  # 10^e is within a factor 10 of |q|
+    while abs(q) >= Fraction(10) ** (e + 1):
+        e += 1
+    while abs(q) < Fraction(10) ** e:
+        e -= 1
+    m = q * Fraction(10) ** (2 - e)
+    n = math.floor(m) if toward == "down" else math.ceil(m)
+    digits = str(abs(n))
+    if len(digits) == 4:  # rounding reached the next power of ten
+        digits, e = digits[:3], e + 1
+    return f"{'-' if n < 0 else ''}{digits[0]}.{digits[1:]}e{e}"
 
 
 def version() -> str:

@@ -182,7 +182,7 @@ def _interior_minimum(problem: Problem, theta: list[Fraction], pattern: Pattern,
         dist = sqrt_above(g2 / (mu * mu))
         facts = {"mu": canonical(mu), "radius": canonical(rho), "distance_bound": canonical(dist),
                  "loss": canonical(to_fraction(d.loss)), "parameters": P}
-        reason = (f"isolated strict local minimum within {short(dist)} of the centre; L is μ-strongly convex on the "
+        reason = (f"isolated strict local minimum within {short(dist, 'up')} of the centre; L is μ-strongly convex on the "
                   f"ball of radius {short(rho)} with μ = {short(mu)}")
         return checked(Verdict("CERTIFIED", reason, "isolated_local_minimum", cert, facts))
     return Verdict("UNKNOWN", "the Hessian is positive definite at the centre but the gradient could not be made small "
@@ -208,7 +208,7 @@ def _negative_curvature(problem: Problem, theta: list[Fraction], pattern: Patter
                         "direction": [canonical(x) for x in d]}
             cert = certificate(problem, "REFUTED", "not_a_local_minimum", theta, rho, evidence)
             facts = {"curvature": canonical(curv / dd), "radius": canonical(rho), "smallest_eigenvalue_estimate": float(w[0])}
-            reason = (f"no local minimum within {short(rho)} of the centre: dᵀ∇²L d ≤ {short(curv / dd + dlt)}·‖d‖² < 0 "
+            reason = (f"no local minimum within {short(rho)} of the centre: dᵀ∇²L d ≤ {short(curv / dd + dlt, 'up')}·‖d‖² < 0 "
                       "on the whole ball (a saddle)")
             return checked(Verdict("REFUTED", reason, "not_a_local_minimum", cert, facts))
         rho /= 2

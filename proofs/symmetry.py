@@ -349,7 +349,7 @@ def _snap_dead(problem: Problem, theta: list[Fraction]) -> tuple[list[Fraction],
             for p in units[i]:
                 c[p] = Fraction(0)
             notes.append(f"unit {i} of hidden layer {layer + 1} set exactly to zero (it was within "
-                         f"{short(Fraction(max(abs(float(theta[p])) for p in units[i])))} of it)")
+                         f"{short(max(abs(Fraction(theta[p])) for p in units[i]), 'up')} of it)")
     return c, notes
 
 
@@ -379,6 +379,6 @@ def _snap_proportional(problem: Problem, theta: list[Fraction]) -> tuple[list[Fr
                 if moved > Fraction(tol):
                     continue
                 note = (f"unit {j} of hidden layer {layer + 1} set exactly to {canonical(kappa)} times unit {i} "
-                        f"(it moved by at most {short(moved)})")
+                        f"(it moved by at most {short(moved, 'up')})")
                 return c, note
     return None
