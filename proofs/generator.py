@@ -193,7 +193,9 @@ def _negative_curvature(problem: Problem, theta: list[Fraction], pattern: Patter
                         say: Progress) -> Verdict | None:
     say("building a negative-curvature certificate")
     w, V = np.linalg.eigh(to_float(H0))
-    v = V[:, 0] / np.max(np.abs(V[:, 0]))
+    # An eigenvector's sign is arbitrary (it differs between LAPACK builds): make the entry of largest
+    # magnitude +1, so the certificate is the same on every machine.
+    v = V[:, 0] / V[int(np.argmax(np.abs(V[:, 0]))), 0]
     d = [Fraction(round(x * 2 ** 20), 2 ** 20) for x in v]
     Hd = [sum((to_fraction(H0[i, j]) * d[j] for j in range(len(d))), Fraction(0)) for i in range(len(d))]
     curv = sum((a * b for a, b in zip(d, Hd)), Fraction(0))
