@@ -21,6 +21,7 @@ from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives, to_fmpq, to_fraction
+from symbolic.linalg import nullspace
 from symbolic.network import Pattern, forward, null_samples, pattern_to_json, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -306,7 +307,7 @@ def _gordan(prefix: str, exact: list[list[Fraction]]) -> list[Fraction] | None:
     support = [m for m in range(k) if res.x[m] > 1e-9]
     # the exact null space of the support columns, and a positive vector in it near the float one
     sub = fmpq_mat(len(M[0]), len(support), [to_fmpq(M[m][r]) for r in range(len(M[0])) for m in support])
-    basis = _nullspace(sub)
+    basis = nullspace(sub)
     if not basis:
         return None
     Bf = np.array([[float(to_fraction(v)) for v in vec] for vec in basis]).T
@@ -319,25 +320,6 @@ def _gordan(prefix: str, exact: list[list[Fraction]]) -> list[Fraction] | None:
     for m, v in zip(support, ys):
         y[m] = v
     return y
-
-
-def _nullspace(M: fmpq_mat) -> list[list[fmpq]]:
-    """A basis of the exact null space of ``M`` (from its reduced row echelon form)."""
-    R, rank = M.rref()
-    n = M.ncols()
-    pivots, row = [], 0
-    for col in range(n):
-        if row < rank and R[row, col] != 0:
-            pivots.append(col)
-            row += 1
-    basis = []
-    for free in (c for c in range(n) if c not in pivots):
-        v = [to_fmpq(0)] * n
-        v[free] = to_fmpq(1)
-        for r, p in enumerate(pivots):
-            v[p] = -R[r, free]
-        basis.append(v)
-    return basis
 
 
 def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:

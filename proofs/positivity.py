@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from symbolic.ldl import positive_definite
+from symbolic.linalg import positive_definite
 from symbolic.rationals import canonical
 
 LDL_MAX = 12

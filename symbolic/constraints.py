@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
+from .linalg import independent, solve
 from .problem import Problem
 
 Constraint = tuple[int, int]
@@ -63,12 +64,14 @@ def project_onto(problem: Problem, theta: Sequence[Fraction], cons: Sequence[Con
         units.setdefault(i, []).append(j)
     for i, samples in units.items():
         idx = incoming_indices(problem, i)
-        cols = _independent([_xtilde(problem, j) for j in samples])
+        xs = [_xtilde(problem, j) for j in samples]
+        cols = [xs[k] for k in independent(xs)]
         v = [out[p] for p in idx]
         # solve (XᵀX) y = Xᵀ v exactly, then v ← v − X y
         G = [[_dot(a, b) for b in cols] for a in cols]
         rhs = [_dot(a, v) for a in cols]
-        y = _solve(G, rhs)
+        y = solve(G, rhs)
+        assert y is not None  # G is the Gram matrix of independent columns: nonsingular
         for p_, k in zip(idx, range(len(v))):
             out[p_] = v[k] - sum((yc * col[k] for yc, col in zip(y, cols)), Fraction(0))
     return out
@@ -80,36 +83,3 @@ def _xtilde(problem: Problem, j: int) -> list[Fraction]:
 
 def _dot(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
     return sum((x * y for x, y in zip(a, b)), Fraction(0))
-
-
-def _independent(vectors: list[list[Fraction]]) -> list[list[Fraction]]:
-    """A maximal linearly independent subset, in order (exact elimination)."""
-    basis: list[list[Fraction]] = []
-    reduced: list[tuple[int, list[Fraction]]] = []
-    for v in vectors:
-        w = list(v)
-        for piv, r in reduced:
-            if w[piv]:
-                f = w[piv] / r[piv]
-                w = [a - f * b for a, b in zip(w, r)]
-        nz = next((k for k, a in enumerate(w) if a), None)
-        if nz is not None:
-            reduced.append((nz, w))
-            basis.append(v)
-    return basis
-
-
-def _solve(G: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
-    """Gauss–Jordan elimination for a nonsingular system over the rationals."""
-    n = len(G)
-    M = [list(row) + [r] for row, r in zip(G, rhs)]
-    for c in range(n):
-        p = next(r for r in range(c, n) if M[r][c])
-        M[c], M[p] = M[p], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [v * inv for v in M[c]]
-        for r in range(n):
-            if r != c and M[r][c]:
-                f = M[r][c]
-                M[r] = [a - f * b for a, b in zip(M[r], M[c])]
-    return [M[r][n] for r in range(n)]

@@ -22,6 +22,7 @@ from typing import Sequence
 
 from flint import fmpq, fmpq_mat
 
+from .linalg import to_fmpq, to_fraction
 from .network import Pattern
 from .problem import Problem
 
@@ -33,21 +34,6 @@ class PieceDerivatives:
     loss: fmpq
     gradient: list[fmpq]
     hessian: fmpq_mat | None
-
-
-def to_fmpq(q: Fraction | int | fmpq) -> fmpq:
-    """Exact conversion of a rational to ``fmpq``."""
-    if isinstance(q, fmpq):
-        return q
-    q = Fraction(q)
-    return fmpq(q.numerator, q.denominator)
-
-
-def to_fraction(q: fmpq | int) -> Fraction:
-    """Exact conversion of an ``fmpq`` to ``Fraction``."""
-    if isinstance(q, int):
-        return Fraction(q)
-    return Fraction(int(q.p), int(q.q))
 
 
 def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], pattern: Pattern,

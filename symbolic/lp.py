@@ -29,6 +29,8 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import linprog, nnls
 
+from .linalg import solve
+
 Rows = Sequence[Sequence[Fraction | int]]
 
 _DENOMINATORS = (10**3, 10**6, 10**9, None)
@@ -223,7 +225,7 @@ def project(rows: Rows, centre: Sequence[Fraction | int]) -> Projection | None:
         return None
     AS = [rows[i] for i in support]
     G = [[dot(a, b) for b in AS] for a in AS]
-    yS = _solve(G, [-dot(a, c) for a in AS])
+    yS = solve(G, [-dot(a, c) for a in AS])
     if yS is None or any(v < 0 for v in yS):
         return None
     y = _spread(support, yS, len(rows))
@@ -250,7 +252,7 @@ def _gordan_repair(rows: list[list[Fraction]], d: int, y_float: np.ndarray) -> t
     MtM = [[sum((M[r][p] * M[r][q] for r in range(d + 1)), Fraction(0)) for q in range(len(support))]
            for p in range(len(support))]
     Mtb = [sum((M[r][p] * b[r] for r in range(d + 1)), Fraction(0)) for p in range(len(support))]
-    yS = _solve(MtM, Mtb)
+    yS = solve(MtM, Mtb)
     if yS is None:
         return None
     y = _spread(support, yS, len(rows))
@@ -269,31 +271,3 @@ def _spread(support: list[int], values: list[Fraction], m: int) -> list[Fraction
     for i, v in zip(support, values):
         y[i] = v
     return y
-
-
-def _solve(G: list[list[Fraction]], r: list[Fraction]) -> list[Fraction] | None:
-    """A solution of ``G z = r`` over QQ (free variables zero), or ``None`` if inconsistent."""
-    n, m = len(G), len(G[0]) if G else 0
-    a = [list(row) + [rv] for row, rv in zip(G, r)]
-    pivots, row = [], 0
-    for col in range(m):
-        piv = next((k for k in range(row, n) if a[k][col]), None)
-        if piv is None:
-            continue
-        a[row], a[piv] = a[piv], a[row]
-        p = a[row][col]
-        a[row] = [v / p for v in a[row]]
-        for k in range(n):
-            if k != row and a[k][col]:
-                f = a[k][col]
-                a[k] = [v - f * w for v, w in zip(a[k], a[row])]
-        pivots.append(col)
-        row += 1
-        if row == n:
-            break
-    if any(a[k][m] for k in range(row, n)):
-        return None
-    z = [Fraction(0)] * m
-    for k, col in enumerate(pivots):
-        z[col] = a[k][m]
-    return z

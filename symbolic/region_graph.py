@@ -34,7 +34,7 @@ from flint import fmpq, fmpq_mat
 
 from .arrangement import primitive
 from .derivatives import piece_derivatives, to_fraction
-from .ldl import positive_definite
+from .linalg import positive_definite
 from .network import Pattern, forward, pattern_to_json
 from .problem import Problem, params_to_json
 from .rationals import canonical

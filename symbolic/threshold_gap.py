@@ -23,54 +23,11 @@ from typing import Any
 import numpy as np
 from flint import fmpq, fmpq_mat
 
-from .derivatives import piece_derivatives, to_fmpq, to_fraction
+from .derivatives import piece_derivatives
+from .linalg import rows as _rows, semidefinite_class, to_fmpq, to_fraction
 from .network import Pattern
 from .problem import Params, Problem
 from .rationals import canonical
-
-
-def _rows(A: Any) -> list[list[fmpq]]:
-    if isinstance(A, fmpq_mat):
-        return [[A[i, j] for j in range(A.ncols())] for i in range(A.nrows())]
-    return [[to_fmpq(v) for v in row] for row in A]
-
-
-def elimination(A: Any, shift: Fraction = Fraction(0)) -> tuple[str, int]:
-    """Classify the symmetric ``A − shift·I`` exactly: ``("pd" | "psd" | "not_psd" | "undecided", index)``.
-
-    ``index`` is the pivot that decided ``not_psd`` (or stopped the elimination).
-
-    >>> elimination([[2, 1], [1, 2]], Fraction(1, 2))
-    ('pd', 2)
-    >>> elimination([[2, 1], [1, 2]], Fraction(3))
-    ('not_psd', 0)
-    >>> elimination([[1, 1], [1, 1]])
-    ('psd', 2)
-    """
-    a = _rows(A)
-    n = len(a)
-    s = to_fmpq(shift)
-    for i in range(n):
-        a[i][i] -= s
-    singular = False
-    for i in range(n):
-        d = a[i][i]
-        if d < 0:
-            return "not_psd", i
-        if d == 0:
-            if any(a[r][i] != 0 for r in range(i + 1, n)):
-                # a PSD matrix with a zero diagonal entry has a zero column: this one is indefinite
-                return "not_psd", i
-            singular = True
-            continue
-        for r in range(i + 1, n):
-            f = a[r][i] / d
-            if f != 0:
-                row_i = a[i]
-                row_r = a[r]
-                for c in range(i + 1, n):
-                    row_r[c] -= f * row_i[c]
-    return ("psd" if singular else "pd"), n
 
 
 @dataclass(frozen=True)
@@ -101,13 +58,13 @@ def smallest_eigenvalue(A: Any, digits: int = 8) -> EigenInterval:
     scaled = np.array([[float(to_fraction(v) / big) for v in row] for row in a])
     guess_q = Fraction(float(np.linalg.eigvalsh(scaled)[0])) * big
     q = guess_q.limit_denominator(10 ** 6)
-    if elimination(a, q)[0] == "psd":
+    if semidefinite_class(a, q)[0] == "psd":
         return EigenInterval(q, q)
     width = Fraction(max(1, math.ceil(abs(guess_q))), 10 ** digits)
     center = Fraction(round(guess_q * 10 ** (digits + 2)), 10 ** (digits + 2))
     lo, hi = center - width, center + width
     for _ in range(200):
-        kind = elimination(a, lo)[0]
+        kind = semidefinite_class(a, lo)[0]
         if kind == "pd":
             break
         lo -= width
@@ -116,7 +73,7 @@ def smallest_eigenvalue(A: Any, digits: int = 8) -> EigenInterval:
         raise ArithmeticError("λ_min: lower bound not found")
     width = Fraction(max(1, math.ceil(abs(guess_q))), 10 ** digits)
     for _ in range(200):
-        kind = elimination(a, hi)[0]
+        kind = semidefinite_class(a, hi)[0]
         if kind == "not_psd":
             break
         hi += width

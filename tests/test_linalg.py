@@ -1,4 +1,4 @@
-"""Exact LDLᵀ pivots (symbolic/ldl.py): Sylvester's criterion without square roots.
+"""Exact linear algebra on the generator side (symbolic/linalg.py): Sylvester's criterion without square roots.
 
 Hand computation: ``[[2, 1], [1, 2]]`` eliminates to pivots ``2`` and ``2 − 1·1/2 = 3/2`` (both positive:
 positive definite); ``[[1, 2], [2, 1]]`` gives ``1`` and ``1 − 4 = −3`` (indefinite).
@@ -8,7 +8,7 @@ from flint import fmpq, fmpq_mat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symbolic.ldl import ldl_pivots, positive_definite
+from symbolic.linalg import ldl_pivots, positive_definite
 
 
 def test_hand_worked_pivots():
