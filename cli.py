@@ -304,8 +304,8 @@ def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, de
 
     The hook for chaining ``train`` with ``certify``: certify each returned path.
     """
-    from symbolic.training import train as run
-    from symbolic.training import write_minima
+    from numeric.training import train as run
+    from numeric.training import write_minima
 
     problem = _load(problem_file)
     result = run(problem, restarts, seed)
@@ -328,7 +328,7 @@ def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, den
     Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
     only search: run `pscert certify` on the files to prove anything.
     """
-    from symbolic.importer import parse_denominator
+    from numeric.importer import parse_denominator
 
     q = parse_denominator(denominator) if denominator is not None else None
     result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
@@ -369,7 +369,7 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
     Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
     """
     from symbolic.exceptions import ProblemError
-    from symbolic.importer import import_model, parse_denominator
+    from numeric.importer import import_model, parse_denominator
     from symbolic.problem import problem_to_json
 
     if exact and denominator is not None:
@@ -430,7 +430,7 @@ def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsi
     if out and modes:
         raise ProblemError("--out", "certifies the point's set only; drop the sweep options")
     if depth_sweep:
-        from symbolic.sweeps import DEPTH_RULE, depth_sweep as sweep, depth_table, parse_range, plot_depth
+        from numeric.sweeps import DEPTH_RULE, depth_sweep as sweep, depth_table, parse_range, plot_depth
 
         used, rows = sweep(problem, parse_range(depth_sweep), th, gap=not no_gap)
         if plot:
@@ -445,7 +445,7 @@ def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsi
         return
     if keep is not None or dropout_sweep:
         from symbolic.dropout import DropoutModel, dropout_threshold
-        from symbolic.sweeps import default_keep_probabilities, dropout_sweep as dsweep, dropout_table, plot_dropout
+        from numeric.sweeps import default_keep_probabilities, dropout_sweep as dsweep, dropout_table, plot_dropout
 
         if keep is not None:
             model = DropoutModel(parse_rational(keep, "--dropout"), inverted)
@@ -524,8 +524,8 @@ def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | No
     Starts from the problem's point (or a seeded random start). Checkpoints are rounded to multiples of
     2^-24; the numbers printed are exact for those rational points.
     """
-    from symbolic.trajectory import summary, table, train
-    from symbolic.trajectory import plot as draw
+    from numeric.trajectory import summary, table, train
+    from numeric.trajectory import plot as draw
 
     problem = _load(problem_file)
     rows = train(problem, steps, lr, batch, seed, checkpoints)

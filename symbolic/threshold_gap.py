@@ -25,7 +25,7 @@ from flint import fmpq, fmpq_mat
 
 from .derivatives import piece_derivatives
 from .linalg import rows as _rows, semidefinite_class, to_fmpq, to_fraction
-from .network import Pattern
+from .network import Pattern, augmented
 from .problem import Params, Problem
 from .rationals import canonical
 
@@ -104,8 +104,6 @@ def spectral_square_bounds(problem: Problem, params: Params, eps: Fraction = Fra
     [Fraction(25, 1), Fraction(4, 1)]
     """
     import sympy
-
-    from .threshold import augmented
 
     out = []
     for M in augmented(problem, params):

@@ -6,7 +6,7 @@ when ``certify`` re-establishes it exactly. For one problem:
 1. **Starts.** ``K`` points drawn from one ``numpy.random.Generator(seed)``: every parameter of layer
    ``k`` (weights and bias) is normal with standard deviation ``sqrt(2 / n_{k-1})`` (He et al. 2015,
    ``n_{k-1}`` the layer's fan-in). Start ``r`` depends only on the seed and ``r``, not on ``K``.
-2. **Descent** from each start: L-BFGS-B, region settling and piece polishing (:mod:`symbolic.descent`).
+2. **Descent** from each start: L-BFGS-B, region settling and piece polishing (:mod:`numeric.descent`).
 3. **Deduplication** up to permutations of hidden units (:func:`canonicalise`), ranking by loss.
 4. **Files**: one problem per minimum, its point the float weights as rationals (:func:`write_minima`).
 
@@ -32,10 +32,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None
 
 from .descent import FloatObjective, descend, polish, settle
-from .exceptions import ProblemError
-from .files import write_atomic
+from symbolic.exceptions import ProblemError
+from symbolic.files import write_atomic
 from .importer import conversion_note, float_to_rational
-from .problem import Params, Problem, problem_to_json
+from symbolic.problem import Params, Problem, problem_to_json
 
 BOUNDARY_TOL = 1e-8
 """A unit is *boundary-near* if ``|z| < BOUNDARY_TOL`` at some sample, *dead* if ``z < BOUNDARY_TOL`` at all."""

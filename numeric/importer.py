@@ -40,9 +40,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .exceptions import ProblemError
-from .problem import Problem, parse_problem
-from .rationals import canonical, parse_rational
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Problem, parse_problem
+from symbolic.rationals import canonical, parse_rational
 
 DATA_NAMES = (("inputs", "targets"), ("X", "y"))
 """The accepted names of the training data arrays, as (inputs, targets) pairs."""

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-from .dropout import DropoutModel, DropoutThreshold, dropout_threshold
-from .exceptions import ProblemError
-from .problem import Params, Problem
-from .rationals import canonical
-from .threshold import Threshold, default_theta, frobenius_squares, threshold
-from .threshold_gap import EigenInterval, piece_hessian, smallest_eigenvalue
+from symbolic.dropout import DropoutModel, DropoutThreshold, dropout_threshold
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Params, Problem
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, default_theta, frobenius_squares, threshold
+from symbolic.threshold_gap import EigenInterval, piece_hessian, smallest_eigenvalue
 
 DEPTH_RULE = ("identity-extension: W_1, b_1 and the output layer from the point; H − 1 inserted hidden layers "
               "W = I, b = 0 (same function on the data at every depth)")

@@ -15,10 +15,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .exceptions import ProblemError
-from .problem import Problem
-from .rationals import canonical
-from .threshold import Threshold, threshold
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, threshold
 
 SCALE = 2 ** 24
 """Checkpoints are rounded to multiples of ``1/SCALE``."""
