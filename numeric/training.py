@@ -22,7 +22,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -31,11 +31,12 @@ try:  # optional: BLAS threads only cost on matrices this small (20x slower on a
 except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None
 
-from .descent import FloatObjective, descend, polish, settle
 from symbolic.exceptions import ProblemError
 from symbolic.files import write_atomic
+from symbolic.problem import Params, Problem, load_problem, problem_to_json
+
+from .descent import FloatObjective, descend, polish, settle
 from .importer import conversion_note, float_to_rational
-from symbolic.problem import Params, Problem, problem_to_json
 
 BOUNDARY_TOL = 1e-8
 """A unit is *boundary-near* if ``|z| < BOUNDARY_TOL`` at some sample, *dead* if ``z < BOUNDARY_TOL`` at all."""
@@ -240,3 +241,21 @@ def write_minima(problem: Problem, result: TrainResult, outdir: str, stem: str,
     return paths
 
 
+def train_to_files(problem_file: str, restarts: int = 10, seed: int = 0, out_dir: str = ".",
+                   denominator: int | None = None) -> tuple[TrainResult, list[str]]:
+    """Train the problem in ``problem_file`` and write one problem file per distinct minimum.
+
+    Returns ``(result, paths by rank)``; the files are ``<out_dir>/<stem>-min<k>.json``, ``<stem>`` the
+    problem file's name without extension. The hook for chaining ``train`` with ``certify``.
+    """
+    problem = load_problem(problem_file)
+    result = train(problem, restarts, seed)
+    stem = os.path.splitext(os.path.basename(problem_file))[0]
+    return result, write_minima(problem, result, out_dir, stem, denominator)
+
+
+def minima_rows(result: TrainResult, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """One JSON-ready row per minimum, by rank: float loss and gradient norm (approximate), unit counts, file."""
+    return [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
+             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
+            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sympy
 from flint import fmpq, fmpq_mat
@@ -391,6 +391,24 @@ class DeterminantReport:
                 "minus_det": str(self.polynomial) if not f.numeric else canonical(self.value),
                 "value": canonical(self.value), "forward": canonical(self.forward_value), "agrees": self.agrees,
                 "boundary": [list(t) for t in self.boundary]}
+
+    def lines(self, show: Callable[[Fraction], str], latex: bool = False) -> list[str]:
+        """The text ``pscert det`` prints; ``show`` formats exact numbers, ``latex`` shows ``B`` as a pmatrix."""
+        f = self.form
+        pattern = " ".join(pattern_to_json(f.pattern)[f.sample]) or "(no hidden layer)"
+        where = "the point's region"
+        if self.boundary:
+            units = ", ".join(f"({k}, {i})" for k, i in self.boundary)
+            where = f"the point is on a boundary, z = 0 at (hidden layer, unit) {units} counted inactive"
+        out = [f"sample {f.sample}, output {f.output}: pattern {pattern} ({where})",
+               f"B ({f.size}×{f.size}, {'at the point' if f.numeric else 'symbolic'}):"]
+        out += to_latex(f).splitlines() if latex else ["  " + line for line in to_text(f)]
+        out.append(f"identity:      f_{f.output}(x_{f.sample}) = −det B")
+        if not f.numeric:
+            out.append(f"−det B =       {self.polynomial}")
+        verdict = "agree" if self.agrees else "DISAGREE (a bug in pscert)"
+        out.append(f"at the point:  −det B = {show(self.value)}, forward pass f = {show(self.forward_value)}: {verdict}")
+        return out
 
 
 def determinant_report(problem: Problem, sample: int = 0, output: int = 0, numeric: bool = False) -> DeterminantReport:
