@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Sequence
 
 import click
 
@@ -26,11 +26,12 @@ EXIT_USAGE = 2
 class _Group(click.Group):
     """Turns pscert's errors, and click's usage errors, into one ``Error: …`` line on stderr, exit code 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.pop("standalone_mode", True) is False:
-            return super().main(*args, standalone_mode=False, **kwargs)
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as err:
             where = f"{err.ctx.command_path}: " if err.ctx is not None else ""
             click.echo(f"Error: {where}{' '.join(err.format_message().split())}", err=True)
@@ -101,7 +102,7 @@ def load(path: str, needs_point: bool = False) -> Problem:
     return problem
 
 
-class ProblemFile(click.ParamType):
+class ProblemFile(click.ParamType):  # type: ignore[type-arg,unused-ignore]  # generic from click 8.2 on
     """A problem file's path on the command line, loaded (and checked for a point if required)."""
 
     name = "problem"
@@ -499,7 +500,8 @@ class _Bars:
     """One click progress bar on stderr per stage of a long enumeration (``regions: 3/12 units``)."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.stage, self.bar, self.done = quiet, "", None, 0
+        self.quiet, self.stage, self.done = quiet, "", 0
+        self.bar: Any = None
         self.bars: contextlib.ExitStack = contextlib.ExitStack()
 
     def __call__(self, stage: str, done: int, total: int) -> None:

@@ -89,16 +89,17 @@ def settle(objective: FloatObjective, theta: np.ndarray, regions: int = SETTLE_R
     if (not objective.relu or not objective.problem.depth or objective.size > SETTLE_MAX_PARAMETERS
             or not np.all(np.isfinite(theta))):
         return theta
-    value, _, masks = objective.evaluate(theta)
+    value, _, current = objective.evaluate(theta)
+    masks: list[np.ndarray] | None = current
     for _ in range(regions):
+        if masks is None:
+            break
         new = _region_minimum(objective, theta, masks)
         if new is not None:
             new_value = float(objective.evaluate(new)[0])
             if new_value <= value:
                 theta, value = new, new_value
-        masks = _descent_neighbour(objective, theta, masks)
-        if masks is None:
-            break
+        masks = _descent_neighbour(objective, theta, masks)  # None: every neighbour's KKT conditions hold
     return theta
 
 
@@ -106,7 +107,7 @@ def _flat(masks: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([m.ravel() for m in masks]) if masks else np.zeros(0)
 
 
-def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.ndarray | None:
+def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray | None:
     """SLSQP for ``min L_P`` subject to ``s·z ≥ 0``, from a point of the region's closure."""
     signs = 2 * _flat(masks) - 1
 
@@ -127,7 +128,7 @@ def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.n
     return x if np.min(signs * z) >= -1e-9 * (1 + np.max(np.abs(z))) else None
 
 
-def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks) -> list[np.ndarray] | None:
+def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray]) -> list[np.ndarray] | None:
     """The masks of a region across binding constraints whose KKT conditions fail at ``theta``.
 
     Up to :data:`SETTLE_CORNER_BITS` binding constraints, every region of the corner is tried (one
@@ -204,7 +205,7 @@ def _newton_step(objective: FloatObjective, theta: np.ndarray, kinks: bool) -> n
     return new if after < before else None
 
 
-def _residual(objective: FloatObjective, theta: np.ndarray, masks, near: np.ndarray) -> float:
+def _residual(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray], near: np.ndarray) -> float:
     """``‖∇L_P − Jᵀν‖² + ‖z_kinks‖²`` with ``ν`` least squares (plain ``‖∇L_P‖²`` without kinks)."""
     grad = objective.evaluate(theta, masks)[1]
     if not near.any():

@@ -22,7 +22,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -161,11 +161,11 @@ def canonicalise(problem: Problem, theta: np.ndarray, tolerance: float = DEDUPE_
     for k in range(hidden):
         W, b = layers[k]
         out = layers[k + 1][0]
-        keys = []
+        keys: list[np.ndarray] = []
         for i in range(W.shape[0]):
             tail = np.sort(out[:, i]) if k + 1 < hidden else out[:, i]
             keys.append(np.concatenate([W[i], [] if b is None else [b[i]], tail]))
-        order = sorted(range(W.shape[0]), key=functools.cmp_to_key(lambda i, j: _compare(keys[i], keys[j], eps)))
+        order = sorted(range(W.shape[0]), key=functools.cmp_to_key(_by_keys(keys, eps)))
         layers[k] = (W[order], None if b is None else b[order])
         layers[k + 1] = (out[:, order], layers[k + 1][1])
     flat = np.empty(objective.size)
@@ -174,6 +174,11 @@ def canonicalise(problem: Problem, theta: np.ndarray, tolerance: float = DEDUPE_
         if bs is not None:
             flat[bs] = b
     return flat
+
+
+def _by_keys(keys: Sequence[np.ndarray], eps: float) -> Callable[[int, int], int]:
+    """Compare two units by their keys (see :func:`_compare`)."""
+    return lambda i, j: _compare(keys[i], keys[j], eps)
 
 
 def _compare(u: np.ndarray, v: np.ndarray, eps: float) -> int:

@@ -95,7 +95,7 @@ class DeterminantForm:
     @property
     def size(self) -> int:
         """The order ``n + 1`` of ``B``."""
-        return self.matrix.rows
+        return int(self.matrix.rows)
 
     def position(self, index: int) -> tuple[int, int] | None:
         """``(row, column)`` of parameter ``index`` in ``B``, or ``None`` if it does not occur."""
@@ -191,7 +191,7 @@ def determinant_form(problem: Problem, sample: int = 0, output: int = 0, pattern
     if pattern is None:
         pattern = forward(problem, point).pattern
     _check_pattern(problem, pattern)
-    theta = [sympy.Rational(v.numerator, v.denominator) for v in problem.flatten(point)] if numeric \
+    theta = [sympy.Rational(v.numerator, v.denominator) for v in problem.flatten(point)] if numeric and point \
         else list(parameter_symbols(problem))
 
     offs = _offsets(problem)
@@ -354,7 +354,7 @@ def to_text(form: DeterminantForm) -> list[str]:
     cells = [[str(v) for v in form.matrix.row(i)] for i in range(form.size)]
     width = max(len(c) for row in cells for c in row)
     cuts = set(form.offsets[1:])
-    lines = []
+    lines: list[str] = []
     for i, row in enumerate(cells):
         if i in cuts:
             lines.append("-" * len(lines[-1]))

@@ -10,7 +10,7 @@ training built on it lives in :mod:`numeric`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -59,9 +59,12 @@ class FloatObjective:
         """``(W_k, b_k)`` views of ``theta`` (``b_k`` is ``None`` without biases)."""
         return [(theta[ws].reshape(shape), theta[bs] if bs is not None else None) for ws, shape, bs in self.blocks]
 
-    def preactivations(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
+    def preactivations(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None
+                       ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]:
         """Hidden pre-activations ``Z_k`` (``N × n_k``), layer inputs, the output and the masks used."""
-        acts, zs, used = [self.X], [], []
+        acts: list[np.ndarray] = [self.X]
+        zs: list[np.ndarray] = []
+        used: list[np.ndarray] = []
         layers = self.layers(theta)
         for k, (W, b) in enumerate(layers):
             z = acts[-1] @ W.T + (b if b is not None else 0)
@@ -78,7 +81,8 @@ class FloatObjective:
             acts.append(z * m)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def evaluate(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
+    def evaluate(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None
+                 ) -> tuple[Any, np.ndarray, list[np.ndarray]]:
         """``(L, ∇L, masks)``; with ``masks`` given, of the piece ``L_P`` (works for complex ``theta``)."""
         _, acts, out, used = self.preactivations(theta, masks)
         r = out - self.Y

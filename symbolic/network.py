@@ -72,7 +72,8 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
     """
     params = _point(problem, params)
     relu = problem.activation == "relu"
-    outputs, pres, pats, boundary = [], [], [], []
+    outputs, pres, pats = [], [], []
+    boundary: list[tuple[int, int, int]] = []
     for j, x in enumerate(problem.inputs):
         a: Sequence[Fraction] = x
         zs, bits = [], []

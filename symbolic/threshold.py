@@ -281,8 +281,8 @@ class Threshold:
             eps = show(r.epsilon_star) if r.epsilon_star is not None else "none"
             yield f"per-region:    pattern {pat}: live samples {len(r.live)}/{p.samples}, ε*_P = {eps}, " \
                   f"in U_P: {'yes' if r.in_set else 'no'}, μ_P = {show(r.mu)}"
-        for pat, iv in self.gaps:
-            name = " ".join("/".join(s) for s in pattern_to_json(pat)) if p.depth else "-"
+        for gap_pattern, iv in self.gaps:
+            name = " ".join("/".join(s) for s in pattern_to_json(gap_pattern)) if p.depth else "-"
             value = f"= {show(iv.lo)}" if iv.lo == iv.hi else f"∈ [{show(iv.lo)}, {show(iv.hi)}]"
             verdict = {True: "positive definite", False: "not positive definite", None: "undecided"}[_pd(iv)]
             yield f"gap:           exact λ_min(∇²L_P(point)) {value} on piece {name}: {verdict} " \

@@ -152,7 +152,7 @@ def symmetry_tangent(problem: Problem, params: Params, layer: int, a: int, b: in
     # (A W_k)[a, :] = W_k[b, :], (A W_k)[b, :] = −W_k[a, :]
     dW[k][a] = list(Wk[b])
     dW[k][b] = [-v for v in Wk[a]]
-    if db is not None:
+    if db is not None and params.biases is not None:
         db[k][a] = params.biases[k][b]
         db[k][b] = -params.biases[k][a]
     # (−W_{k+1} A)[:, a] = W_{k+1}[:, b], (−W_{k+1} A)[:, b] = −W_{k+1}[:, a]

@@ -337,6 +337,34 @@ def test_internal_errors_become_rows_not_crashes(tmp_path, monkeypatch):
     assert rows[0].status == "ERROR" and rows[0].reason == "internal error (RuntimeError): boom second line"
 
 
+def test_interrupting_one_problem_exits_130_not_a_verdict_code(tmp_path, monkeypatch):
+    import proofs.generator
+
+    def interrupted(problem, refine=True, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(proofs.generator, "certify", interrupted)
+    r = run(write(tmp_path, "good.json", GOOD))
+    assert r.exit_code == 130 and r.stdout == "" and r.stderr.strip() == "Aborted!"
+
+
+def test_serial_interrupt_keeps_the_rows_that_finished(mixed, monkeypatch):
+    """Ctrl-C during the second problem of a one-process batch: Interrupted carries the first row."""
+    real = batch.certify_file
+
+    def second_interrupted(path, refine=True, cert_path=None):
+        if path.endswith("b_saddle.json"):
+            raise KeyboardInterrupt
+        return real(path, refine, cert_path)
+
+    monkeypatch.setattr(batch, "certify_file", second_interrupted)
+    with pytest.raises(batch.Interrupted) as stop:
+        batch.certify_batch([str(mixed)])
+    assert [(os.path.basename(r.file), r.status) for r in stop.value.rows] == [("a_good.json", "CERTIFIED")]
+    assert stop.value.total == 3 and str(stop.value) == "interrupted: 1 of 3 problems finished"
+    assert isinstance(stop.value, KeyboardInterrupt)
+
+
 def test_progress_is_called_once_per_problem(mixed):
     seen: list[tuple[int, int, str]] = []
     rows = batch.certify_batch([str(mixed)], progress=lambda d, t, r: seen.append((d, t, r.status)))

@@ -11,6 +11,13 @@ def _mypy(*targets: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mypy", *targets], cwd=ROOT, capture_output=True, text=True)
 
 
+def test_library_and_cli_are_type_clean():
+    """mypy (setup.cfg's settings) over the exact side, the float side and the command line."""
+    proc = _mypy("symbolic", "proofs", "numeric", "cli.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Success: no issues found" in proc.stdout
+
+
 def test_checker_is_strictly_typed():
     proc = _mypy("proofs/checker")
     assert proc.returncode == 0, proc.stdout + proc.stderr
