@@ -39,3 +39,30 @@ def test_exact_side_never_imports_numeric():
     count, loaded = proc.stdout.split(" ", 1)
     assert int(count) > 20  # the walk really imported the packages
     assert loaded.strip() == "[]"
+
+
+def _imports(path: Path, package: str) -> set[str]:
+    """Modules of ``package`` that ``path`` imports anywhere (top level or inside functions)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = f"{package}." if node.level == 1 else ("" if node.level == 0 else None)
+            if base is not None and node.module:
+                found.add((base + node.module).split(".")[1] if (base + node.module).startswith(package + ".") else "")
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(package + ".")}
+    return found - {""}
+
+
+def test_symbolic_modules_import_each_other_without_cycles():
+    """Also through imports inside functions (threshold and threshold_gap used to import each other)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for path in sorted((ROOT / "symbolic").glob("*.py")):
+        graph.add_node(path.stem)
+        graph.add_edges_from((path.stem, target) for target in _imports(path, "symbolic"))
+    assert graph.has_edge("threshold", "threshold_gap") and graph.number_of_edges() > 20
+    assert nx.is_directed_acyclic_graph(graph), nx.find_cycle(graph)
