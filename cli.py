@@ -210,9 +210,12 @@ def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_js
     files = batch.problem_files(inputs)
     interrupted = None
     with _progress(quiet or as_json, len(files), "certify") as bar:
-        tick = None if bar is None else (lambda done, total, row: bar.update(1, f"{done}/{total} {row.file}"))
+        def tick(done: int, total: int, row: Any) -> None:
+            if bar is not None:
+                bar.update(1, f"{done}/{total} {os.path.basename(row.file)}")
+
         try:
-            rows = batch.certify_batch(files, refine, out, jobs, tick, beside=out is None)
+            rows = batch.certify_batch(files, refine, out, jobs, None if bar is None else tick, beside=out is None)
         except batch.Interrupted as stop:
             rows, interrupted = stop.rows, stop
     if summary:
