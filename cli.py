@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import json
 import os
@@ -9,12 +10,15 @@ import sys
 import time
 import traceback
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Sequence
 
 import click
 
 from symbolic.exceptions import PscertError
 from symbolic.files import write_atomic
+
+if TYPE_CHECKING:
+    from symbolic.problem import Problem
 
 EXIT_USAGE = 2
 
@@ -22,11 +26,12 @@ EXIT_USAGE = 2
 class _Group(click.Group):
     """Turns pscert's errors, and click's usage errors, into one ``Error: …`` line on stderr, exit code 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.pop("standalone_mode", True) is False:
-            return super().main(*args, standalone_mode=False, **kwargs)
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as err:
             where = f"{err.ctx.command_path}: " if err.ctx is not None else ""
             click.echo(f"Error: {where}{' '.join(err.format_message().split())}", err=True)
@@ -34,9 +39,9 @@ class _Group(click.Group):
         except click.ClickException as err:
             err.show()
             sys.exit(err.exit_code)
-        except click.Abort:
+        except click.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort): never a verdict's exit code
             click.echo("Aborted!", err=True)
-            sys.exit(1)
+            sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -58,7 +63,7 @@ def main(debug: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# output helpers
+# output helpers and parameter types
 
 
 def emit_json(obj: Any) -> None:
@@ -86,30 +91,56 @@ def approx(q: Fraction | None) -> str:
     return f"{short} (≈ {near:.6g})"
 
 
-def _load(path: str):
+def load(path: str, needs_point: bool = False) -> Problem:
+    """The problem in ``path``; with ``needs_point``, one that has a point (else a one-line ProblemError)."""
+    from symbolic.exceptions import ProblemError
     from symbolic.problem import load_problem
 
-    return load_problem(path)
-
-
-def _need_point(problem, path: str):
-    from symbolic.exceptions import ProblemError
-
-    if problem.point is None:
+    problem = load_problem(path)
+    if needs_point and problem.point is None:
         raise ProblemError("point", "missing: this command needs a point", path)
+    return problem
+
+
+class ProblemFile(click.ParamType):  # type: ignore[type-arg,unused-ignore]  # generic from click 8.2 on
+    """A problem file's path on the command line, loaded (and checked for a point if required)."""
+
+    name = "problem"
+
+    def __init__(self, needs_point: bool = False):
+        self.needs_point = needs_point
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value if not isinstance(value, str) else load(value, self.needs_point)
+
+
+PROBLEM = ProblemFile()
+PROBLEM_WITH_POINT = ProblemFile(needs_point=True)
+
+
+def _rational(where: str) -> Callable[[click.Context, click.Parameter, str | None], Fraction | None]:
+    """A click callback that reads an option as an exact rational (errors name ``where``)."""
+    def read(_ctx: click.Context, _param: click.Parameter, text: str | None) -> Fraction | None:
+        from symbolic.rationals import parse_rational
+
+        return parse_rational(text, where) if text is not None else None
+    return read
 
 
 # ---------------------------------------------------------------------------------------------------
 # certify and check
 
 EXIT_STATUS = {"CERTIFIED": 0, "REFUTED": 1, "UNKNOWN": 3}
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, the shell's convention; never a verdict's code."""
 
 
 @main.command()
 @click.argument("problem_files", metavar="PROBLEM...", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(),
-              help="Write the certificate here (atomically). With several problems or a directory: a directory "
-              "(created if missing) for <stem>.cert.json.")
+              help="Write the certificate here (atomically); an UNKNOWN verdict has none, and a note on stderr says "
+              "nothing was written. With several problems or a directory: a directory (created if missing) for "
+              "<stem>.cert.json [batch default: beside each problem].")
 @click.option("--no-refine", is_flag=True, help="Certify the point as given, without Newton refinement.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict (and certificate) as JSON; for a batch, "
               "the summary object.")
@@ -128,9 +159,11 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
     \b
     Batch: several PROBLEM files, or a directory (its *.json files sorted by name,
     *.cert.json skipped). A file that cannot be read or certified is an ERROR row and
-    the batch goes on. Rows are printed in input order (whatever --jobs); the last line
-    is `SUMMARY: n CERTIFIED, n REFUTED, n UNKNOWN, n ERROR`. Exit code 0 if every
+    the batch goes on. Certificates go to -o DIR, else beside each problem. Rows are
+    printed in input order (whatever --jobs); the last line is
+    `SUMMARY: n CERTIFIED, n REFUTED, n UNKNOWN, n ERROR`. Exit code 0 if every
     problem was decided (CERTIFIED or REFUTED), 3 if any is UNKNOWN, 2 if any is ERROR.
+    Ctrl-C stops the workers, reports the problems that finished, and exits 130.
     """
     from proofs import batch
 
@@ -138,51 +171,53 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
         batch.summary_kind(summary)  # a bad extension fails before any work
     if len(problem_files) > 1 or os.path.isdir(problem_files[0]):
         _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs)
-        return
-    from proofs.generator import certify as run
-
-    problem_file = problem_files[0]
     if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
         raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
+    from proofs.generator import certify as run
+
     start = time.perf_counter()
-    problem = _load(problem_file)
-    _need_point(problem, problem_file)
+    problem = load(problem_files[0], needs_point=True)
     progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
     verdict = run(problem, refine=not no_refine, progress=progress)
-    if out and verdict.certificate is not None:
-        write_atomic(out, json.dumps(verdict.certificate, indent=1) + "\n")
+    saved = out if out and verdict.certificate is not None else None
+    if saved:
+        write_atomic(saved, json.dumps(verdict.certificate, indent=1) + "\n")
+    elif out:
+        click.echo(f"note: nothing written to {out}: an {verdict.status} verdict has no certificate", err=True)
     if summary:
-        saved = out if verdict.certificate is not None else None
-        batch.write_summary([batch.row_for(problem_file, verdict, time.perf_counter() - start, saved)], summary)
+        batch.write_summary([batch.row_for(problem_files[0], verdict, time.perf_counter() - start, saved)], summary)
     if as_json:
         emit_json(verdict.to_json())
     else:
-        for key, value in verdict.facts.items():
-            if key != "checker":
-                click.echo(f"{key.replace('_', ' ') + ':':<22}{_readable(value)}")
-        if verdict.certificate is not None:
-            click.echo(f"{'certificate:':<22}{out if out else '(not saved; use -o FILE)'}")
-        head = f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "")
-        click.echo(head + verdict.reason)
+        _print_verdict(verdict, out)
     sys.exit(EXIT_STATUS[verdict.status])
 
 
+def _print_verdict(verdict: Any, out: str | None) -> None:
+    for key, value in verdict.facts.items():
+        if key != "checker":
+            click.echo(f"{key.replace('_', ' ') + ':':<22}{_readable(value)}")
+    if verdict.certificate is not None:
+        click.echo(f"{'certificate:':<22}{out if out else '(not saved; use -o FILE)'}")
+    click.echo(f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "") + verdict.reason)
+
+
 def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_json: bool, quiet: bool,
-                   summary: str | None, jobs: int) -> None:
+                   summary: str | None, jobs: int) -> NoReturn:
     """``certify`` on several problems: a progress bar on stderr, one line per problem, SUMMARY last."""
     from proofs import batch
 
     files = batch.problem_files(inputs)
-    bar = None if quiet or as_json else click.progressbar(length=len(files), label="certify", file=sys.stderr,
-                                                            item_show_func=lambda r: r and os.path.basename(r.file))
-    try:
-        if bar is not None:
-            bar.__enter__()
-        tick = None if bar is None else (lambda _done, _total, row: bar.update(1, row))
-        rows = batch.certify_batch(files, refine, out, jobs, tick)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    interrupted = None
+    with _progress(quiet or as_json, len(files), "certify") as bar:
+        def tick(done: int, total: int, row: Any) -> None:
+            if bar is not None:
+                bar.update(1, f"{done}/{total} {os.path.basename(row.file)}")
+
+        try:
+            rows = batch.certify_batch(files, refine, out, jobs, None if bar is None else tick, beside=out is None)
+        except batch.Interrupted as stop:
+            rows, interrupted = stop.rows, stop
     if summary:
         batch.write_summary(rows, summary)
     if as_json:
@@ -191,8 +226,25 @@ def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_js
         for r in rows:
             head = f"{r.status}: " + (f"{r.claim}: " if r.claim else "")
             click.echo(f"{r.file} ({r.seconds:.2f} s): {head}{r.reason}")
+        if out is None and any(r.certificate for r in rows):
+            click.echo("certificates: beside each problem, as <stem>.cert.json (-o DIR puts them elsewhere)", err=True)
         click.echo(batch.summary_line(rows))
+    if interrupted is not None:
+        click.echo(str(interrupted), err=True)
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(batch.exit_code(rows))
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, total: int, label: str) -> Iterator[Any]:
+    """A click progress bar on stderr, or ``None`` when quiet. Callers pass ``"done/total what"`` as the item,
+    so that it reads as progress: ``regions: 3/12 units  [####----]``."""
+    if quiet:
+        yield None
+        return
+    with click.progressbar(length=total, label=f"{label}:", file=sys.stderr, show_percent=False, show_eta=False,
+                           item_show_func=lambda item: item, bar_template="%(label)s %(info)s  [%(bar)s]") as bar:
+        yield bar
 
 
 def _readable(value: Any) -> str:
@@ -238,14 +290,12 @@ def check(cert_file: str, problem_file: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("problem_file", metavar="PROBLEM")  # load_problem reports a directory in one line
+@click.argument("problem", metavar="PROBLEM", type=PROBLEM_WITH_POINT)  # load_problem reports a directory
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def inspect(problem_file: str, as_json: bool) -> None:
+def inspect(problem: Problem, as_json: bool) -> None:
     """Architecture, loss at the point, activation pattern, boundary points, margins."""
     from symbolic.inspect import summary
 
-    problem = _load(problem_file)
-    _need_point(problem, problem_file)
     info = summary(problem)
     if as_json:
         emit_json(info.to_json())
@@ -296,21 +346,7 @@ def demo(out_dir: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# train and import (issue 6): floats search for candidate minima here; nothing is claimed
-
-
-def train_to_files(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: int | None = None):
-    """Train PROBLEM and write one problem file per distinct minimum: ``(result, paths by rank)``.
-
-    The hook for chaining ``train`` with ``certify``: certify each returned path.
-    """
-    from symbolic.training import train as run
-    from symbolic.training import write_minima
-
-    problem = _load(problem_file)
-    result = run(problem, restarts, seed)
-    stem = os.path.splitext(os.path.basename(problem_file))[0]
-    return result, write_minima(problem, result, out_dir, stem, denominator)
+# train and import: floats search for candidate minima here; nothing is claimed
 
 
 @main.command(name="train")
@@ -328,13 +364,12 @@ def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, den
     Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
     only search: run `pscert certify` on the files to prove anything.
     """
-    from symbolic.importer import parse_denominator
+    from numeric.importer import parse_denominator
+    from numeric.training import minima_rows, train_to_files
 
     q = parse_denominator(denominator) if denominator is not None else None
     result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
-    rows = [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
-             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
-            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]
+    rows = minima_rows(result, paths)
     if as_json:
         emit_json({"problem": problem_file, "restarts": restarts, "seed": seed, "failed_starts": result.failed,
                    "minima": rows})
@@ -368,12 +403,11 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
 
     Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
     """
-    from symbolic.exceptions import ProblemError
-    from symbolic.importer import import_model, parse_denominator
+    from numeric.importer import import_model, parse_denominator
     from symbolic.problem import problem_to_json
 
     if exact and denominator is not None:
-        raise ProblemError("--denominator", "cannot be combined with --exact")
+        raise click.UsageError("--denominator: cannot be combined with --exact")
     q = parse_denominator(denominator) if denominator is not None else None
     problem = import_model(model, data, weight_decay, reduction, q, targets, decay_biases)
     text = json.dumps(problem_to_json(problem), indent=2) + "\n"
@@ -381,8 +415,7 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
         click.echo(text, nl=False)
         return
     write_atomic(out, text)
-    arch = "-".join(map(str, problem.widths))
-    click.echo(f"wrote {out}: {arch} network, {problem.samples} samples; {problem.name}")
+    click.echo(f"wrote {out}: {'-'.join(map(str, problem.widths))} network, {problem.samples} samples; {problem.name}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -390,118 +423,40 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
 
 
 @main.command(name="threshold")
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
-@click.option("--theta", metavar="T", help="Norm bound θ (exact). Default: the smallest 6-decimal rational ≥ the "
-              "point's largest layer norm bound.")
+@click.argument("problem", metavar="PROBLEM", type=PROBLEM_WITH_POINT)
+@click.option("--theta", metavar="T", callback=_rational("--theta"), help="Norm bound θ (exact). Default: the "
+              "smallest 6-decimal rational ≥ the point's largest layer norm bound.")
 @click.option("--spectral", is_flag=True, help="Bound ‖W̃_k‖₂ by exact root isolation instead of ‖W̃_k‖_F.")
-@click.option("--epsilon", metavar="E", help="Sublevel bound ε < ε* of the certified set (default: E(point)).")
+@click.option("--epsilon", metavar="E", callback=_rational("--epsilon"),
+              help="Sublevel bound ε < ε* of the certified set (default: E(point)).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write a piecewise_strong_convexity certificate.")
 @click.option("--no-gap", is_flag=True, help="Skip the exact λ_min of the piece Hessians.")
-@click.option("--depth-sweep", metavar="A..B", help="Threshold of the depth family for H = A..B (e.g. 1..8).")
-@click.option("--dropout", "keep", metavar="P", help="Expected loss under dropout with keep probability P.")
+@click.option("--depth-sweep", "depths", metavar="A..B", help="Threshold of the depth family for H = A..B (e.g. 1..8).")
+@click.option("--dropout", "keep", metavar="P", callback=_rational("--dropout"),
+              help="Expected loss under dropout with keep probability P.")
 @click.option("--inverted", is_flag=True, help="With --dropout: inverted dropout (kept units scaled by 1/P).")
-@click.option("--dropout-sweep", is_flag=True, help="Plain and inverted dropout for P = 1/10, 2/10, …, 1.")
+@click.option("--dropout-sweep", "keep_sweep", is_flag=True, help="Plain and inverted dropout for P = 1/10, 2/10, …, 1.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="With a sweep: write a PNG/PDF plot (needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsilon: str | None, out: str | None,
-                      no_gap: bool, depth_sweep: str | None, keep: str | None, inverted: bool, dropout_sweep: bool,
-                      plot: str | None, as_json: bool) -> None:
+def threshold_command(problem: Problem, no_gap: bool, as_json: bool, **options: Any) -> None:
     """The paper's error threshold ε* and strong-convexity set U(λ, θ), exactly, at the point.
 
     Lemma (A) (Milne 2019, as reconstructed in symbolic/threshold.py): on every piece, λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ‖x̃_j‖‖r_j‖ when
     every ‖W̃_k‖₂ ≤ θ. Also prints the per-region thresholds and, beside the bound, the exact smallest
     Hessian eigenvalue of the point's piece (the gap).
     """
-    from symbolic.exceptions import ProblemError
-    from symbolic.rationals import parse_rational
+    from numeric.threshold_job import ThresholdJob
 
-    problem = _load(problem_file)
-    _need_point(problem, problem_file)
-    th = parse_rational(theta, "--theta") if theta is not None else None
-    modes = sum(x is not None and x is not False for x in (depth_sweep, keep, dropout_sweep or None))
-    if modes > 1:
-        raise ProblemError("--depth-sweep/--dropout/--dropout-sweep", "must be used one at a time (got several)")
-    if plot and not (depth_sweep or dropout_sweep):
-        raise ProblemError("--plot", "needs --depth-sweep or --dropout-sweep")
-    if inverted and keep is None:
-        raise ProblemError("--inverted", "needs --dropout P")
-    if epsilon is not None and not out:
-        raise ProblemError("--epsilon", "needs -o CERT (it sets the certified set)")
-    if out and modes:
-        raise ProblemError("--out", "certifies the point's set only; drop the sweep options")
-    if depth_sweep:
-        from symbolic.sweeps import DEPTH_RULE, depth_sweep as sweep, depth_table, parse_range, plot_depth
-
-        used, rows = sweep(problem, parse_range(depth_sweep), th, gap=not no_gap)
-        if plot:
-            plot_depth(rows, used, plot)
-        if as_json:
-            emit_json({"rule": DEPTH_RULE, "theta": _canon(used), "rows": [r.to_json() for r in rows], "plot": plot})
-        else:
-            for line in depth_table(used, rows, approx):
-                click.echo(line)
-            if plot:
-                click.echo(f"wrote {plot}")
-        return
-    if keep is not None or dropout_sweep:
-        from symbolic.dropout import DropoutModel, dropout_threshold
-        from symbolic.sweeps import default_keep_probabilities, dropout_sweep as dsweep, dropout_table, plot_dropout
-
-        if keep is not None:
-            model = DropoutModel(parse_rational(keep, "--dropout"), inverted)
-            base = _threshold(problem, th, spectral, gap=False)
-            d = dropout_threshold(problem, model, base.theta)
-            if as_json:
-                emit_json({"theta": _canon(base.theta), "no_dropout_epsilon_star": _canon(base.epsilon_star),
-                           **d.to_json()})
-                return
-            click.echo(f"model:         {model.describe()}; exact expected loss ({d.method}, {d.masks} mask(s))")
-            click.echo(f"θ:             {approx(base.theta)}")
-            click.echo(f"ε*_p:          {approx(d.epsilon_star)}   (without dropout: {approx(base.epsilon_star)})")
-            click.echo(f"E_p(point):    {approx(d.expected_error)}   (without dropout: {approx(base.error)})")
-            click.echo(f"in U_p:        {'yes' if d.in_set else 'no'}; μ_p = {approx(d.mu)}")
-            click.echo(f"λ_min(∇²L_p):  ∈ [{approx(d.lambda_min.lo)}, {approx(d.lambda_min.hi)}] (exact, expected loss)")
-            return
-        used, drows = dsweep(problem, default_keep_probabilities(), th)
-        if plot:
-            plot_dropout(drows, plot)
-        if as_json:
-            emit_json({"theta": _canon(used), "rows": [[a.to_json(), b.to_json()] for a, b in drows], "plot": plot})
-        else:
-            for line in dropout_table(used, drows, approx):
-                click.echo(line)
-            if plot:
-                click.echo(f"wrote {plot}")
-        return
-    report = _threshold(problem, th, spectral, gap=not no_gap)
-    cert = None
-    if out:
-        from proofs.threshold_cert import certified
-
-        cert = certified(report, parse_rational(epsilon, "--epsilon") if epsilon is not None else None)
-        write_atomic(out, json.dumps(cert, indent=2) + "\n")
+    job = ThresholdJob(gap=not no_gap, **options)
+    clash = job.conflict()
+    if clash:
+        raise click.UsageError(clash)
+    obj, lines = job.run(problem, approx)
     if as_json:
-        obj = report.to_json()
-        if out:
-            obj["certificate"] = out
         emit_json(obj)
         return
-    for line in report.lines(approx):
+    for line in lines:
         click.echo(line)
-    if cert is not None:
-        click.echo(f"wrote {out}: piecewise_strong_convexity, μ = {cert['mu']} (checked)")
-
-
-def _threshold(problem, theta, spectral: bool, gap: bool):
-    from symbolic.threshold import threshold
-
-    return threshold(problem, theta, spectral, gap=gap)
-
-
-def _canon(q):
-    from symbolic.rationals import canonical
-
-    return canonical(q) if q is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -509,7 +464,7 @@ def _canon(q):
 
 
 @main.command(name="trajectory")
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.argument("problem", metavar="PROBLEM", type=PROBLEM)
 @click.option("--steps", type=click.IntRange(min=1), default=200, show_default=True, help="SGD steps.")
 @click.option("--lr", type=float, default=0.05, show_default=True, help="Learning rate (float: it only trains).")
 @click.option("--batch", type=click.IntRange(min=1), help="Mini-batch size (default: all samples).")
@@ -517,17 +472,16 @@ def _canon(q):
 @click.option("--checkpoints", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write a PNG/PDF plot (needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | None, seed: int, checkpoints: int,
+def trajectory_command(problem: Problem, steps: int, lr: float, batch: int | None, seed: int, checkpoints: int,
                        plot: str | None, as_json: bool) -> None:
     """Train with SGD and report, at each checkpoint, E, ε*, the paper's condition and the exact λ_min.
 
     Starts from the problem's point (or a seeded random start). Checkpoints are rounded to multiples of
     2^-24; the numbers printed are exact for those rational points.
     """
-    from symbolic.trajectory import summary, table, train
-    from symbolic.trajectory import plot as draw
+    from numeric.trajectory import plot as draw
+    from numeric.trajectory import summary, table, train
 
-    problem = _load(problem_file)
     rows = train(problem, steps, lr, batch, seed, checkpoints)
     if plot:
         draw(rows, plot)
@@ -546,30 +500,32 @@ def trajectory_command(problem_file: str, steps: int, lr: float, batch: int | No
 
 
 class _Bars:
-    """One click progress bar on stderr per stage of a long enumeration, closed when the next begins."""
+    """One click progress bar on stderr per stage of a long enumeration (``regions: 3/12 units``)."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.stage, self.bar = quiet, None, None
+        self.quiet, self.stage, self.done = quiet, "", 0
+        self.bar: Any = None
+        self.bars: contextlib.ExitStack = contextlib.ExitStack()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
-        if stage != self.stage:
+        if stage != self.stage or self.bar is None:
             self.close()
-            self.stage = stage
-            self.bar = click.progressbar(length=total, label=f"regions: {stage}", file=sys.stderr).__enter__()
-        self.bar.update(done - self.bar.pos)
+            self.stage, self.done = stage, 0
+            self.bar = self.bars.enter_context(_progress(False, total, "regions"))
+        self.bar.update(done - self.done, f"{done}/{total} {stage}")
+        self.done = done
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+        self.bars.close()
+        self.bar = None
 
 
 @main.command(name="regions")
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
-@click.option("--radius", help="Local mode: the regions meeting the closed ball of this radius about the point "
-              "[default: 1/100].")
+@click.argument("problem", metavar="PROBLEM", type=PROBLEM)
+@click.option("--radius", callback=_rational("--radius"),
+              help="Local mode: the regions meeting the closed ball of this radius about the point [default: 1/100].")
 @click.option("--global", "whole", is_flag=True, help="Every region of weight space (at most one hidden layer).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--graphml", type=click.Path(dir_okay=False), help="Write the graph as GraphML (atomically).")
@@ -577,31 +533,21 @@ class _Bars:
               help="List at most this many regions (the count stays exact where it is proved).")
 @click.option("--no-hessian", is_flag=True, help="Skip the Hessian bound of each region's piece.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def regions_command(problem_file: str, radius: str | None, whole: bool, as_json: bool, graphml: str | None,
+def regions_command(problem: Problem, radius: Fraction | None, whole: bool, as_json: bool, graphml: str | None,
                     max_regions: int, no_hessian: bool, quiet: bool) -> None:
     """The activation-region graph: near the point (a ball), or all of it (--global).
 
     Each region comes with an exact witness point and a proved lower bound on the smallest eigenvalue
     of its piece's Hessian at the point; each edge (a shared facet) with a witness on the facet.
     """
-    from symbolic.rationals import parse_rational
     from symbolic.region_graph import graph_lines, graph_to_json, graphml_text
-    from symbolic.regions import global_regions
-    from symbolic.regions_local import local_regions
+    from symbolic.regions import regions_of
 
     if whole and radius is not None:
-        from symbolic.exceptions import RegionError
-
-        raise RegionError("regions: --radius and --global must not be combined (got both)")
-    problem = _load(problem_file)
+        raise click.UsageError("--radius and --global must not be combined (got both)")
     bars = _Bars(quiet)
     try:
-        if whole:
-            graph = global_regions(problem, max_regions, not no_hessian, bars)
-        else:
-            _need_point(problem, problem_file)
-            R = parse_rational(radius, "--radius") if radius is not None else Fraction(1, 100)
-            graph = local_regions(problem, R, max_regions, not no_hessian, bars)
+        graph = regions_of(problem, None if whole else Fraction(1, 100) if radius is None else radius, max_regions, not no_hessian, bars)
     finally:
         bars.close()
     if graphml:
@@ -620,45 +566,25 @@ def regions_command(problem_file: str, radius: str | None, whole: bool, as_json:
 
 
 @main.command(name="det")
-@click.argument("problem_file", metavar="PROBLEM", type=click.Path(dir_okay=False))
+@click.argument("problem", metavar="PROBLEM", type=PROBLEM_WITH_POINT)
 @click.option("--sample", "sample", type=int, default=0, show_default=True, help="Sample index j (0-based).")
 @click.option("--output", "output", type=int, default=0, show_default=True, help="Output index o (0-based).")
 @click.option("--latex", "latex", is_flag=True, help="Show B as LaTeX (pmatrix) instead of plain text.")
 @click.option("--numeric", is_flag=True, help="Fill B with the point's values instead of symbols.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def det_command(problem_file: str, sample: int, output: int, latex: bool, numeric: bool, as_json: bool) -> None:
-    """The determinant form f_o(x_j) = −det B of one sample in the point's region (SPEC §1).
+def det_command(problem: Problem, sample: int, output: int, latex: bool, numeric: bool, as_json: bool) -> None:
+    """The determinant form f_o(x_j) = −det B of one sample in the point's region.
 
     Symbols are named W{k}_{row}_{col} and b{k}_{row}, layers k from 1, rows and columns from 0.
     """
-    from symbolic.determinant import determinant_report, to_latex, to_text
+    from symbolic.determinant import determinant_report, to_latex
 
-    problem = _load(problem_file)
-    _need_point(problem, problem_file)
     report = determinant_report(problem, sample, output, numeric)
-    form = report.form
     if as_json:
-        obj = report.to_json()
-        if latex:
-            obj["latex"] = to_latex(form)
-        emit_json(obj)
+        emit_json({**report.to_json(), **({"latex": to_latex(report.form)} if latex else {})})
     else:
-        pattern = " ".join(report.to_json()["pattern"]) or "(no hidden layer)"
-        kind = "at the point" if numeric else "symbolic"
-        where = "the point's region"
-        if report.boundary:
-            units = ", ".join(f"({k}, {i})" for k, i in report.boundary)
-            where = f"the point is on a boundary, z = 0 at (hidden layer, unit) {units} counted inactive"
-        click.echo(f"sample {sample}, output {output}: pattern {pattern} ({where})")
-        click.echo(f"B ({form.size}×{form.size}, {kind}):")
-        for line in (to_latex(form).splitlines() if latex else to_text(form)):
-            click.echo(("" if latex else "  ") + line)
-        click.echo(f"identity:      f_{output}(x_{sample}) = −det B")
-        if not numeric:
-            click.echo(f"−det B =       {report.polynomial}")
-        verdict = "agree" if report.agrees else "DISAGREE (a bug in pscert)"
-        click.echo(f"at the point:  −det B = {approx(report.value)}, "
-                   f"forward pass f = {approx(report.forward_value)}: {verdict}")
+        for line in report.lines(approx, latex):
+            click.echo(line)
     if not report.agrees:
         sys.exit(1)
 

@@ -7,7 +7,7 @@ Run: ``python bench/bench_regions.py [--quick]``. Prints two tables (nothing is 
    exactly (every region with an integer witness, every facet); its count is compared with the
    general-position formula ``2·Σ_{k≤2} C(N−1, k)`` (lower when three samples are collinear). Then
    1000 network regions of a 2-unit network are materialised with witnesses (no Hessians).
-2. **Local enumeration** at trained minima (``symbolic.training.train``, float L-BFGS, then rational
+2. **Local enumeration** at trained minima (``numeric.training.train``, float L-BFGS, then rational
    points): the regions meeting balls of radius ``1/1000`` and ``1/10``, without and with the exact
    Hessian bound of every piece.
 """
@@ -55,7 +55,7 @@ def bench_global(sizes: list[int]) -> None:
 
 
 def bench_local(quick: bool) -> None:
-    from symbolic.training import minimum_problem, train
+    from numeric.training import minimum_problem, train
 
     cases = [("1-2-1, 7 samples", 1, [1, 2, 1], 7), ("2-4-1, 10 samples", 2, [2, 4, 1], 10),
              ("2-3-2-1, 8 samples", 2, [2, 3, 2, 1], 8)]

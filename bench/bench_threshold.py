@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.dropout import DropoutModel, expected_loss  # noqa: E402
 from symbolic.problem import parse_problem  # noqa: E402
-from symbolic.sweeps import depth_sweep  # noqa: E402
+from numeric.sweeps import depth_sweep  # noqa: E402
 from symbolic.threshold import threshold  # noqa: E402
 
 

@@ -178,12 +178,14 @@ def hessian_of(d: PieceDerivatives) -> fmpq_mat:
 
 
 def short(q: Fraction, toward: str = "down") -> str:
-    """``q`` for a status line: exact when short, else three digits rounded *toward* ``"down"`` (−∞) or
-    ``"up"`` (+∞), so that the shown number never claims more than was proved (a radius or modulus rounds
-    down, a distance bound up).
+    """``q`` for a status line: exact when short, else ``≈`` and three significant digits rounded *toward*
+    ``"down"`` (−∞) or ``"up"`` (+∞), so that the shown number never claims more than was proved (a
+    radius or modulus rounds down, a distance bound up). Plain decimals from 10⁻⁴ to 10⁶, else ``≈d.dde±k``.
 
     >>> short(Fraction(1, 3) * Fraction(1, 10**30)), short(Fraction(1, 3) * Fraction(1, 10**30), "up")
-    ('3.33e-31', '3.34e-31')
+    ('≈3.33e-31', '≈3.34e-31')
+    >>> short(Fraction(26438, 10000) + Fraction(1, 10**30)), short(-Fraction(2, 3) - Fraction(1, 10**30))
+    ('≈2.64', '≈-0.667')
     """
     text = canonical(q)
     if len(text) <= 24 or q == 0:
@@ -193,12 +195,17 @@ def short(q: Fraction, toward: str = "down") -> str:
         e += 1
     while abs(q) < Fraction(10) ** e:
         e -= 1
-    m = q * Fraction(10) ** (2 - e)
+    plain = -4 <= e < 6
+    shift = max(0, 2 - e) if plain else 2 - e
+    m = q * Fraction(10) ** shift
     n = math.floor(m) if toward == "down" else math.ceil(m)
-    digits = str(abs(n))
+    sign, digits = "-" if n < 0 else "", str(abs(n))
+    if plain:
+        whole, frac = (digits[:-shift] or "0", digits[-shift:].rjust(shift, "0")) if shift else (digits, "")
+        return f"≈{sign}{whole}{'.' + frac if frac else ''}"
     if len(digits) == 4:  # rounding reached the next power of ten
         digits, e = digits[:3], e + 1
-    return f"{'-' if n < 0 else ''}{digits[0]}.{digits[1:]}e{e}"
+    return f"≈{sign}{digits[0]}.{digits[1:]}e{e}"
 
 
 def version() -> str:

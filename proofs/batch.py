@@ -11,7 +11,10 @@ Conventions (documented in ``pscert certify --help``):
 - A directory stands for its ``*.json`` files, sorted by name, skipping ``*.cert.json`` (certificates
   a previous batch may have written there). Files named explicitly are taken as given.
 - Certificates go to ``<out_dir>/<stem>.cert.json``, ``<stem>`` the file name without ``.json``;
-  two inputs with the same stem are refused before any work.
+  two inputs with the same stem are refused before any work. With ``beside`` (the command line's
+  default without ``-o``) each goes beside its problem, ``<dir>/<stem>.cert.json``.
+- An interrupt (Ctrl-C, ``SIGINT``) stops the workers at once and raises :class:`Interrupted` with
+  the rows that finished, so the caller can still report them.
 - Exit code of a batch (:func:`exit_code`): 2 if any row is ``ERROR``, else 3 if any is ``UNKNOWN``,
   else 0 (every problem decided: CERTIFIED or REFUTED).
 """
@@ -23,6 +26,7 @@ import csv
 import io
 import json
 import os
+import signal
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
@@ -60,6 +64,16 @@ Progress = Callable[[int, int, Row], None]
 """Called as ``progress(done, total, row)`` each time a problem finishes (in completion order)."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Raised when a batch is interrupted (``SIGINT``): ``rows`` are the problems that finished, in input
+    order, and ``total`` is how many the batch had. A ``KeyboardInterrupt``, so callers that do not
+    know about batches still see an interrupt."""
+
+    def __init__(self, rows: list[Row], total: int):
+        super().__init__(f"interrupted: {len(rows)} of {total} problems finished")
+        self.rows, self.total = rows, total
+
+
 def problem_files(inputs: Sequence[str]) -> list[str]:
     """The problem files of a batch: files as given, directories as their sorted ``*.json`` files.
 
@@ -91,21 +105,30 @@ def problem_files(inputs: Sequence[str]) -> list[str]:
     return files
 
 
-def certificate_paths(files: Sequence[str], out_dir: str | None) -> list[str | None]:
-    """``<out_dir>/<stem>.cert.json`` per file (``None`` without ``out_dir``).
+def certificate_paths(files: Sequence[str], out_dir: str | None, beside: bool = False) -> list[str | None]:
+    """``<out_dir>/<stem>.cert.json`` per file; without ``out_dir``, ``<dir>/<stem>.cert.json`` beside each
+    file when ``beside``, else ``None`` (no certificate written).
 
     Raises
     ------
     ProblemError
-        ``out_dir`` exists and is not a directory, or two files share a stem.
+        ``out_dir`` exists and is not a directory, or two files share a stem (the same file, beside).
 
     Examples
     --------
     >>> certificate_paths(["p/a.json", "q/b.json"], "certs")
     ['certs/a.cert.json', 'certs/b.cert.json']
+    >>> certificate_paths(["p/a.json", "q/a.json"], None, beside=True)
+    ['p/a.cert.json', 'q/a.cert.json']
     """
-    if out_dir is None:
+    if out_dir is None and not beside:
         return [None] * len(files)
+    if out_dir is None:
+        named = [os.path.join(os.path.dirname(f), _stem(f) + ".cert.json") for f in files]
+        twice = [f for f, c in zip(files, named) if named.count(c) > 1]
+        if twice:
+            raise ProblemError("PROBLEM", f"must be distinct files (got {twice[0]} twice)")
+        return list(named)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ProblemError("--output", f"must be a directory when certifying several problems (got the file {out_dir})")
     seen: dict[str, str] = {}
@@ -140,7 +163,7 @@ def summary_kind(path: str) -> str:
 
 
 def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, jobs: int = 1,
-                  progress: Progress | None = None) -> list[Row]:
+                  progress: Progress | None = None, beside: bool = False) -> list[Row]:
     """Certify every problem of ``inputs`` (files and directories); one row per problem, in input order.
 
     Parameters
@@ -150,11 +173,13 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     refine
         As ``pscert certify --no-refine`` when false.
     out_dir
-        Where to write the certificates (created if missing); ``None`` writes none.
+        Where to write the certificates (created if missing); ``None`` writes none unless ``beside``.
     jobs
         Worker processes (``1``: everything in this process).
     progress
         See :data:`Progress`.
+    beside
+        Without ``out_dir``: write each certificate beside its problem (``<dir>/<stem>.cert.json``).
 
     Returns
     -------
@@ -165,24 +190,31 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     ------
     ProblemError
         Bad batch inputs (an empty directory, ``out_dir`` a file, clashing certificate names).
+    Interrupted
+        ``SIGINT`` arrived: the workers were stopped, and the exception holds the finished rows.
 
     Notes
     -----
     Workers are separate processes (``concurrent.futures.ProcessPoolExecutor``), each limited to
-    one BLAS thread. A worker that dies turns its unfinished problems into ``ERROR`` rows.
+    one BLAS thread and deaf to ``SIGINT`` (a terminal's Ctrl-C reaches the whole process group; only
+    this process decides). A worker that dies turns its unfinished problems into ``ERROR`` rows.
     """
     files = problem_files(inputs)
-    certs = certificate_paths(files, out_dir)
+    certs = certificate_paths(files, out_dir, beside)
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
     rows: list[Row | None] = [None] * len(files)
     report = progress or (lambda _done, _total, _row: None)
     if jobs <= 1 or len(files) <= 1:
-        for i, (f, c) in enumerate(zip(files, certs)):
-            rows[i] = row = certify_file(f, refine, c)
-            report(i + 1, len(files), row)
+        try:
+            for i, (f, c) in enumerate(zip(files, certs)):
+                rows[i] = row = certify_file(f, refine, c)
+                report(i + 1, len(files), row)
+        except KeyboardInterrupt:
+            raise Interrupted([r for r in rows if r is not None], len(files)) from None
         return [r for r in rows if r is not None]
-    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker)
+    try:
         futures = {pool.submit(certify_file, f, refine, c): i for i, (f, c) in enumerate(zip(files, certs))}
         for done, fut in enumerate(cf.as_completed(futures), 1):
             i = futures[fut]
@@ -192,7 +224,26 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
                 row = Row(files[i], "ERROR", None, None, None, 0.0, _one_line(f"worker failed: {err!r}"))
             rows[i] = row
             report(done, len(files), row)
+    except KeyboardInterrupt:
+        _stop(pool)
+        raise Interrupted([r for r in rows if r is not None], len(files)) from None
+    pool.shutdown()
     return [r for r in rows if r is not None]
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers now (``shutdown`` alone waits for running work)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+: cancels, shuts down, terminates
+    if terminate is not None:
+        terminate()
+        return
+    # Before 3.14 there is no public handle; take the workers before shutdown() forgets them.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.join()
 
 
 def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -> Row:
@@ -283,8 +334,10 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) or "(no message)"
 
 
-def _one_blas_thread() -> None:
-    """Worker initializer: one BLAS thread per process (parallelism comes from the processes)."""
+def _worker() -> None:
+    """Worker initializer: deaf to ``SIGINT`` (the parent stops it), one BLAS thread (parallelism comes
+    from the processes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - optional

@@ -1,7 +1,7 @@
 """Refinement of an approximate critical point of one piece ``L_P`` (untrusted search).
 
 Two phases. First Newton's method in float64 on the piece (gradient and complex-step Hessian of
-:class:`symbolic.descent.FloatObjective` with the pattern's masks) until the float gradient stops
+:class:`symbolic.float_loss.FloatObjective` with the pattern's masks) until the float gradient stops
 shrinking: that costs no exact arithmetic and gets within rounding of the critical point. Then Newton
 with an exact residual: each step evaluates ``∇L_P`` exactly at a dyadic rational point and solves with
 a *float* Hessian (frozen once the steps are short), so every step gains about ``16 − log10(cond)``
@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from symbolic.derivatives import piece_derivatives, to_fraction
-from symbolic.descent import FloatObjective
+from symbolic.float_loss import FloatObjective
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 

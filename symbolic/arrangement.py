@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cmp_to_key
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -143,7 +143,13 @@ def _classes(normals: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
     return list(seen)
 
 
-def _cells(normals, d, limit, want_facets, progress=None):
+Facet = tuple[int, int, int, tuple[int, ...]]
+"""``(region a, region b, hyperplane k, a point of the facet)``."""
+
+
+def _cells(normals: Sequence[tuple[int, ...]], d: int, limit: int | None, want_facets: bool,
+           progress: Callable[[int, int], None] | None = None
+           ) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[Facet]]:
     """Witnesses, signs and (optionally) facets of the arrangement of distinct primitive normals."""
     m = len(normals)
     if m == 0:
@@ -152,8 +158,8 @@ def _cells(normals, d, limit, want_facets, progress=None):
         return [(1,), (-1,)], [(1,), (-1,)], [(0, 1, 0, (0,))]
     A = _matrix(normals)
     wits: list[tuple[int, ...]] = []
-    index: dict[bytes, int] = {}
-    facets = []
+    index: dict[Any, int] = {}  # keys: the sign rows' bytes
+    facets: list[Facet] = []
     for k, h in enumerate(normals):
         B = _perp_basis(h)
         restricted = _classes([tuple(sum(b * g for b, g in zip(row, n)) for row in B)
@@ -194,7 +200,7 @@ def _cells(normals, d, limit, want_facets, progress=None):
     return wits, signs, facets
 
 
-def _planar(normals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _planar(normals: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
     """One integer point in each region of distinct lines through the origin of ``Q^2``."""
     if not normals:
         return [(0, 0)]
@@ -235,7 +241,7 @@ def _reduced(v: list[int]) -> tuple[int, ...]:
     return tuple(x // g for x in v) if g > 1 else tuple(v)
 
 
-def _matrix(rows) -> np.ndarray:
+def _matrix(rows: Sequence[Sequence[int]]) -> np.ndarray:
     """Integer rows as int64 when safe, else as exact Python integers (dtype object)."""
     arr = np.array(rows, dtype=object)
     if arr.size and max(abs(int(x)) for x in arr.flat) < 2**31:
@@ -248,8 +254,10 @@ def _matmul(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     if X.dtype == np.int64 and Y.dtype == np.int64 and X.size and Y.size:
         bound = int(np.abs(X).max()) * int(np.abs(Y).max()) * X.shape[1]
         if bound < 2**62:
-            return X @ Y
-    return np.dot(X.astype(object), Y.astype(object))
+            product: np.ndarray = X @ Y
+            return product
+    exact: np.ndarray = np.dot(X.astype(object), Y.astype(object))
+    return exact
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -345,7 +353,7 @@ def ball_cells(normals: Sequence[Sequence[int]], centre: Sequence[Fraction | int
         rows = signed_rows(normals, signs)
         cone = open_cone(rows, len(c))
         if cone.status == "empty":
-            excluded.append(BallExclusion(signs, "empty", cone.multipliers))
+            excluded.append(BallExclusion(signs, "empty", _given(cone.multipliers)))
             continue
         proj = project(rows, c) if cone.status == "nonempty" else None
         if proj is None:
@@ -357,7 +365,7 @@ def ball_cells(normals: Sequence[Sequence[int]], centre: Sequence[Fraction | int
             else:
                 excluded.append(BallExclusion(signs, "far", proj.multipliers))
             continue
-        cells.append(BallCell(signs, cone.point, proj))
+        cells.append(BallCell(signs, _given(cone.point), proj))
         for k in reachable:
             flip = signs[:k] + (-signs[k],) + signs[k + 1:]
             if flip not in seen:
@@ -367,3 +375,13 @@ def ball_cells(normals: Sequence[Sequence[int]], centre: Sequence[Fraction | int
         # the start region contains c + δ·generic for small δ > 0, so it must have been accepted
         undecided.append(start)
     return BallCells(tuple(cells), tuple(excluded), tuple(undecided), reachable)
+
+
+_T = TypeVar("_T")
+
+
+def _given(x: _T | None) -> _T:
+    """The evidence that a decided cone always carries (``point`` when nonempty, ``multipliers`` when empty)."""
+    if x is None:
+        raise ArithmeticError("arrangement: a decided cone came without its evidence")
+    return x

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from flint import fmpq, fmpq_mat
 
-from .linalg import to_fmpq, to_fraction
+from .linalg import to_fmpq as to_fmpq, to_fraction as to_fraction  # re-exported: callers convert here
 from .network import Pattern
 from .problem import Problem
 
@@ -87,12 +87,13 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
     R: dict[tuple[int, int], fmpq] = {}
     for j, x in enumerate(problem.inputs):
         # forward: atil[k] is the input of layer k with the constant 1 for the bias appended
-        D = [None] + [pattern[j][m] if relu else (1,) * widths[m + 1] for m in range(H)]
+        D: list[Sequence[int]] = [()] + [pattern[j][m] if relu else (1,) * widths[m + 1] for m in range(H)]
         a = [to_fmpq(v) for v in x]
-        atil = []
+        atil: list[list[fmpq]] = []
         for k in range(H + 1):
             atil.append(a + [one] * nb)
-            z = [sum((w * v for w, v in zip(row, a)), zero) + (b[k][i] if nb else zero) for i, row in enumerate(W[k])]
+            bk = b[k]
+            z = [sum((w * v for w, v in zip(row, a)), zero) + (bk[i] if bk is not None else zero) for i, row in enumerate(W[k])]
             a = z if k == H else [v if on else zero for v, on in zip(z, D[k + 1])]
         r = [f - to_fmpq(y) for f, y in zip(a, problem.targets[j])]
         data += sum((v * v for v in r), zero)
@@ -125,9 +126,12 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
     return PieceDerivatives(value, gradient, Hm)
 
 
-def _layers(problem: Problem, th: list[fmpq]):
+def _layers(problem: Problem, th: list[fmpq]) -> tuple[list[list[list[fmpq]]], list[list[fmpq] | None], list[int]]:
     """Split θ into weight rows, biases and the offset of each layer."""
-    widths, W, b, offs, pos = problem.widths, [], [], [], 0
+    widths, pos = problem.widths, 0
+    W: list[list[list[fmpq]]] = []
+    b: list[list[fmpq] | None] = []
+    offs: list[int] = []
     for k in range(len(widths) - 1):
         rows, cols = widths[k + 1], widths[k]
         offs.append(pos)
@@ -138,15 +142,16 @@ def _layers(problem: Problem, th: list[fmpq]):
     return W, b, offs
 
 
-def _index(offs, widths, k: int, a: int, c: int) -> int:
+def _index(offs: Sequence[int], widths: Sequence[int], k: int, a: int, c: int) -> int:
     """Position in θ of W_k[a, c], or of b_k[a] when c is the bias coordinate ``widths[k]``."""
     cols = widths[k]
     return offs[k] + (a * cols + c if c < cols else widths[k + 1] * cols + a)
 
 
-def _accumulate(out, g, atil, offs, widths, nb, H, W, D):
+def _accumulate(out: list[fmpq], g: list[fmpq], atil: list[list[fmpq]], offs: Sequence[int], widths: Sequence[int],
+                nb: int, H: int, W: Sequence[Sequence[Sequence[fmpq]]], D: Sequence[Sequence[int]]) -> list[list[fmpq]]:
     """Back-propagate ``g = ∂(·)/∂f`` and add ``∂(g·f)/∂θ`` into ``out``; returns each layer's ``g``."""
-    gs = [None] * (H + 1)
+    gs: list[list[fmpq]] = [[] for _ in range(H + 1)]
     for k in range(H, -1, -1):
         gs[k] = g
         n_in = widths[k] + nb
@@ -162,7 +167,9 @@ def _accumulate(out, g, atil, offs, widths, nb, H, W, D):
     return gs
 
 
-def _residual_term(R, gs, atil, offs, widths, nb, H, W, D):
+def _residual_term(R: dict[tuple[int, int], fmpq], gs: list[list[fmpq]], atil: list[list[fmpq]], offs: Sequence[int],
+                   widths: Sequence[int], nb: int, H: int, W: Sequence[Sequence[Sequence[fmpq]]],
+                   D: Sequence[Sequence[int]]) -> None:
     """Add ``Σ_o r_o ∇²f_o`` (cross-layer blocks, both triangles) for one sample into ``R``."""
     zero = fmpq(0)
     for k in range(H):

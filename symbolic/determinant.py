@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sympy
 from flint import fmpq, fmpq_mat
@@ -95,7 +95,7 @@ class DeterminantForm:
     @property
     def size(self) -> int:
         """The order ``n + 1`` of ``B``."""
-        return self.matrix.rows
+        return int(self.matrix.rows)
 
     def position(self, index: int) -> tuple[int, int] | None:
         """``(row, column)`` of parameter ``index`` in ``B``, or ``None`` if it does not occur."""
@@ -191,7 +191,7 @@ def determinant_form(problem: Problem, sample: int = 0, output: int = 0, pattern
     if pattern is None:
         pattern = forward(problem, point).pattern
     _check_pattern(problem, pattern)
-    theta = [sympy.Rational(v.numerator, v.denominator) for v in problem.flatten(point)] if numeric \
+    theta = [sympy.Rational(v.numerator, v.denominator) for v in problem.flatten(point)] if numeric and point \
         else list(parameter_symbols(problem))
 
     offs = _offsets(problem)
@@ -354,7 +354,7 @@ def to_text(form: DeterminantForm) -> list[str]:
     cells = [[str(v) for v in form.matrix.row(i)] for i in range(form.size)]
     width = max(len(c) for row in cells for c in row)
     cuts = set(form.offsets[1:])
-    lines = []
+    lines: list[str] = []
     for i, row in enumerate(cells):
         if i in cuts:
             lines.append("-" * len(lines[-1]))
@@ -391,6 +391,24 @@ class DeterminantReport:
                 "minus_det": str(self.polynomial) if not f.numeric else canonical(self.value),
                 "value": canonical(self.value), "forward": canonical(self.forward_value), "agrees": self.agrees,
                 "boundary": [list(t) for t in self.boundary]}
+
+    def lines(self, show: Callable[[Fraction], str], latex: bool = False) -> list[str]:
+        """The text ``pscert det`` prints; ``show`` formats exact numbers, ``latex`` shows ``B`` as a pmatrix."""
+        f = self.form
+        pattern = " ".join(pattern_to_json(f.pattern)[f.sample]) or "(no hidden layer)"
+        where = "the point's region"
+        if self.boundary:
+            units = ", ".join(f"({k}, {i})" for k, i in self.boundary)
+            where = f"the point is on a boundary, z = 0 at (hidden layer, unit) {units} counted inactive"
+        out = [f"sample {f.sample}, output {f.output}: pattern {pattern} ({where})",
+               f"B ({f.size}×{f.size}, {'at the point' if f.numeric else 'symbolic'}):"]
+        out += to_latex(f).splitlines() if latex else ["  " + line for line in to_text(f)]
+        out.append(f"identity:      f_{f.output}(x_{f.sample}) = −det B")
+        if not f.numeric:
+            out.append(f"−det B =       {self.polynomial}")
+        verdict = "agree" if self.agrees else "DISAGREE (a bug in pscert)"
+        out.append(f"at the point:  −det B = {show(self.value)}, forward pass f = {show(self.forward_value)}: {verdict}")
+        return out
 
 
 def determinant_report(problem: Problem, sample: int = 0, output: int = 0, numeric: bool = False) -> DeterminantReport:

@@ -36,6 +36,7 @@ from flint import fmpq_mat
 
 from .derivatives import piece_derivatives, to_fmpq, to_fraction
 from .exceptions import ProblemError
+from .network import Pattern
 from .problem import Params, Problem
 from .rationals import canonical
 from .threshold import constant, input_square_sum, modulus, require_decay
@@ -83,7 +84,9 @@ class DropoutThreshold:
     lambda_min: EigenInterval
 
     def to_json(self) -> dict[str, Any]:
-        opt = (lambda q: canonical(q) if q is not None else None)
+        def opt(q: Fraction | None) -> str | None:
+            return canonical(q) if q is not None else None
+
         return {"model": self.model.describe(), "p": canonical(self.model.p), "inverted": self.model.inverted,
                 "masks": self.masks, "method": self.method, "expected_error": canonical(self.expected_error),
                 "expected_loss": canonical(self.expected_loss), "q_live": canonical(self.keep_live),
@@ -115,11 +118,12 @@ def _scales(problem: Problem, c: list[Fraction]) -> list[Fraction]:
     return out
 
 
-def _masked_forward(problem: Problem, params: Params, c: list[Fraction]):
+def _masked_forward(problem: Problem, params: Params, c: list[Fraction]) -> Pattern:
     """Pattern of the masked network; raises if a non-identically-zero pre-activation is 0."""
     pats = []
     for j, x in enumerate(problem.inputs):
-        a, dead, pos, bits = list(x), [v == 0 for v in x], 0, []
+        a, dead, pos = list(x), [v == 0 for v in x], 0
+        bits: list[tuple[int, ...]] = []
         for k in range(problem.depth):
             W, b = params.weights[k], params.biases[k] if params.biases is not None else None
             z = [sum((w * v for w, v in zip(row, a)), Fraction(0)) + (b[i] if b else 0) for i, row in enumerate(W)]
@@ -148,6 +152,8 @@ def _mask_term(problem: Problem, params: Params, c: list[Fraction]) -> tuple[Fra
     bare = replace(problem, weight_decay=Fraction(0))
     d = piece_derivatives(bare, scaled, pattern)
     Hm = d.hessian
+    if Hm is None:  # piece_derivatives computes it by default
+        raise ArithmeticError("dropout: the piece Hessian is missing")
     P = len(theta)
     Sq = [to_fmpq(s) for s in S]
     out = fmpq_mat(P, P)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from scipy.optimize import linprog, nnls
@@ -73,7 +73,7 @@ class Projection:
 
 def dot(a: Sequence[Fraction | int], b: Sequence[Fraction | int]) -> Fraction:
     """Exact inner product."""
-    return sum((x * y for x, y in zip(a, b) if x and y), Fraction(0))
+    return Fraction(sum((x * y for x, y in zip(a, b) if x and y), Fraction(0)))
 
 
 def combine(rows: Rows, y: Sequence[Fraction | int], d: int) -> list[Fraction]:
@@ -234,13 +234,13 @@ def project(rows: Rows, centre: Sequence[Fraction | int]) -> Projection | None:
     return p if is_projection(rows, c, p) else None
 
 
-def _rationalised(x: np.ndarray):
+def _rationalised(x: np.ndarray) -> Iterator[tuple[Fraction, ...]]:
     """Rational candidates near a floating vector, shortest first."""
     for q in _DENOMINATORS:
         yield tuple(Fraction(float(v)).limit_denominator(q) if q else Fraction(float(v)) for v in x)
 
 
-def _gordan_repair(rows: list[list[Fraction]], d: int, y_float: np.ndarray) -> tuple[Fraction, ...] | None:
+def _gordan_repair(rows: Sequence[Sequence[Fraction | int]], d: int, y_float: np.ndarray) -> tuple[Fraction, ...] | None:
     """An exact Gordan certificate on the support of a floating one (``Σ y = 1``), or ``None``."""
     if not np.all(np.isfinite(y_float)) or y_float.max(initial=0.0) <= 0:
         return None

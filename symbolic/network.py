@@ -72,7 +72,8 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
     """
     params = _point(problem, params)
     relu = problem.activation == "relu"
-    outputs, pres, pats, boundary = [], [], [], []
+    outputs, pres, pats = [], [], []
+    boundary: list[tuple[int, int, int]] = []
     for j, x in enumerate(problem.inputs):
         a: Sequence[Fraction] = x
         zs, bits = [], []
@@ -164,3 +165,25 @@ def _point(problem: Problem, params: Params | None) -> Params:
     if problem.point is None:
         raise ValueError("the problem has no point")
     return problem.point
+
+
+def augmented(problem: Problem, params: Params) -> list[list[list[Fraction]]]:
+    """The matrices ``W̃_k`` (``[W_k b_k; 0 1]`` for hidden layers, ``[W b]`` for the output layer).
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1]},
+    ...     "loss": {"weight_decay": 1}, "data": {"inputs": [[1]], "targets": [[1]]},
+    ...     "point": {"weights": [[[2]], [[3]]], "biases": [[5], [7]]}})
+    >>> [[[str(v) for v in row] for row in M] for M in augmented(p, p.point)]
+    [[['2', '5'], ['0', '1']], [['3', '7']]]
+    """
+    out = []
+    for k, W in enumerate(params.weights):
+        if params.biases is None:
+            out.append([list(row) for row in W])
+            continue
+        M = [list(row) + [params.biases[k][i]] for i, row in enumerate(W)]
+        if k < problem.depth:
+            M.append([Fraction(0)] * len(W[0]) + [Fraction(1)])
+        out.append(M)
+    return out

@@ -51,7 +51,7 @@ class JsonConstant(str):
     """``NaN``, ``Infinity`` or ``-Infinity`` as written in JSON: never a number pscert accepts."""
 
 
-class JsonObject(dict):
+class JsonObject(dict[str, Any]):
     """A decoded JSON object that remembers the keys written more than once (the last value wins)."""
 
     duplicates: tuple[str, ...] = ()

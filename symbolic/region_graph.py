@@ -26,7 +26,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -93,8 +93,8 @@ class RegionGraph:
     edges: list[Edge]
     reasons: list[str] = field(default_factory=list)
     radius: Fraction | None = None
-    layers: list[dict] = field(default_factory=list)
-    units: list[dict] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    units: list[dict[str, Any]] = field(default_factory=list)
     unit_regions: int | None = None
     edges_exact: bool = True
     at_most: int | None = None
@@ -270,9 +270,9 @@ def single_region(problem: Problem, mode: str, theta: list[Fraction], hess_at: l
 # ---------------------------------------------------------------------------------------------------
 # output: JSON, text, GraphML (numbers are canonical rationals)
 
-def graph_to_json(problem: Problem, graph: RegionGraph) -> dict:
+def graph_to_json(problem: Problem, graph: RegionGraph) -> dict[str, Any]:
     """The JSON object of ``pscert regions --json``: counts, flags, per-region and per-edge summaries."""
-    out: dict = {
+    out: dict[str, Any] = {
         "mode": graph.mode,
         "radius": canonical(graph.radius) if graph.radius is not None else None,
         "regions": graph.count,
@@ -296,7 +296,8 @@ def graph_to_json(problem: Problem, graph: RegionGraph) -> dict:
 
 def graph_lines(graph: RegionGraph, show: Callable[[Fraction | None], str], rows: int = 50) -> list[str]:
     """A readable report: the counts, why the list is (in)complete, and a table of the first ``rows`` regions."""
-    where = "all of weight space" if graph.mode == "global" else f"the closed ball of radius {canonical(graph.radius)} about the point"
+    radius = canonical(graph.radius) if graph.radius is not None else "-"
+    where = "all of weight space" if graph.mode == "global" else f"the closed ball of radius {radius} about the point"
     lines = [f"mode:       {graph.mode} ({where})"]
     exact = "exact" if graph.count_exact else "at least"
     most = f", at most {graph.at_most}" if graph.at_most is not None and not graph.count_exact else ""
@@ -332,7 +333,7 @@ def graph_to_networkx(problem: Problem, graph: RegionGraph) -> nx.Graph:
                  complete=graph.complete, count_exact=graph.count_exact, edges_exact=graph.edges_exact)
     for t, r in enumerate(graph.regions):
         info = _region_json(problem, t, r)
-        attrs = {"pattern": json.dumps(info["pattern"]), "witness": json.dumps(info["witness"])}
+        attrs: dict[str, Any] = {"pattern": json.dumps(info["pattern"]), "witness": json.dumps(info["witness"])}
         if r.distance2 is not None:
             attrs["distance2"] = canonical(r.distance2)
         if r.hessian is not None:
@@ -350,8 +351,8 @@ def graphml_text(problem: Problem, graph: RegionGraph) -> str:
     return "\n".join(nx.generate_graphml(graph_to_networkx(problem, graph))) + "\n"
 
 
-def _region_json(problem: Problem, t: int, r: Region) -> dict:
-    out: dict = {"id": t, "pattern": pattern_to_json(r.pattern),
+def _region_json(problem: Problem, t: int, r: Region) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": t, "pattern": pattern_to_json(r.pattern),
                  "witness": params_to_json(problem.unflatten(list(r.witness)))}
     if r.distance2 is not None:
         out["distance2"] = canonical(r.distance2)

@@ -20,13 +20,33 @@ from fractions import Fraction
 from typing import Sequence
 
 from .arrangement import RegionLimit, arrangement_cells
-from .exceptions import RegionError
+from .exceptions import ProblemError, RegionError
 from .problem import Problem
 from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, class_members,
                            piece_hessian_bound, sample_bit, sample_classes, single_region)
+from .regions_local import local_regions
 
 UNIT_LIMIT = 200_000
 """Most regions one unit's arrangement may have in global mode before the enumeration stops."""
+
+
+def regions_of(problem: Problem, radius: Fraction | None = None, max_regions: int = DEFAULT_MAX_REGIONS,
+               hessian: bool = True, progress: Progress | None = None) -> RegionGraph:
+    """The regions meeting the ball of ``radius`` about the point (:func:`local_regions`), or every region
+    when ``radius`` is ``None`` (:func:`global_regions`).
+
+    Raises
+    ------
+    ProblemError
+        Local mode and the problem has no point.
+    RegionError
+        As :func:`local_regions` or :func:`global_regions`.
+    """
+    if radius is None:
+        return global_regions(problem, max_regions, hessian, progress)
+    if problem.point is None:
+        raise ProblemError("point", "missing: the regions near the point need a point (or use --global)")
+    return local_regions(problem, radius, max_regions, hessian, progress)
 
 
 def global_regions(problem: Problem, max_regions: int = DEFAULT_MAX_REGIONS, hessian: bool = True,

@@ -12,19 +12,22 @@ undetermined. :func:`check_unit_exclusion` re-checks one unit's exclusion certif
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from flint import fmpq
 
-from .arrangement import ball_cells, signed_rows
-from .derivatives import to_fmpq, to_fraction
+from .arrangement import BallCells, ball_cells, signed_rows
+from .linalg import to_fmpq, to_fraction
 from .exceptions import RegionError
 from .lp import excludes_ball
-from .network import forward
+from .network import Pattern, forward
 from .problem import Problem
 from .rationals import canonical
 from .region_graph import (DEFAULT_MAX_REGIONS, Edge, Progress, Region, RegionGraph, check_witness, class_members,
                            incoming, piece_hessian_bound, sample_bit, sample_classes, single_region, xtilde)
+
+Class = tuple[int, int, Fraction] | None
+"""A sample's hyperplane class (:func:`symbolic.region_graph.sample_classes`)."""
 
 COUNT_LIMIT = 10**6
 """Local mode stops counting combinations of the units' regions past this many."""
@@ -97,7 +100,7 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
         units.append(ball_cells(normals, [c[p] for p in incoming(problem, i)], radius))
         if progress:
             progress("units", i + 1, n1)
-    order = [sorted(range(len(u.cells)), key=lambda a, u=u: u.cells[a].projection.distance2) for u in units]
+    order = [sorted(range(len(u.cells)), key=_by_distance(u)) for u in units]
     combos, count, finished = _combinations(units, order, R2, max_regions)
     members = class_members(cls, len(normals))
     reps = [m[0] for m in members]  # every hyperplane comes from at least one sample
@@ -188,7 +191,13 @@ def _at_centre(problem: Problem, c: list[Fraction], hessian: bool) -> RegionGrap
                        Fraction(0), layers, at_most=1)
 
 
-def _combinations(units, order, R2: Fraction, limit: int):
+def _by_distance(u: BallCells) -> Callable[[int], Fraction]:
+    """Sort key: a unit cell's squared distance from the centre."""
+    return lambda a: u.cells[a].projection.distance2
+
+
+def _combinations(units: Sequence[BallCells], order: Sequence[Sequence[int]], R2: Fraction,
+                  limit: int) -> tuple[list[tuple[int, ...]], int, bool]:
     """Combinations of unit cells with ``Σ d_i² < R²``: the first ``limit``, the count, and whether it finished."""
     found: list[tuple[int, ...]] = []
     count = 0
@@ -203,7 +212,7 @@ def _combinations(units, order, R2: Fraction, limit: int):
             if count > COUNT_LIMIT:
                 return found, count - 1, False
             continue
-        nxt = []
+        nxt: list[tuple[int, Fraction, tuple[int, ...]]] = []
         for a in order[i]:
             total = acc + units[i].cells[a].projection.distance2
             if total >= R2:
@@ -221,15 +230,17 @@ class _Ball:
     Arithmetic is ``fmpq`` (exact, and much faster than ``Fraction`` on long denominators).
     """
 
-    def __init__(self, problem, c, R2, normals, cls, units, deep, fixed):
+    def __init__(self, problem: Problem, c: Sequence[Fraction], R2: Fraction, normals: Sequence[Sequence[int]],
+                 cls: Sequence[Class], units: Sequence[BallCells], deep: dict[tuple[int, int, int], int], fixed: bool):
         self.problem, self.c, self.R2, self.normals, self.cls = problem, c, to_fmpq(R2), normals, cls
         self.units, self.deep, self.fixed = units, deep, fixed
         self.idx = [incoming(problem, i) for i in range(problem.widths[1])]
         self.cq = [to_fmpq(v) for v in c]
 
-    def witness(self, chosen):
+    def witness(self, chosen: tuple[int, ...]) -> tuple[list[fmpq], Pattern, Fraction] | None:
         """A verified witness ``(θ as fmpq, pattern, Σ d²)`` for a combination of unit cells, or ``None``."""
-        fixed, moving = {}, []
+        fixed: dict[int, list[fmpq]] = {}
+        moving: list[tuple[int, list[fmpq], list[fmpq], list[fmpq]]] = []
         for i, a in enumerate(chosen):
             cell = self.units[i].cells[a]
             ci = [self.cq[p] for p in self.idx[i]]
@@ -239,6 +250,7 @@ class _Ball:
                 moving.append((i, [to_fmpq(v) for v in cell.projection.nearest], [to_fmpq(v) for v in cell.interior], ci))
         # g + ε·u lies in the open cone for every ε > 0; halve ε until the point is in the ball
         eps = fmpq(1)
+        parts: dict[int, list[fmpq]] = {}
         for _ in range(400):
             parts = {i: [g + eps * u for g, u in zip(gs, us)] for i, gs, us, _ in moving}
             if sum((_fdist2(parts[i], ci) for i, _, _, ci in moving), fmpq(0)) <= self.R2:
@@ -267,7 +279,7 @@ class _Ball:
             frac = _nudged(self.problem, frac, self.c, to_fraction(self.R2), attempt)
         return None
 
-    def first_layer_ok(self, theta, chosen, zero=None) -> bool:
+    def first_layer_ok(self, theta: Sequence[fmpq], chosen: tuple[int, ...], zero: tuple[int, int] | None = None) -> bool:
         """``θ`` is in the ball and each unit's linear forms have its cell's signs (``0`` at ``zero = (i, k)``)."""
         if _fdist2(theta, self.cq) > self.R2:
             return False
@@ -282,7 +294,8 @@ class _Ball:
                     return False
         return True
 
-    def edges(self, members, regions, index, witnesses):
+    def edges(self, members: Sequence[tuple[int, ...]], regions: Sequence[Region], index: dict[tuple[int, ...], int],
+              witnesses: Sequence[Sequence[fmpq]]) -> tuple[list[Edge], int]:
         """Edges between listed regions whose unit cells differ across one hyperplane; facet points on segments.
 
         Both witnesses lie in the ball and agree on every other sign, so the point of their segment
@@ -309,12 +322,11 @@ class _Ball:
                     va = _fdot(self.normals[k], [wa[p] for p in self.idx[i]])
                     vb = _fdot(self.normals[k], [wb[p] for p in self.idx[i]])
                     s = va / (va - vb)
-                    point = [x + s * (y - x) for x, y in zip(wa, wb)]
+                    onfacet = [x + s * (y - x) for x, y in zip(wa, wb)]
+                    point = [to_fraction(v) for v in onfacet]
                     if self.fixed:
-                        ok = self.first_layer_ok(point, chosen, (i, k))
-                        point = [to_fraction(v) for v in point]
+                        ok = self.first_layer_ok(onfacet, chosen, (i, k))
                     else:
-                        point = [to_fraction(v) for v in point]
                         ok = check_witness(self.problem, point, ra.pattern, [(j, 0, i) for j in members[k]])
                     if ok:
                         edges.append(Edge((t, t2), i, members[k], tuple(point)))
@@ -323,7 +335,7 @@ class _Ball:
         return edges, failed
 
 
-def _fdot(n, w) -> fmpq:
+def _fdot(n: Sequence[int | fmpq], w: Sequence[fmpq]) -> fmpq:
     out = fmpq(0)
     for a, b in zip(n, w):
         if a:
@@ -331,7 +343,7 @@ def _fdot(n, w) -> fmpq:
     return out
 
 
-def _fdist2(a, b) -> fmpq:
+def _fdist2(a: Sequence[fmpq], b: Sequence[fmpq]) -> fmpq:
     out = fmpq(0)
     for x, y in zip(a, b):
         d = x - y
@@ -339,7 +351,8 @@ def _fdist2(a, b) -> fmpq:
     return out
 
 
-def _nudged(problem, theta, c, R2, attempt):
+def _nudged(problem: Problem, theta: Sequence[Fraction], c: Sequence[Fraction], R2: Fraction,
+            attempt: int) -> list[Fraction]:
     """``θ`` with the parameters after the first layer moved by a small rational amount, inside the ball."""
     start = problem.layer_sizes[0]
     slack = R2 - _dist2(theta, c)
@@ -365,7 +378,7 @@ def _deep_signs(problem: Problem, c: Sequence[Fraction], radius: Fraction) -> di
     if problem.depth < 2:
         return out
     box = [(v - radius, v + radius) for v in c]
-    P = problem.unflatten(box)
+    P: Any = problem.unflatten(box)  # intervals (lo, hi) in place of numbers
     for j, x in enumerate(problem.inputs):
         if not any(xtilde(problem, j)):
             continue
@@ -387,13 +400,14 @@ def _deep_signs(problem: Problem, c: Sequence[Fraction], radius: Fraction) -> di
     return out
 
 
-def _unit_json(problem, i, normals, cls, reps, cells) -> dict:
+def _unit_json(problem: Problem, i: int, normals: Sequence[Sequence[int]], cls: Sequence[Class], reps: Sequence[int],
+               cells: BallCells) -> dict[str, Any]:
     """One unit's local evidence: its reachable samples, cells with exact distances, exclusions."""
-    def bits(signs):
+    def bits(signs: Sequence[int]) -> str:
         return "".join(str(sample_bit(cl, signs)) for cl in cls)
 
-    def per_sample(y):
-        return {str(reps[k]): canonical(v / cls[reps[k]][2]) for k, v in enumerate(y) if v}
+    def per_sample(y: Sequence[Fraction]) -> dict[str, str]:
+        return {str(reps[k]): canonical(v / _scale(cls[reps[k]])) for k, v in enumerate(y) if v}
 
     return {
         "unit": i,
@@ -405,3 +419,10 @@ def _unit_json(problem, i, normals, cls, reps, cells) -> dict:
                      for e in cells.excluded],
         "undecided": [bits(s) for s in cells.undecided],
     }
+
+
+def _scale(cl: Class) -> Fraction:
+    """A representative sample's scale in its class (representatives always have a class)."""
+    if cl is None:
+        raise ValueError("a class representative has no class")
+    return cl[2]

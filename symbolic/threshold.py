@@ -44,9 +44,10 @@ from itertools import product
 from typing import Any, Callable, Iterator
 
 from .exceptions import ProblemError
-from .network import Pattern, forward, pattern_to_json
+from .network import Pattern, augmented, forward, pattern_to_json
 from .problem import Params, Problem
 from .rationals import canonical
+from .threshold_gap import piece_hessian, smallest_eigenvalue, spectral_square_bounds, symmetry_directions
 
 MAX_ADJACENT = 256
 """Most adjacent pieces enumerated at a boundary point (``2^z`` for ``z`` zero pre-activations)."""
@@ -72,28 +73,6 @@ def require_decay(problem: Problem) -> None:
     if problem.biases and not problem.decay_biases:
         raise ProblemError("network.decay_biases", "must be true for the threshold: Lemma (A) needs weight "
                            "decay 2λI on every parameter (got false)")
-
-
-def augmented(problem: Problem, params: Params) -> list[list[list[Fraction]]]:
-    """The matrices ``W̃_k`` (``[W_k b_k; 0 1]`` for hidden layers, ``[W b]`` for the output layer).
-
-    >>> from symbolic.problem import parse_problem
-    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1]},
-    ...     "loss": {"weight_decay": 1}, "data": {"inputs": [[1]], "targets": [[1]]},
-    ...     "point": {"weights": [[[2]], [[3]]], "biases": [[5], [7]]}})
-    >>> [[[str(v) for v in row] for row in M] for M in augmented(p, p.point)]
-    [[['2', '5'], ['0', '1']], [['3', '7']]]
-    """
-    out = []
-    for k, W in enumerate(params.weights):
-        if params.biases is None:
-            out.append([list(row) for row in W])
-            continue
-        M = [list(row) + [params.biases[k][i]] for i, row in enumerate(W)]
-        if k < problem.depth:
-            M.append([Fraction(0)] * len(W[0]) + [Fraction(1)])
-        out.append(M)
-    return out
 
 
 def frobenius_squares(problem: Problem, params: Params) -> list[Fraction]:
@@ -302,8 +281,8 @@ class Threshold:
             eps = show(r.epsilon_star) if r.epsilon_star is not None else "none"
             yield f"per-region:    pattern {pat}: live samples {len(r.live)}/{p.samples}, ε*_P = {eps}, " \
                   f"in U_P: {'yes' if r.in_set else 'no'}, μ_P = {show(r.mu)}"
-        for pat, iv in self.gaps:
-            name = " ".join("/".join(s) for s in pattern_to_json(pat)) if p.depth else "-"
+        for gap_pattern, iv in self.gaps:
+            name = " ".join("/".join(s) for s in pattern_to_json(gap_pattern)) if p.depth else "-"
             value = f"= {show(iv.lo)}" if iv.lo == iv.hi else f"∈ [{show(iv.lo)}, {show(iv.hi)}]"
             verdict = {True: "positive definite", False: "not positive definite", None: "undecided"}[_pd(iv)]
             yield f"gap:           exact λ_min(∇²L_P(point)) {value} on piece {name}: {verdict} " \
@@ -352,8 +331,6 @@ def threshold(problem: Problem, theta: Fraction | None = None, spectral: bool = 
     if params is None:
         raise ProblemError("point", "missing: the threshold needs a point")
     if spectral:
-        from .threshold_gap import spectral_square_bounds
-
         bounds = tuple(spectral_square_bounds(problem, params))
     else:
         bounds = tuple(frobenius_squares(problem, params))
@@ -393,8 +370,6 @@ def threshold(problem: Problem, theta: Fraction | None = None, spectral: bool = 
     gaps: tuple[tuple[Pattern, Any], ...] = ()
     symmetry: tuple[Any, ...] = ()
     if gap:
-        from .threshold_gap import piece_hessian, smallest_eigenvalue, symmetry_directions
-
         gaps = tuple((r.pattern, smallest_eigenvalue(piece_hessian(problem, params, r.pattern)))
                      for r in regions[:GAP_PIECES])
         symmetry = tuple(symmetry_directions(problem, params))

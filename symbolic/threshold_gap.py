@@ -25,7 +25,7 @@ from flint import fmpq, fmpq_mat
 
 from .derivatives import piece_derivatives
 from .linalg import rows as _rows, semidefinite_class, to_fmpq, to_fraction
-from .network import Pattern
+from .network import Pattern, augmented
 from .problem import Params, Problem
 from .rationals import canonical
 
@@ -105,8 +105,6 @@ def spectral_square_bounds(problem: Problem, params: Params, eps: Fraction = Fra
     """
     import sympy
 
-    from .threshold import augmented
-
     out = []
     for M in augmented(problem, params):
         W = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in M])
@@ -154,7 +152,7 @@ def symmetry_tangent(problem: Problem, params: Params, layer: int, a: int, b: in
     # (A W_k)[a, :] = W_k[b, :], (A W_k)[b, :] = −W_k[a, :]
     dW[k][a] = list(Wk[b])
     dW[k][b] = [-v for v in Wk[a]]
-    if db is not None:
+    if db is not None and params.biases is not None:
         db[k][a] = params.biases[k][b]
         db[k][b] = -params.biases[k][a]
     # (−W_{k+1} A)[:, a] = W_{k+1}[:, b], (−W_{k+1} A)[:, b] = −W_{k+1}[:, a]

@@ -20,6 +20,12 @@ import csv
 import io
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -67,7 +73,7 @@ def run(*args: str):
 
 
 def last_line(result) -> str:
-    return result.output.strip().splitlines()[-1]
+    return result.stdout.strip().splitlines()[-1]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -106,6 +112,16 @@ def test_single_file_summary_is_one_row_and_keeps_the_exit_code(tmp_path):
     assert rows[0]["radius"] == json.loads(cert.read_text())["radius"]
 
 
+def test_unknown_with_output_writes_nothing_and_says_so(tmp_path):
+    cert = tmp_path / "flat.cert.json"
+    r = run(write(tmp_path, "flat.json", FLAT), "-o", str(cert))
+    assert r.exit_code == 3 and last_line(r).startswith("UNKNOWN: ")
+    assert not cert.exists()
+    assert r.stderr.strip() == f"note: nothing written to {cert}: an UNKNOWN verdict has no certificate"
+    decided = run(write(tmp_path, "good.json", GOOD), "-o", str(tmp_path / "good.cert.json"))
+    assert decided.exit_code == 0 and "nothing written" not in decided.stderr
+
+
 # ---------------------------------------------------------------------------------------------------
 # batches
 
@@ -113,7 +129,7 @@ def test_single_file_summary_is_one_row_and_keeps_the_exit_code(tmp_path):
 def test_directory_keeps_going_past_a_malformed_file(mixed):
     r = run(str(mixed), "-q")
     assert r.exit_code == 2  # an ERROR row
-    lines = r.output.strip().splitlines()
+    lines = r.stdout.strip().splitlines()
     assert lines[-1] == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
     assert [line.split(" (")[0] for line in lines[:-1]] == [str(mixed / n) for n in
                                                             ("a_good.json", "b_saddle.json", "c_broken.json")]
@@ -134,7 +150,7 @@ def test_missing_file_and_missing_point_are_error_rows(tmp_path):
     pointless = write(tmp_path, "p.json", chain(1, "1/4", None))
     r = run(good, str(tmp_path / "nowhere.json"), pointless, "-q")
     assert r.exit_code == 2
-    lines = r.output.strip().splitlines()
+    lines = r.stdout.strip().splitlines()
     assert "ERROR: " in lines[1] and "cannot read file" in lines[1]
     assert "ERROR: " in lines[2] and "point: missing" in lines[2]
 
@@ -178,7 +194,7 @@ def test_jobs_2_equals_jobs_1(mixed, tmp_path):
         r = run(str(mixed), "-q", "--jobs", str(jobs), "--summary", str(summary))
         assert r.exit_code == 2
         table = json.loads(summary.read_text())["problems"]
-        lines = [line.split(" (")[0] + line.split(" s): ")[-1] for line in r.output.splitlines()]
+        lines = [line.split(" (")[0] + line.split(" s): ")[-1] for line in r.stdout.splitlines()]
         return [{k: v for k, v in row.items() if k != "seconds"} for row in table], lines
 
     assert rows(2) == rows(1)
@@ -187,7 +203,7 @@ def test_jobs_2_equals_jobs_1(mixed, tmp_path):
 def test_batch_json_prints_the_summary_object(mixed):
     r = run(str(mixed), "--json")
     assert r.exit_code == 2
-    obj = json.loads(r.output)
+    obj = json.loads(r.stdout)
     assert [p["status"] for p in obj["problems"]] == ["CERTIFIED", "REFUTED", "ERROR"]
 
 
@@ -196,6 +212,88 @@ def test_directory_skips_certificates_it_may_have_written(mixed):
     assert (mixed / "a_good.cert.json").exists()
     again = run(str(mixed), "-q")
     assert last_line(again) == last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
+
+
+def test_batch_without_output_writes_each_certificate_beside_its_problem(mixed):
+    r = run(str(mixed), "-q")
+    assert r.exit_code == 2 and last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
+    assert sorted(n for n in os.listdir(mixed) if n.endswith(".cert.json")) == ["a_good.cert.json",
+                                                                                "b_saddle.cert.json"]
+    assert checker.check_file(str(mixed / "b_saddle.cert.json")).startswith("VALID: ")
+    assert "certificates: beside each problem" in r.stderr
+
+
+def test_batch_refuses_the_same_file_twice_when_writing_beside_it(tmp_path):
+    good = write(tmp_path, "good.json", GOOD)
+    r = run(good, good)
+    assert r.exit_code == 2 and f"PROBLEM: must be distinct files (got {good} twice)" in r.stderr
+    assert not (tmp_path / "good.cert.json").exists()
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _default_sigint() -> None:
+    """In the child: SIGINT as at a terminal (a shell's background job inherits it ignored, and so would the batch)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads worker processes from /proc (Linux)")
+def test_interrupt_stops_the_workers_and_reports_what_finished(tmp_path):
+    """SIGINT during ``--jobs 2``: exit 130 with the finished rows in the CSV and a SUMMARY line; no worker
+    outlives the batch. Two fast problems (a*) finish first; the coupled dead layers (b*, about a minute each
+before UNKNOWN) are cut off."""
+    d = tmp_path / "batch"
+    d.mkdir()
+    for i in range(2):
+        write(d, f"a{i}.json", GOOD)
+    for i in range(4):
+        shutil.copy(ROOT / "tests" / "data" / "dead_layer_coupled.json", d / f"b{i}.json")
+    summary = tmp_path / "summary.csv"
+    proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "certify", str(d), "-q",
+                             "--jobs", "2", "--summary", str(summary)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    try:
+        for _ in range(1200):  # until both fast certificates are written (a guard, not a timing assertion)
+            if all((d / f"a{i}.cert.json").exists() for i in range(2)) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # let the parent collect the two finished rows
+        workers = _children(proc.pid)
+        assert proc.poll() is None and workers, "the batch ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    rows = list(csv.DictReader(io.StringIO(summary.read_text())))
+    assert [(os.path.basename(r["file"]), r["status"]) for r in rows] == [("a0.json", "CERTIFIED"), ("a1.json", "CERTIFIED")]
+    lines = out.strip().splitlines()
+    assert lines[-1] == "SUMMARY: 2 CERTIFIED, 0 REFUTED, 0 UNKNOWN, 0 ERROR" and len(lines) == 3
+    assert "interrupted: 2 of 6 problems finished" in err
+    assert not [w for w in workers if _alive(w)]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -237,6 +335,34 @@ def test_internal_errors_become_rows_not_crashes(tmp_path, monkeypatch):
     monkeypatch.setattr(proofs.generator, "certify", boom)
     rows = batch.certify_batch([write(tmp_path, "g.json", GOOD)])
     assert rows[0].status == "ERROR" and rows[0].reason == "internal error (RuntimeError): boom second line"
+
+
+def test_interrupting_one_problem_exits_130_not_a_verdict_code(tmp_path, monkeypatch):
+    import proofs.generator
+
+    def interrupted(problem, refine=True, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(proofs.generator, "certify", interrupted)
+    r = run(write(tmp_path, "good.json", GOOD))
+    assert r.exit_code == 130 and r.stdout == "" and r.stderr.strip() == "Aborted!"
+
+
+def test_serial_interrupt_keeps_the_rows_that_finished(mixed, monkeypatch):
+    """Ctrl-C during the second problem of a one-process batch: Interrupted carries the first row."""
+    real = batch.certify_file
+
+    def second_interrupted(path, refine=True, cert_path=None):
+        if path.endswith("b_saddle.json"):
+            raise KeyboardInterrupt
+        return real(path, refine, cert_path)
+
+    monkeypatch.setattr(batch, "certify_file", second_interrupted)
+    with pytest.raises(batch.Interrupted) as stop:
+        batch.certify_batch([str(mixed)])
+    assert [(os.path.basename(r.file), r.status) for r in stop.value.rows] == [("a_good.json", "CERTIFIED")]
+    assert stop.value.total == 3 and str(stop.value) == "interrupted: 1 of 3 problems finished"
+    assert isinstance(stop.value, KeyboardInterrupt)
 
 
 def test_progress_is_called_once_per_problem(mixed):

@@ -1,4 +1,4 @@
-"""Tests for symbolic.descent: the float loss, and descent, settling and polishing to a candidate minimum."""
+"""Tests for numeric.descent: the float loss, and descent, settling and polishing to a candidate minimum."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from symbolic.descent import FloatObjective, _descent_neighbour, polish, settle
+from numeric.descent import FloatObjective, _descent_neighbour, polish, settle
 from symbolic.problem import parse_problem, problem_to_json
-from symbolic.training import train
+from numeric.training import train
 from training_cases import CHAIN, problem
 
 
@@ -149,7 +149,7 @@ def test_settle_crosses_a_corner_that_no_single_flip_opens(monkeypatch):
     assert [m.ravel().tolist() for m in _descent_neighbour(obj, face, inactive)] == [[1.0, 1.0, 1.0]]
     start = np.array([1.0, -0.3, 1.0, 0.5])
     assert float(obj.evaluate(settle(obj, start))[0]) < 11 / 16 - 0.1
-    import symbolic.descent
+    import numeric.descent
 
-    monkeypatch.setattr(symbolic.descent, "SETTLE_CORNER_BITS", 1)
+    monkeypatch.setattr(numeric.descent, "SETTLE_CORNER_BITS", 1)
     assert float(obj.evaluate(settle(obj, start))[0]) == pytest.approx(11 / 16, abs=1e-9)

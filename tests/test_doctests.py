@@ -6,12 +6,13 @@ import pkgutil
 
 import pytest
 
+import numeric
 import proofs
 import symbolic
 
 MODULES = sorted(
     f"{pkg.__name__}.{info.name}"
-    for pkg in (symbolic, proofs)
+    for pkg in (symbolic, numeric, proofs)
     for info in pkgutil.iter_modules(pkg.__path__)
 )
 

@@ -1,4 +1,4 @@
-"""Tests for symbolic.importer and ``pscert import``: trained models to exact problem files."""
+"""Tests for numeric.importer and ``pscert import``: trained models to exact problem files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cli import main
 from symbolic.exceptions import ProblemError
-from symbolic.importer import float_to_rational, import_model, model_layers, parse_denominator
+from numeric.importer import float_to_rational, import_model, model_layers, parse_denominator
 from symbolic.network import forward
 from symbolic.problem import load_problem, parse_problem, problem_to_json
 

@@ -552,3 +552,30 @@ def _leaves(obj):
             yield from _leaves(v)
     else:
         yield obj
+
+
+def test_progress_reads_as_progress(monkeypatch):
+    """Each stage's bar is labelled ``regions:`` and its item reads ``done/total stage``."""
+    import contextlib
+
+    import cli
+
+    seen: list[tuple[str, int, object]] = []
+
+    class Bar:
+        def update(self, n, item=None):
+            seen.append(("update", n, item))
+
+    @contextlib.contextmanager
+    def fake(quiet, total, label):
+        seen.append(("open", total, label))
+        yield Bar()
+
+    monkeypatch.setattr(cli, "_progress", fake)
+    bars = cli._Bars(quiet=False)
+    bars("units", 1, 3)
+    bars("units", 3, 3)
+    bars("regions", 2, 12)
+    bars.close()
+    assert seen == [("open", 3, "regions"), ("update", 1, "1/3 units"), ("update", 2, "3/3 units"),
+                    ("open", 12, "regions"), ("update", 2, "2/12 regions")]

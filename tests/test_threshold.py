@@ -28,7 +28,7 @@ from symbolic.dropout import DropoutModel, dropout_threshold, expected_loss, kee
 from symbolic.exceptions import ProblemError
 from symbolic.network import forward
 from symbolic.problem import parse_problem
-from symbolic.sweeps import depth_member, depth_sweep, parse_range
+from numeric.sweeps import depth_member, depth_sweep, parse_range
 from symbolic.threshold import modulus, sqrt_upper, threshold
 from proofs.threshold_cert import certificate, certified
 from symbolic.linalg import semidefinite_class as elimination
@@ -531,7 +531,7 @@ def test_cli_plot_written(tmp_path):
 
 def test_batch_gradient_matches_the_exact_gradient():
     from symbolic.derivatives import piece_derivatives
-    from symbolic.trajectory import batch_gradient
+    from numeric.trajectory import batch_gradient
 
     p = problem([2, 2, 1], [[["1", "1/2"], ["-1/2", "1"]], [["1", "2"]]], "1/10", inputs=((1, 0), (0, 1)),
                 targets=((1,), (2,)), biases=[["1/10", "1/5"], ["0"]])
@@ -544,7 +544,7 @@ def test_batch_gradient_matches_the_exact_gradient():
 
 def test_trajectory_checkpoints_are_exact_and_summarised():
     """The chain from a = b = 1 (λ = 1/4) converges to a = b = √(3/4): never in U (§5.4), always PD."""
-    from symbolic.trajectory import SCALE, summary, train
+    from numeric.trajectory import SCALE, summary, train
 
     rows = train(chain(1, 1, "1/4"), steps=60, lr=0.1, checkpoints=3)
     assert [r.step for r in rows] == [0, 20, 40, 60]

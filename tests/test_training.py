@@ -1,4 +1,4 @@
-"""Tests for symbolic.training and ``pscert train``: float search for candidate minima."""
+"""Tests for numeric.training and ``pscert train``: float search for candidate minima."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cli import main
 from symbolic.problem import load_problem, parse_problem
-from symbolic.descent import FloatObjective
-from symbolic.training import canonicalise, distinct_minima, he_scales, minimum_problem, train, write_minima
+from symbolic.float_loss import FloatObjective
+from numeric.training import canonicalise, distinct_minima, he_scales, minimum_problem, train, write_minima
 from training_cases import CHAIN, problem
 
 

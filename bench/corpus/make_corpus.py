@@ -9,8 +9,8 @@ Run from the repository root::
    loss, biases on for two problems in three. Inputs and targets are one-decimal numbers in [−1, 1]
    (``k/10``), so exact arithmetic stays small; targets come from a random "teacher" ReLU network of
    the same architecture plus noise, rounded to one decimal.
-2. **Training** (:func:`symbolic.training.train`, ``--restarts`` random starts, seed ``i``) and one
-   problem file per distinct minimum (:func:`symbolic.training.write_minima`, points as the exact
+2. **Training** (:func:`numeric.training.train`, ``--restarts`` random starts, seed ``i``) and one
+   problem file per distinct minimum (:func:`numeric.training.write_minima`, points as the exact
    binary values of the floats), in ``<work>/minima/``.
 3. **Certification** of every minimum with :func:`proofs.batch.certify_batch` (``--jobs`` processes),
    summary in ``<work>/summary.csv``.
@@ -91,7 +91,7 @@ def family(problem: dict) -> str:
 
 def train_one(args: tuple[int, str, int]) -> tuple[int, list[str], float, int]:
     """Train problem ``i``; its minima's files, the time, and failed starts (runs in a worker)."""
-    from symbolic.training import train, write_minima
+    from numeric.training import train, write_minima
 
     i, work, restarts = args
     obj = make_problem(i)

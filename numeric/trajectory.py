@@ -15,18 +15,20 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .exceptions import ProblemError
-from .problem import Problem
-from .rationals import canonical
-from .threshold import Threshold, threshold
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, threshold
 
 SCALE = 2 ** 24
 """Checkpoints are rounded to multiples of ``1/SCALE``."""
 
 
-def _float_layers(problem: Problem, theta: np.ndarray):
+def _float_layers(problem: Problem, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Views of θ as weight matrices and bias vectors (canonical order)."""
-    Ws, bs, pos, w = [], [], 0, problem.widths
+    Ws: list[np.ndarray] = []
+    bs: list[np.ndarray | None] = []
+    pos, w = 0, problem.widths
     for k in range(len(w) - 1):
         n = w[k + 1] * w[k]
         Ws.append(theta[pos: pos + n].reshape(w[k + 1], w[k]))
@@ -67,7 +69,8 @@ def batch_gradient(problem: Problem, theta: np.ndarray, X: np.ndarray, Y: np.nda
             g = (g @ Ws[k]) * masks[k - 1]
     grad = np.concatenate(grads)
     decayed = np.array(problem.decayed(), dtype=float)
-    return grad + 2 * float(problem.weight_decay) * decayed * theta
+    out: np.ndarray = grad + 2 * float(problem.weight_decay) * decayed * theta
+    return out
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ class Checkpoint:
         """Exact: the piece Hessian at the checkpoint is PD (``None`` on a boundary)."""
         if self.report.boundary or not self.report.gaps:
             return None
-        return self.report.gaps[0][1].lo > 0 or (self.report.gaps[0][1].lo == self.report.gaps[0][1].hi > 0)
+        iv = self.report.gaps[0][1]
+        return bool(iv.lo > 0 or (iv.lo == iv.hi > 0))
 
 
 def train(problem: Problem, steps: int, lr: float = 0.05, batch: int | None = None, seed: int = 0,

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-from .dropout import DropoutModel, DropoutThreshold, dropout_threshold
-from .exceptions import ProblemError
-from .problem import Params, Problem
-from .rationals import canonical
-from .threshold import Threshold, default_theta, frobenius_squares, threshold
-from .threshold_gap import EigenInterval, piece_hessian, smallest_eigenvalue
+from symbolic.dropout import DropoutModel, DropoutThreshold, dropout_threshold
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Params, Problem
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, default_theta, frobenius_squares, threshold
+from symbolic.threshold_gap import EigenInterval, piece_hessian, smallest_eigenvalue
 
 DEPTH_RULE = ("identity-extension: W_1, b_1 and the output layer from the point; H − 1 inserted hidden layers "
               "W = I, b = 0 (same function on the data at every depth)")
@@ -87,14 +87,14 @@ def depth_sweep(problem: Problem, depths: Sequence[int], theta: Fraction | None 
     if theta is None:
         base = depth_member(problem, 1)
         # the inserted identities have ‖W̃‖₂ = 1, so θ ≥ 1 keeps every member's point in the norm box
-        theta = max(Fraction(1), default_theta(max(frobenius_squares(base, base.point))))
+        theta = max(Fraction(1), default_theta(max(frobenius_squares(base, _point(base)))))
     rows = []
     for H in depths:
         member = depth_member(problem, H)
         t = threshold(member, theta)
         iv = None
         if gap and member.parameter_count <= MAX_GAP_PARAMETERS and not t.boundary:
-            iv = smallest_eigenvalue(piece_hessian(member, member.point, t.regions[0].pattern))
+            iv = smallest_eigenvalue(piece_hessian(member, _point(member), t.regions[0].pattern))
         rows.append(DepthRow(H, member.parameter_count, t, iv))
     return theta, rows
 
@@ -145,7 +145,7 @@ def default_keep_probabilities() -> list[Fraction]:
     return [Fraction(i, 10) for i in range(1, 11)]
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -183,7 +183,7 @@ def plot_dropout(rows: Sequence[tuple[DropoutThreshold, DropoutThreshold]], path
     fig, ax = plt.subplots(figsize=(6, 4))
     for idx, kind, colour in ((0, "plain", "C0"), (1, "inverted", "C3")):
         ps = [float(r[idx].model.p) for r in rows]
-        ax.semilogy(ps, [float(r[idx].epsilon_star) if r[idx].epsilon_star else float("nan") for r in rows],
+        ax.semilogy(ps, [float(e) if (e := r[idx].epsilon_star) else float("nan") for r in rows],
                     "o-", color=colour, label=f"ε*_p ({kind})")
         ax.semilogy(ps, [max(float(r[idx].expected_error), 1e-300) for r in rows], "x--", color=colour,
                     label=f"expected error E_p ({kind})")
@@ -199,6 +199,13 @@ def plot_dropout(rows: Sequence[tuple[DropoutThreshold, DropoutThreshold]], path
 def _check_plot_path(path: str) -> None:
     if not path.lower().endswith((".png", ".pdf")):
         raise ProblemError("--plot", f"file must end in .png or .pdf (got {path!r})")
+
+
+def _point(member: Problem) -> Params:
+    """A depth member's point (:func:`depth_member` always gives one)."""
+    if member.point is None:
+        raise ProblemError("point", "missing: the depth sweep needs a point")
+    return member.point
 
 
 def _opt(q: Fraction | None) -> str | None:

@@ -40,9 +40,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .exceptions import ProblemError
-from .problem import Problem, parse_problem
-from .rationals import canonical, parse_rational
+from symbolic.exceptions import ProblemError
+from symbolic.problem import Problem, parse_problem
+from symbolic.rationals import canonical, parse_rational
 
 DATA_NAMES = (("inputs", "targets"), ("X", "y"))
 """The accepted names of the training data arrays, as (inputs, targets) pairs."""
@@ -61,7 +61,7 @@ class Layer:
     bias_name: str
 
 
-def import_model(model: str, data: str | None = None, weight_decay: Fraction | str = 0, reduction: str = "mean",
+def import_model(model: str, data: str | None = None, weight_decay: Fraction | str = "0", reduction: str = "mean",
                  denominator: int | None = None, targets: int | None = None, decay_biases: bool = True) -> Problem:
     """The problem of a trained model, with its weights as the point.
 
@@ -116,7 +116,7 @@ def import_model(model: str, data: str | None = None, weight_decay: Fraction | s
     widths = [n_in] + [layer.weight.shape[0] for layer in layers]
     biases = layers[0].bias is not None
     point = {"weights": [_rational_rows(layer.weight, denominator) for layer in layers],
-             "biases": [[canonical(q) for q in _rationals(layer.bias, denominator)] for layer in layers] if biases else None}
+             "biases": [[canonical(q) for q in _rationals(_bias(layer), denominator)] for layer in layers] if biases else None}
     name = f"imported from {os.path.basename(model)}"
     name += f" (data {os.path.basename(data)})" if data is not None else ""
     obj = {"format": "pscert.problem/1", "name": f"{name}; weights = {conversion_note(denominator)}",
@@ -385,3 +385,10 @@ def _is_number(cell: str) -> bool:
     except ProblemError:
         return False
     return True
+
+
+def _bias(layer: Layer) -> np.ndarray:
+    """A layer's bias vector (the chain check made every layer have one when the first has)."""
+    if layer.bias is None:
+        raise ProblemError("", "every layer must have a bias when the first has one (got a layer without)")
+    return layer.bias

@@ -25,7 +25,9 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import minimize, nnls
 
-from .problem import Problem
+from symbolic.float_loss import FloatObjective
+
+__all__ = ["FloatObjective", "descend", "settle", "polish"]
 
 DESCENT_ROUNDS = 8
 """At most this many L-BFGS-B runs per start, each from the previous one's end point."""
@@ -43,116 +45,6 @@ KINK_TOL = 1e-6
 """``|z| < KINK_TOL · (1 + max|z|)`` counts as a kink (a binding face) to settle and polish onto."""
 KKT_TOL = 1e-6
 """A point satisfies a region's KKT conditions if the NNLS residual is below ``KKT_TOL · (1 + ‖∇L_P‖)``."""
-_COMPLEX_STEP = 1e-20
-
-
-class FloatObjective:
-    """The loss of a problem in float64: value, gradient, and the Hessian of a piece.
-
-    Examples
-    --------
-    ``L = (ab − 1)² + (a² + b²)/4`` for ``f = b·σ(a·x)``, ``x = y = 1``; at ``a = b = 1`` it is
-    ``1/2`` with gradient ``(1/2, 1/2)``:
-
-    >>> from symbolic.problem import parse_problem
-    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
-    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
-    >>> value, grad, _ = FloatObjective(p).evaluate(np.array([1.0, 1.0]))
-    >>> float(value), grad.tolist()
-    (0.5, [0.5, 0.5])
-    """
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        self.X = np.array(problem.inputs, dtype=float)
-        self.Y = np.array(problem.targets, dtype=float)
-        self.alpha = float(problem.alpha)
-        self.lam = float(problem.weight_decay)
-        self.decay = np.array(problem.decayed(), dtype=float)
-        self.relu = problem.activation == "relu"
-        self.blocks: list[tuple[slice, tuple[int, int], slice | None]] = []
-        pos, w = 0, problem.widths
-        for k in range(len(w) - 1):
-            rows, cols = w[k + 1], w[k]
-            wslice = slice(pos, pos + rows * cols)
-            pos += rows * cols
-            bslice = slice(pos, pos + rows) if problem.biases else None
-            pos += rows if problem.biases else 0
-            self.blocks.append((wslice, (rows, cols), bslice))
-        self.size = pos
-
-    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """``(W_k, b_k)`` views of ``theta`` (``b_k`` is ``None`` without biases)."""
-        return [(theta[ws].reshape(shape), theta[bs] if bs is not None else None) for ws, shape, bs in self.blocks]
-
-    def preactivations(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
-        """Hidden pre-activations ``Z_k`` (``N × n_k``), layer inputs, the output and the masks used."""
-        acts, zs, used = [self.X], [], []
-        layers = self.layers(theta)
-        for k, (W, b) in enumerate(layers):
-            z = acts[-1] @ W.T + (b if b is not None else 0)
-            if k == len(layers) - 1:
-                return zs, acts, z, used
-            if masks is not None:
-                m = masks[k]
-            elif self.relu:
-                m = (np.real(z) > 0).astype(float)
-            else:
-                m = np.ones(z.shape)
-            zs.append(z)
-            used.append(m)
-            acts.append(z * m)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def evaluate(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None):
-        """``(L, ∇L, masks)``; with ``masks`` given, of the piece ``L_P`` (works for complex ``theta``)."""
-        _, acts, out, used = self.preactivations(theta, masks)
-        r = out - self.Y
-        value = self.alpha * np.sum(r * r) + self.lam * np.sum(self.decay * theta * theta)
-        grad = np.zeros_like(theta)
-        g = 2 * self.alpha * r
-        layers = self.layers(theta)
-        for k in range(len(layers) - 1, -1, -1):
-            ws, _, bs = self.blocks[k]
-            grad[ws] = (g.T @ acts[k]).ravel()
-            if bs is not None:
-                grad[bs] = g.sum(axis=0)
-            if k:
-                g = (g @ layers[k][0]) * used[k - 1]
-        grad += 2 * self.lam * self.decay * theta
-        return value, grad, used
-
-    def z_flat(self, theta: np.ndarray, masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
-        """Every hidden pre-activation as one vector: layer by layer, each ``N × n_k`` block row-major."""
-        zs = self.preactivations(theta, masks)[0]
-        return np.concatenate([z.ravel() for z in zs]) if zs else np.zeros(0)
-
-    def split(self, flat: np.ndarray) -> list[np.ndarray]:
-        """A vector in :meth:`z_flat` order back to per-layer ``N × n_k`` arrays (e.g. masks)."""
-        sizes = np.cumsum([self.X.shape[0] * n for n in self.problem.widths[1:-1]])[:-1]
-        return [part.reshape(self.X.shape[0], -1) for part in np.split(flat, sizes)]
-
-    def z_jacobian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
-        """``∂z/∂θ`` on the piece, rows in :meth:`z_flat` order: all ``P`` complex steps in one batch."""
-        steps = theta + 1j * _COMPLEX_STEP * np.eye(self.size)
-        a = np.broadcast_to(self.X, (self.size, *self.X.shape))
-        rows = []
-        for k, (ws, shape, bs) in enumerate(self.blocks[:-1]):
-            z = a @ steps[:, ws].reshape(self.size, *shape).transpose(0, 2, 1)
-            if bs is not None:
-                z = z + steps[:, bs][:, None, :]
-            rows.append(np.imag(z).reshape(self.size, -1))
-            a = z * masks[k]
-        return (np.concatenate(rows, axis=1) / _COMPLEX_STEP).T if rows else np.zeros((0, self.size))
-
-    def piece_hessian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
-        """``∇²L_P`` by complex steps: column ``p`` is ``Im ∇L_P(θ + i·h·e_p) / h`` (no cancellation)."""
-        H = np.empty((self.size, self.size))
-        for p in range(self.size):
-            shifted = theta.astype(complex)
-            shifted[p] += 1j * _COMPLEX_STEP
-            H[:, p] = np.imag(self.evaluate(shifted, masks)[1]) / _COMPLEX_STEP
-        return (H + H.T) / 2
 
 
 def descend(objective: FloatObjective, theta0: np.ndarray, rounds: int = DESCENT_ROUNDS) -> np.ndarray:
@@ -197,16 +89,17 @@ def settle(objective: FloatObjective, theta: np.ndarray, regions: int = SETTLE_R
     if (not objective.relu or not objective.problem.depth or objective.size > SETTLE_MAX_PARAMETERS
             or not np.all(np.isfinite(theta))):
         return theta
-    value, _, masks = objective.evaluate(theta)
+    value, _, current = objective.evaluate(theta)
+    masks: list[np.ndarray] | None = current
     for _ in range(regions):
+        if masks is None:
+            break
         new = _region_minimum(objective, theta, masks)
         if new is not None:
             new_value = float(objective.evaluate(new)[0])
             if new_value <= value:
                 theta, value = new, new_value
-        masks = _descent_neighbour(objective, theta, masks)
-        if masks is None:
-            break
+        masks = _descent_neighbour(objective, theta, masks)  # None: every neighbour's KKT conditions hold
     return theta
 
 
@@ -214,7 +107,7 @@ def _flat(masks: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([m.ravel() for m in masks]) if masks else np.zeros(0)
 
 
-def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.ndarray | None:
+def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray | None:
     """SLSQP for ``min L_P`` subject to ``s·z ≥ 0``, from a point of the region's closure."""
     signs = 2 * _flat(masks) - 1
 
@@ -235,7 +128,7 @@ def _region_minimum(objective: FloatObjective, theta: np.ndarray, masks) -> np.n
     return x if np.min(signs * z) >= -1e-9 * (1 + np.max(np.abs(z))) else None
 
 
-def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks) -> list[np.ndarray] | None:
+def _descent_neighbour(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray]) -> list[np.ndarray] | None:
     """The masks of a region across binding constraints whose KKT conditions fail at ``theta``.
 
     Up to :data:`SETTLE_CORNER_BITS` binding constraints, every region of the corner is tried (one
@@ -312,7 +205,7 @@ def _newton_step(objective: FloatObjective, theta: np.ndarray, kinks: bool) -> n
     return new if after < before else None
 
 
-def _residual(objective: FloatObjective, theta: np.ndarray, masks, near: np.ndarray) -> float:
+def _residual(objective: FloatObjective, theta: np.ndarray, masks: Sequence[np.ndarray], near: np.ndarray) -> float:
     """``‖∇L_P − Jᵀν‖² + ‖z_kinks‖²`` with ``ν`` least squares (plain ``‖∇L_P‖²`` without kinks)."""
     grad = objective.evaluate(theta, masks)[1]
     if not near.any():

@@ -6,7 +6,7 @@ when ``certify`` re-establishes it exactly. For one problem:
 1. **Starts.** ``K`` points drawn from one ``numpy.random.Generator(seed)``: every parameter of layer
    ``k`` (weights and bias) is normal with standard deviation ``sqrt(2 / n_{k-1})`` (He et al. 2015,
    ``n_{k-1}`` the layer's fan-in). Start ``r`` depends only on the seed and ``r``, not on ``K``.
-2. **Descent** from each start: L-BFGS-B, region settling and piece polishing (:mod:`symbolic.descent`).
+2. **Descent** from each start: L-BFGS-B, region settling and piece polishing (:mod:`numeric.descent`).
 3. **Deduplication** up to permutations of hidden units (:func:`canonicalise`), ranking by loss.
 4. **Files**: one problem per minimum, its point the float weights as rationals (:func:`write_minima`).
 
@@ -22,7 +22,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,11 +31,12 @@ try:  # optional: BLAS threads only cost on matrices this small (20x slower on a
 except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None
 
+from symbolic.exceptions import ProblemError
+from symbolic.files import write_atomic
+from symbolic.problem import Params, Problem, load_problem, problem_to_json
+
 from .descent import FloatObjective, descend, polish, settle
-from .exceptions import ProblemError
-from .files import write_atomic
 from .importer import conversion_note, float_to_rational
-from .problem import Params, Problem, problem_to_json
 
 BOUNDARY_TOL = 1e-8
 """A unit is *boundary-near* if ``|z| < BOUNDARY_TOL`` at some sample, *dead* if ``z < BOUNDARY_TOL`` at all."""
@@ -160,11 +161,11 @@ def canonicalise(problem: Problem, theta: np.ndarray, tolerance: float = DEDUPE_
     for k in range(hidden):
         W, b = layers[k]
         out = layers[k + 1][0]
-        keys = []
+        keys: list[np.ndarray] = []
         for i in range(W.shape[0]):
             tail = np.sort(out[:, i]) if k + 1 < hidden else out[:, i]
             keys.append(np.concatenate([W[i], [] if b is None else [b[i]], tail]))
-        order = sorted(range(W.shape[0]), key=functools.cmp_to_key(lambda i, j: _compare(keys[i], keys[j], eps)))
+        order = sorted(range(W.shape[0]), key=functools.cmp_to_key(_by_keys(keys, eps)))
         layers[k] = (W[order], None if b is None else b[order])
         layers[k + 1] = (out[:, order], layers[k + 1][1])
     flat = np.empty(objective.size)
@@ -173,6 +174,11 @@ def canonicalise(problem: Problem, theta: np.ndarray, tolerance: float = DEDUPE_
         if bs is not None:
             flat[bs] = b
     return flat
+
+
+def _by_keys(keys: Sequence[np.ndarray], eps: float) -> Callable[[int, int], int]:
+    """Compare two units by their keys (see :func:`_compare`)."""
+    return lambda i, j: _compare(keys[i], keys[j], eps)
 
 
 def _compare(u: np.ndarray, v: np.ndarray, eps: float) -> int:
@@ -240,3 +246,21 @@ def write_minima(problem: Problem, result: TrainResult, outdir: str, stem: str,
     return paths
 
 
+def train_to_files(problem_file: str, restarts: int = 10, seed: int = 0, out_dir: str = ".",
+                   denominator: int | None = None) -> tuple[TrainResult, list[str]]:
+    """Train the problem in ``problem_file`` and write one problem file per distinct minimum.
+
+    Returns ``(result, paths by rank)``; the files are ``<out_dir>/<stem>-min<k>.json``, ``<stem>`` the
+    problem file's name without extension. The hook for chaining ``train`` with ``certify``.
+    """
+    problem = load_problem(problem_file)
+    result = train(problem, restarts, seed)
+    stem = os.path.splitext(os.path.basename(problem_file))[0]
+    return result, write_minima(problem, result, out_dir, stem, denominator)
+
+
+def minima_rows(result: TrainResult, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """One JSON-ready row per minimum, by rank: float loss and gradient norm (approximate), unit counts, file."""
+    return [{"rank": r, "file": path, "loss_approx": m.loss, "gradient_norm_approx": m.gradient_norm,
+             "boundary_near_units": m.boundary_near, "dead_units": m.dead, "starts": list(m.starts)}
+            for r, (m, path) in enumerate(zip(result.minima, paths), 1)]
