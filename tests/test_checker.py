@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from proofs.checker import (CertificateInvalid, CertificateUnreadable, check_certificate, check_file,  # noqa: E402
-                            curve_loss_polynomial, derivative_bounds, loss_derivatives, main,
-                            parse_rational_strict)
+from proofs.checker import (CertificateInvalid, CertificateUnreadable, CheckerError, check_certificate,  # noqa: E402
+                            check_file, main, parse_rational_strict)
+from proofs.replay import curve_loss_polynomial, derivative_bounds, loss_derivatives  # noqa: E402
 
 CERTS = ROOT / "tests" / "certs"
 S = F(866025403784438646763723170753, 10 ** 30)   # ≈ √3/2 (slightly above it)
@@ -478,8 +478,6 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                             "claim: isolated_local_minimum must have status CERTIFIED (got REFUTED)"),
     "status_inconsistent_refutation": (edit(two_unit_rotation, setter("status", "CERTIFIED")),
                                        "claim: not_isolated must have status REFUTED (got CERTIFIED)"),
-    "wrong_format_version": (edit(chain_minimum, setter("format", "pscert.certificate/2")),
-                             "format: version must be \"pscert.certificate/1\" (got \"pscert.certificate/2\")"),
     "wrong_problem_version": (edit(chain_minimum, setter("problem.format", "pscert.problem/2")),
                               "format: problem.format: must be \"pscert.problem/1\""),
     "problem_with_point": (edit(chain_minimum, setter("problem.point", {"weights": [[["1"]], [["1"]]]})),
@@ -536,6 +534,12 @@ PROBLEM_FILES = {
 }
 BAD_PROBLEMS = {"different_problem": "chain_target_2.json"}
 
+# Not ours to judge: another format version is unreadable (exit 2), with this message after the file name.
+UNREADABLE: dict[str, tuple[Callable[[], str], str]] = {
+    "wrong_format_version": (edit(chain_minimum, setter("format", "pscert.certificate/2")),
+                             "format: version must be \"pscert.certificate/1\" (got \"pscert.certificate/2\")"),
+}
+
 
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
@@ -552,6 +556,9 @@ def expected_files() -> dict[Path, str]:
             entry = {"expect": entry, "problem": f"../problems/{BAD_PROBLEMS[name]}"}
         expected[f"{name}.json"] = entry
     files[CERTS / "bad" / "EXPECTED.json"] = dump(expected)
+    for name, (build, line) in UNREADABLE.items():
+        files[CERTS / "unreadable" / f"{name}.json"] = build()
+    files[CERTS / "unreadable" / "EXPECTED.json"] = dump({f"{name}.json": line for name, (_, line) in UNREADABLE.items()})
     files.update({CERTS / "problems" / name: text for name, text in PROBLEM_FILES.items()})
     return files
 
@@ -608,6 +615,15 @@ def test_bad_certificate_is_rejected(name: str, line: str, problem_path: str | N
     with pytest.raises(CertificateInvalid) as err:
         check_file(*argv[:1], problem_path)
     assert f"INVALID: {err.value}" == out[0]
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_other_format_versions_are_unreadable(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = CERTS / "unreadable" / f"{name}.json"
+    expected = json.loads((CERTS / "unreadable" / "EXPECTED.json").read_text(encoding="utf-8"))
+    assert main([str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"Error: {path}: {expected[path.name]}\n"
 
 
 def test_different_problem_is_valid_alone_and_with_its_own_problem() -> None:
@@ -735,7 +751,7 @@ def test_derivatives_match_the_oracle(case: tuple[dict, list[F], list[list[str]]
 def test_curve_loss_matches_the_true_loss(case: tuple[dict, list[F], list[list[str]]], data: st.DataObject) -> None:
     """Λ(t*) = q(t*)^{2(H+1)}·(L(γ(t*)) − L(c)) with the true ReLU, at a t* where every hidden
     numerator's sign is decided (found by halving)."""
-    from proofs.checker.network import dominated_on
+    from proofs.checker.lemmas import dominates as dominated_on
 
     prob, theta, _ = case
     d = [data.draw(st.fractions(-2, 2, max_denominator=4)) for _ in theta]
@@ -786,7 +802,7 @@ def test_garbage_anywhere_gives_a_rejection_line_not_a_crash(name: str, data: st
         parent[path[-1]] = data.draw(JUNK)
     try:
         check_certificate(cert)
-    except CertificateInvalid:
+    except CheckerError:  # CertificateUnreadable when the format version is broken
         pass
 
 
@@ -877,7 +893,7 @@ def test_module_runs_without_heavy_imports() -> None:
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.startswith("VALID:"), run.stdout + run.stderr
     modules = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
-    assert "proofs.checker.claims" in modules   # the trace is real
+    assert "proofs.checker.rules" in modules   # the trace is real
     forbidden = {"sympy", "flint", "numpy", "scipy", "networkx", "mpmath", "symbolic", "gmpy2", "click"}
     loaded = {m.split(".")[0] for m in modules}
     assert not loaded & forbidden, loaded & forbidden

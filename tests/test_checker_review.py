@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.mark.parametrize("name, line", [
     ("surrogate_key.json", 'INVALID: format: ["\\ud800"]: unknown key'),
-    ("huge_widths.json", "INVALID: format: problem.network.widths: must give at most 1000000 parameters"),
+    ("huge_widths.json", "INVALID: limits: problem.network.widths: must give at most 3000 parameters"),
     ("psc_radius.json", "INVALID: radius: must be 0 for a claim about a set, not a ball (got 1000)"),
 ])
 def test_reviewed_certificates_get_one_rejection_line(name, line):
