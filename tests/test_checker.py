@@ -332,7 +332,57 @@ GOOD: dict[str, Callable[[], dict]] = {
     "depth3_saddle_descent": depth3_saddle_descent,
 }
 
+def chain_minimum_from_origin() -> dict:
+    """:func:`chain_minimum` for a user who gave (9/10, 9/10): ‖(9/10 − s)(1, 1)‖² = 2(9/10 − s)² ≈ 0.0023
+    ≤ (1/20)² = 0.0025."""
+    cert = chain_minimum()
+    cert["origin"], cert["origin_distance"] = point(chain(), [F(9, 10), F(9, 10)]), "1/20"
+    return cert
+
+
+GOOD["chain_minimum_from_origin"] = chain_minimum_from_origin
+
+
+def generated(path: str) -> Callable[[], dict]:
+    """A certificate the generator finds for a committed problem file (built only by ``--write``: the
+    committed file, not the generator of the day, is what the tests read)."""
+
+    def build() -> dict:
+        from proofs.generator import certify
+        from symbolic.problem import load_problem
+
+        verdict = certify(load_problem(str(ROOT / path)))
+        assert verdict.certificate is not None, verdict.reason
+        return verdict.certificate
+
+    return build
+
+
+def psc_chain() -> dict:
+    """The paper's Lemma (A) on the chain with the point (1, 9/10), λ = 1/4 (``proofs.threshold_cert``)."""
+    from proofs.threshold_cert import certified
+    from symbolic.problem import parse_problem
+    from symbolic.threshold import threshold
+
+    prob = {**chain(), "point": point(chain(), [F(1), F(9, 10)])}
+    return certified(threshold(parse_problem(prob)))
+
+
+GENERATED: dict[str, Callable[[], dict]] = {
+    "kink_one_unit_boundary": generated("tests/data/kink_one_unit.json"),
+    "xor_trained_kinks": generated("examples/xor_trained.json"),
+    "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
+    "chain_lemma_a": psc_chain,
+}
+
 GOOD_LINES = {
+    "chain_minimum_from_origin": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta "
+                                 "1/50, pd ldl, 2 parameters); the given point is within 1/20 of the centre",
+    "kink_one_unit_boundary": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 49/1000 (boundary_ball",
+    "xor_trained_kinks": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 19/1000 (kink_ball, 4 "
+                         "independent kink constraint(s), 16 region(s)",
+    "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
+    "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
     "chain_minimum_congruence": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd congruence",
     "chain_identity_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2",
@@ -389,6 +439,15 @@ def setter(path: str, value: Any) -> Callable[[dict], None]:
 
 
 DELETE = object()
+
+
+def committed(name: str) -> Callable[[], dict]:
+    """The committed good certificate ``name`` (for mutations of generated certificates)."""
+    return lambda: json.loads((CERTS / "good" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def drop_piece(cert: dict) -> None:
+    cert["evidence"]["pieces"].pop()
 
 
 def orbit_point_claimed_isolated() -> dict:
@@ -518,6 +577,28 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                   "curvature: dᵀ∇²L_P(c)d + delta·‖d‖² = 177/50 must be negative"),
     "curvature_zero_direction": (lambda: dump(depth3_saddle_curvature((0, 0, 0))),
                                  "curvature: dᵀ∇²L_P(c)d + delta·‖d‖² = 0 must be negative"),
+    "boundary_piece_missing": (edit(committed("kink_one_unit_boundary"), drop_piece),
+                               "regions: the region with kink signs"),
+    "boundary_mu_inflated": (edit(committed("kink_one_unit_boundary"), setter("mu", "4")), "hessian bound:"),
+    "kink_piece_missing": (edit(committed("xor_trained_kinks"), drop_piece),
+                           "regions: the region with kink signs 0000 is not listed"),
+    "kink_multiplier_shrunk": (edit(committed("xor_trained_kinks"), setter("evidence.pieces.0.multipliers.0", "0")),
+                               "gradient bound: evidence.pieces[0].multipliers must be the least-squares ones"),
+    "collapsed_mu_inflated": (edit(committed("dead_layer_collapsed"), setter("mu", "1")),
+                              "mu: must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ)"),
+    "collapsed_centre_alive": (edit(committed("dead_layer_collapsed"), setter("center.weights.0.0.0", "1/1000")),
+                               "center: parameter 0 must be 0 (every hidden unit dead; got 1/1000)"),
+    "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),
+                                      "threshold: epsilon_star is 1/8, recomputed 1/16"),
+    "lemma_a_mu_inflated": (edit(committed("chain_lemma_a"), setter("mu", "1/2")),
+                            "modulus: (λ − μ/2)² = 0 must be ≥ K·ε"),
+    "origin_alone": (edit(chain_minimum_from_origin, setter("origin_distance", DELETE)),
+                     "origin: origin and origin_distance must come together (got only origin)"),
+    "origin_too_far": (edit(chain_minimum_from_origin, setter("origin_distance", "1/21")),
+                       "origin: ‖origin − center‖² = "),
+    "origin_not_the_problem_point": (lambda: dump(chain_minimum_from_origin()),
+                                     "problem: the certificate speaks about a different point than the problem file's: "
+                                     "its origin differs at parameter 0 (9/10 against 4/5)"),
     "different_problem": (lambda: dump(chain_minimum()),
                           "problem: differs from the expected problem at data.targets[0][0]: the certificate has 1, "
                           "the expected problem 2"),
@@ -531,8 +612,11 @@ PROBLEM_FILES = {
     "chain.json": '{"format": "pscert.problem/1", "name": "scalar chain", "network": {"widths": [1, 1, 1], "biases": false},\n'
                   ' "loss": {"reduction": "mean", "weight_decay": "0.25"}, "data": {"inputs": [["1"]], "targets": [[1e0]]},\n'
                   ' "point": {"weights": [[[0.8]], [[0.9]]]}}\n',
+    "chain_point.json": '{"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": false},\n'
+                        ' "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["1"]], "targets": [["1"]]},\n'
+                        ' "point": {"weights": [[["0.9"]], [[0.9]]]}}\n',
 }
-BAD_PROBLEMS = {"different_problem": "chain_target_2.json"}
+BAD_PROBLEMS = {"different_problem": "chain_target_2.json", "origin_not_the_problem_point": "chain.json"}
 
 # Not ours to judge: another format version is unreadable (exit 2), with this message after the file name.
 UNREADABLE: dict[str, tuple[Callable[[], str], str]] = {
@@ -548,6 +632,9 @@ def dump(obj: Any) -> str:
 def expected_files() -> dict[Path, str]:
     """Every committed file under tests/certs and its content."""
     files = {CERTS / "good" / f"{name}.json": dump(build()) for name, build in GOOD.items()}
+    for name in GENERATED:  # written by --write only; the mutations below read the committed file
+        path = CERTS / "good" / f"{name}.json"
+        files[path] = path.read_text(encoding="utf-8") if path.exists() else ""
     expected = {}
     for name, (build, line) in BAD.items():
         files[CERTS / "bad" / f"{name}.json"] = build()
@@ -564,6 +651,8 @@ def expected_files() -> dict[Path, str]:
 
 
 def write_certificates() -> None:
+    for name, build in GENERATED.items():
+        (CERTS / "good" / f"{name}.json").write_text(dump(build()), encoding="utf-8")
     for path, text in expected_files().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -581,7 +670,7 @@ def test_committed_certificates_are_current() -> None:
         assert path.read_text(encoding="utf-8") == text, path
 
 
-@pytest.mark.parametrize("name", sorted(GOOD))
+@pytest.mark.parametrize("name", sorted(GOOD) + sorted(GENERATED))
 def test_good_certificate_is_valid(name: str) -> None:
     line = check_file(str(CERTS / "good" / f"{name}.json"))
     assert line.startswith(GOOD_LINES[name]), line
@@ -624,6 +713,31 @@ def test_other_format_versions_are_unreadable(name: str, capsys: pytest.CaptureF
     assert main([str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"Error: {path}: {expected[path.name]}\n"
+
+
+def test_every_method_has_a_good_and_a_bad_committed_certificate() -> None:
+    """The corpus covers the checker's one table: each method has an accepted certificate and a tampered
+    one rejected with its expected line (the parametrised tests above check both)."""
+    from proofs.checker import RULES
+
+    def method(path: Path) -> str:
+        return json.loads(path.read_text(encoding="utf-8")).get("evidence", {}).get("method", "")
+
+    good = {method(CERTS / "good" / f"{name}.json") for name in list(GOOD) + list(GENERATED)}
+    bad = {method(CERTS / "bad" / name) for name, _, _ in bad_cases()}
+    assert set(RULES) <= good, set(RULES) - good
+    assert set(RULES) <= bad, set(RULES) - bad
+
+
+def test_a_certificate_without_origin_says_which_point_it_speaks_about() -> None:
+    """The problem file's point (4/5, 9/10) is not the centre: the VALID line must say so; the file whose
+    point is the origin gives the origin's line."""
+    line = check_file(str(CERTS / "good" / "chain_minimum.json"), str(CERTS / "problems" / "chain.json"))
+    assert line.endswith("; it speaks about its centre, not about the problem file's point (they differ at "
+                         "parameter 0; the certificate has no origin)")
+    assert "speaks about" not in check_file(str(CERTS / "good" / "chain_minimum.json"))
+    line = check_file(str(CERTS / "good" / "chain_minimum_from_origin.json"), str(CERTS / "problems" / "chain_point.json"))
+    assert line.endswith("; the given point is within 1/20 of the centre")
 
 
 def test_different_problem_is_valid_alone_and_with_its_own_problem() -> None:
