@@ -625,6 +625,35 @@ UNREADABLE: dict[str, tuple[Callable[[], str], str]] = {
 }
 
 
+def hostile_deep_chain() -> dict:
+    """About 4 KB: 200 width-1 layers (the a-priori bounds used to take 76 s in a triple loop over layers)."""
+    prob = problem([1] * 202, F(1, 4), [[1]], [[1]])
+    return certificate("isolated_local_minimum", prob, [F(1)] * 201, F(1, 10 ** 9), ball([["1"] * 200], F(1, 50)), F(1, 2))
+
+
+def hostile_ldl_digits() -> dict:
+    """About 5 KB: 400 parameters whose entries have distinct denominators, so the exact Hessian's entries
+    have thousands of digits and fraction-free elimination grows them 400-fold (used to take over 300 s)."""
+    prob = problem([1, 133, 1], F(1, 4), [[1]], [[1]], biases=True)
+    theta = [F(1, 101 + k) for k in range(400)]
+    return certificate("isolated_local_minimum", prob, theta, F(1, 10 ** 40), ball([["1" * 133]], F(1, 50)), F(1, 100))
+
+
+def hostile_many_parameters() -> dict:
+    """About 105 KB: 16,000 parameters (the Hessian alone used to raise MemoryError after 1.5 GB)."""
+    prob = problem([1, 5333, 1], F(1, 4), [[1]], [[1]], biases=True)
+    return certificate("isolated_local_minimum", prob, [F(1)] * 16000, F(1, 10 ** 9), ball([["1" * 5333]], F(1, 50)), F(1, 2))
+
+
+HOSTILE: dict[str, tuple[Callable[[], dict], str]] = {
+    "deep_chain": (hostile_deep_chain, "limits: problem.network.widths: must give at most 8 hidden layers (got 200)"),
+    "ldl_digits": (hostile_ldl_digits, "limits: the LDLᵀ test of a 400×400 matrix would take more than the checker's "
+                   "work limit"),
+    "many_parameters": (hostile_many_parameters,
+                        "limits: problem.network.widths: must give at most 3000 parameters (got 16000)"),
+}
+
+
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
 
@@ -643,6 +672,9 @@ def expected_files() -> dict[Path, str]:
             entry = {"expect": entry, "problem": f"../problems/{BAD_PROBLEMS[name]}"}
         expected[f"{name}.json"] = entry
     files[CERTS / "bad" / "EXPECTED.json"] = dump(expected)
+    for name, (build_cert, line) in HOSTILE.items():
+        files[CERTS / "hostile" / f"{name}.json"] = json.dumps(build_cert(), ensure_ascii=False) + "\n"
+    files[CERTS / "hostile" / "EXPECTED.json"] = dump({f"{name}.json": f"INVALID: {line}" for name, (_, line) in HOSTILE.items()})
     for name, (build, line) in UNREADABLE.items():
         files[CERTS / "unreadable" / f"{name}.json"] = build()
     files[CERTS / "unreadable" / "EXPECTED.json"] = dump({f"{name}.json": line for name, (_, line) in UNREADABLE.items()})
@@ -704,6 +736,18 @@ def test_bad_certificate_is_rejected(name: str, line: str, problem_path: str | N
     with pytest.raises(CertificateInvalid) as err:
         check_file(*argv[:1], problem_path)
     assert f"INVALID: {err.value}" == out[0]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_certificate_is_rejected_within_ten_seconds(name: str) -> None:
+    """Small files that used to tie the checker up for minutes or all memory: one line, exit 1, in a
+    subprocess that is killed after 10 s (a limit on the run, not a timing assertion on a result)."""
+    path = CERTS / "hostile" / f"{name}.json"
+    expected = json.loads((CERTS / "hostile" / "EXPECTED.json").read_text(encoding="utf-8"))[path.name]
+    run = subprocess.run([sys.executable, "-m", "proofs.checker", str(path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=10)
+    assert run.returncode == 1 and run.stderr == "", run.stdout + run.stderr
+    assert run.stdout.count("\n") == 1 and run.stdout.startswith(expected), run.stdout
 
 
 @pytest.mark.parametrize("name", sorted(UNREADABLE))

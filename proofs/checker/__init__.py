@@ -13,11 +13,11 @@ evidence method as a composition of lemmas, and THE table of methods), ``collaps
 
 What acceptance guarantees
 --------------------------
-Notation (SPEC §1, ``proofs/FORMAT.md``): ``L`` is the loss of the problem *embedded in the certificate*,
+Notation (``proofs/FORMAT.md``): ``L`` is the loss of the problem *embedded in the certificate*,
 ``c`` the centre, ``ρ`` the radius, ``B̄`` the closed Euclidean ball of radius ``ρ`` about ``c`` in all of
 ``θ``, ``P`` the pattern named by the evidence and ``L_P`` the loss polynomial of its region.
 
-``isolated_local_minimum`` (CERTIFIED), evidence ``interior_ball`` (SPEC §4, interior case):
+``isolated_local_minimum`` (CERTIFIED), evidence ``interior_ball`` (interior case):
 
 1. *Sign stability.* ``z_{k,i}(x_j; c)`` has the pattern's strict sign, and ``z_P(c)² > F1(k)²·P_k·ρ²``
    where ``F1(k)`` bounds every ``|∂z_{k,i}/∂θ|`` on the box ``|θ − c|_∞ ≤ ρ`` and ``P_k`` counts the
@@ -31,9 +31,9 @@ Notation (SPEC §1, ``proofs/FORMAT.md``): ``L`` is the loss of the problem *emb
 
 Then ``L`` is ``μ``-strongly convex on ``B̄`` and has exactly one critical point ``θ*`` there, with
 ``‖θ* − c‖ ≤ ‖∇L(c)‖/μ < ρ``; it is a strict local minimum and ``L(θ) ≥ L(θ*) + (μ/2)‖θ − θ*‖²`` on
-``B̄``. The checker also insists on ``λ > 0`` (SPEC §4: with ``λ = 0`` minima are never isolated).
+``B̄``. The checker also insists on ``λ > 0`` (with ``λ = 0`` minima are never isolated).
 
-``isolated_local_minimum`` (CERTIFIED), evidence ``boundary_ball`` (SPEC §4, boundary case; the centre on
+``isolated_local_minimum`` (CERTIFIED), evidence ``boundary_ball`` (boundary case; the centre on
 first-layer kinks). ``Z`` lists first-layer pairs ``(j, i)`` with ``z_{1,i}(x_j; c) = a_m·c = 0``, ``a_m``
 holding ``x̃_j`` in unit ``i``'s incoming coordinates; a sign string ``s`` orients ``s'_m a_m`` and names
 the piece ``P_s``.
@@ -246,10 +246,10 @@ def _origin(top: dict[str, Any], problem: Problem, center: list[Fraction], expec
         raise CertificateInvalid("origin", f"‖origin − center‖² = {show(gap2)} must be at most origin_distance² = "
                                  f"{show(D * D)}")
     differs = _first_difference(origin, expected_point)
-    if differs is not None:
+    if differs is not None and expected_point is not None:
         raise CertificateInvalid("problem", f"the certificate speaks about a different point than the problem file's: "
                                  f"its origin differs at parameter {differs} ({show(origin[differs])} against "
-                                 f"{show(expected_point[differs])})" if expected_point else "")
+                                 f"{show(expected_point[differs])})")
     return f"; the given point is within {D} of the centre"
 
 

@@ -1,6 +1,6 @@
 """The network, its loss on one activation region, exact derivatives, a-priori bounds, loss along curves.
 
-Conventions of SPEC §1: ``θ`` in canonical order (per layer ``k = 1..H+1`` the rows of ``W_k``, then
+Conventions (``proofs/FORMAT.md``): ``θ`` in canonical order (per layer ``k = 1..H+1`` the rows of ``W_k``, then
 ``b_k``), ``L(θ) = α Σ_j ‖f(x_j) − y_j‖² + λ Σ_{decayed i} θ_i²``. For a fixed pattern ``P`` (diagonal
 0/1 matrices ``D_k``) the network is ``z_k = W_k a_{k−1} + b_k``, ``a_k = D_k z_k``, ``f = z_{H+1}``, and
 ``L_P`` is a polynomial.

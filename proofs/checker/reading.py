@@ -2,7 +2,7 @@
 
 Every number in a certificate is a canonical rational string (``"-3/4"``, ``"5"``); anything else is a
 ``format`` failure naming its JSON path. A problem file given with ``--problem`` is the user's own input
-and is read by SPEC §2's lenient rules (decimals, JSON numbers read as the literal written); its faults
+and is read by the problem format's lenient rules (decimals, JSON numbers read as the literal written); its faults
 are ``CertificateUnreadable``.
 
 Limits
@@ -178,7 +178,7 @@ def parse_rational_strict(text: Any, where: str, max_digits: int = MAX_DIGITS) -
 
 
 def parse_number_lenient(value: Any, where: str, max_digits: int = MAX_DIGITS) -> Fraction:
-    """Read a number as a problem file may write it (SPEC §2): int, ``"p/q"``, decimal, JSON decimal."""
+    """Read a number as a problem file may write it (``proofs/FORMAT.md``): int, ``"p/q"``, decimal, JSON decimal."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         fail(where, f"must be a number (got {brief(value)})")
     if isinstance(value, int):
@@ -236,10 +236,10 @@ def join(where: str, key: str | int) -> str:
 
 def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
                  max_digits: int = MAX_DIGITS) -> Problem:
-    """Validate a ``pscert.problem/1`` object (SPEC §2) and return the exact :class:`Problem`.
+    """Validate a ``pscert.problem/1`` object (``proofs/FORMAT.md``) and return the exact :class:`Problem`.
 
     ``strict=True`` is a certificate's embedded, normalised problem: canonical rational strings and no
-    ``point``. ``strict=False`` is a user's problem file: any SPEC §2 number, and ``point`` is ignored.
+    ``point``. ``strict=False`` is a user's problem file: any number the problem format allows, and ``point`` is ignored (``read_point`` reads it).
 
     Examples
     --------

@@ -16,7 +16,7 @@ from . import lemmas
 from .arith import Budget, Sparse, matrix_over_common, pseudo_inverse_columns, quadratic_form
 from .exceptions import CertificateInvalid
 from .network import Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample, poly_add
-from .reading import (MAX_CURVE_DEGREE, brief, expect_list, expect_object, fail, join, parse_rational_strict,
+from .reading import (brief, expect_list, expect_object, fail, join, parse_rational_strict,
                       read_pattern, read_poly, read_vector, show)
 
 
@@ -33,8 +33,9 @@ class Context(NamedTuple):
     top: dict[str, Any]
     budget: Budget
 
-    def evidence_keys(self, keys: set[str], optional: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-        return expect_object(self.evidence, "evidence", keys | optional, keys)
+    def evidence_keys(self, keys: set[str]) -> dict[str, Any]:
+        """The evidence object, with exactly these keys."""
+        return expect_object(self.evidence, "evidence", keys, keys)
 
     def number(self, where: str) -> Fraction:
         return parse_rational_strict(self.evidence[where], f"evidence.{where}", self.max_digits)
@@ -114,10 +115,12 @@ def curve(ctx: Context) -> str:
         if num[0] != c * q[0]:
             raise CertificateInvalid("curve", f"γ(0) must be the centre: parameter {i} is "
                                      f"{show(num[0] / q[0])} at t = 0 (centre {show(c)})")
-    degree = (problem.depth + 2) * 2 * MAX_CURVE_DEGREE
-    digits = max(len(str(c)) for p in nums + [q, ctx.center] for c in p)
-    ctx.budget.charge(len(problem.inputs) * problem.count * degree * degree, 4 * (problem.depth + 2) * digits,
-                      "the loss along the curve")
+    # Λ has degree ≤ 2(H+1)·deg with coefficients of about 2(H+1) times the input's bits; each sample costs
+    # ≤ P products of such polynomials (schoolbook).
+    layers = 2 * (problem.depth + 1)
+    degree = layers * (max(len(p) for p in nums + [q]) - 1) + 1
+    size = max(c.numerator.bit_length() + c.denominator.bit_length() for p in nums + [q, ctx.center] for c in p)
+    ctx.budget.charge(len(problem.inputs) * problem.count * degree * degree, layers * size, "the loss along the curve")
     result = curve_loss(problem, ctx.center, nums, q)
     for where, z in result.hidden if problem.activation == "relu" else []:
         if not lemmas.dominates(z, t0):
