@@ -642,7 +642,9 @@ def hostile_ldl_digits() -> dict:
 def hostile_many_parameters() -> dict:
     """About 105 KB: 16,000 parameters (the Hessian alone used to raise MemoryError after 1.5 GB)."""
     prob = problem([1, 5333, 1], F(1, 4), [[1]], [[1]], biases=True)
-    return certificate("isolated_local_minimum", prob, [F(1)] * 16000, F(1, 10 ** 9), ball([["1" * 5333]], F(1, 50)), F(1, 2))
+    # δ = 10⁶ passes the δ test (δ² ≥ P³K²ρ² ≈ 4200), so an unlimited checker goes on to build the Hessian
+    return certificate("isolated_local_minimum", prob, [F(1)] * 16000, F(1, 10 ** 9), ball([["1" * 5333]], F(10 ** 6)),
+                       F(1, 2))
 
 
 HOSTILE: dict[str, tuple[Callable[[], dict], str]] = {
