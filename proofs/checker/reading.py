@@ -20,8 +20,10 @@ The bounds are set from what real certificates need, with a wide margin:
 - ``MAX_CURVE_DEGREE`` = 64 for each curve polynomial (real curves: degree ≤ 4);
 - ``MAX_WORK`` = 10¹⁰ limb operations for everything that grows faster than the input: forward passes,
   Hessians, eliminations, congruences, curve polynomials (``arith.Budget`` charges each before it runs,
-  at a schoolbook over-estimate; a real certificate of a few hundred parameters needs under 10⁸). At
-  CPython's speed this caps a check at a few minutes in the worst case and seconds in practice.
+  at a schoolbook over-estimate). Measured: the committed certificates need at most 7·10⁶ (``kink_ball``
+  on the trained XOR net, 16 pieces), a 33-parameter network on 20 samples with 53-bit entries about
+  1.5·10⁸; at 2–6 ns per unit the limit is about a minute of CPU. The generator writes ``ldl`` witnesses
+  only up to 12×12 and short ``congruence`` witnesses beyond, which is what keeps real checks cheap.
 """
 
 from __future__ import annotations
