@@ -57,10 +57,14 @@ def collapsed_layer(ctx: Context) -> str:
     if s_x < 0 or s_x * s_x < N * sum(v * v for x in xt for v in x):  # (Σ‖x̃_j‖)² ≤ N Σ‖x̃_j‖²
         raise CertificateInvalid("hessian bound", f"x_sum must satisfy x_sum² ≥ N·Σ‖x̃_j‖² (got {show(s_x)})")
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
-    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, mx)
+    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, mx, ctx.budget)
+    cells = expect_list(ctx.evidence["cells"], "evidence.cells")
+    size = max(v.numerator.bit_length() + v.denominator.bit_length()
+               for rows in (xt, residuals) for r in rows for v in r)
+    ctx.budget.charge(len(cells) * N * len(xt[0]) * problem.widths[-1], 2 * size, "the cell bounds")
     seen: set[str] = set()
     room = (lam - eps) ** 2
-    for k, item in enumerate(expect_list(ctx.evidence["cells"], "evidence.cells")):
+    for k, item in enumerate(cells):
         where = join("evidence.cells", k)
         entry = expect_object(item, where, {"signs", "plus", "minus", "pd"}, {"signs"})
         signs = entry["signs"]
@@ -78,7 +82,7 @@ def collapsed_layer(ctx: Context) -> str:
             lemmas.positive_definite(*matrix_over_common(gap), entry.get("pd"), where, mx, ctx.budget)
     if not seen:
         raise CertificateInvalid("regions", "evidence.cells must list at least one cell (got none)")
-    lemmas.regions_covered(seen, empty, N)
+    lemmas.regions_covered(seen, empty, N, ctx.budget)
     mu_q = min(alpha * N + (lam if problem.biases else 0), eps)
     C0 = alpha * s_x
     if 3 * C0 * rho >= 2 * mu_q:

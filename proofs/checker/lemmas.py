@@ -129,7 +129,8 @@ def gradient_bound(grad: Sequence[Fraction], bound: Fraction, what: str, bound_n
     """
     g2 = sum((v * v for v in grad), Fraction(0))
     if g2 >= bound:
-        raise CertificateInvalid("gradient bound", f"{what} = {show(g2)} must be less than {bound_name} = {show(bound)}")
+        raise CertificateInvalid("gradient bound", f"{what} = {show(g2)} must be less than {bound_name} = "
+                                 f"{show(bound)}")
 
 
 def kkt_residual(grad: Sequence[Fraction], nu: Sequence[Fraction], signs: str, normals: Sequence[Sparse]
@@ -142,13 +143,13 @@ def kkt_residual(grad: Sequence[Fraction], nu: Sequence[Fraction], signs: str, n
     return [g - moved.get(p, Fraction(0)) for p, g in enumerate(grad)]
 
 
-def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int) -> list[str]:
+def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: Budget) -> list[str]:
     """**Gordan/Farkas emptiness.** An entry ``{"signs": s, "gordan": y}`` with ``y ≥ 0``, ``y ≠ 0``, ``y_m = 0``
     where ``s_m = '*'`` and ``Σ_m y_m s'_m a_m = 0`` proves that no ``d`` has ``s'_m a_m·d > 0`` for every
     signed ``m`` (dot the identity with ``d``: a sum of non-negative terms, one positive, would be 0).
     As ``z_m(θ) = a_m·(θ − c)`` near a kink, no region with those signs meets the ball. Returns the sign
     strings of all entries."""
-    out = []
+    out, size = [], sum(len(a) for a in normals) + 1
     for k, item in enumerate(expect_list(obj, "evidence.empty")):
         where = join("evidence.empty", k)
         entry = expect_object(item, where, {"signs", "gordan"}, {"signs", "gordan"})
@@ -156,6 +157,8 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int) -> list[s
         if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
             fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
         y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
+        budget.charge(size, 2 * max(_bits(v) for v in y) + max(_bits(v) for a in normals for v in a.values()),
+                      "the Gordan vectors")
         for m, (v, s) in enumerate(zip(y, signs)):
             if v < 0 or (s == "*" and v != 0):
                 raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
@@ -168,12 +171,13 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int) -> list[s
     return out
 
 
-def regions_covered(listed: set[str], empty: Sequence[str], n: int) -> None:
+def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budget) -> None:
     """**Every region is accounted for.** A depth-first case split over the ``n`` kink signs: each branch
     ends under an ``empty`` entry (all its remaining characters ``*``, the fixed ones agreeing) or at a
     full sign string that is ``listed``; and no listed string lies under an empty entry. Then the listed
     pieces are exactly the regions that meet the ball. The search visits at most ``2n`` nodes per listed
-    piece or empty entry, so its cost is bounded by the certificate's length."""
+    piece or empty entry, each testing every empty entry: that is charged first."""
+    budget.charge(2 * (n + 1) * (len(listed) + len(empty) + 1) * (len(empty) + 1) * (n + 1), 0, "the case split")
     reached: set[str] = set()
 
     def closed(prefix: str) -> bool:
@@ -194,6 +198,10 @@ def regions_covered(listed: set[str], empty: Sequence[str], n: int) -> None:
         stack += [prefix + "0", prefix + "1"]
     for s in sorted(listed - reached):
         raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")
+
+
+def _bits(v: Fraction) -> int:
+    return v.numerator.bit_length() + v.denominator.bit_length()
 
 
 def dominates(p: Poly, t0: Fraction) -> bool:

@@ -241,7 +241,8 @@ def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
     """Validate a ``pscert.problem/1`` object (``proofs/FORMAT.md``) and return the exact :class:`Problem`.
 
     ``strict=True`` is a certificate's embedded, normalised problem: canonical rational strings and no
-    ``point``. ``strict=False`` is a user's problem file: any number the problem format allows, and ``point`` is ignored (``read_point`` reads it).
+    ``point``. ``strict=False`` is a user's problem file: any number the problem format allows, and
+    ``point`` is ignored here (``read_point`` reads it).
 
     Examples
     --------
@@ -278,7 +279,8 @@ def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
         if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 100_000:
             fail(join(where, f"network.widths[{i}]"), f"must be a positive integer (got {brief(w)})")
     count = sum(widths[k + 1] * (widths[k] + 1) for k in range(len(widths) - 1))
-    for what, got, most in (("hidden layers", len(widths) - 2, MAX_HIDDEN_LAYERS), ("parameters", count, MAX_PARAMETERS)):
+    for what, got, most in (("hidden layers", len(widths) - 2, MAX_HIDDEN_LAYERS),
+                            ("parameters", count, MAX_PARAMETERS)):
         if got > most:  # checked before any list of that size is built
             raise CertificateInvalid("limits", f"{join(where, 'network.widths')}: must give at most {most} {what} "
                                      f"(got {got})")

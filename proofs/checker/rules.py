@@ -15,7 +15,8 @@ from typing import Any, Callable, NamedTuple
 from . import lemmas
 from .arith import Budget, Sparse, matrix_over_common, pseudo_inverse_columns, quadratic_form
 from .exceptions import CertificateInvalid
-from .network import Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample, poly_add
+from .network import (Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample,
+                      poly_add)
 from .reading import (brief, expect_list, expect_object, fail, join, parse_rational_strict,
                       read_pattern, read_poly, read_vector, show)
 
@@ -164,7 +165,8 @@ def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction,
     for m, item in enumerate(items):
         path = join("evidence.constraints", m)
         j, i = expect_list(item, path, 2)
-        if not all(type(v) is int for v in (j, i)) or not 0 <= j < len(problem.inputs) or not 0 <= i < problem.widths[1]:
+        inside = all(type(v) is int for v in (j, i)) and 0 <= j < len(problem.inputs) and 0 <= i < problem.widths[1]
+        if not inside:
             fail(path, f"must be [sample, first-layer unit] within the problem (got {item})")
         if null_sample(problem, j):  # a_m = 0: Gordan would "exclude" every cell; never a kink
             raise CertificateInvalid("regions", f"{path}: x̃_{j} = 0, so z ≡ 0 there: not a kink")
@@ -172,7 +174,8 @@ def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction,
             fail(path, f"repeats constraint {[j, i]}")
         cons.append((j, i))
     if name == "kink_ball" and len(cons) > 16:
-        fail("evidence.constraints", f"kink_ball lists every sign combination: at most 16 constraints (got {len(cons)})")
+        fail("evidence.constraints", "kink_ball lists every sign combination: at most 16 constraints "
+             f"(got {len(cons)})")
     bd = bounds(problem, ctx.center, ctx.radius)
     lemmas.sign_stability(problem, ctx.center, ctx.radius, pattern, bd, ctx.budget, cons)
     for j, i in cons:
@@ -201,14 +204,14 @@ def boundary_ball(ctx: Context) -> str:
     """Every region meeting the ball listed or excluded by Gordan; each piece ``μ``-strongly convex on the
     ball (positive definiteness + Hessian variation) with multipliers ``ν ≥ 0``, ``‖e‖ < μρ/2``."""
     pattern, delta, cons, normals = _kinks(ctx, "boundary_ball", {"pieces", "empty"})
-    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, ctx.max_digits)
+    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, ctx.max_digits, ctx.budget)
     keys, seen, pieces = {"signs", "pd", "multipliers"}, set[str](), []
     for k, item in enumerate(expect_list(ctx.evidence["pieces"], "evidence.pieces")):
         where = join("evidence.pieces", k)
         pieces.append((where, _signs(expect_object(item, where, keys, keys), where, len(cons), seen), item))
     if not pieces:  # with nonzero normals some cell always meets the ball; a safety net
         raise CertificateInvalid("regions", "evidence.pieces must list at least one region (got none)")
-    lemmas.regions_covered(seen, empty, len(cons))
+    lemmas.regions_covered(seen, empty, len(cons), ctx.budget)
     for where, signs, entry in pieces:
         A, S, grad = ctx.shifted_hessian(_piece(pattern, cons, signs), ctx.mu + delta)
         lemmas.positive_definite(A, S, entry["pd"], where, ctx.max_digits, ctx.budget)
