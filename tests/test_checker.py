@@ -596,6 +596,10 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                      "origin: origin and origin_distance must come together (got only origin)"),
     "origin_too_far": (edit(chain_minimum_from_origin, setter("origin_distance", "1/21")),
                        "origin: ‖origin − center‖² = "),
+    "origin_distance_negative": (edit(chain_minimum_from_origin, setter("origin_distance", "-1/20")),
+                                 "origin: origin_distance must be non-negative (got -1/20)"),
+    "curve_degree_too_high": (edit(chain_origin_descent, setter("evidence.numerators.0", ["0", "1"] + ["0"] * 64)),
+                              "limits: evidence.numerators[0]: degree 65 exceeds 64"),
     "origin_not_the_problem_point": (lambda: dump(chain_minimum_from_origin()),
                                      "problem: the certificate speaks about a different point than the problem file's: "
                                      "its origin differs at parameter 0 (9/10 against 4/5)"),
