@@ -12,7 +12,7 @@ from symbolic.network import forward, null_samples
 from symbolic.problem import Problem, params_to_json, problem_to_json
 from symbolic.rationals import canonical
 
-from . import checker
+from . import checker, replay
 
 if TYPE_CHECKING:  # flint is imported lazily at run time
     from flint import fmpq_mat
@@ -69,9 +69,10 @@ def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, k
     power of ½ on which the denominator, every hidden pre-activation numerator and (descent) ``Λ`` are
     dominated by their lowest terms (monotone in ``t0``, so found by galloping and bisection).
     """
-    from .checker.network import dominated_on, germ_sign
+    from .checker.lemmas import dominates as dominated_on
+    from .checker.network import germ_sign
 
-    curve = checker.curve_loss_polynomial(checker_problem(problem), list(theta), numerators, denominator)
+    curve = replay.curve_loss_polynomial(checker_problem(problem), list(theta), numerators, denominator)
     lam = curve.Lambda
     if (kind == "constant" and lam) or (kind == "descent" and (not lam or germ_sign(lam) > 0)):
         return None
@@ -101,7 +102,7 @@ def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, k
 
 def delta(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Fraction:
     """A short dyadic δ with δ² ≥ P³·K²·ρ² (the checker's Hessian-variation bound)."""
-    return sqrt_above(checker.derivative_bounds(checker_problem(problem), list(theta), rho).delta_squared)
+    return sqrt_above(replay.derivative_bounds(checker_problem(problem), list(theta), rho).delta_squared)
 
 
 def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
@@ -109,7 +110,7 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
     layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly)."""
     if problem.depth == 0 or problem.activation != "relu":
         return True
-    b = checker.derivative_bounds(checker_problem(problem), list(theta), rho)
+    b = replay.derivative_bounds(checker_problem(problem), list(theta), rho)
     fw = forward(problem, problem.unflatten(list(theta)))
     nulls = null_samples(problem)
     for j, zs in enumerate(fw.preactivations):

@@ -28,7 +28,7 @@ from symbolic.rationals import canonical
 
 from .assemble import (Verdict, certificate, checked, delta, hessian_of, identity, rational_below, short,
                        sign_stable, sqrt_above)
-from .checker.boundary import pseudo_inverse_columns
+from .checker.arith import pseudo_inverse_columns
 from .positivity import pd_certificate, smallest_eigenvalue, to_float
 from .refine import dyadic
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from .checker.boundary import normal
+from .checker.network import normal
 from .checker.network import Bounds, bounds, derivatives, forward
 from .checker.reading import read_pattern
 from .latex_ball import apriori, pd_lemma, require, sign_lemma, variation_lemma

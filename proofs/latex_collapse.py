@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from .checker.claims import positive_definite
+from .checker.lemmas import positive_definite
 from .checker.exceptions import CertificateInvalid
 from .latex_ball import ldl_pivots, require
 from .latex_format import decimal, rational

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from .checker.boundary import pseudo_inverse_columns
+from .checker.arith import pseudo_inverse_columns
 from .checker.network import bounds, derivatives, forward
 from .checker.reading import read_pattern
 from .latex_ball import LIST_PIVOTS, apriori, ldl_pivots, require, variation_lemma

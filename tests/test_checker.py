@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from proofs.checker import (CertificateInvalid, CertificateUnreadable, check_certificate, check_file,  # noqa: E402
-                            curve_loss_polynomial, derivative_bounds, loss_derivatives, main,
-                            parse_rational_strict)
+from proofs.checker import (CertificateInvalid, CertificateUnreadable, CheckerError, check_certificate,  # noqa: E402
+                            check_file, main, parse_rational_strict)
+from proofs.replay import curve_loss_polynomial, derivative_bounds, loss_derivatives  # noqa: E402
 
 CERTS = ROOT / "tests" / "certs"
 S = F(866025403784438646763723170753, 10 ** 30)   # ≈ √3/2 (slightly above it)
@@ -332,7 +332,57 @@ GOOD: dict[str, Callable[[], dict]] = {
     "depth3_saddle_descent": depth3_saddle_descent,
 }
 
+def chain_minimum_from_origin() -> dict:
+    """:func:`chain_minimum` for a user who gave (9/10, 9/10): ‖(9/10 − s)(1, 1)‖² = 2(9/10 − s)² ≈ 0.0023
+    ≤ (1/20)² = 0.0025."""
+    cert = chain_minimum()
+    cert["origin"], cert["origin_distance"] = point(chain(), [F(9, 10), F(9, 10)]), "1/20"
+    return cert
+
+
+GOOD["chain_minimum_from_origin"] = chain_minimum_from_origin
+
+
+def generated(path: str) -> Callable[[], dict]:
+    """A certificate the generator finds for a committed problem file (built only by ``--write``: the
+    committed file, not the generator of the day, is what the tests read)."""
+
+    def build() -> dict:
+        from proofs.generator import certify
+        from symbolic.problem import load_problem
+
+        verdict = certify(load_problem(str(ROOT / path)))
+        assert verdict.certificate is not None, verdict.reason
+        return verdict.certificate
+
+    return build
+
+
+def psc_chain() -> dict:
+    """The paper's Lemma (A) on the chain with the point (1, 9/10), λ = 1/4 (``proofs.threshold_cert``)."""
+    from proofs.threshold_cert import certified
+    from symbolic.problem import parse_problem
+    from symbolic.threshold import threshold
+
+    prob = {**chain(), "point": point(chain(), [F(1), F(9, 10)])}
+    return certified(threshold(parse_problem(prob)))
+
+
+GENERATED: dict[str, Callable[[], dict]] = {
+    "kink_one_unit_boundary": generated("tests/data/kink_one_unit.json"),
+    "xor_trained_kinks": generated("examples/xor_trained.json"),
+    "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
+    "chain_lemma_a": psc_chain,
+}
+
 GOOD_LINES = {
+    "chain_minimum_from_origin": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta "
+                                 "1/50, pd ldl, 2 parameters); the given point is within 1/20 of the centre",
+    "kink_one_unit_boundary": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 49/1000 (boundary_ball",
+    "xor_trained_kinks": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 19/1000 (kink_ball, 4 "
+                         "independent kink constraint(s), 16 region(s)",
+    "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
+    "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
     "chain_minimum_congruence": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd congruence",
     "chain_identity_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2",
@@ -389,6 +439,15 @@ def setter(path: str, value: Any) -> Callable[[dict], None]:
 
 
 DELETE = object()
+
+
+def committed(name: str) -> Callable[[], dict]:
+    """The committed good certificate ``name`` (for mutations of generated certificates)."""
+    return lambda: json.loads((CERTS / "good" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def drop_piece(cert: dict) -> None:
+    cert["evidence"]["pieces"].pop()
 
 
 def orbit_point_claimed_isolated() -> dict:
@@ -478,8 +537,6 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                             "claim: isolated_local_minimum must have status CERTIFIED (got REFUTED)"),
     "status_inconsistent_refutation": (edit(two_unit_rotation, setter("status", "CERTIFIED")),
                                        "claim: not_isolated must have status REFUTED (got CERTIFIED)"),
-    "wrong_format_version": (edit(chain_minimum, setter("format", "pscert.certificate/2")),
-                             "format: version must be \"pscert.certificate/1\" (got \"pscert.certificate/2\")"),
     "wrong_problem_version": (edit(chain_minimum, setter("problem.format", "pscert.problem/2")),
                               "format: problem.format: must be \"pscert.problem/1\""),
     "problem_with_point": (edit(chain_minimum, setter("problem.point", {"weights": [[["1"]], [["1"]]]})),
@@ -520,6 +577,32 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                   "curvature: dᵀ∇²L_P(c)d + delta·‖d‖² = 177/50 must be negative"),
     "curvature_zero_direction": (lambda: dump(depth3_saddle_curvature((0, 0, 0))),
                                  "curvature: dᵀ∇²L_P(c)d + delta·‖d‖² = 0 must be negative"),
+    "boundary_piece_missing": (edit(committed("kink_one_unit_boundary"), drop_piece),
+                               "regions: the region with kink signs"),
+    "boundary_mu_inflated": (edit(committed("kink_one_unit_boundary"), setter("mu", "4")), "hessian bound:"),
+    "kink_piece_missing": (edit(committed("xor_trained_kinks"), drop_piece),
+                           "regions: the region with kink signs 0000 is not listed"),
+    "kink_multiplier_shrunk": (edit(committed("xor_trained_kinks"), setter("evidence.pieces.0.multipliers.0", "0")),
+                               "gradient bound: evidence.pieces[0].multipliers must be the least-squares ones"),
+    "collapsed_mu_inflated": (edit(committed("dead_layer_collapsed"), setter("mu", "1")),
+                              "mu: must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ)"),
+    "collapsed_centre_alive": (edit(committed("dead_layer_collapsed"), setter("center.weights.0.0.0", "1/1000")),
+                               "center: parameter 0 must be 0 (every hidden unit dead; got 1/1000)"),
+    "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),
+                                      "threshold: epsilon_star is 1/8, recomputed 1/16"),
+    "lemma_a_mu_inflated": (edit(committed("chain_lemma_a"), setter("mu", "1/2")),
+                            "modulus: (λ − μ/2)² = 0 must be ≥ K·ε"),
+    "origin_alone": (edit(chain_minimum_from_origin, setter("origin_distance", DELETE)),
+                     "origin: origin and origin_distance must come together (got only origin)"),
+    "origin_too_far": (edit(chain_minimum_from_origin, setter("origin_distance", "1/21")),
+                       "origin: ‖origin − center‖² = "),
+    "origin_distance_negative": (edit(chain_minimum_from_origin, setter("origin_distance", "-1/20")),
+                                 "origin: origin_distance must be non-negative (got -1/20)"),
+    "curve_degree_too_high": (edit(chain_origin_descent, setter("evidence.numerators.0", ["0", "1"] + ["0"] * 64)),
+                              "limits: evidence.numerators[0]: degree 65 exceeds 64"),
+    "origin_not_the_problem_point": (lambda: dump(chain_minimum_from_origin()),
+                                     "problem: the certificate speaks about a different point than the problem file's: "
+                                     "its origin differs at parameter 0 (9/10 against 4/5)"),
     "different_problem": (lambda: dump(chain_minimum()),
                           "problem: differs from the expected problem at data.targets[0][0]: the certificate has 1, "
                           "the expected problem 2"),
@@ -533,8 +616,48 @@ PROBLEM_FILES = {
     "chain.json": '{"format": "pscert.problem/1", "name": "scalar chain", "network": {"widths": [1, 1, 1], "biases": false},\n'
                   ' "loss": {"reduction": "mean", "weight_decay": "0.25"}, "data": {"inputs": [["1"]], "targets": [[1e0]]},\n'
                   ' "point": {"weights": [[[0.8]], [[0.9]]]}}\n',
+    "chain_point.json": '{"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": false},\n'
+                        ' "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["1"]], "targets": [["1"]]},\n'
+                        ' "point": {"weights": [[["0.9"]], [[0.9]]]}}\n',
 }
-BAD_PROBLEMS = {"different_problem": "chain_target_2.json"}
+BAD_PROBLEMS = {"different_problem": "chain_target_2.json", "origin_not_the_problem_point": "chain.json"}
+
+# Not ours to judge: another format version is unreadable (exit 2), with this message after the file name.
+UNREADABLE: dict[str, tuple[Callable[[], str], str]] = {
+    "wrong_format_version": (edit(chain_minimum, setter("format", "pscert.certificate/2")),
+                             "format: version must be \"pscert.certificate/1\" (got \"pscert.certificate/2\")"),
+}
+
+
+def hostile_deep_chain() -> dict:
+    """About 4 KB: 200 width-1 layers (the a-priori bounds used to take 76 s in a triple loop over layers)."""
+    prob = problem([1] * 202, F(1, 4), [[1]], [[1]])
+    return certificate("isolated_local_minimum", prob, [F(1)] * 201, F(1, 10 ** 9), ball([["1"] * 200], F(1, 50)), F(1, 2))
+
+
+def hostile_ldl_digits() -> dict:
+    """About 5 KB: 400 parameters whose entries have distinct denominators, so the exact Hessian's entries
+    have thousands of digits and fraction-free elimination grows them 400-fold (used to take over 300 s)."""
+    prob = problem([1, 133, 1], F(1, 4), [[1]], [[1]], biases=True)
+    theta = [F(1, 101 + k) for k in range(400)]
+    return certificate("isolated_local_minimum", prob, theta, F(1, 10 ** 40), ball([["1" * 133]], F(1, 50)), F(1, 100))
+
+
+def hostile_many_parameters() -> dict:
+    """About 105 KB: 16,000 parameters (the Hessian alone used to raise MemoryError after 1.5 GB)."""
+    prob = problem([1, 5333, 1], F(1, 4), [[1]], [[1]], biases=True)
+    # δ = 10⁶ passes the δ test (δ² ≥ P³K²ρ² ≈ 4200), so an unlimited checker goes on to build the Hessian
+    return certificate("isolated_local_minimum", prob, [F(1)] * 16000, F(1, 10 ** 9), ball([["1" * 5333]], F(10 ** 6)),
+                       F(1, 2))
+
+
+HOSTILE: dict[str, tuple[Callable[[], dict], str]] = {
+    "deep_chain": (hostile_deep_chain, "limits: problem.network.widths: must give at most 8 hidden layers (got 200)"),
+    "ldl_digits": (hostile_ldl_digits, "limits: the LDLᵀ test of a 400×400 matrix would take more than the checker's "
+                   "work limit"),
+    "many_parameters": (hostile_many_parameters,
+                        "limits: problem.network.widths: must give at most 3000 parameters (got 16000)"),
+}
 
 
 def dump(obj: Any) -> str:
@@ -544,6 +667,9 @@ def dump(obj: Any) -> str:
 def expected_files() -> dict[Path, str]:
     """Every committed file under tests/certs and its content."""
     files = {CERTS / "good" / f"{name}.json": dump(build()) for name, build in GOOD.items()}
+    for name in GENERATED:  # written by --write only; the mutations below read the committed file
+        path = CERTS / "good" / f"{name}.json"
+        files[path] = path.read_text(encoding="utf-8") if path.exists() else ""
     expected = {}
     for name, (build, line) in BAD.items():
         files[CERTS / "bad" / f"{name}.json"] = build()
@@ -552,11 +678,19 @@ def expected_files() -> dict[Path, str]:
             entry = {"expect": entry, "problem": f"../problems/{BAD_PROBLEMS[name]}"}
         expected[f"{name}.json"] = entry
     files[CERTS / "bad" / "EXPECTED.json"] = dump(expected)
+    for name, (build_cert, line) in HOSTILE.items():
+        files[CERTS / "hostile" / f"{name}.json"] = json.dumps(build_cert(), ensure_ascii=False) + "\n"
+    files[CERTS / "hostile" / "EXPECTED.json"] = dump({f"{name}.json": f"INVALID: {line}" for name, (_, line) in HOSTILE.items()})
+    for name, (build, line) in UNREADABLE.items():
+        files[CERTS / "unreadable" / f"{name}.json"] = build()
+    files[CERTS / "unreadable" / "EXPECTED.json"] = dump({f"{name}.json": line for name, (_, line) in UNREADABLE.items()})
     files.update({CERTS / "problems" / name: text for name, text in PROBLEM_FILES.items()})
     return files
 
 
 def write_certificates() -> None:
+    for name, build in GENERATED.items():
+        (CERTS / "good" / f"{name}.json").write_text(dump(build()), encoding="utf-8")
     for path, text in expected_files().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -574,7 +708,7 @@ def test_committed_certificates_are_current() -> None:
         assert path.read_text(encoding="utf-8") == text, path
 
 
-@pytest.mark.parametrize("name", sorted(GOOD))
+@pytest.mark.parametrize("name", sorted(GOOD) + sorted(GENERATED))
 def test_good_certificate_is_valid(name: str) -> None:
     line = check_file(str(CERTS / "good" / f"{name}.json"))
     assert line.startswith(GOOD_LINES[name]), line
@@ -608,6 +742,52 @@ def test_bad_certificate_is_rejected(name: str, line: str, problem_path: str | N
     with pytest.raises(CertificateInvalid) as err:
         check_file(*argv[:1], problem_path)
     assert f"INVALID: {err.value}" == out[0]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_certificate_is_rejected_within_ten_seconds(name: str) -> None:
+    """Small files that used to tie the checker up for minutes or all memory: one line, exit 1, in a
+    subprocess that is killed after 10 s (a limit on the run, not a timing assertion on a result)."""
+    path = CERTS / "hostile" / f"{name}.json"
+    expected = json.loads((CERTS / "hostile" / "EXPECTED.json").read_text(encoding="utf-8"))[path.name]
+    run = subprocess.run([sys.executable, "-m", "proofs.checker", str(path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=10)
+    assert run.returncode == 1 and run.stderr == "", run.stdout + run.stderr
+    assert run.stdout.count("\n") == 1 and run.stdout.startswith(expected), run.stdout
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_other_format_versions_are_unreadable(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = CERTS / "unreadable" / f"{name}.json"
+    expected = json.loads((CERTS / "unreadable" / "EXPECTED.json").read_text(encoding="utf-8"))
+    assert main([str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"Error: {path}: {expected[path.name]}\n"
+
+
+def test_every_method_has_a_good_and_a_bad_committed_certificate() -> None:
+    """The corpus covers the checker's one table: each method has an accepted certificate and a tampered
+    one rejected with its expected line (the parametrised tests above check both)."""
+    from proofs.checker import RULES
+
+    def method(path: Path) -> str:
+        return json.loads(path.read_text(encoding="utf-8")).get("evidence", {}).get("method", "")
+
+    good = {method(CERTS / "good" / f"{name}.json") for name in list(GOOD) + list(GENERATED)}
+    bad = {method(CERTS / "bad" / name) for name, _, _ in bad_cases()}
+    assert set(RULES) <= good, set(RULES) - good
+    assert set(RULES) <= bad, set(RULES) - bad
+
+
+def test_a_certificate_without_origin_says_which_point_it_speaks_about() -> None:
+    """The problem file's point (4/5, 9/10) is not the centre: the VALID line must say so; the file whose
+    point is the origin gives the origin's line."""
+    line = check_file(str(CERTS / "good" / "chain_minimum.json"), str(CERTS / "problems" / "chain.json"))
+    assert line.endswith("; it speaks about its centre, not about the problem file's point (they differ at "
+                         "parameter 0; the certificate has no origin)")
+    assert "speaks about" not in check_file(str(CERTS / "good" / "chain_minimum.json"))
+    line = check_file(str(CERTS / "good" / "chain_minimum_from_origin.json"), str(CERTS / "problems" / "chain_point.json"))
+    assert line.endswith("; the given point is within 1/20 of the centre")
 
 
 def test_different_problem_is_valid_alone_and_with_its_own_problem() -> None:
@@ -735,7 +915,7 @@ def test_derivatives_match_the_oracle(case: tuple[dict, list[F], list[list[str]]
 def test_curve_loss_matches_the_true_loss(case: tuple[dict, list[F], list[list[str]]], data: st.DataObject) -> None:
     """Λ(t*) = q(t*)^{2(H+1)}·(L(γ(t*)) − L(c)) with the true ReLU, at a t* where every hidden
     numerator's sign is decided (found by halving)."""
-    from proofs.checker.network import dominated_on
+    from proofs.checker.lemmas import dominates as dominated_on
 
     prob, theta, _ = case
     d = [data.draw(st.fractions(-2, 2, max_denominator=4)) for _ in theta]
@@ -786,7 +966,7 @@ def test_garbage_anywhere_gives_a_rejection_line_not_a_crash(name: str, data: st
         parent[path[-1]] = data.draw(JUNK)
     try:
         check_certificate(cert)
-    except CertificateInvalid:
+    except CheckerError:  # CertificateUnreadable when the format version is broken
         pass
 
 
@@ -877,7 +1057,7 @@ def test_module_runs_without_heavy_imports() -> None:
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.startswith("VALID:"), run.stdout + run.stderr
     modules = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
-    assert "proofs.checker.claims" in modules   # the trace is real
+    assert "proofs.checker.rules" in modules   # the trace is real
     forbidden = {"sympy", "flint", "numpy", "scipy", "networkx", "mpmath", "symbolic", "gmpy2", "click"}
     loaded = {m.split(".")[0] for m in modules}
     assert not loaded & forbidden, loaded & forbidden

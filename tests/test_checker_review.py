@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.mark.parametrize("name, line", [
     ("surrogate_key.json", 'INVALID: format: ["\\ud800"]: unknown key'),
-    ("huge_widths.json", "INVALID: format: problem.network.widths: must give at most 1000000 parameters"),
+    ("huge_widths.json", "INVALID: limits: problem.network.widths: must give at most 3000 parameters"),
     ("psc_radius.json", "INVALID: radius: must be 0 for a claim about a set, not a ball (got 1000)"),
 ])
 def test_reviewed_certificates_get_one_rejection_line(name, line):
@@ -35,3 +35,11 @@ def test_check_json_reports_validity_and_the_failed_step():
     assert '"valid": false' in bad.output and '"step": "radius"' in bad.output
     good = runner.invoke(main, ["check", "--json", str(Path(__file__).parent / "certs" / "good" / "chain_minimum.json")])
     assert good.exit_code == 0 and '"valid": true' in good.output, good.output
+
+
+def test_another_certificate_format_version_is_unreadable_not_invalid():
+    """A version this checker does not know is not its to judge: exit 2 with one line naming the file."""
+    path = Path(__file__).parent / "certs" / "unreadable" / "wrong_format_version.json"
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    assert result.output == f'Error: {path}: format: version must be "pscert.certificate/1" (got "pscert.certificate/2")\n'

@@ -2,15 +2,22 @@
 
 ``python -m proofs.checker CERT [--problem PROBLEM]`` prints ``VALID: …`` and exits 0, prints
 ``INVALID: <step>: <message>`` (the first failed check) and exits 1, or writes ``Error: <file>: <what>``
-to stderr and exits 2 when a file cannot be read. The checker re-computes; it never searches.
+to stderr and exits 2 when a file cannot be read (not JSON, too large, or a certificate format version
+other than ``pscert.certificate/1``). The checker re-computes; it never searches.
+
+Layout (a small kernel): ``reading`` (strict canonical rationals, shapes, the LIMITS), ``arith`` (the one
+exact linear-algebra module), ``network`` (exact forward pass, derivatives, a-priori bounds, loss along a
+curve), ``lemmas`` (one function per lemma below, statement and proof in its docstring), ``rules`` (each
+evidence method as a composition of lemmas, and THE table of methods), ``collapse`` and ``threshold``
+(the two rules with lemmas of their own).
 
 What acceptance guarantees
 --------------------------
-Notation (SPEC §1, ``proofs/FORMAT.md``): ``L`` is the loss of the problem *embedded in the certificate*,
+Notation (``proofs/FORMAT.md``): ``L`` is the loss of the problem *embedded in the certificate*,
 ``c`` the centre, ``ρ`` the radius, ``B̄`` the closed Euclidean ball of radius ``ρ`` about ``c`` in all of
 ``θ``, ``P`` the pattern named by the evidence and ``L_P`` the loss polynomial of its region.
 
-``isolated_local_minimum`` (CERTIFIED), evidence ``interior_ball`` (SPEC §4, interior case):
+``isolated_local_minimum`` (CERTIFIED), evidence ``interior_ball`` (interior case):
 
 1. *Sign stability.* ``z_{k,i}(x_j; c)`` has the pattern's strict sign, and ``z_P(c)² > F1(k)²·P_k·ρ²``
    where ``F1(k)`` bounds every ``|∂z_{k,i}/∂θ|`` on the box ``|θ − c|_∞ ≤ ρ`` and ``P_k`` counts the
@@ -24,9 +31,9 @@ Notation (SPEC §1, ``proofs/FORMAT.md``): ``L`` is the loss of the problem *emb
 
 Then ``L`` is ``μ``-strongly convex on ``B̄`` and has exactly one critical point ``θ*`` there, with
 ``‖θ* − c‖ ≤ ‖∇L(c)‖/μ < ρ``; it is a strict local minimum and ``L(θ) ≥ L(θ*) + (μ/2)‖θ − θ*‖²`` on
-``B̄``. The checker also insists on ``λ > 0`` (SPEC §4: with ``λ = 0`` minima are never isolated).
+``B̄``. The checker also insists on ``λ > 0`` (with ``λ = 0`` minima are never isolated).
 
-``isolated_local_minimum`` (CERTIFIED), evidence ``boundary_ball`` (SPEC §4, boundary case; the centre on
+``isolated_local_minimum`` (CERTIFIED), evidence ``boundary_ball`` (boundary case; the centre on
 first-layer kinks). ``Z`` lists first-layer pairs ``(j, i)`` with ``z_{1,i}(x_j; c) = a_m·c = 0``, ``a_m``
 holding ``x̃_j`` in unit ``i``'s incoming coordinates; a sign string ``s`` orients ``s'_m a_m`` and names
 the piece ``P_s``.
@@ -90,6 +97,14 @@ Lemma (A) on the problem (``proofs/checker/threshold.py`` states the set and exa
 constants, ``ε < ε*``, ``(λ − μ/2)² ≥ Kε``, and optionally the centre's membership). The lemma itself is
 mathematics argued on paper, not re-derived by the checker.
 
+The user's point (optional ``origin`` with ``origin_distance`` ``D``, always together): the checker
+verifies ``‖origin − c‖² ≤ D²`` exactly, and the ``VALID`` line ends ``; the given point is within D of the
+centre``. Every claim above is about ``c`` or a point within ``ρ`` of it (the certified minimum ``θ*``,
+or the refuted point ``c`` itself), so the proved distance from the user's point to it is at most
+``D + ρ``. With ``--problem FILE`` whose file has a ``point``, that point must equal the origin exactly;
+a certificate without origin is accepted, but its ``VALID`` line then says that it speaks about its
+centre, not about the problem file's point, whenever the two differ.
+
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.
@@ -99,12 +114,14 @@ What it does not guarantee
   ``--problem`` / ``expected_problem`` is given (then data, architecture and loss must agree exactly;
   the problem's name and point are ignored).
 - It says nothing beyond the claim: not about global minima, points outside the ball, or the free-form
-  ``producer`` block. It bounds the size of every number (10,000 digits), not the running time.
+  ``producer`` block. It bounds the size of every number and the work of every check (limits: ``reading.py``);
+  a certificate beyond a limit is rejected (``INVALID: limits: …``), not decided.
 
 Rejection lines name the step: ``format`` (JSON, shapes, canonical numbers), ``claim`` (kind and
 status), ``problem``, ``radius``, ``mu``, ``evidence`` (method or kind not valid for the claim),
 ``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``, ``curve``,
-``regions`` (boundary case: a region neither listed nor excluded, or a false Gordan vector).
+``regions`` (boundary case: a region neither listed nor excluded, or a false Gordan vector), ``origin``,
+``limits``.
 """
 
 from __future__ import annotations
@@ -114,25 +131,23 @@ import sys
 from fractions import Fraction
 from typing import Any, Sequence
 
-from . import boundary, collapse, threshold  # noqa: F401  (importing them registers their evidence methods)
-from .claims import CLAIMS, METHODS, Context
+from .arith import Budget
 from .exceptions import CertificateInvalid, CertificateUnreadable, CheckerError
-from .network import Bounds, CurveLoss, Problem, bounds, curve_loss, derivatives, forward
-from .reading import (CERTIFICATE_FORMAT, MAX_DIGITS, brief, expect_object, fail, load_json,
-                      parse_rational_strict, read_pattern, read_point, read_poly, read_problem)
+from .network import Problem
+from .reading import (CERTIFICATE_FORMAT, MAX_BYTES, MAX_DIGITS, MAX_WORK, brief, expect_object, fail, load_json,
+                      parse_rational_strict, read_point, read_problem, show)
+from .rules import CLAIMS, METHODS, RULES, Context
 
-__all__ = [
-    "boundary", "collapse", "threshold",
-    "CLAIMS", "METHODS", "CERTIFICATE_FORMAT", "MAX_DIGITS", "Bounds", "CurveLoss", "Problem",
-    "CertificateInvalid", "CertificateUnreadable", "CheckerError", "activation_pattern",
-    "check_certificate", "check_file", "curve_loss_polynomial", "derivative_bounds", "loss_derivatives",
-    "main", "parse_rational_strict", "read_problem",
-]
+__all__ = ["CLAIMS", "METHODS", "RULES", "CERTIFICATE_FORMAT", "MAX_DIGITS", "Problem", "CertificateInvalid",
+           "CertificateUnreadable", "CheckerError", "check_certificate", "check_file", "main", "parse_rational_strict",
+           "read_problem"]
 
-_TOP_KEYS = {"format", "status", "claim", "problem", "center", "radius", "mu", "evidence", "producer"}
+_TOP_KEYS = {"format", "status", "claim", "problem", "center", "radius", "mu", "evidence", "producer", "origin",
+             "origin_distance"}
 
 
-def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: int = MAX_DIGITS) -> str:
+def check_certificate(cert: Any, expected_problem: Any = None, *, expected_point: Sequence[Fraction] | None = None,
+                      max_digits: int = MAX_DIGITS) -> str:
     """Re-check a decoded certificate and return its ``VALID: …`` line.
 
     Parameters
@@ -141,31 +156,30 @@ def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: in
         The decoded JSON object (decode with :func:`check_file` to reject floats at the source; a Python
         ``float`` or ``int`` where a rational string belongs is rejected here too).
     expected_problem
-        The problem the user meant, as a :class:`Problem` or a decoded problem file; ``None`` skips the
-        comparison.
+        The problem the user meant, as a :class:`Problem` or a decoded problem file (whose ``point``, if
+        any, is then the expected point); ``None`` skips the comparison.
+    expected_point
+        The user's point ``θ`` in canonical order (with a :class:`Problem`), or ``None``.
     max_digits
         Most decimal digits of any numerator or denominator.
-
-    Returns
-    -------
-    str
-        E.g. ``"VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, …)"``.
 
     Raises
     ------
     CertificateInvalid
         At the first failed check; ``str(err)`` is ``"<step>: <message>"``.
     CertificateUnreadable
-        If ``expected_problem`` is not a valid problem.
+        If the format version is not ``pscert.certificate/1``, or ``expected_problem`` is not a valid problem.
 
     Notes
     -----
-    The module docstring states what acceptance proves. Cost: one exact Hessian, ``O(P²·N)`` integer
-    multiply-adds, plus ``O(P³)`` for the positive-definiteness witness.
+    The module docstring states what acceptance proves; ``reading.py`` the limits that bound its cost.
     """
-    top = expect_object(cert, "", _TOP_KEYS, _TOP_KEYS - {"mu", "producer"})
+    version = cert.get("format") if isinstance(cert, dict) else None
+    if isinstance(version, str) and version != CERTIFICATE_FORMAT:  # another format: not ours to judge
+        raise CertificateUnreadable(f"format: version must be \"{CERTIFICATE_FORMAT}\" (got {brief(version)})")
+    top = expect_object(cert, "", _TOP_KEYS, {"format", "status", "claim", "problem", "center", "radius", "evidence"})
     if top["format"] != CERTIFICATE_FORMAT:
-        raise CertificateInvalid("format", f"version must be \"{CERTIFICATE_FORMAT}\" (got {brief(top['format'])})")
+        fail("", f"version must be \"{CERTIFICATE_FORMAT}\" (got {brief(top['format'])})")
     claim, status = top["claim"], top["status"]
     if not isinstance(claim, str) or claim not in CLAIMS:
         raise CertificateInvalid("claim", f"unknown claim kind {brief(claim)} (known: {', '.join(sorted(CLAIMS))})")
@@ -180,12 +194,14 @@ def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: in
     if kind.minimum and problem.weight_decay <= 0:
         raise CertificateInvalid("problem", f"weight decay must be positive for {claim} (got {problem.weight_decay})")
     if expected_problem is not None:
-        _compare_problems(problem, _expected(expected_problem, max_digits))
+        expected, point = _expected(expected_problem, max_digits)
+        _compare_problems(problem, expected)
+        expected_point = expected_point if point is None else point
     center = read_point(top["center"], problem, "center", max_digits)
     radius = parse_rational_strict(top["radius"], "radius", max_digits)
     if radius < 0:
         raise CertificateInvalid("radius", f"must be non-negative (got {radius})")
-    mu = None
+    mu = Fraction(0)
     if kind.minimum:
         if "mu" not in top:
             raise CertificateInvalid("mu", f"missing: {claim} needs a strong-convexity modulus mu > 0")
@@ -194,6 +210,7 @@ def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: in
             raise CertificateInvalid("mu", f"must be positive (got {mu})")
     elif "mu" in top:
         fail("mu", f"only minimum claims carry mu ({claim} does not)")
+    origin = _origin(top, problem, center, expected_point, max_digits)
     evidence = top["evidence"]
     if not isinstance(evidence, dict) or "method" not in evidence:
         fail("evidence", f"must be an object with a \"method\" (got {brief(evidence)})")
@@ -202,16 +219,53 @@ def check_certificate(cert: Any, expected_problem: Any = None, *, max_digits: in
         supported = ", ".join(kind.methods) or "none yet"
         raise CertificateInvalid("evidence", f"method {brief(name)} is not supported for {claim} "
                                  f"(supported: {supported})")
-    summary = METHODS[name](Context(claim, problem, center, radius, mu, evidence, max_digits, top))
-    modulus = f", mu {mu}" if mu is not None else ""
-    return f"VALID: {status} {claim}, radius {radius}{modulus} ({summary})"
+    context = Context(claim, problem, center, radius, mu, evidence, max_digits, top, Budget(MAX_WORK))
+    summary = METHODS[name](context)
+    modulus = f", mu {mu}" if kind.minimum else ""
+    return f"VALID: {status} {claim}, radius {radius}{modulus} ({summary}){origin}"
 
 
-def _expected(obj: Any, max_digits: int) -> Problem:
+def _origin(top: dict[str, Any], problem: Problem, center: list[Fraction], expected_point: Sequence[Fraction] | None,
+            max_digits: int) -> str:
+    """The user's point: ``‖origin − c‖ ≤ D`` exactly, and agreement with the problem file's point."""
+    if ("origin" in top) != ("origin_distance" in top):
+        raise CertificateInvalid("origin", "origin and origin_distance must come together (got only "
+                                 f"{'origin' if 'origin' in top else 'origin_distance'})")
+    if "origin" not in top:
+        differs = _first_difference(center, expected_point)
+        if differs is None:
+            return ""
+        return (f"; it speaks about its centre, not about the problem file's point (they differ at parameter "
+                f"{differs}; the certificate has no origin)")
+    origin = read_point(top["origin"], problem, "origin", max_digits)
+    D = parse_rational_strict(top["origin_distance"], "origin_distance", max_digits)
+    if D < 0:
+        raise CertificateInvalid("origin", f"origin_distance must be non-negative (got {D})")
+    gap2 = sum((o - c) ** 2 for o, c in zip(origin, center))
+    if gap2 > D * D:
+        raise CertificateInvalid("origin", f"‖origin − center‖² = {show(gap2)} must be at most origin_distance² = "
+                                 f"{show(D * D)}")
+    differs = _first_difference(origin, expected_point)
+    if differs is not None and expected_point is not None:
+        raise CertificateInvalid("problem", f"the certificate speaks about a different point than the problem file's: "
+                                 f"its origin differs at parameter {differs} ({show(origin[differs])} against "
+                                 f"{show(expected_point[differs])})")
+    return f"; the given point is within {D} of the centre"
+
+
+def _first_difference(theta: Sequence[Fraction], point: Sequence[Fraction] | None) -> int | None:
+    if point is None:
+        return None
+    return next((i for i, (a, b) in enumerate(zip(theta, point)) if a != b), None)
+
+
+def _expected(obj: Any, max_digits: int) -> tuple[Problem, list[Fraction] | None]:
     if isinstance(obj, Problem):
-        return obj
+        return obj, None
     try:
-        return read_problem(obj, "", strict=False, max_digits=max_digits)
+        problem = read_problem(obj, "", strict=False, max_digits=max_digits)
+        has_point = isinstance(obj, dict) and obj.get("point") is not None
+        return problem, read_point(obj["point"], problem, "point", max_digits, lenient=True) if has_point else None
     except CertificateInvalid as err:
         raise CertificateUnreadable(f"expected problem: {err.message}") from None
 
@@ -229,46 +283,45 @@ def _plain(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _read_text(path: str) -> str:
+def _read_json(path: str, problem_file: bool, max_digits: int) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return fh.read()
+            text = fh.read(MAX_BYTES + 1)
     except (OSError, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise CertificateUnreadable(f"{path}: cannot read the file ({reason})") from None
+    if len(text) > MAX_BYTES:
+        raise CertificateUnreadable(f"{path}: larger than the limit of {MAX_BYTES} characters")
+    try:
+        return load_json(text, problem_file=problem_file, max_digits=max_digits)
+    except CertificateUnreadable as err:
+        raise CertificateUnreadable(f"{path}: {err}") from None
 
 
 def check_file(path: str, expected_problem_path: str | None = None, *, max_digits: int = MAX_DIGITS) -> str:
     """Read a certificate file (and optionally the problem file it must be about) and check it.
 
-    Returns
-    -------
-    str
-        The ``VALID: …`` line.
-
     Raises
     ------
     CertificateUnreadable
-        A file cannot be read or is not JSON, or the problem file is not a valid problem; the message
-        starts with the file name.
+        A file cannot be read, is too large, is not JSON, or is a certificate of another format version;
+        or the problem file is not a valid problem. The message starts with the file name.
     CertificateInvalid
         The certificate fails a check (a JSON float or a duplicate key included).
     """
-    expected = None
+    expected, point = None, None
     if expected_problem_path is not None:
-        text = _read_text(expected_problem_path)
         try:
-            expected = read_problem(load_json(text, problem_file=True, max_digits=max_digits), "",
-                                    strict=False, max_digits=max_digits)
+            expected, point = _expected(_read_json(expected_problem_path, True, max_digits), max_digits)
         except CheckerError as err:
-            what = err.message if isinstance(err, CertificateInvalid) else str(err)
-            raise CertificateUnreadable(f"{expected_problem_path}: {what}") from None
-    text = _read_text(path)
+            what = err.message if isinstance(err, CertificateInvalid) else str(err).removeprefix("expected problem: ")
+            raise CertificateUnreadable(what if what.startswith(expected_problem_path) else
+                                        f"{expected_problem_path}: {what}") from None
+    cert = _read_json(path, False, max_digits)
     try:
-        cert = load_json(text, max_digits=max_digits)
+        return check_certificate(cert, expected, expected_point=point, max_digits=max_digits)
     except CertificateUnreadable as err:
         raise CertificateUnreadable(f"{path}: {err}") from None
-    return check_certificate(cert, expected, max_digits=max_digits)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -290,84 +343,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CertificateUnreadable as err:
         print(f"Error: {err}", file=sys.stderr)
         return 2
-
-
-# Helpers for the (untrusted) generator, so that it computes exactly what the checker will accept.
-
-def _problem(problem: Problem | dict[str, Any]) -> Problem:
-    return problem if isinstance(problem, Problem) else read_problem(problem)
-
-
-def derivative_bounds(problem: Problem | dict[str, Any], center_theta: Sequence[Fraction], radius: Fraction) -> Bounds:
-    """The a-priori bounds of FORMAT.md on the box ``|θ − c|_∞ ≤ ρ``.
-
-    Returns
-    -------
-    Bounds
-        ``K`` (third partials of any ``L_P``), ``F1[k]`` and ``prefix[k]`` (``P_k``) for sign stability of
-        layer ``k``, and ``delta_squared = P³K²ρ²`` (a valid ``δ`` has ``δ² ≥`` it).
-
-    Examples
-    --------
-    >>> p = {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
-    ...      "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["1"]], "targets": [["1"]]}}
-    >>> derivative_bounds(p, [Fraction(1), Fraction(1)], Fraction(0)).K   # K = 6B, B = 1
-    Fraction(6, 1)
-    """
-    return bounds(_problem(problem), [Fraction(v) for v in center_theta], Fraction(radius))
-
-
-def loss_derivatives(problem: Problem | dict[str, Any], theta: Sequence[Fraction],
-                     pattern: Any = None) -> tuple[Fraction, list[Fraction], list[list[Fraction]]]:
-    """Exact ``(L_P, ∇L_P, ∇²L_P)`` at a rational ``θ`` for a fixed pattern.
-
-    ``pattern`` is in the certificate's form (``[["10"], ["11"]]``); ``None`` uses the true ReLU at ``θ``
-    (on a boundary that is one of the adjacent pieces, ``σ'(0) = 0``).
-
-    Examples
-    --------
-    >>> p = {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
-    ...      "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["1"]], "targets": [["1"]]}}
-    >>> L, g, H = loss_derivatives(p, [Fraction(1), Fraction(1)])   # L = (ab−1)² + (a²+b²)/4
-    >>> L, g, H
-    (Fraction(1, 2), [Fraction(1, 2), Fraction(1, 2)], [[Fraction(5, 2), Fraction(2, 1)], [Fraction(2, 1), Fraction(5, 2)]])
-    """
-    prob = _problem(problem)
-    theta = [Fraction(v) for v in theta]
-    parsed = None if pattern is None else read_pattern(pattern, prob, "pattern")
-    d = derivatives(prob, theta, forward(prob, theta, parsed))
-    return d.loss, d.grad, [[Fraction(v, d.hess_den) for v in row] for row in d.hess_num]
-
-
-def activation_pattern(problem: Problem | dict[str, Any], theta: Sequence[Fraction]) -> list[list[str]]:
-    """The pattern at ``θ`` in certificate form; raises ``ValueError`` if some pre-activation is 0."""
-    prob = _problem(problem)
-    run = forward(prob, [Fraction(v) for v in theta], None)
-    for j, sample in enumerate(run.pre):
-        for k, z in enumerate(sample):
-            if 0 in z and prob.activation == "relu":
-                raise ValueError(f"sample {j} layer {k + 1} unit {z.index(0)}: pre-activation is 0 (a boundary)")
-    return [["".join(map(str, mask)) for mask in masks] for masks in run.masks]
-
-
-def curve_loss_polynomial(problem: Problem | dict[str, Any], center_theta: Sequence[Fraction],
-                          numerators: Sequence[Sequence[Any]], denominator: Sequence[Any]) -> CurveLoss:
-    """``Λ(t) = q^{2(H+1)}·(L(γ(t)) − L(c))`` for ``γ = numerators/denominator`` and the hidden numerators.
-
-    Coefficients may be Fractions or canonical strings. The pattern along ``γ`` is the germ sign at
-    ``t → 0⁺`` of each hidden numerator; the checker accepts only if each is decided on ``(0, t0]``.
-
-    Examples
-    --------
-    >>> p = {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
-    ...      "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["1"]], "targets": [["1"]]}}
-    >>> curve_loss_polynomial(p, [0, 0], [[0, 1], [0, 1]], [1]).Lambda   # −(3/2)t² + t⁴
-    [Fraction(0, 1), Fraction(0, 1), Fraction(-3, 2), Fraction(0, 1), Fraction(1, 1)]
-    """
-    prob = _problem(problem)
-
-    def poly(p: Sequence[Any], where: str) -> list[Fraction]:
-        return read_poly(list(p), where) if any(isinstance(c, str) for c in p) else [Fraction(c) for c in p]
-
-    nums = [poly(p, f"numerators[{i}]") for i, p in enumerate(numerators)]
-    return curve_loss(prob, [Fraction(v) for v in center_theta], nums, poly(denominator, "denominator"))

@@ -25,68 +25,72 @@ sign string is a listed cell or lies under an ``empty`` entry with a Gordan vect
 from __future__ import annotations
 
 from fractions import Fraction
-from math import lcm
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .boundary import Sparse, _complete, _empty_entries
-from .claims import Context, method, positive_definite, show
+from . import lemmas
+from .arith import Sparse, matrix_over_common
 from .exceptions import CertificateInvalid
 from .network import Problem
-from .reading import expect_list, expect_object, fail, join, parse_rational_strict
+from .reading import expect_list, expect_object, fail, join, read_vector, show
+
+if TYPE_CHECKING:
+    from .rules import Context
 
 
-@method("collapsed_layer")
 def collapsed_layer(ctx: Context) -> str:
     """All hidden units dead, one hidden layer: the homogeneous expansion above (module docstring)."""
-    keys = {"method", "epsilon", "x_sum", "cells", "empty"}
-    ev = expect_object(ctx.evidence, "evidence", keys, keys)
-    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
-    mu = ctx.mu or Fraction(0)  # the top level requires mu > 0 for minimum claims
+    ctx.evidence_keys({"method", "epsilon", "x_sum", "cells", "empty"})
+    problem, rho, mx = ctx.problem, ctx.radius, ctx.max_digits
     if problem.depth != 1 or problem.activation != "relu":
         raise CertificateInvalid("evidence", "collapsed_layer needs a ReLU network with exactly one hidden layer")
     if problem.biases and not problem.decay_biases:
         raise CertificateInvalid("evidence", "collapsed_layer needs decayed biases (an undecayed dead bias is flat)")
-    if rho <= 0:
-        raise CertificateInvalid("radius", f"must be positive for collapsed_layer (got {rho})")
+    ctx.positive_radius("collapsed_layer")
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
     if any(not any(v) for v in xt):
         raise CertificateInvalid("evidence", "collapsed_layer needs every x̃_j ≠ 0")
-    residuals = _centre(problem, c)
+    residuals = _centre(problem, ctx.center)
     lam, alpha, N = problem.weight_decay, problem.alpha, len(problem.inputs)
-    eps = parse_rational_strict(ev["epsilon"], "evidence.epsilon", mx)
+    eps, s_x = ctx.number("epsilon"), ctx.number("x_sum")
     if not 0 < eps <= lam:
         raise CertificateInvalid("hessian bound", f"epsilon must be in (0, λ] (got {show(eps)})")
-    s_x = parse_rational_strict(ev["x_sum"], "evidence.x_sum", mx)
     if s_x < 0 or s_x * s_x < N * sum(v * v for x in xt for v in x):  # (Σ‖x̃_j‖)² ≤ N Σ‖x̃_j‖²
         raise CertificateInvalid("hessian bound", f"x_sum must satisfy x_sum² ≥ N·Σ‖x̃_j‖² (got {show(s_x)})")
-
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
-    empty = _empty_entries(ev["empty"], normals, mx)
-    cells = expect_list(ev["cells"], "evidence.cells")
-    seen: list[tuple[str, None, None]] = []
+    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, mx, ctx.budget)
+    cells = expect_list(ctx.evidence["cells"], "evidence.cells")
+    size = max(v.numerator.bit_length() + v.denominator.bit_length()
+               for rows in (xt, residuals) for r in rows for v in r)
+    ctx.budget.charge(len(cells) * N * len(xt[0]) * problem.widths[-1], 2 * size, "the cell bounds")
+    seen: set[str] = set()
     room = (lam - eps) ** 2
     for k, item in enumerate(cells):
         where = join("evidence.cells", k)
-        signs = _cell_signs(item, where, N, {s for s, _, _ in seen})
-        seen.append((signs, None, None))
+        entry = expect_object(item, where, {"signs", "plus", "minus", "pd"}, {"signs"})
+        signs = entry["signs"]
+        if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in seen:
+            fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {signs!r})")
+        seen.add(signs)
         M = [[alpha * sum((r[o] * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
               for p in range(len(xt[0]))] for o in range(problem.widths[-1])]
         if problem.widths[-1] == 1:
-            _polar_bound(item, where, M[0], xt, signs, room, mx)
-        else:
-            _spectral_bound(item, where, M, room, mx)
+            _polar_bound(entry, where, M[0], xt, signs, room, mx)
+        else:  # (λ − ε)²I − M_SᵀM_S positive definite by its witness
+            n = len(M[0])
+            gap = [[(room if p == q else 0) - sum((row[p] * row[q] for row in M), Fraction(0)) for q in range(n)]
+                   for p in range(n)]
+            lemmas.positive_definite(*matrix_over_common(gap), entry.get("pd"), where, mx, ctx.budget)
     if not seen:
         raise CertificateInvalid("regions", "evidence.cells must list at least one cell (got none)")
-    _complete(seen, empty, N)
-
+    lemmas.regions_covered(seen, empty, N, ctx.budget)
     mu_q = min(alpha * N + (lam if problem.biases else 0), eps)
     C0 = alpha * s_x
     if 3 * C0 * rho >= 2 * mu_q:
         raise CertificateInvalid("gradient bound", f"3·α·x_sum·ρ = {show(3 * C0 * rho)} must be below "
                                  f"2·min(αN + λ_b, ε) = {show(2 * mu_q)}")
-    if mu > 2 * (mu_q - C0 * rho):
+    if ctx.mu > 2 * (mu_q - C0 * rho):
         raise CertificateInvalid("mu", f"must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ) = "
-                                 f"{show(2 * (mu_q - C0 * rho))} (got {show(mu)})")
+                                 f"{show(2 * (mu_q - C0 * rho))} (got {show(ctx.mu)})")
     return f"collapsed_layer, {len(seen)} cell(s), {len(empty)} excluded, epsilon {show(eps)}"
 
 
@@ -109,21 +113,12 @@ def _centre(problem: Problem, c: list[Fraction]) -> list[list[Fraction]]:
     return residuals
 
 
-def _cell_signs(item: Any, where: str, n: int, taken: set[str]) -> str:
-    entry = expect_object(item, where, {"signs", "plus", "minus", "pd"}, {"signs"})
-    signs = entry["signs"]
-    if not isinstance(signs, str) or len(signs) != n or set(signs) - {"0", "1"} or signs in taken:
-        fail(f"{where}.signs", f"must be a new string of {n} characters 0 or 1 (got {signs!r})")
-    return signs
-
-
 def _polar_bound(item: dict[str, Any], where: str, row: list[Fraction], xt: list[list[Fraction]], signs: str,
                  room: Fraction, mx: int) -> None:
     """``‖±c − y±‖² ≤ (λ − ε)²`` with ``y± = −Σ μ±_j s'_j x̃_j``, ``μ± ≥ 0``."""
     for key, sign in (("plus", 1), ("minus", -1)):
         path = f"{where}.{key}"
-        weights = [parse_rational_strict(v, join(path, j), mx)
-                   for j, v in enumerate(expect_list(item.get(key), path, len(xt)))]
+        weights = read_vector(item.get(key), path, len(xt), mx)
         if any(w < 0 for w in weights):
             raise CertificateInvalid("hessian bound", f"{path}: polar-cone weights must be ≥ 0")
         gap = [sign * v for v in row]
@@ -135,14 +130,3 @@ def _polar_bound(item: dict[str, Any], where: str, row: list[Fraction], xt: list
         if dist2 > room:
             raise CertificateInvalid("hessian bound", f"{path}: ‖{'+' if sign > 0 else '−'}c − y‖² = {show(dist2)} "
                                      f"must be at most (λ − ε)² = {show(room)}")
-
-
-def _spectral_bound(item: dict[str, Any], where: str, M: list[list[Fraction]], room: Fraction, mx: int) -> None:
-    """``(λ − ε)²I − M_SᵀM_S`` positive definite by its certificate (vector outputs)."""
-    n = len(M[0])
-    A = [[(room if p == q else Fraction(0)) - sum((row[p] * row[q] for row in M), Fraction(0)) for q in range(n)]
-         for p in range(n)]
-    den = lcm(*(v.denominator for r in A for v in r))
-    Ai = [[v.numerator * (den // v.denominator) for v in r] for r in A]
-    pd = expect_object(item.get("pd"), f"{where}.pd", {"method", "T"}, {"method"})
-    positive_definite(Ai, den, pd, where, mx)

@@ -12,7 +12,7 @@ class CertificateInvalid(CheckerError):
 
     ``step`` names the failed check (``format``, ``claim``, ``problem``, ``center``, ``radius``, ``mu``,
     ``evidence``, ``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``,
-    ``curve``); the checker stops at the first failure.
+    ``curve``, ``regions``, ``origin``, ``limits``); the checker stops at the first failure.
     """
 
     def __init__(self, step: str, message: str):
@@ -23,4 +23,4 @@ class CertificateInvalid(CheckerError):
 
 class CertificateUnreadable(CheckerError):
     """Raised when a certificate or problem file cannot be read, is not JSON, or the expected problem is
-    not a valid problem (SPEC §5: exit code 2)."""
+    not a valid problem (exit code 2)."""

@@ -1,6 +1,6 @@
 """The network, its loss on one activation region, exact derivatives, a-priori bounds, loss along curves.
 
-Conventions of SPEC §1: ``θ`` in canonical order (per layer ``k = 1..H+1`` the rows of ``W_k``, then
+Conventions (``proofs/FORMAT.md``): ``θ`` in canonical order (per layer ``k = 1..H+1`` the rows of ``W_k``, then
 ``b_k``), ``L(θ) = α Σ_j ‖f(x_j) − y_j‖² + λ Σ_{decayed i} θ_i²``. For a fixed pattern ``P`` (diagonal
 0/1 matrices ``D_k``) the network is ``z_k = W_k a_{k−1} + b_k``, ``a_k = D_k z_k``, ``f = z_{H+1}``, and
 ``L_P`` is a polynomial.
@@ -16,6 +16,8 @@ from fractions import Fraction
 from math import lcm
 from operator import mul
 from typing import NamedTuple, Sequence, TypeVar
+
+from .arith import Budget, Sparse, bits, over_common
 
 Pattern = Sequence[Sequence[Sequence[int]]]
 """``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
@@ -79,16 +81,18 @@ class Problem:
         return self.offsets[k - 1] + (c * n_in + d if d < n_in else n_out * n_in + c)
 
 
+def normal(problem: Problem, j: int, i: int) -> Sparse:
+    """``a`` with ``z_{1,i}(x_j) = a·θ`` (a first-layer pre-activation is linear in ``θ``)."""
+    a = {problem.index(1, i, b): x for b, x in enumerate(problem.inputs[j]) if x}
+    if problem.biases:
+        a[problem.index(1, i, problem.widths[0])] = Fraction(1)
+    return a
+
+
 def null_sample(problem: Problem, j: int) -> bool:
     """Whether sample ``j`` has ``x̃_j = 0`` (``x_j = 0`` without biases): then every pre-activation at it
     is identically 0 for every ``θ`` (no region boundary, ``σ(0) = 0``), and its pattern entries are '0'."""
     return not problem.biases and not any(problem.inputs[j])
-
-
-def scale_ints(values: Sequence[Fraction]) -> tuple[list[int], int]:
-    """``(ints, d)`` with ``values = ints / d`` and ``d`` the lcm of the denominators."""
-    den = lcm(*(v.denominator for v in values)) if values else 1
-    return [v.numerator * (den // v.denominator) for v in values], den
 
 
 class Pass(NamedTuple):
@@ -104,17 +108,20 @@ class Pass(NamedTuple):
     residuals: list[list[int]]        # r_j = f_j − y_j, scale s[H+1]·d_y
 
 
-def forward(problem: Problem, theta: Sequence[Fraction], pattern: Pattern | None) -> Pass:
+def forward(problem: Problem, theta: Sequence[Fraction], pattern: Pattern | None, budget: Budget | None = None) -> Pass:
     """Forward pass with ``D_k`` from ``pattern``; ``None`` means the true ReLU (``σ(0) = 0``)."""
     H, bias = problem.depth, problem.biases
     rows, e = [], []
     for k in range(1, H + 2):
-        flat, den = scale_ints([v for row in problem.layer_rows(theta, k) for v in row])
+        flat, den = over_common([v for row in problem.layer_rows(theta, k) for v in row])
         width = len(flat) // problem.widths[k]
         rows.append([flat[i: i + width] for i in range(0, len(flat), width)])
         e.append(den)
-    xs, dx = scale_ints([v for x in problem.inputs for v in x])
-    ys, dy = scale_ints([v for y in problem.targets for v in y])
+    xs, dx = over_common([v for x in problem.inputs for v in x])
+    ys, dy = over_common([v for y in problem.targets for v in y])
+    if budget is not None:  # an activation of layer k has at most bits(x) + Σ_{i≤k} (bits(W_i) + log P) bits
+        budget.charge(len(problem.inputs) * problem.count, bits([xs]) + sum(bits(r) + 32 for r in rows),
+                      "the forward pass")
     s = [dx]
     for k in range(H + 1):
         s.append(s[-1] * e[k])
@@ -161,7 +168,7 @@ class Derivatives(NamedTuple):
     hess_den: int
 
 
-def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Derivatives:
+def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: Budget | None = None) -> Derivatives:
     """Exact loss, gradient and Hessian of ``L_P`` at ``θ`` (``P`` = the pattern of ``run``).
 
     Notes
@@ -210,6 +217,8 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Deriv
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
+    if budget is not None:  # the Gram part and the second-order part, each ≤ P²·N·n_out/2 products
+        budget.charge(P * P * N * widths[-1] + 1, bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
     hess = [[0] * P for _ in range(P)]
     for a_ in range(P):
         col, row = columns[a_], hess[a_]
@@ -326,20 +335,6 @@ def germ_sign(p: Poly) -> int:
     return 0
 
 
-def dominated_on(p: Poly, t0: Fraction) -> bool:
-    """Whether ``p ≡ 0`` or its lowest nonzero coefficient ``p_m`` dominates on ``(0, t0]``:
-    ``Σ_{k>m} |p_k| t0^{k−m} < |p_m|``, so that ``sign p(t) = sign p_m`` there."""
-    p = poly_trim(p)
-    m = next((i for i, c in enumerate(p) if c), None)
-    if m is None:
-        return True
-    tail, power = Fraction(0), Fraction(1)
-    for c in p[m + 1:]:
-        power *= t0
-        tail += abs(c) * power
-    return tail < abs(p[m])
-
-
 class CurveLoss(NamedTuple):
     """``Λ(t) = q(t)^{2(H+1)}·(L(γ(t)) − L(c))`` and the hidden pre-activation numerators along ``γ``."""
 
@@ -353,7 +348,7 @@ def curve_loss(problem: Problem, center: Sequence[Fraction], numerators: Sequenc
     Notes
     -----
     ``z_k = Z_k / q^k`` with ``Z_k = Σ_d N_{W_k}[i,d]·D_{k−1}Z_{k−1}[d] + N_{b_k}[i]·q^{k−1}``; each
-    ``D_k`` is the germ sign of ``Z_k`` (valid on ``(0, t0]`` once :func:`dominated_on` holds for every
+    ``D_k`` is the germ sign of ``Z_k`` (valid on ``(0, t0]`` once ``lemmas.dominates`` holds for every
     hidden numerator). ``Λ = α Σ_{j,o} (F_jo − y_jo q^{H+1})² + λ q^{2H} Σ_{decayed} N_i² − L(c) q^{2(H+1)}``.
     """
     H, bias = problem.depth, problem.biases

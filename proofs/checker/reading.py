@@ -2,8 +2,28 @@
 
 Every number in a certificate is a canonical rational string (``"-3/4"``, ``"5"``); anything else is a
 ``format`` failure naming its JSON path. A problem file given with ``--problem`` is the user's own input
-and is read by SPEC §2's lenient rules (decimals, JSON numbers read as the literal written); its faults
+and is read by the problem format's lenient rules (decimals, JSON numbers read as the literal written); its faults
 are ``CertificateUnreadable``.
+
+Limits
+------
+A certificate is small text, but exact arithmetic on it can be made arbitrarily expensive. So the cheap
+structural checks come first, and every quantity that drives the cost is bounded; exceeding a bound is
+the one line ``INVALID: limits: …`` (exit 1), or ``Error: …`` (exit 2) for a file too large to read.
+The bounds are set from what real certificates need, with a wide margin:
+
+- ``MAX_BYTES`` = 20 MB per file (real certificates: a few KB to a few hundred KB);
+- ``MAX_DIGITS`` = 10,000 decimal digits per numerator or denominator (snapped centres: under 300);
+- ``MAX_PARAMETERS`` = 3,000 (the exact Hessian has ``P²`` entries: 9·10⁶ integers at most; the
+  networks pscert certifies have up to a few hundred parameters);
+- ``MAX_HIDDEN_LAYERS`` = 8 (the a-priori bounds and the curve degree grow with depth; real: 1–3);
+- ``MAX_CURVE_DEGREE`` = 64 for each curve polynomial (real curves: degree ≤ 4);
+- ``MAX_WORK`` = 10¹⁰ limb operations for everything that grows faster than the input: forward passes,
+  Hessians, eliminations, congruences, curve polynomials (``arith.Budget`` charges each before it runs,
+  at a schoolbook over-estimate). Measured: the committed certificates need at most 7·10⁶ (``kink_ball``
+  on the trained XOR net, 16 pieces), a 33-parameter network on 20 samples with 53-bit entries about
+  1.5·10⁸; at 2–6 ns per unit the limit is about a minute of CPU. The generator writes ``ldl`` witnesses
+  only up to 12×12 and short ``congruence`` witnesses beyond, which is what keeps real checks cheap.
 """
 
 from __future__ import annotations
@@ -18,9 +38,12 @@ from typing import Any, NoReturn
 from .exceptions import CertificateInvalid, CertificateUnreadable
 from .network import Problem
 
+MAX_BYTES = 20_000_000
 MAX_DIGITS = 10_000
-MAX_PARAMETERS = 1_000_000
-"""Default limit on the decimal digits of one numerator or denominator (and of a JSON integer)."""
+MAX_PARAMETERS = 3_000
+MAX_HIDDEN_LAYERS = 8
+MAX_CURVE_DEGREE = 64
+MAX_WORK = 10 ** 10
 
 CERTIFICATE_FORMAT = "pscert.certificate/1"
 PROBLEM_FORMAT = "pscert.problem/1"
@@ -58,6 +81,18 @@ def brief(value: Any) -> str:
     else:
         text = json.dumps(value) if isinstance(value, str) else type(value).__name__
     return text if len(text) <= 48 else text[:45] + "..."
+
+
+def show(value: Fraction | int) -> str:
+    """A rational for a message: exact when short, else rounded with its exact length (not a claim)."""
+    text = str(value)
+    if len(text) <= 60:
+        return text
+    try:
+        rough = f"≈ {float(value):.6g}"
+    except OverflowError:
+        rough = "huge"
+    return f"{rough} (exactly {len(text)} characters long)"
 
 
 def load_json(text: str, *, problem_file: bool = False, max_digits: int = MAX_DIGITS) -> Any:
@@ -145,7 +180,7 @@ def parse_rational_strict(text: Any, where: str, max_digits: int = MAX_DIGITS) -
 
 
 def parse_number_lenient(value: Any, where: str, max_digits: int = MAX_DIGITS) -> Fraction:
-    """Read a number as a problem file may write it (SPEC §2): int, ``"p/q"``, decimal, JSON decimal."""
+    """Read a number as a problem file may write it (``proofs/FORMAT.md``): int, ``"p/q"``, decimal, JSON decimal."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         fail(where, f"must be a number (got {brief(value)})")
     if isinstance(value, int):
@@ -203,10 +238,11 @@ def join(where: str, key: str | int) -> str:
 
 def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
                  max_digits: int = MAX_DIGITS) -> Problem:
-    """Validate a ``pscert.problem/1`` object (SPEC §2) and return the exact :class:`Problem`.
+    """Validate a ``pscert.problem/1`` object (``proofs/FORMAT.md``) and return the exact :class:`Problem`.
 
     ``strict=True`` is a certificate's embedded, normalised problem: canonical rational strings and no
-    ``point``. ``strict=False`` is a user's problem file: any SPEC §2 number, and ``point`` is ignored.
+    ``point``. ``strict=False`` is a user's problem file: any number the problem format allows, and
+    ``point`` is ignored here (``read_point`` reads it).
 
     Examples
     --------
@@ -243,8 +279,11 @@ def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
         if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 100_000:
             fail(join(where, f"network.widths[{i}]"), f"must be a positive integer (got {brief(w)})")
     count = sum(widths[k + 1] * (widths[k] + 1) for k in range(len(widths) - 1))
-    if count > MAX_PARAMETERS:  # checked before any list of that size is built
-        fail(join(where, "network.widths"), f"must give at most {MAX_PARAMETERS} parameters (got {count})")
+    for what, got, most in (("hidden layers", len(widths) - 2, MAX_HIDDEN_LAYERS),
+                            ("parameters", count, MAX_PARAMETERS)):
+        if got > most:  # checked before any list of that size is built
+            raise CertificateInvalid("limits", f"{join(where, 'network.widths')}: must give at most {most} {what} "
+                                     f"(got {got})")
     flags = []
     for key in ("biases", "decay_biases"):
         flag = net.get(key, True)
@@ -269,8 +308,11 @@ def read_problem(obj: Any, where: str = "problem", *, strict: bool = True,
     return Problem(widths, flags[0], flags[0] and flags[1], activation, reduction, lam, inputs, targets)
 
 
-def read_point(obj: Any, problem: Problem, where: str, max_digits: int = MAX_DIGITS) -> list[Fraction]:
-    """Validate a point ``{"weights", "biases"}`` in the problem's layout; return ``θ`` in canonical order."""
+def read_point(obj: Any, problem: Problem, where: str, max_digits: int = MAX_DIGITS, *,
+               lenient: bool = False) -> list[Fraction]:
+    """Validate a point ``{"weights", "biases"}`` in the problem's layout; return ``θ`` in canonical order.
+    ``lenient`` reads a user's problem file (any number of FORMAT.md's problem format)."""
+    number = parse_number_lenient if lenient else parse_rational_strict
     pt = expect_object(obj, where, {"weights", "biases"}, {"weights"})
     layers = len(problem.widths) - 1
     weights = expect_list(pt["weights"], join(where, "weights"), layers)
@@ -285,12 +327,10 @@ def read_point(obj: Any, problem: Problem, where: str, max_digits: int = MAX_DIG
         wpath = join(join(where, "weights"), k)
         for i, row in enumerate(expect_list(weights[k], wpath, rows)):
             rpath = join(wpath, i)
-            theta += [parse_rational_strict(v, join(rpath, c), max_digits)
-                      for c, v in enumerate(expect_list(row, rpath, cols))]
+            theta += [number(v, join(rpath, c), max_digits) for c, v in enumerate(expect_list(row, rpath, cols))]
         if problem.biases:
             bpath = join(join(where, "biases"), k)
-            theta += [parse_rational_strict(v, join(bpath, i), max_digits)
-                      for i, v in enumerate(expect_list(biases[k], bpath, rows))]
+            theta += [number(v, join(bpath, i), max_digits) for i, v in enumerate(expect_list(biases[k], bpath, rows))]
     return theta
 
 
@@ -312,9 +352,16 @@ def read_pattern(obj: Any, problem: Problem, where: str) -> list[list[tuple[int,
     return out
 
 
+def read_vector(obj: Any, where: str, length: int | None, max_digits: int = MAX_DIGITS) -> list[Fraction]:
+    """A list of canonical rationals (of the given length unless None)."""
+    return [parse_rational_strict(v, join(where, i), max_digits) for i, v in enumerate(expect_list(obj, where, length))]
+
+
 def read_poly(obj: Any, where: str, max_digits: int = MAX_DIGITS) -> list[Fraction]:
     """Validate a polynomial: a non-empty list of rational coefficients, lowest degree first."""
     coeffs = expect_list(obj, where)
     if not coeffs:
         fail(where, "must have at least one coefficient (got 0)")
-    return [parse_rational_strict(c, join(where, i), max_digits) for i, c in enumerate(coeffs)]
+    if len(coeffs) > MAX_CURVE_DEGREE + 1:
+        raise CertificateInvalid("limits", f"{where}: degree {len(coeffs) - 1} exceeds {MAX_CURVE_DEGREE}")
+    return read_vector(coeffs, where, None, max_digits)

@@ -1,0 +1,219 @@
+"""The lemmas every claim rests on: one function each, its statement and proof sketch in the docstring.
+
+Each function verifies the hypotheses of its lemma exactly and raises :class:`CertificateInvalid` (naming
+the step) when one fails; when it returns, the lemma's conclusion holds. Notation as in the package
+docstring: ``c`` the centre, ``ρ`` the radius, ``B̄`` the closed ball, ``P`` the pattern, ``L_P`` its
+loss polynomial, and the a-priori bounds ``K``, ``F1``, ``P_k`` of ``network.bounds`` on the box
+``|θ − c|_∞ ≤ ρ`` (which contains ``B̄``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+from .arith import Budget, Sparse, combination, congruence_first_bad_row, ldl_first_bad_pivot
+from .exceptions import CertificateInvalid
+from .network import Bounds, Pattern, Poly, Problem, forward, null_sample, poly_trim
+from .reading import MAX_WORK, brief, expect_list, expect_object, fail, join, read_vector, show
+
+
+def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pattern, bd: Bounds,
+                   budget: Budget, kinks: Sequence[tuple[int, int]] | None = None) -> None:
+    """**Sign stability on a ball.** If every hidden pre-activation ``z_{k,i}(x_j; c)`` has the pattern's
+    strict sign and ``z² > F1(k)²·P_k·ρ²``, then every one keeps that sign on ``B̄``, so ``L = L_P`` near
+    ``B̄``.
+
+    Proof: ``|∂z_{k,i}/∂θ| ≤ F1(k)`` on the box and ``z_{k,i}`` depends on the ``P_k`` parameters of
+    layers ``1..k``, so ``|z(θ) − z(c)| ≤ F1(k)·√P_k·‖θ − c‖ < |z(c)|`` (mean-value theorem; by induction
+    over layers the pattern, hence the formula for ``z``, is unchanged on the segment).
+
+    With ``kinks`` (first-layer pairs ``(j, i)``), exactly those pre-activations vanish at ``c`` and the
+    others are as above, the first layer with the sharper exact ``z² > ρ²‖x̃_j‖²`` (``z`` is linear in
+    ``θ`` there: ``|z(θ) − z(c)| ≤ ‖x̃_j‖·‖θ − c‖``). Samples with ``x̃_j = 0`` are skipped where the
+    pattern says '0': ``z ≡ 0`` in ``θ`` there, no boundary, and ``D = 0`` is exact.
+    """
+    if problem.activation != "relu":
+        return
+    run = forward(problem, c, pattern if kinks is None else None, budget)
+    listed, rho2 = set(kinks or ()), rho * rho
+    for j, sample in enumerate(run.pre):
+        xt2 = sum(v * v for v in problem.inputs[j]) + (1 if problem.biases else 0)
+        for k in range(1, problem.depth + 1):
+            exact = kinks is not None and k == 1
+            need, name = (rho2 * xt2, f"ρ²‖x̃_{j}‖²") if exact else (bd.F1[k] ** 2 * bd.prefix[k] * rho2,
+                                                                     f"F1({k})²·P_{k}·ρ²")
+            scale2 = run.s[k] ** 2
+            for i, z in enumerate(sample[k - 1]):
+                where, active = f"evidence.pattern[{j}][{k - 1}] unit {i}", pattern[j][k - 1][i]
+                if null_sample(problem, j) and not active:
+                    continue
+                if kinks is None and ((z > 0) != bool(active) or z == 0):
+                    want = "positive (pattern '1')" if active else "negative (pattern '0')"
+                    raise CertificateInvalid("pattern", f"{where}: pre-activation at the centre is "
+                                             f"{show(Fraction(z, run.s[k]))}, must be {want}")
+                if exact and (j, i) in listed:
+                    if z != 0:
+                        raise CertificateInvalid("pattern", f"constraint {[j, i]}: z at the centre must be 0 "
+                                                 f"(got {show(Fraction(z, run.s[1]))})")
+                    continue
+                if z == 0:
+                    raise CertificateInvalid("pattern", f"{where}: pre-activation is 0 at the centre but not a "
+                                             "listed first-layer constraint")
+                if (z > 0) != bool(active):
+                    raise CertificateInvalid("pattern", f"{where}: the sign at the centre is not the pattern's")
+                if Fraction(z * z, scale2) <= need:
+                    raise CertificateInvalid("sign stability", f"{where}: z² = {show(Fraction(z * z, scale2))} "
+                                             f"must exceed {name} = {show(need)}")
+
+
+def hessian_variation(bd: Bounds, delta: Fraction) -> None:
+    """**Hessian variation δ.** If ``δ ≥ 0`` and ``δ² ≥ P³K²ρ²``, then ``‖∇²L_P(θ) − ∇²L_P(c)‖₂ ≤ δ`` on
+    ``B̄`` for every pattern ``P``.
+
+    Proof: each entry of ``∇²L_P`` moves by at most ``K·√P·‖θ − c‖`` (third partials ``≤ K``, mean-value
+    theorem), and ``‖M‖₂ ≤ ‖M‖_F ≤ P·max|M_ab|``, so the spectral norm moves by at most ``P^{3/2}Kρ``.
+    """
+    if delta < 0 or delta * delta < bd.delta_squared:
+        raise CertificateInvalid("hessian bound", f"delta must be ≥ 0 with delta² ≥ P³K²ρ² = "
+                                 f"{show(bd.delta_squared)} (got delta {show(delta)})")
+
+
+def positive_definite(A: list[list[int]], S: int, pd_text: Any, where: str, max_digits: int,
+                      budget: Budget | None = None) -> None:
+    """**Positive definiteness of a witness.** ``A/S ≻ 0`` (``S > 0``, ``A`` symmetric) when the witness
+    ``pd`` at JSON path ``where`` is ``{"method": "ldl"}`` and every LDLᵀ pivot is positive (Sylvester:
+    the pivots are ratios of leading principal minors), or ``{"method": "congruence", "T": …}`` with ``T``
+    lower triangular, positive diagonal, and ``T·A·Tᵀ`` strictly diagonally dominant with positive
+    diagonal (Gershgorin: it is ``≻ 0``; ``T`` is invertible, so ``A`` is congruent to it). ``A`` may be
+    mutated. Messages speak of ``∇²L_P(c) − (mu+delta)·I``, the matrix this is used on.
+    """
+    pd = expect_object(pd_text, f"{where}.pd", {"method", "T"}, {"method"})
+    budget = budget or Budget(MAX_WORK)
+    prefix = "" if where == "evidence" else f"{where}: "
+    n = len(A)
+    if pd.get("method") == "ldl" and "T" not in pd:
+        bad = ldl_first_bad_pivot(A, budget)
+        if bad is not None:
+            k, num, den = bad
+            raise CertificateInvalid("hessian bound", f"{prefix}pivot {k + 1} of {n} of ∇²L_P(c) − (mu+delta)·I "
+                                     f"is {show(Fraction(num, den * S))}, must be positive")
+        return
+    if pd.get("method") != "congruence" or "T" not in pd:
+        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]} "
+             f"(got method {brief(pd.get('method'))}{' with T' if 'T' in pd else ''})")
+    name = f"{where}.pd.T"
+    T = []
+    for i, row in enumerate(expect_list(pd["T"], name, n)):
+        values = read_vector(row, join(name, i), n, max_digits)
+        if any(values[i + 1:]):
+            j = next(j for j in range(i + 1, n) if values[j])
+            fail(join(join(name, i), j), f"must be 0 above the diagonal (got \"{values[j]}\")")
+        if values[i] <= 0:
+            raise CertificateInvalid("hessian bound", f"{join(join(name, i), i)}: the diagonal of T must be "
+                                     f"positive (got {values[i]})")
+        T.append(values)
+    bad_row = congruence_first_bad_row(A, T, budget)
+    if bad_row is not None:
+        i, cii, off = bad_row
+        raise CertificateInvalid("hessian bound", f"{prefix}row {i} of C = T·(∇²L_P(c) − (mu+delta)·I)·Tᵀ is not "
+                                 f"diagonally dominant: C[{i}][{i}] = {show(cii / S)} must exceed the sum of "
+                                 f"|C[{i}][j]|, j ≠ {i}, = {show(off / S)}")
+
+
+def gradient_bound(grad: Sequence[Fraction], bound: Fraction, what: str, bound_name: str) -> None:
+    """**Gradient bound.** ``‖g‖² < bound`` exactly (``bound = (μρ)²``, or ``(μρ/2)²`` for a residual).
+
+    With ``∇²L ⪰ μI`` on ``B̄`` and ``‖∇L(c)‖ < μρ``, the strongly convex ``L`` has its unique critical
+    point ``θ*`` in the open ball, ``‖θ* − c‖ ≤ ‖∇L(c)‖/μ`` (strong monotonicity of ``∇L``).
+    """
+    g2 = sum((v * v for v in grad), Fraction(0))
+    if g2 >= bound:
+        raise CertificateInvalid("gradient bound", f"{what} = {show(g2)} must be less than {bound_name} = "
+                                 f"{show(bound)}")
+
+
+def kkt_residual(grad: Sequence[Fraction], nu: Sequence[Fraction], signs: str, normals: Sequence[Sparse]
+                 ) -> list[Fraction]:
+    """**Multipliers.** ``e = ∇L_P(c) − Σ_m ν_m s'_m a_m`` (``s'_m = ±1`` for '1'/'0'). With ``ν ≥ 0`` and
+    ``L_P`` ``μ``-strongly convex on a closed piece ``{s'_m a_m·(θ − c) ≥ 0}`` ∩ ``B̄``, for ``θ`` there
+    ``L(θ) ≥ L(c) + Σ ν_m s'_m a_m·(θ − c) + e·(θ − c) + (μ/2)‖θ − c‖² ≥ L(c) − ‖e‖ρ + (μ/2)ρ²`` on the
+    sphere, which exceeds ``L(c)`` once ``‖e‖ < μρ/2``: the minimum over ``B̄`` is interior."""
+    moved = combination([v if s == "1" else -v for v, s in zip(nu, signs)], normals)
+    return [g - moved.get(p, Fraction(0)) for p, g in enumerate(grad)]
+
+
+def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: Budget) -> list[str]:
+    """**Gordan/Farkas emptiness.** An entry ``{"signs": s, "gordan": y}`` with ``y ≥ 0``, ``y ≠ 0``, ``y_m = 0``
+    where ``s_m = '*'`` and ``Σ_m y_m s'_m a_m = 0`` proves that no ``d`` has ``s'_m a_m·d > 0`` for every
+    signed ``m`` (dot the identity with ``d``: a sum of non-negative terms, one positive, would be 0).
+    As ``z_m(θ) = a_m·(θ − c)`` near a kink, no region with those signs meets the ball. Returns the sign
+    strings of all entries."""
+    out, size = [], sum(len(a) for a in normals) + 1
+    for k, item in enumerate(expect_list(obj, "evidence.empty")):
+        where = join("evidence.empty", k)
+        entry = expect_object(item, where, {"signs", "gordan"}, {"signs", "gordan"})
+        signs = entry["signs"]
+        if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
+            fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
+        y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
+        budget.charge(size, 2 * max(_bits(v) for v in y) + max(_bits(v) for a in normals for v in a.values()),
+                      "the Gordan vectors")
+        for m, (v, s) in enumerate(zip(y, signs)):
+            if v < 0 or (s == "*" and v != 0):
+                raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
+                                         f"(got {show(v)})")
+        if not any(y):
+            raise CertificateInvalid("regions", f"{where}.gordan must not be all zero")
+        if combination([v if s == "1" else -v for v, s in zip(y, signs)], normals):
+            raise CertificateInvalid("regions", f"{where}: Σ y_m s_m a_m must be 0 (Gordan), it is not")
+        out.append(signs)
+    return out
+
+
+def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budget) -> None:
+    """**Every region is accounted for.** A depth-first case split over the ``n`` kink signs: each branch
+    ends under an ``empty`` entry (all its remaining characters ``*``, the fixed ones agreeing) or at a
+    full sign string that is ``listed``; and no listed string lies under an empty entry. Then the listed
+    pieces are exactly the regions that meet the ball. The search visits at most ``2n`` nodes per listed
+    piece or empty entry, each testing every empty entry: that is charged first."""
+    budget.charge(2 * (n + 1) * (len(listed) + len(empty) + 1) * (len(empty) + 1) * (n + 1), 0, "the case split")
+    reached: set[str] = set()
+
+    def closed(prefix: str) -> bool:
+        m = len(prefix)
+        return any(all(e[k] in (prefix[k], "*") for k in range(m)) and set(e[m:]) <= {"*"} for e in empty)
+
+    stack = [""]
+    while stack:
+        prefix = stack.pop()
+        if prefix and closed(prefix):
+            continue
+        if len(prefix) == n:
+            if prefix not in listed:
+                raise CertificateInvalid("regions", f"the region with kink signs {prefix} is neither listed among "
+                                         "the pieces nor excluded by an empty entry")
+            reached.add(prefix)
+            continue
+        stack += [prefix + "0", prefix + "1"]
+    for s in sorted(listed - reached):
+        raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")
+
+
+def _bits(v: Fraction) -> int:
+    return v.numerator.bit_length() + v.denominator.bit_length()
+
+
+def dominates(p: Poly, t0: Fraction) -> bool:
+    """**Polynomial sign (dominance).** ``p ≡ 0``, or its lowest nonzero coefficient ``p_m`` satisfies
+    ``Σ_{k>m} |p_k|·t0^{k−m} < |p_m|``. Then ``sign p(t) = sign p_m`` on ``(0, t0]``: for such ``t``,
+    ``|Σ_{k>m} p_k t^k| ≤ t^m Σ_{k>m} |p_k| t0^{k−m} < |p_m| t^m``."""
+    p = poly_trim(p)
+    m = next((i for i, c in enumerate(p) if c), None)
+    if m is None:
+        return True
+    tail, power = Fraction(0), Fraction(1)
+    for c in p[m + 1:]:
+        power *= t0
+        tail += abs(c) * power
+    return tail < abs(p[m])

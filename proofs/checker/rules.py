@@ -1,0 +1,313 @@
+"""The evidence methods: each a short composition of :mod:`lemmas`, and the one table of them.
+
+A rule receives the checked top level (:class:`Context`), reads its evidence strictly, verifies the
+hypotheses of its lemmas in order and raises :class:`CertificateInvalid` at the first failure; on success
+it returns a short summary for the ``VALID:`` line. What each rule proves is stated in the package
+docstring. :data:`RULES` is the only list of methods; :data:`CLAIMS` and :data:`METHODS` derive from it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+from typing import Any, Callable, NamedTuple
+
+from . import lemmas
+from .arith import Budget, Sparse, matrix_over_common, pseudo_inverse_columns, quadratic_form
+from .exceptions import CertificateInvalid
+from .network import (Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample,
+                      poly_add)
+from .reading import (brief, expect_list, expect_object, fail, join, parse_rational_strict,
+                      read_pattern, read_poly, read_vector, show)
+
+
+class Context(NamedTuple):
+    """The checked top level of a certificate."""
+
+    claim: str
+    problem: Problem
+    center: list[Fraction]
+    radius: Fraction
+    mu: Fraction          # 0 for refutations, which carry none
+    evidence: dict[str, Any]
+    max_digits: int
+    top: dict[str, Any]
+    budget: Budget
+
+    def evidence_keys(self, keys: set[str]) -> dict[str, Any]:
+        """The evidence object, with exactly these keys."""
+        return expect_object(self.evidence, "evidence", keys, keys)
+
+    def number(self, where: str) -> Fraction:
+        return parse_rational_strict(self.evidence[where], f"evidence.{where}", self.max_digits)
+
+    def positive_radius(self, name: str) -> None:
+        if self.radius <= 0:
+            raise CertificateInvalid("radius", f"must be positive for {name} (got {self.radius})")
+
+    def shifted_hessian(self, pattern: Pattern, shift: Fraction) -> tuple[list[list[int]], int, list[Fraction]]:
+        """``(A, S, ∇L_P(c))`` with ``∇²L_P(c) − shift·I = A/S``, ``S > 0``."""
+        d = derivatives(self.problem, self.center, forward(self.problem, self.center, pattern, self.budget),
+                        self.budget)
+        S = lcm(d.hess_den, shift.denominator)
+        up, sub = S // d.hess_den, shift.numerator * (S // shift.denominator)
+        A = [[v * up for v in row] for row in d.hess_num]
+        for i in range(len(A)):
+            A[i][i] -= sub
+        return A, S, d.grad
+
+
+def interior_ball(ctx: Context) -> str:
+    """Sign stability, Hessian variation, positive definiteness of ``∇²L_P(c) − (μ+δ)I``, gradient bound."""
+    ctx.evidence_keys({"method", "pattern", "delta", "pd"})
+    ctx.positive_radius("interior_ball")
+    pattern, delta = _stable_region(ctx)
+    A, S, grad = ctx.shifted_hessian(pattern, ctx.mu + delta)
+    lemmas.positive_definite(A, S, ctx.evidence["pd"], "evidence", ctx.max_digits, ctx.budget)
+    lemmas.gradient_bound(grad, (ctx.mu * ctx.radius) ** 2, "‖∇L_P(c)‖²", "(mu·radius)²")
+    return f"interior_ball, delta {show(delta)}, pd {ctx.evidence['pd']['method']}, {ctx.problem.count} parameters"
+
+
+def negative_curvature(ctx: Context) -> str:
+    """Sign stability, Hessian variation and ``dᵀ∇²L_P(c)d + δ‖d‖² < 0``: then ``dᵀ∇²L_P(θ)d < 0`` on
+    ``B̄``, so no point of the open ball is a local minimum."""
+    ctx.evidence_keys({"method", "pattern", "delta", "direction"})
+    ctx.positive_radius("negative_curvature")
+    pattern, delta = _stable_region(ctx)
+    d = read_vector(ctx.evidence["direction"], "evidence.direction", ctx.problem.count, ctx.max_digits)
+    A, S, _ = ctx.shifted_hessian(pattern, Fraction(0))
+    curvature = quadratic_form(A, S, d)
+    value = curvature + delta * sum(v * v for v in d)
+    if value >= 0:
+        raise CertificateInvalid("curvature", f"dᵀ∇²L_P(c)d + delta·‖d‖² = {show(value)} must be negative")
+    return f"negative_curvature, delta {show(delta)}, dᵀHd {show(curvature)}"
+
+
+def _stable_region(ctx: Context) -> tuple[Pattern, Fraction]:
+    pattern = read_pattern(ctx.evidence["pattern"], ctx.problem, "evidence.pattern")
+    delta = ctx.number("delta")
+    bd = bounds(ctx.problem, ctx.center, ctx.radius)
+    lemmas.sign_stability(ctx.problem, ctx.center, ctx.radius, pattern, bd, ctx.budget)
+    lemmas.hessian_variation(bd, delta)
+    return pattern, delta
+
+
+def curve(ctx: Context) -> str:
+    """An exact rational curve ``γ = N/q`` through ``c`` along which every hidden sign is decided and the
+    loss change ``Λ`` is negative (descent) or identically 0 with ``γ`` not constant (constant)."""
+    ev = ctx.evidence_keys({"method", "kind", "numerators", "denominator", "t0"})
+    if ctx.radius != 0:
+        raise CertificateInvalid("radius", f"must be 0 for a curve about the exact centre (got {ctx.radius})")
+    kind, problem = ev["kind"], ctx.problem
+    allowed = ("descent", "constant") if ctx.claim == "not_isolated" else ("descent",)
+    if kind not in allowed:
+        raise CertificateInvalid("evidence", f"curve kind {brief(kind)} does not prove {ctx.claim} "
+                                 f"(allowed: {', '.join(allowed)})")
+    nums = [read_poly(p, join("evidence.numerators", i), ctx.max_digits)
+            for i, p in enumerate(expect_list(ev["numerators"], "evidence.numerators", problem.count))]
+    q = read_poly(ev["denominator"], "evidence.denominator", ctx.max_digits)
+    t0 = ctx.number("t0")
+    if t0 <= 0:
+        raise CertificateInvalid("curve", f"t0 must be positive (got {t0})")
+    if q[0] <= 0 or not lemmas.dominates(q, t0):
+        raise CertificateInvalid("curve", "the denominator must be positive on [0, t0]: q(0) > 0 dominating "
+                                 "Σ_{k≥1} |q_k|·t0^k")
+    for i, (num, c) in enumerate(zip(nums, ctx.center)):
+        if num[0] != c * q[0]:
+            raise CertificateInvalid("curve", f"γ(0) must be the centre: parameter {i} is "
+                                     f"{show(num[0] / q[0])} at t = 0 (centre {show(c)})")
+    # Λ has degree ≤ 2(H+1)·deg with coefficients of about 2(H+1) times the input's bits; each sample costs
+    # ≤ P products of such polynomials (schoolbook).
+    layers = 2 * (problem.depth + 1)
+    degree = layers * (max(len(p) for p in nums + [q]) - 1) + 1
+    size = max(c.numerator.bit_length() + c.denominator.bit_length() for p in nums + [q, ctx.center] for c in p)
+    ctx.budget.charge(len(problem.inputs) * problem.count * degree * degree, layers * size, "the loss along the curve")
+    result = curve_loss(problem, ctx.center, nums, q)
+    for where, z in result.hidden if problem.activation == "relu" else []:
+        if not lemmas.dominates(z, t0):
+            raise CertificateInvalid("curve", f"{where}: the pre-activation's sign is not decided on (0, t0]: "
+                                     "its lowest nonzero coefficient must dominate")
+    Lam, power = result.Lambda, f"q^{2 * (problem.depth + 1)}·(L(γ(t)) − L(c))"
+    if Lam and Lam[0]:
+        raise CertificateInvalid("curve", f"Λ(0) must be 0 (got {show(Lam[0])})")
+    m = next((i for i, c in enumerate(Lam) if c), 0)
+    if kind == "constant":
+        if Lam:
+            raise CertificateInvalid("curve", f"the loss is not constant along γ: coefficient {m} of {power} is "
+                                     f"{show(Lam[m])}, must be 0")
+        if all(not any(poly_add(num, [-c * x for x in q])) for num, c in zip(nums, ctx.center)):
+            raise CertificateInvalid("curve", "γ must not be constant: some numerator must differ from "
+                                     "centre·denominator")
+        return f"constant curve, t0 {t0}"
+    if not Lam or germ_sign(Lam) > 0:
+        raise CertificateInvalid("curve", "L(γ(t)) − L(c) must be negative on (0, t0] "
+                                 f"(it is {'≡ 0' if not Lam else 'positive near 0'})")
+    if not lemmas.dominates(Lam, t0):
+        raise CertificateInvalid("curve", f"the leading term {show(Lam[m])}·t^{m} of {power} must dominate the "
+                                 f"higher terms on (0, t0] (t0 = {t0})")
+    return f"descent curve, t0 {t0}, leading term {show(Lam[m])}·t^{m}"
+
+
+def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction, list[tuple[int, int]], list[Sparse]]:
+    """What both kink rules share: evidence keys, ``ρ > 0``, a ReLU network, the pattern, the constraints
+    (exactly the vanishing first-layer pre-activations, the rest sign-stable), ``δ`` and the normals."""
+    ctx.evidence_keys({"method", "pattern", "constraints", "delta"} | extra)
+    ctx.positive_radius(name)
+    problem = ctx.problem
+    if problem.activation != "relu" or problem.depth < 1:
+        raise CertificateInvalid("evidence", f"{name} needs a ReLU network with a hidden layer")
+    pattern = read_pattern(ctx.evidence["pattern"], problem, "evidence.pattern")
+    delta = ctx.number("delta")
+    cons: list[tuple[int, int]] = []
+    items = expect_list(ctx.evidence["constraints"], "evidence.constraints")
+    if not items:
+        fail("evidence.constraints", "must list at least one constraint (got none)")
+    for m, item in enumerate(items):
+        path = join("evidence.constraints", m)
+        j, i = expect_list(item, path, 2)
+        inside = all(type(v) is int for v in (j, i)) and 0 <= j < len(problem.inputs) and 0 <= i < problem.widths[1]
+        if not inside:
+            fail(path, f"must be [sample, first-layer unit] within the problem (got {item})")
+        if null_sample(problem, j):  # a_m = 0: Gordan would "exclude" every cell; never a kink
+            raise CertificateInvalid("regions", f"{path}: x̃_{j} = 0, so z ≡ 0 there: not a kink")
+        if (j, i) in cons:
+            fail(path, f"repeats constraint {[j, i]}")
+        cons.append((j, i))
+    if name == "kink_ball" and len(cons) > 16:
+        fail("evidence.constraints", "kink_ball lists every sign combination: at most 16 constraints "
+             f"(got {len(cons)})")
+    bd = bounds(problem, ctx.center, ctx.radius)
+    lemmas.sign_stability(problem, ctx.center, ctx.radius, pattern, bd, ctx.budget, cons)
+    for j, i in cons:
+        if pattern[j][0][i]:
+            raise CertificateInvalid("pattern", f"constraint {[j, i]}: the pattern entry must be '0' (σ(0) = 0)")
+    lemmas.hessian_variation(bd, delta)
+    return pattern, delta, cons, [normal(problem, j, i) for j, i in cons]
+
+
+def _piece(pattern: Pattern, cons: list[tuple[int, int]], signs: str) -> Pattern:
+    piece = [[list(layer) for layer in sample] for sample in pattern]
+    for (j, i), s in zip(cons, signs):
+        piece[j][0][i] = int(s == "1")
+    return piece
+
+
+def _signs(entry: dict[str, Any], where: str, n: int, seen: set[str]) -> str:
+    signs = entry["signs"]
+    if not isinstance(signs, str) or len(signs) != n or set(signs) - {"0", "1"} or signs in seen:
+        fail(f"{where}.signs", f"must be a new string of {n} characters 0 or 1 (got {signs!r})")
+    seen.add(signs)
+    return signs
+
+
+def boundary_ball(ctx: Context) -> str:
+    """Every region meeting the ball listed or excluded by Gordan; each piece ``μ``-strongly convex on the
+    ball (positive definiteness + Hessian variation) with multipliers ``ν ≥ 0``, ``‖e‖ < μρ/2``."""
+    pattern, delta, cons, normals = _kinks(ctx, "boundary_ball", {"pieces", "empty"})
+    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, ctx.max_digits, ctx.budget)
+    keys, seen, pieces = {"signs", "pd", "multipliers"}, set[str](), []
+    for k, item in enumerate(expect_list(ctx.evidence["pieces"], "evidence.pieces")):
+        where = join("evidence.pieces", k)
+        pieces.append((where, _signs(expect_object(item, where, keys, keys), where, len(cons), seen), item))
+    if not pieces:  # with nonzero normals some cell always meets the ball; a safety net
+        raise CertificateInvalid("regions", "evidence.pieces must list at least one region (got none)")
+    lemmas.regions_covered(seen, empty, len(cons), ctx.budget)
+    for where, signs, entry in pieces:
+        A, S, grad = ctx.shifted_hessian(_piece(pattern, cons, signs), ctx.mu + delta)
+        lemmas.positive_definite(A, S, entry["pd"], where, ctx.max_digits, ctx.budget)
+        nu = read_vector(entry["multipliers"], f"{where}.multipliers", len(cons), ctx.max_digits)
+        for m, v in enumerate(nu):
+            if v < 0:
+                raise CertificateInvalid("gradient bound", f"{where}.multipliers[{m}] must be ≥ 0 (got {show(v)})")
+        lemmas.gradient_bound(lemmas.kkt_residual(grad, nu, signs, normals), (ctx.mu * ctx.radius) ** 2 / 4,
+                              f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖²", "(mu·radius/2)²")
+    return (f"boundary_ball, {len(cons)} kink constraint(s), {len(pieces)} region(s), {len(empty)} excluded, "
+            f"delta {show(delta)}")
+
+
+def kink_ball(ctx: Context) -> str:
+    """Independent, strictly complementary kinks: all ``2^|Z|`` pieces listed; per piece the least-squares
+    multipliers exceed their drift ``r_m(h+δ)ρ``, ``τ²‖A‖_F²ρ² ≤ κ²`` and ``∇²L_P(c) + τAᵀA − (μ+δ)I ≻ 0``."""
+    pattern, delta, cons, normals = _kinks(ctx, "kink_ball", {"pieces", "row_norms"})
+    mx, rho, P = ctx.max_digits, ctx.radius, ctx.problem.count
+    pinv = pseudo_inverse_columns(normals, P)
+    r = read_vector(ctx.evidence["row_norms"], "evidence.row_norms", len(cons), mx)
+    for m, (rm, col) in enumerate(zip(r, pinv)):
+        if rm < 0 or rm * rm < sum(v * v for v in col):
+            raise CertificateInvalid("gradient bound", f"evidence.row_norms[{m}] must bound ‖A⁺e_{m}‖ "
+                                     f"(its square is {show(sum(v * v for v in col))}, got {show(rm)})")
+    a_frob2 = sum((v * v for a in normals for v in a.values()), Fraction(0))
+    gram = [[Fraction(0)] * P for _ in range(P)]
+    for a in normals:
+        for p, u in a.items():
+            for q, v in a.items():
+                gram[p][q] += u * v
+    keys, seen = {"signs", "pd", "multipliers", "tau", "hessian_norm"}, set[str]()
+    for k, item in enumerate(expect_list(ctx.evidence["pieces"], "evidence.pieces")):
+        where = join("evidence.pieces", k)
+        entry = expect_object(item, where, keys, keys)
+        signs = _signs(entry, where, len(cons), seen)
+        Hn, S, grad = ctx.shifted_hessian(_piece(pattern, cons, signs), Fraction(0))
+        h = parse_rational_strict(entry["hessian_norm"], f"{where}.hessian_norm", mx)
+        if h < 0 or h * h * S * S < sum(v * v for row in Hn for v in row):
+            raise CertificateInvalid("hessian bound", f"{where}.hessian_norm must bound ‖∇²L_P(c)‖_F (got {show(h)})")
+        nu = read_vector(entry["multipliers"], f"{where}.multipliers", len(cons), mx)
+        e = lemmas.kkt_residual(grad, nu, signs, normals)
+        for m, a in enumerate(normals):
+            if sum(e[p] * v for p, v in a.items()):
+                raise CertificateInvalid("gradient bound", f"{where}.multipliers must be the least-squares ones: "
+                                         f"a_{m}·(∇L_P(c) − Σ ν s a) must be 0")
+        drift = [rm * (h + delta) * rho for rm in r]
+        for m, (v, dm) in enumerate(zip(nu, drift)):
+            if v <= dm:
+                raise CertificateInvalid("gradient bound", f"{where}.multipliers[{m}] = {show(v)} must exceed its "
+                                         f"drift bound r_m·(h + δ)·ρ = {show(dm)} over the ball")
+        kappa = min(v - dm for v, dm in zip(nu, drift))
+        tau = parse_rational_strict(entry["tau"], f"{where}.tau", mx)
+        if tau < 0 or tau * tau * a_frob2 * rho * rho > kappa * kappa:
+            raise CertificateInvalid("hessian bound", f"{where}.tau must satisfy 0 ≤ τ and τ²‖A‖_F²ρ² ≤ κ² with "
+                                     f"κ = {show(kappa)} (got {show(tau)})")
+        shift = ctx.mu + delta
+        M = [[Fraction(Hn[p][q], S) + tau * gram[p][q] - (shift if p == q else 0) for q in range(P)] for p in range(P)]
+        lemmas.positive_definite(*matrix_over_common(M), entry["pd"], where, mx, ctx.budget)
+        lemmas.gradient_bound(e, (ctx.mu * rho) ** 2 / 4, f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖²", "(mu·radius/2)²")
+    if len(seen) != 2 ** len(cons):
+        missing = next(s for s in (format(v, f"0{len(cons)}b") for v in range(2 ** len(cons))) if s not in seen)
+        raise CertificateInvalid("regions", f"the region with kink signs {missing} is not listed (independent "
+                                 "constraints: every sign combination meets the ball)")
+    return f"kink_ball, {len(cons)} independent kink constraint(s), {len(seen)} region(s), delta {show(delta)}"
+
+
+class Claim(NamedTuple):
+    """A claim kind: the status it must carry, whether it is a minimum claim, its evidence methods."""
+
+    status: str
+    minimum: bool
+    methods: tuple[str, ...]
+
+
+class Rule(NamedTuple):
+    check: Callable[[Context], str]
+    claims: tuple[str, ...]
+
+
+def _table() -> dict[str, Rule]:
+    from .collapse import collapsed_layer
+    from .threshold import lemma_a_norm_box
+
+    minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
+    return {"interior_ball": Rule(interior_ball, minimum), "boundary_ball": Rule(boundary_ball, minimum),
+            "kink_ball": Rule(kink_ball, minimum), "collapsed_layer": Rule(collapsed_layer, minimum),
+            "lemma_a_norm_box": Rule(lemma_a_norm_box, ("piecewise_strong_convexity",)),
+            "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted)}
+
+
+RULES = _table()
+"""THE table: evidence method → (check, the claim kinds it proves). ``not_isolated`` accepts the evidence
+of ``not_a_local_minimum`` (a point that is no local minimum is no isolated one)."""
+
+_KINDS = {"isolated_local_minimum": ("CERTIFIED", True), "piecewise_strong_convexity": ("CERTIFIED", True),
+          "not_a_local_minimum": ("REFUTED", False), "not_isolated": ("REFUTED", False)}
+CLAIMS = {kind: Claim(status, minimum, tuple(m for m, rule in RULES.items() if kind in rule.claims))
+          for kind, (status, minimum) in _KINDS.items()}
+METHODS: dict[str, Callable[[Context], str]] = {m: rule.check for m, rule in RULES.items()}
