@@ -22,6 +22,7 @@ Decisions, in order (SPEC §3–§4):
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from typing import Callable, Iterator
 
@@ -43,6 +44,9 @@ from .refine import refine_critical_point
 from .symmetry import symmetry_verdict
 
 Progress = Callable[[str], None]
+
+FLOAT_LIMIT = Fraction(sys.float_info.max)
+"""Numbers above it in magnitude cannot be screened with floats: such problems are UNKNOWN at once."""
 
 
 def certify(problem: Problem, refine: bool = True, progress: Progress | None = None) -> Verdict:
@@ -67,6 +71,30 @@ def certify(problem: Problem, refine: bool = True, progress: Progress | None = N
     if problem.point is None:
         raise ValueError("the problem has no point")
     theta = problem.flatten(problem.point)
+    huge = _beyond_floats(problem, theta)
+    if huge is not None:
+        return Verdict("UNKNOWN", f"{huge} is beyond the floating-point range that the search screens with "
+                       f"(|x| > {sys.float_info.max:.3g}); scale the problem down")
+    try:
+        # The search screens in floats: an overflow to ±inf or NaN may lose a candidate, never decide.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return _decide(problem, theta, refine, say)
+    except OverflowError:
+        return Verdict("UNKNOWN", "a floating-point screen overflowed (the problem's numbers are too large to search "
+                       "with floats); scale the problem down")
+
+
+def _beyond_floats(problem: Problem, theta: list[Fraction]) -> str | None:
+    """Where the first number of the problem too large for a float is, or ``None``."""
+    named = [("loss.weight_decay", problem.weight_decay)]
+    named += [(f"data.inputs[{j}][{i}]", v) for j, row in enumerate(problem.inputs) for i, v in enumerate(row)]
+    named += [(f"data.targets[{j}][{i}]", v) for j, row in enumerate(problem.targets) for i, v in enumerate(row)]
+    named += [(f"point entry θ_{p}", v) for p, v in enumerate(theta)]
+    return next((where for where, v in named if abs(v) > FLOAT_LIMIT), None)
+
+
+def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress) -> Verdict:
+    """The decision procedure of :func:`certify` (floats may overflow inside: the caller catches it)."""
     if problem.weight_decay == 0:
         return _no_decay(problem, theta)
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (SPEC §4)
