@@ -476,7 +476,7 @@ def threshold_command(problem_file: str, theta: str | None, spectral: bool, epsi
     report = _threshold(problem, th, spectral, gap=not no_gap)
     cert = None
     if out:
-        from proofs.threshold_cert import certified
+        from proofs.methods.lemma_a_norm_box import certified
 
         cert = certified(report, parse_rational(epsilon, "--epsilon") if epsilon is not None else None)
         write_atomic(out, json.dumps(cert, indent=2) + "\n")

@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from symbolic.derivatives import piece_derivatives, to_fraction
+from symbolic.derivatives import piece_derivatives
+from symbolic.linalg import to_fraction
 from symbolic.descent import FloatObjective
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem

@@ -92,11 +92,11 @@ def test_dead_unit_with_strong_coupling_is_never_certified():
     c = Σ_active 2α(b* − y_j)(v·x̃_j) and outgoing weight a = −c/(2λ), the loss along t ↦ (t·v, t·a, b*)
     is L(0) + (λ‖v‖² − c²/(4λ))·t² + O(t⁴) with c² > 4λ²‖v‖²: the point is no minimum. The dead-layer
     test must see a cell coupling at 2λ or more and refuse; certify must not certify."""
-    from proofs.collapse import collapsed_verdict
+    from proofs.methods import collapsed_layer
     from symbolic.network import forward
 
     problem = load_problem(str(DATA / "dead_layer_coupled.json"))
-    v = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None)
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
     assert v is not None and v.status == "UNKNOWN" and "coupling reaches 2λ" in v.reason
     assert certify(problem).status != "CERTIFIED"
 
@@ -127,10 +127,10 @@ def test_vector_output_dead_layer_uses_the_spectral_cell_bound():
     """Two outputs: each cell's bound is a positive-definiteness certificate of (λ − ε)²I − M_SᵀM_S.
     λ = 1 dominates the couplings here (all |r_j| < 1, |x̃_j| ≤ √2, α = 1/3), so every cell passes;
     setting ε = λ leaves no room and must be rejected at the first cell."""
-    from proofs.collapse import collapsed_verdict
+    from proofs.methods import collapsed_layer
 
     problem = load_problem(str(DATA / "dead_layer_vector.json"))
-    v = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None)
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
     assert v is not None and v.status == "CERTIFIED", v and v.reason
     cert = v.certificate
     assert cert["evidence"]["method"] == "collapsed_layer"
@@ -145,10 +145,10 @@ def test_vector_output_collapsed_proof_compiles(tmp_path):
     from click.testing import CliRunner
 
     from cli import main
-    from proofs.collapse import collapsed_verdict
+    from proofs.methods import collapsed_layer
 
     problem = load_problem(str(DATA / "dead_layer_vector.json"))
-    cert = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None).certificate
+    cert = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None).certificate
     path = tmp_path / "vector.cert.json"
     path.write_text(json.dumps(cert))
     result = CliRunner().invoke(main, ["latex", str(path), "-o", str(tmp_path / "vector.tex"), "--pdf"])
