@@ -22,7 +22,7 @@ from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
-from symbolic.linalg import nullspace, to_fmpq, to_fraction
+from symbolic.linalg import independent, nullspace, solve, to_fmpq, to_fraction
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -262,19 +262,14 @@ def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) ->
 
 def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction] | None, Fraction]:
     """Exact least-squares multipliers ``ν`` for ``g ≈ Σ ν_m n_m`` (dependent normals get 0), and ``‖e‖²``."""
-    chosen: list[int] = []
-    for m in range(len(normals)):
-        trial = chosen + [m]
-        G = fmpq_mat(len(trial), len(trial), [to_fmpq(_dot(normals[a], normals[b])) for a in trial for b in trial])
-        if G.det() != 0:
-            chosen = trial
+    chosen = independent(normals)  # the earliest independent normals; the others get ν = 0
     nu = [Fraction(0)] * len(normals)
     if chosen:
-        G = fmpq_mat(len(chosen), len(chosen), [to_fmpq(_dot(normals[a], normals[b])) for a in chosen for b in chosen])
-        rhs = fmpq_mat(len(chosen), 1, [to_fmpq(_dot(normals[a], g)) for a in chosen])
-        sol = G.solve(rhs)
-        for r, m in enumerate(chosen):
-            nu[m] = to_fraction(sol[r, 0])
+        gram = [[_dot(normals[a], normals[b]) for b in chosen] for a in chosen]
+        sol = solve(gram, [_dot(normals[a], g) for a in chosen])  # the Gram matrix is nonsingular
+        assert sol is not None, "the Gram matrix of independent vectors is nonsingular"
+        for m, v in zip(chosen, sol):
+            nu[m] = v
     e = list(g)
     for m, v in enumerate(nu):
         if v:
