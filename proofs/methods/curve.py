@@ -35,6 +35,7 @@ from ..latex_setting import MAX_ROWS, Doc, Parts, fill, longtable
 from ..positivity import to_float
 from . import renders
 
+
 def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, kind: str,
                       numerators: Sequence[Sequence[Fraction]], denominator: Sequence[Fraction],
                       max_k: int = 1024) -> dict[str, Any] | None:
@@ -63,7 +64,7 @@ def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, k
     while good - bad > 1:
         mid = (bad + good) // 2
         bad, good = (bad, mid) if ok(mid) else (mid, good)
-    evidence = {"method": "curve", "kind": kind, "numerators": [[canonical(c) for c in poly] for poly in numerators],
+    evidence = {"method": "curve", "kind": kind, "numerators": [[canonical(c) for c in p] for p in numerators],
                 "denominator": [canonical(c) for c in denominator], "t0": canonical(Fraction(1, 2 ** good))}
     cert = certificate(problem, "REFUTED", claim, theta, Fraction(0), evidence)
     try:
