@@ -63,7 +63,12 @@ def checked(v: Verdict) -> Verdict:
 
 def delta(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Fraction:
     """A short dyadic δ with δ² ≥ P³·K²·ρ² (the checker's Hessian-variation bound)."""
-    return sqrt_above(checker.derivative_bounds(checker_problem(problem), list(theta), rho).delta_squared)
+    return sqrt_above(ball_bounds(problem, theta, rho).delta_squared)
+
+
+def ball_bounds(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> checker.Bounds:
+    """The checker's a-priori bounds on the box of half-width ``ρ`` about ``θ`` (computed by its own code)."""
+    return checker.derivative_bounds(checker_problem(problem), list(theta), rho)
 
 
 def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
@@ -71,7 +76,7 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
     layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly)."""
     if problem.depth == 0 or problem.activation != "relu":
         return True
-    b = checker.derivative_bounds(checker_problem(problem), list(theta), rho)
+    b = ball_bounds(problem, theta, rho)
     fw = forward(problem, problem.unflatten(list(theta)))
     nulls = null_samples(problem)
     for j, zs in enumerate(fw.preactivations):
