@@ -80,7 +80,7 @@ class ThresholdJob:
         report = threshold(problem, self.theta, self.spectral, gap=self.gap)
         obj, lines = report.to_json(), list(report.lines(show))
         if self.out:
-            from proofs.threshold_cert import certified
+            from proofs.methods.lemma_a_norm_box import certified
 
             cert = certified(report, self.epsilon)
             write_atomic(self.out, json.dumps(cert, indent=2) + "\n")

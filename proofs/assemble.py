@@ -1,5 +1,7 @@
 """Shared pieces of certificate generation: the verdict, certificate assembly, the checker gate,
-and the ball parameters (radius, δ, sign stability) computed with the checker's own bounds."""
+and the ball parameters (radius, δ, sign stability) computed with the checker's own bounds.
+
+Each evidence method builds its own evidence in :mod:`proofs.methods`; what they all need is here."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from symbolic.problem import Problem, params_to_json, problem_to_json
 from symbolic.rationals import canonical
 
 from . import checker, replay
+from .checker.network import Bounds
 
 if TYPE_CHECKING:  # flint is imported lazily at run time
     from flint import fmpq_mat
@@ -59,50 +62,14 @@ def checked(v: Verdict) -> Verdict:
     return v
 
 
-def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, kind: str,
-                      numerators: Sequence[Sequence[Fraction]], denominator: Sequence[Fraction],
-                      max_k: int = 1024) -> dict[str, Any] | None:
-    """A checked ``curve`` certificate with the largest ``t0 = 2^-k`` (``k ≤ max_k``) the checker accepts.
-
-    ``Λ`` is computed once with the checker's own code; a constant curve with ``Λ ≢ 0`` or a descent
-    curve whose ``Λ`` is not negative near 0 gives ``None`` at once. Otherwise ``t0`` is the largest
-    power of ½ on which the denominator, every hidden pre-activation numerator and (descent) ``Λ`` are
-    dominated by their lowest terms (monotone in ``t0``, so found by galloping and bisection).
-    """
-    from .checker.lemmas import dominates as dominated_on
-    from .checker.network import germ_sign
-
-    curve = replay.curve_loss_polynomial(checker_problem(problem), list(theta), numerators, denominator)
-    lam = curve.Lambda
-    if (kind == "constant" and lam) or (kind == "descent" and (not lam or germ_sign(lam) > 0)):
-        return None
-    polys = [list(denominator)] + ([z for _, z in curve.hidden] if problem.activation == "relu" else [])
-    polys += [lam] if kind == "descent" else []
-
-    def ok(k: int) -> bool:
-        return all(dominated_on(p, Fraction(1, 2 ** k)) for p in polys)
-
-    bad, good = -1, 0                  # invariant: not ok(bad) (or bad = −1), and ok(good) once found
-    while not ok(good):
-        if good >= max_k:
-            return None
-        bad, good = good, min(max_k, max(1, 2 * good))
-    while good - bad > 1:
-        mid = (bad + good) // 2
-        bad, good = (bad, mid) if ok(mid) else (mid, good)
-    evidence = {"method": "curve", "kind": kind, "numerators": [[canonical(c) for c in poly] for poly in numerators],
-                "denominator": [canonical(c) for c in denominator], "t0": canonical(Fraction(1, 2 ** good))}
-    cert = certificate(problem, "REFUTED", claim, theta, Fraction(0), evidence)
-    try:
-        checker.check_certificate(cert)
-    except checker.CertificateInvalid:
-        return None
-    return cert
-
-
 def delta(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Fraction:
     """A short dyadic δ with δ² ≥ P³·K²·ρ² (the checker's Hessian-variation bound)."""
-    return sqrt_above(replay.derivative_bounds(checker_problem(problem), list(theta), rho).delta_squared)
+    return sqrt_above(ball_bounds(problem, theta, rho).delta_squared)
+
+
+def ball_bounds(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Bounds:
+    """The checker's a-priori bounds on the box of half-width ``ρ`` about ``θ`` (computed by its own code)."""
+    return replay.derivative_bounds(checker_problem(problem), list(theta), rho)
 
 
 def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
@@ -110,7 +77,7 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
     layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly)."""
     if problem.depth == 0 or problem.activation != "relu":
         return True
-    b = replay.derivative_bounds(checker_problem(problem), list(theta), rho)
+    b = ball_bounds(problem, theta, rho)
     fw = forward(problem, problem.unflatten(list(theta)))
     nulls = null_samples(problem)
     for j, zs in enumerate(fw.preactivations):

@@ -1,12 +1,13 @@
-"""Certificates at first-layer region boundaries (kinks and dead units): untrusted construction.
+"""The regions about a point on first-layer region boundaries (kinks and dead units): untrusted search.
 
 The centre is put exactly on the first-layer hyperplanes ``z_{1,i}(x_j) = 0`` it is near (the set
 ``Z``), refined to a critical point of ``L`` restricted to that subspace (all pieces agree there), and
 then every region that meets the ball is listed: per unit, a case split over the signs of its
 constraints in which empty branches carry an exact Gordan certificate (``y ≥ 0``, ``y ≠ 0``,
-``Σ y_m s_m a_m = 0``: no direction makes all those signs strict). For every remaining piece the
-evidence gives a positive-definiteness certificate of ``∇²L_P(c) − (μ+δ)I`` and multipliers
-``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P``, ``‖e_P‖ < μρ/2`` (SPEC §4, boundary case).
+``Σ y_m s_m a_m = 0``: no direction makes all those signs strict). Every remaining piece gets its
+multipliers ``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P`` (least squares). The evidence methods
+``boundary_ball`` and ``kink_ball`` (:mod:`proofs.methods`) build their certificates from these
+:class:`Kinks`; ``collapsed_layer`` uses the case split (SPEC §4, boundary case).
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ from itertools import product
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-from flint import fmpq, fmpq_mat
+from flint import fmpq_mat
 from scipy.optimize import linprog
 
 from symbolic.constraints import Constraint, constraint_vector, project_onto
-from symbolic.derivatives import PieceDerivatives, piece_derivatives, to_fmpq, to_fraction
-from symbolic.linalg import nullspace
-from symbolic.network import Pattern, forward, null_samples, pattern_to_json, true_boundary
+from symbolic.derivatives import PieceDerivatives, piece_derivatives
+from symbolic.linalg import independent, nullspace, solve, to_fmpq, to_fraction
+from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import (Verdict, certificate, checked, delta, hessian_of, identity, rational_below, short,
-                       sign_stable, sqrt_above)
-from .checker.arith import pseudo_inverse_columns
-from .positivity import pd_certificate, smallest_eigenvalue, to_float
+from .assemble import Verdict, certificate, checked, delta, hessian_of, sign_stable, sqrt_above
+from .positivity import smallest_eigenvalue, to_float
 from .refine import dyadic
 
 MAX_PIECES = 256
@@ -59,9 +58,13 @@ def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1
     return near, deep
 
 
-def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Constraint], refine: bool,
-                     say: Progress) -> Verdict:
-    """Prove an isolated local minimum at first-layer kinks ``cons`` near ``θ``, or say why not."""
+def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constraint], refine: bool,
+                 say: Progress) -> Kinks | Verdict:
+    """The exact centre on the kinks ``cons`` near ``θ`` and the regions meeting a ball about it, or why not.
+
+    Every listed region has nonnegative multipliers ``ν`` (a negative one gives UNKNOWN: ``L`` may
+    decrease into that region); the evidence methods ``boundary_ball`` and ``kink_ball`` take it from here.
+    """
     c = project_onto(problem, theta, cons)
     base = forward(problem, problem.unflatten(c))
     zeros = {(j, i) for j, k, i in true_boundary(problem, base) if k == 0}
@@ -79,7 +82,7 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
     per_unit = {}
     for i in units:
         mine = [con for con in cons if con[1] == i]
-        per_unit[i] = (mine, *_case_split(problem, mine))
+        per_unit[i] = (mine, *case_split(problem, mine))
     count = 1
     for _, feasible, _ in per_unit.values():
         count *= len(feasible)
@@ -111,22 +114,14 @@ def certify_boundary(problem: Problem, theta: Sequence[Fraction], cons: list[Con
         if nu is None or any(v < 0 for v in nu):
             return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier: L may decrease "
                            "into it (no descent curve was proved)")
-        data.append(_Piece(signs, pat, d, nu, e2, smallest_eigenvalue(hessian_of(d))))
-    if all(p.lam > 0 for p in data):
-        return _boundary_ball(problem, c, base.pattern, order, data, empty, say)
-    bad = next(p for p in data if p.lam <= 0)
-    if not empty and all(v > 0 for p in data for v in p.nu):
-        verdict = _kink_ball(problem, c, base.pattern, order, data, say)
-        if verdict.status != "UNKNOWN":
-            return verdict
-        return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite "
-                       f"(smallest eigenvalue ≈ {bad.lam:.3g}) and the second-order kink test failed: {verdict.reason}")
-    return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite at the "
-                   f"centre (smallest eigenvalue ≈ {bad.lam:.3g}) and the kink is degenerate (a zero multiplier or "
-                   "dependent constraints); a dead or split unit may make the point non-isolated")
+        data.append(Piece(signs, pat, d, nu, e2, smallest_eigenvalue(hessian_of(d))))
+    return Kinks(c, base.pattern, order, data, empty)
 
 
-class _Piece(NamedTuple):
+class Piece(NamedTuple):
+    """One region meeting the ball: its kink signs, pattern, derivatives at the centre, multipliers ``ν``,
+    the squared residual ``‖∇L_P(c) − Σ ν_m s_m a_m‖²`` and the float smallest Hessian eigenvalue."""
+
     signs: str
     pattern: Pattern
     d: PieceDerivatives
@@ -135,7 +130,17 @@ class _Piece(NamedTuple):
     lam: float
 
 
-def _ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], worst: Fraction, mu: Fraction,
+class Kinks(NamedTuple):
+    """The exact centre on the kink hyperplanes ``order`` and what a ball about it meets."""
+
+    centre: list[Fraction]
+    pattern: Pattern            # the centre's own pattern (kink units inactive)
+    order: list[Constraint]     # the constraints, in the order of every sign string
+    pieces: list[Piece]         # the regions that meet the ball
+    empty: list[tuple[str, list[Fraction]]]  # excluded sign prefixes with their Gordan vectors
+
+
+def ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], worst: Fraction, mu: Fraction,
                  ok: Callable[[Fraction, Fraction], bool]) -> tuple[Fraction, Fraction] | Verdict:
     """The largest ``ρ = 2^-k`` (below the gradient's limit) with ``ok(ρ, δ(ρ))`` and the other signs fixed."""
     rho = _radius(worst, mu)
@@ -152,82 +157,7 @@ def _ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], w
     return Verdict("UNKNOWN", "no ball radius keeps the other activations fixed")
 
 
-def _boundary_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint], data: list[_Piece],
-                   empty: list[tuple[str, list[Fraction]]], say: Progress) -> Verdict:
-    """Every listed piece positive definite on the ball, multipliers ``≥ 0`` (evidence ``boundary_ball``)."""
-    lam_min = min(p.lam for p in data)
-    mu = rational_below(lam_min / 2)
-    worst = max(p.e2 for p in data)
-    found = _ball_radius(problem, c, order, worst, mu, lambda rho, dlt: float(mu + dlt) < 0.9 * lam_min)
-    if isinstance(found, Verdict):
-        return found
-    rho, dlt = found
-    say(f"building {len(data)} positive-definiteness certificate(s)")
-    listed = []
-    for p in data:
-        pd = pd_certificate(hessian_of(p.d) - to_fmpq(mu + dlt) * identity(problem.parameter_count))
-        if pd is None:
-            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
-        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu]})
-    evidence = {"method": "boundary_ball", "pattern": pattern_to_json(pattern),
-                "constraints": [list(con) for con in order], "delta": canonical(dlt), "pieces": listed,
-                "empty": [{"signs": s, "gordan": [canonical(v) for v in y]} for s, y in empty]}
-    reason = (f"isolated strict local minimum on {len(order)} kink hyperplane(s); {len(listed)} region(s) meet the ball of "
-              f"radius {short(rho)}, each μ-strongly convex with μ = {short(mu)}")
-    return _verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
-
-
-def _kink_ball(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint], data: list[_Piece],
-               say: Progress) -> Verdict:
-    """Strictly complementary, independent kinks: curvature needed only along them (``kink_ball``)."""
-    normals = [constraint_vector(problem, con) for con in order]
-    A = np.array([[float(v) for v in a] for a in normals])
-    _, sv, Vt = np.linalg.svd(A)
-    if len(sv) < len(order) or sv[-1] < 1e-9 * sv[0]:
-        return Verdict("UNKNOWN", "the kink constraints are linearly dependent")
-    N = Vt[len(order):].T
-    lam_kink = min(float(np.linalg.eigvalsh(N.T @ to_float(hessian_of(p.d)) @ N)[0]) if N.shape[1] else 1.0
-                   for p in data)
-    if lam_kink <= 0:
-        return Verdict("UNKNOWN", f"the curvature along the kinks is not positive (≈ {lam_kink:.3g})")
-    mu = rational_below(lam_kink / 2)
-    sparse = [{p: v for p, v in enumerate(a) if v} for a in normals]
-    r = [sqrt_above(sum((v * v for v in col), Fraction(0))) for col in pseudo_inverse_columns(sparse, len(c))]
-    a_frob2 = sum((v * v for a in normals for v in a), Fraction(0))
-    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in hessian_of(p.d).entries()), Fraction(0))) for p in data]
-    worst = max(p.e2 for p in data)
-    gram = fmpq_mat(len(c), len(c), [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0)))
-                                     for p in range(len(c)) for q in range(len(c))])
-    # τ large enough to lift the curvature across the kinks, far below its ceiling κ/(‖A‖_F ρ)
-    tau_goal = dyadic(100.0 * (max(float(h) for h in norms) + 1.0) / float(sv[-1]) ** 2, 8) + 1
-
-    def ok(rho: Fraction, dlt: Fraction) -> bool:
-        if float(mu + dlt) >= 0.9 * lam_kink:
-            return False
-        kappa = min(v - rm * (h + dlt) * rho for p, h in zip(data, norms) for v, rm in zip(p.nu, r))
-        return kappa > 0 and tau_goal * tau_goal * a_frob2 * rho * rho <= kappa * kappa
-
-    found = _ball_radius(problem, c, order, worst, mu, ok)
-    if isinstance(found, Verdict):
-        return found
-    rho, dlt = found
-    say(f"building {len(data)} positive-definiteness certificate(s) with the kink penalty τ = {short(tau_goal)}")
-    listed = []
-    for p, h in zip(data, norms):
-        M = hessian_of(p.d) + gram * to_fmpq(tau_goal) - to_fmpq(mu + dlt) * identity(len(c))
-        pd = pd_certificate(M)
-        if pd is None:
-            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
-        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu],
-                       "tau": canonical(tau_goal), "hessian_norm": canonical(h)})
-    evidence = {"method": "kink_ball", "pattern": pattern_to_json(pattern), "constraints": [list(con) for con in order],
-                "delta": canonical(dlt), "pieces": listed, "row_norms": [canonical(v) for v in r]}
-    reason = (f"isolated strict local minimum on {len(order)} strictly complementary kink(s); L grows at least linearly "
-              f"across them and is μ-strongly convex along them (μ = {short(mu)}) on the ball of radius {short(rho)}")
-    return _verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
-
-
-def _verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction,
+def kink_verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction,
              evidence: dict[str, Any], reason: str, kinks: int, regions: int) -> Verdict:
     cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
     facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": kinks, "regions": regions,
@@ -259,7 +189,7 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
     return theta
 
 
-def _case_split(problem: Problem, cons: list[Constraint]) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+def case_split(problem: Problem, cons: list[Constraint]) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
     """Feasible sign strings of one unit's constraints, and Gordan certificates for empty prefixes.
 
     Signs are ``"1"`` (active, ``z > 0``) or ``"0"`` (inactive, ``z < 0``); a prefix shorter than the
@@ -332,19 +262,14 @@ def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) ->
 
 def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction] | None, Fraction]:
     """Exact least-squares multipliers ``ν`` for ``g ≈ Σ ν_m n_m`` (dependent normals get 0), and ``‖e‖²``."""
-    chosen: list[int] = []
-    for m in range(len(normals)):
-        trial = chosen + [m]
-        G = fmpq_mat(len(trial), len(trial), [to_fmpq(_dot(normals[a], normals[b])) for a in trial for b in trial])
-        if G.det() != 0:
-            chosen = trial
+    chosen = independent(normals)  # the earliest independent normals; the others get ν = 0
     nu = [Fraction(0)] * len(normals)
     if chosen:
-        G = fmpq_mat(len(chosen), len(chosen), [to_fmpq(_dot(normals[a], normals[b])) for a in chosen for b in chosen])
-        rhs = fmpq_mat(len(chosen), 1, [to_fmpq(_dot(normals[a], g)) for a in chosen])
-        sol = G.solve(rhs)
-        for r, m in enumerate(chosen):
-            nu[m] = to_fraction(sol[r, 0])
+        gram = [[_dot(normals[a], normals[b]) for b in chosen] for a in chosen]
+        sol = solve(gram, [_dot(normals[a], g) for a in chosen])  # the Gram matrix is nonsingular
+        assert sol is not None, "the Gram matrix of independent vectors is nonsingular"
+        for m, v in zip(chosen, sol):
+            nu[m] = v
     e = list(g)
     for m, v in enumerate(nu):
         if v:

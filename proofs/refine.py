@@ -20,8 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from symbolic.derivatives import piece_derivatives, to_fraction
+from symbolic.derivatives import piece_derivatives
 from symbolic.float_loss import FloatObjective
+from symbolic.linalg import to_fraction
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 

@@ -39,7 +39,8 @@ from symbolic.network import Forward, forward
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import Verdict, checked, curve_certificate, short
+from .assemble import Verdict, checked, short
+from .methods.curve import curve_certificate
 from .refine import dyadic
 
 TOL = 1e-7

@@ -32,7 +32,7 @@ operator norms of the active blocks ``W_k[A_k, A_{k−1}]``) can only lower the 
 sample**: if some hidden layer has no active unit at ``x_j`` (bias-free), ``f_P(x_j) ≡ 0`` and all its
 cofactors vanish, so ``x_j`` leaves ``X₂``. Hence ``ε*_P = λ²/K_P ≥ ε*``.
 
-The certificate of this set (``piecewise_strong_convexity``) is written by :mod:`proofs.threshold_cert`.
+The certificate of this set (``piecewise_strong_convexity``) is written by :mod:`proofs.methods.lemma_a_norm_box`.
 """
 
 from __future__ import annotations

@@ -269,7 +269,7 @@ before UNKNOWN) are cut off."""
     for i in range(2):
         write(d, f"a{i}.json", GOOD)
     for i in range(4):
-        shutil.copy(ROOT / "tests" / "data" / "dead_layer_coupled.json", d / f"b{i}.json")
+        shutil.copy(ROOT / "tests" / "data" / "dead_layer_coupled_slow.json", d / f"b{i}.json")
     summary = tmp_path / "summary.csv"
     proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "certify", str(d), "-q",
                              "--jobs", "2", "--summary", str(summary)], cwd=ROOT, stdout=subprocess.PIPE,

@@ -85,9 +85,37 @@ def test_undecayed_biases_are_refused(dead):
 
 
 def test_dead_unit_with_strong_coupling_is_never_certified():
-    """The 2-1-1 minimum's dead unit couples at 2λ or more in some cell: not provably a minimum here."""
-    v = certify(load_problem(str(DATA / "dead_layer_coupled.json")))
-    assert v.status != "CERTIFIED"
+    """A 2-1-1 network (4 samples, λ = 1/100, mean loss so α = 1/4) with its unit dead up to dust.
+
+    The all-dead point has output bias b* = α·Σy / (αN + λ) = (−3/40)/(101/100) = −15/202. Growing the
+    unit along v = (−1, 2, 1) (weights, bias) activates samples 0 and 3 (v·x̃ = 3/10 and 7/2); with
+    c = Σ_active 2α(b* − y_j)(v·x̃_j) and outgoing weight a = −c/(2λ), the loss along t ↦ (t·v, t·a, b*)
+    is L(0) + (λ‖v‖² − c²/(4λ))·t² + O(t⁴) with c² > 4λ²‖v‖²: the point is no minimum. The dead-layer
+    test must see a cell coupling at 2λ or more and refuse; certify must not certify."""
+    from proofs.methods import collapsed_layer
+    from symbolic.network import forward
+
+    problem = load_problem(str(DATA / "dead_layer_coupled.json"))
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
+    assert v is not None and v.status == "UNKNOWN" and "coupling reaches 2λ" in v.reason
+    assert certify(problem).status != "CERTIFIED"
+
+    lam, b = problem.weight_decay, Fraction(-15, 202)
+    assert (lam, problem.alpha) == (Fraction(1, 100), Fraction(1, 4))
+    direction = [Fraction(-1), Fraction(2), Fraction(1)]
+    acts = [direction[0] * x[0] + direction[1] * x[1] + direction[2] for x in problem.inputs]
+    assert acts == [Fraction(3, 10), Fraction(-3, 10), Fraction(-2, 5), Fraction(7, 2)]
+    c = sum((2 * problem.alpha * (b - y[0]) * z for z, y in zip(acts, problem.targets) if z > 0), Fraction(0))
+    a = -c / (2 * lam)
+
+    def loss(t: Fraction) -> Fraction:
+        params = parse_params({"weights": [[[str(t * direction[0]), str(t * direction[1])]], [[str(t * a)]]],
+                               "biases": [[str(t * direction[2])], [str(b)]]}, problem)
+        out = forward(problem, params).outputs
+        fit = problem.alpha * sum(((f[0] - y[0]) ** 2 for f, y in zip(out, problem.targets)), Fraction(0))
+        return fit + lam * (t * t * (sum((d * d for d in direction), Fraction(0)) + a * a) + b * b)
+
+    assert loss(Fraction(1, 1000)) < loss(Fraction(0))
 
 
 def test_collapsed_certificate_survives_json(dead):
@@ -99,10 +127,10 @@ def test_vector_output_dead_layer_uses_the_spectral_cell_bound():
     """Two outputs: each cell's bound is a positive-definiteness certificate of (λ − ε)²I − M_SᵀM_S.
     λ = 1 dominates the couplings here (all |r_j| < 1, |x̃_j| ≤ √2, α = 1/3), so every cell passes;
     setting ε = λ leaves no room and must be rejected at the first cell."""
-    from proofs.collapse import collapsed_verdict
+    from proofs.methods import collapsed_layer
 
     problem = load_problem(str(DATA / "dead_layer_vector.json"))
-    v = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None)
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
     assert v is not None and v.status == "CERTIFIED", v and v.reason
     cert = v.certificate
     assert cert["evidence"]["method"] == "collapsed_layer"
@@ -117,10 +145,10 @@ def test_vector_output_collapsed_proof_compiles(tmp_path):
     from click.testing import CliRunner
 
     from cli import main
-    from proofs.collapse import collapsed_verdict
+    from proofs.methods import collapsed_layer
 
     problem = load_problem(str(DATA / "dead_layer_vector.json"))
-    cert = collapsed_verdict(problem, problem.flatten(problem.point), lambda _msg: None).certificate
+    cert = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None).certificate
     path = tmp_path / "vector.cert.json"
     path.write_text(json.dumps(cert))
     result = CliRunner().invoke(main, ["latex", str(path), "-o", str(tmp_path / "vector.tex"), "--pdf"])

@@ -104,3 +104,24 @@ def test_strong_decay_origin_on_boundary_is_certified():
     on a ≤ 0 it is 2(a² + b²) ≥ 0: the origin is a strict minimum on the kink a = 0 (issue 7)."""
     v = certify(parse_problem(chain(1, "2", ["0", "0"])))
     assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "boundary_ball"
+
+
+@pytest.mark.parametrize("value", ["1e300", "-1e300", "1e400", "-1e400"])
+@pytest.mark.parametrize("where", ["point", "input", "target"])
+def test_numbers_beyond_float_range_give_a_verdict_not_an_exception(value, where):
+    """The search screens with floats; a huge legal number must end in a checked verdict or UNKNOWN."""
+    obj = {"format": "pscert.problem/1", "network": {"widths": [2, 2, 1], "biases": True},
+           "loss": {"weight_decay": "1/10"},
+           "data": {"inputs": [["1", "0"], ["0", "1"], ["1", "1"]], "targets": [["1"], ["0"], ["1"]]},
+           "point": {"weights": [[["1/2", "1/3"], ["-1/4", "1"]], [["1", "1/2"]]], "biases": [["0", "1/5"], ["1/7"]]}}
+    if where == "point":
+        obj["point"]["weights"][0][0][0] = value
+    else:
+        obj["data"]["inputs" if where == "input" else "targets"][0][0] = value
+    v = certify(parse_problem(obj))
+    assert v.status in ("CERTIFIED", "REFUTED", "UNKNOWN")
+    if v.status != "UNKNOWN":
+        assert checker.check_certificate(v.certificate).startswith("VALID")
+    if value.endswith("e400"):  # beyond float range: refused at once, naming the number
+        expected = {"point": "point entry θ_0", "input": "data.inputs[0][0]", "target": "data.targets[0][0]"}[where]
+        assert v.status == "UNKNOWN" and v.reason.startswith(expected + " is beyond the floating-point range")

@@ -7,10 +7,12 @@ the fonts' ToUnicode maps, which the proofs embed (``\\pdfgentounicode``).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import zlib
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,8 +24,8 @@ from cli import main
 from proofs import checker, latex
 from proofs.generator import certify
 from proofs.latex_format import LatexError, decimal, escape_text, integer, rational
+from proofs.methods.lemma_a_norm_box import certified
 from symbolic.problem import load_problem, parse_problem
-from proofs.threshold_cert import certified
 from symbolic.threshold import threshold
 
 EVIL = "\\input{/etc/passwd} % & _ $ # { } ~ ^ \\ \" ' ` < > | -- λ \\end{document}"
@@ -241,8 +243,8 @@ def test_kink_ball_proof(tmp_path, kink_cert):
 def test_kink_ball_region_table_is_abbreviated(tmp_path, kink_cert, monkeypatch):
     """With room for 4 rows, the table lists 4 regions and points to the certificate for the other 12;
     the lemmas still name the extremes over all 16, and the document still compiles."""
-    import proofs.latex_kink
-    monkeypatch.setattr(proofs.latex_kink, "REGION_ROWS", 4)
+    import proofs.methods.kink_ball
+    monkeypatch.setattr(proofs.methods.kink_ball, "REGION_ROWS", 4)
     tex = latex.render(kink_cert, b"", "k.json")
     assert ("\\multicolumn{6}{l}{\\dots\\ the other 12 regions: see \\texttt{evidence.pieces} in the "
             "certificate} \\\\") in tex
@@ -555,8 +557,8 @@ def test_collapsed_layer_proof(tmp_path, dead_cert):
 
 def test_collapsed_layer_tables_are_abbreviated(tmp_path, dead_cert, monkeypatch):
     """With room for 4 rows: 12 cells → 4 and 8 more, 20 excluded patterns → 4 and 16 more; still compiles."""
-    import proofs.latex_collapse
-    monkeypatch.setattr(proofs.latex_collapse, "CELL_ROWS", 4)
+    import proofs.methods.collapsed_layer
+    monkeypatch.setattr(proofs.methods.collapsed_layer, "CELL_ROWS", 4)
     tex = latex.render(dead_cert, b"", "d.json")
     assert "the other 8 cells: see \\texttt{evidence.cells}" in tex
     assert "the other 16 patterns: see \\texttt{evidence.empty}" in tex
@@ -580,3 +582,24 @@ def test_collapsed_layer_false_statements_are_refused(dead_cert, tamper, step, m
         latex.verify(bad)
     with pytest.raises(LatexError, match=re.escape(message)):
         latex.render(bad, b"", "bad.json")
+
+
+def test_boundary_proof_with_excluded_sign_vectors_compiles(tmp_path):
+    """Two dead units on three kinks each (``dead_layer_vector.json``): the case split excludes sign
+    vectors per unit, with Gordan vectors of one entry per constraint and 0 on ``*`` (the checker's
+    format). The proof lists each exclusion and compiles; a Gordan vector that is nonzero on a ``*``
+    entry or sums to a nonzero vector is refused."""
+    cert = generated(load_problem(str(Path(__file__).parent / "data" / "dead_layer_vector.json")))
+    assert cert["evidence"]["method"] == "boundary_ball" and cert["evidence"]["empty"]
+    gordan = cert["evidence"]["empty"][0]
+    assert "*" in gordan["signs"] and len(gordan["gordan"]) == len(cert["evidence"]["constraints"])
+    data = json.dumps(cert).encode()
+    tex = latex.render(cert, data, "vector.cert.json")
+    assert tex.count("\\texttt{" + gordan["signs"] + "}") >= 1
+    compile_ok(tmp_path, tex)
+    star = gordan["signs"].index("*")
+    for mutate in (lambda y: y.__setitem__(star, "1"), lambda y: y.__setitem__(y.index(next(v for v in y if v != "0")), "7")):
+        bad = copy.deepcopy(cert)
+        mutate(bad["evidence"]["empty"][0]["gordan"])
+        with pytest.raises(LatexError, match="y ≥ 0, y ≠ 0|Σ y_m s_m a_m = 0"):
+            latex.render(bad, data, "bad.cert.json")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs import checker
-from proofs.assemble import curve_certificate
+from proofs.methods.curve import curve_certificate
 from proofs.generator import certify
 from proofs.symmetry import simplest_between, symmetry_verdict, unit_positions
 from symbolic.network import loss

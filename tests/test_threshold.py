@@ -30,7 +30,7 @@ from symbolic.network import forward
 from symbolic.problem import parse_problem
 from numeric.sweeps import depth_member, depth_sweep, parse_range
 from symbolic.threshold import modulus, sqrt_upper, threshold
-from proofs.threshold_cert import certificate, certified
+from proofs.methods.lemma_a_norm_box import certificate, certified
 from symbolic.linalg import semidefinite_class as elimination
 from symbolic.threshold_gap import smallest_eigenvalue, spectral_square_bounds, symmetry_directions
 

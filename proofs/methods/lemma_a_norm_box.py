@@ -1,9 +1,15 @@
-"""Lemmas of ``piecewise_strong_convexity`` certificates (evidence ``lemma_a_norm_box``).
+"""Evidence ``lemma_a_norm_box``: the paper's piecewise strong convexity on a norm box (claim
+``piecewise_strong_convexity``), from the threshold of :mod:`symbolic.threshold`.
 
-What is checked (``proofs/checker/threshold.py``): ``X₂``, ``K = αH²θ^{2H−2}X₂`` and ``ε* = λ²/K`` recomputed
-exactly; ``K·ε < λ²``; ``0 < μ ≤ 2λ`` and ``(λ − μ/2)² ≥ K·ε``; optionally the centre's membership
-(training error, layer norms) and a ``region`` block for one pattern with the live samples only. Lemma (A)
-itself (notes/paper.md §3.2) is mathematics the checker does not verify; the proof says so.
+Search: :func:`certificate` turns a :class:`symbolic.threshold.Threshold` into a certificate with the set
+``{‖W̃_k‖₂ ≤ θ, E ≤ ε}``, its constants and the modulus ``μ``; :func:`certified` runs the trusted checker
+on it first. All numbers are canonical rationals.
+
+Evidence keys (``proofs/FORMAT.md``); what is checked (the checker's docstring for this method, the
+authority): ``X₂``, ``K = αH²θ^{2H−2}X₂`` and ``ε* = λ²/K`` recomputed exactly; ``K·ε < λ²``;
+``0 < μ ≤ 2λ`` and ``(λ − μ/2)² ≥ K·ε``; optionally the centre's membership (training error, layer norms)
+and a ``region`` block for one pattern with the live samples only. Lemma (A) itself (the paper's §3.2,
+argued in ``proofs/checker/threshold.py``) is mathematics the checker does not verify; the proof says so.
 """
 
 from __future__ import annotations
@@ -11,9 +17,91 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .latex_ball import require
-from .latex_format import rational
-from .latex_setting import Doc, Parts, fill
+from symbolic.exceptions import ProblemError
+from symbolic.network import pattern_to_json
+from symbolic.problem import params_to_json, problem_to_json
+from symbolic.rationals import canonical
+from symbolic.threshold import Threshold, modulus
+
+from .. import checker
+from ..latex_format import rational
+from ..latex_lemmas import require
+from ..latex_setting import Doc, Parts, fill
+from . import renders
+
+
+def certificate(t: Threshold, epsilon: Fraction | None = None, with_region: bool = True) -> dict[str, Any]:
+    """A ``piecewise_strong_convexity`` certificate (SPEC §3) for the set ``U_ε = {‖W̃_k‖₂ ≤ θ, E ≤ ε}``.
+
+    The claim: for **every** activation pattern ``P`` and every ``W`` with ``‖W̃_k‖₂ ≤ θ`` for all ``k``
+    and ``E_P(W) = α Σ_j ‖f_P(x_j; W) − y_j‖² ≤ ε``, ``∇²L_P(W) ⪰ μI``. On the open region of ``P``,
+    ``L = L_P`` and ``E = E_P``; at a boundary point every adjacent piece agrees with ``f`` and satisfies
+    it. ``ε`` defaults to ``E(point)`` (the set then contains the point and ``μ`` is the modulus there).
+    The optional ``region`` block makes the same claim for the point's own pattern with dead samples
+    dropped (``ε*_P``, ``μ_P``). ``radius`` is ``"0"``: the claim is about the stated set, not a ball;
+    ``center`` is the point whose membership the checker re-verifies when ``center_in_set`` is true.
+
+    Raises
+    ------
+    ProblemError
+        When no positive modulus exists (``λ = 0``, or ``ε ≥ ε*``).
+    """
+
+    p = t.problem
+    lam = p.weight_decay
+    if lam <= 0:
+        raise ProblemError("loss.weight_decay", "must be positive for a strong-convexity certificate (got 0)")
+    eps = t.error if epsilon is None else epsilon
+    if eps < 0:
+        raise ProblemError("--epsilon", f"must be non-negative (got {canonical(eps)})")
+    if t.K and t.K * eps >= lam * lam:
+        assert t.epsilon_star is not None  # K ≠ 0, so ε* = λ²/K exists
+        raise ProblemError("--epsilon", f"must be below ε* = {canonical(t.epsilon_star)} (got {canonical(eps)})"
+                           + ("" if epsilon is not None else "; the point is not below the threshold: pass "
+                              "--epsilon E < ε* to certify the set without the point"))
+    mu = modulus(lam, t.K, eps)
+    center_in = t.norms_ok and t.error <= eps
+    point = p.point if p.point is not None else None
+    evidence: dict[str, Any] = {
+        "method": "lemma_a_norm_box",
+        "set": "{W : ‖W̃_k‖₂ ≤ θ for all k, E_P(W) ≤ ε}, every pattern P",
+        "theta": canonical(t.theta), "epsilon": canonical(eps),
+        "epsilon_star": canonical(t.epsilon_star) if t.epsilon_star is not None else None,
+        "constant": canonical(t.K), "x2": canonical(t.x2), "center_in_set": center_in,
+        "layer_norms": [{"method": t.norm_method, "bound": canonical(b)} for b in t.norm_bounds],
+        "training_error": canonical(t.error),
+    }
+    if with_region and not t.boundary and t.regions:
+        r = t.regions[0]
+        mu_p = modulus(lam, r.K, eps)
+        if mu_p is not None:
+            evidence["region"] = {"pattern": pattern_to_json(r.pattern), "live_samples": list(r.live),
+                                  "x2": canonical(r.x2), "constant": canonical(r.K),
+                                  "epsilon_star": canonical(r.epsilon_star) if r.epsilon_star is not None else None,
+                                  "mu": canonical(mu_p)}
+    assert mu is not None  # guarded above: λ > 0 and K·ε < λ²
+    return {"format": "pscert.certificate/1", "status": "CERTIFIED", "claim": "piecewise_strong_convexity",
+            "problem": problem_to_json(p, with_point=False),
+            "center": params_to_json(point) if point is not None else None,
+            "radius": "0", "mu": canonical(mu), "evidence": evidence,
+            "producer": {"tool": "pscert threshold"}}
+
+
+def certified(t: Threshold, epsilon: Fraction | None = None) -> dict[str, Any]:
+    """:func:`certificate`, re-checked by the trusted checker before it is returned.
+
+    Raises
+    ------
+    ArithmeticError
+        If the checker rejects the certificate (a generator bug; never expected).
+    """
+
+    cert = certificate(t, epsilon)
+    try:
+        checker.check_certificate(cert)
+    except checker.CertificateInvalid as err:  # pragma: no cover - the generator and the checker disagree
+        raise ArithmeticError(f"threshold certificate rejected by its checker: {err}") from err
+    return cert
 
 
 def _x2(doc: Doc, samples: list[int]) -> Fraction:
@@ -26,7 +114,8 @@ def _constant(doc: Doc, theta: Fraction, x2: Fraction) -> Fraction:
     return Fraction(0) if H == 0 else doc.problem.alpha * H * H * theta ** (2 * H - 2) * x2
 
 
-def psc(doc: Doc) -> Parts:
+@renders("lemma_a_norm_box")
+def render(doc: Doc) -> Parts:
     """Lemma (A), its exact instantiation, membership of the centre, and the theorem."""
     ev, p = doc.evidence, doc.problem
     lam, mu = p.weight_decay, doc.mu or Fraction(0)
@@ -154,4 +243,3 @@ $(\lambda - \mu_{P_0}/2)^2 \ge K_{P_0} \varepsilon$<<inside>>.
         mu=doc.q(mup, "$\\mu_{P_0}$"),
         inside=", and that the centre's exact pattern is $P_0$ with no pre-activation zero"
         if doc.evidence.get("center_in_set") else "")
-

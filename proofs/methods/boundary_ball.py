@@ -1,97 +1,74 @@
-"""Lemmas of ``boundary_ball`` certificates: an isolated minimum on first-layer kinks (SPEC §4).
+"""Evidence ``boundary_ball``: an isolated minimum on first-layer kinks, every adjacent region convex.
 
-Evidence (``proofs/FORMAT.md``): ``pattern`` (the centre's, kink units inactive), ``constraints``
+Search: :func:`proofs.boundary.kink_regions` puts the centre exactly on the kink hyperplanes, refines it
+there and lists the regions meeting a ball (empty sign prefixes carry Gordan vectors). When every listed
+region's Hessian is positive definite, :func:`search` gives per region a positive-definiteness
+certificate of ``∇²L_P(c) − (μ+δ)I`` and multipliers ``ν ≥ 0`` with ``‖∇L_P(c) − Σ ν_m s_m a_m‖ < μρ/2``.
+
+Evidence keys (``proofs/FORMAT.md``): ``pattern`` (the centre's, kink units inactive), ``constraints``
 ``[[j, i], …]`` (first-layer unit ``i`` at sample ``j``, ``z = 0`` at the centre), ``delta``, ``pieces``
 ``[{signs, pd, multipliers}]`` (one per region meeting the ball; ``signs`` one character per constraint)
-and ``empty`` ``[{signs, gordan}]`` (``*`` = either sign; ``gordan`` one entry per decided sign).
-
-The lemmas follow SPEC §4's boundary case; :func:`kink_lemmas` (the kinks and the signs of the other
-units) is shared with ``kink_ball`` (:mod:`proofs.latex_kink`). Every inequality is recomputed here before
-it is printed; the trusted checker's own statement for this method is authoritative once it lands.
+and ``empty`` ``[{signs, gordan}]`` (``*`` = either sign; ``gordan`` one entry per constraint, 0 at ``*``). The
+lemma that acceptance proves is in the checker's docstring for this method; every inequality the proof
+prints is recomputed first.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from itertools import product
-from typing import Any
+from typing import Callable
 
-from .checker.network import normal
-from .checker.network import Bounds, bounds, derivatives, forward
-from .checker.reading import read_pattern
-from .latex_ball import apriori, pd_lemma, require, sign_lemma, variation_lemma
-from .latex_format import LatexError, decimal, rational, vector
-from .latex_setting import MAX_ROWS, Doc, Parts, fill, longtable
+from symbolic.linalg import to_fmpq
+from symbolic.network import pattern_to_json
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from ..assemble import Verdict, hessian_of, identity, rational_below, short
+from ..boundary import Kinks, ball_radius, kink_verdict
+from ..checker.network import bounds, derivatives, forward
+from ..checker.reading import read_pattern
+from ..latex_format import LatexError, decimal, rational, vector
+from ..latex_lemmas import (apriori, kink_lemmas, kink_vector, matches, pd_lemma, piece_pattern, require,
+                            variation_lemma)
+from ..latex_setting import Doc, Parts, fill, longtable
+from ..positivity import pd_certificate
+from . import renders
+
+Progress = Callable[[str], None]
+
+
+def search(problem: Problem, kinks: Kinks, say: Progress) -> Verdict:
+    """Every listed piece positive definite on the ball, multipliers ``≥ 0`` (evidence ``boundary_ball``)."""
+    c, pattern, order, data, empty = kinks
+    lam_min = min(p.lam for p in data)
+    mu = rational_below(lam_min / 2)
+    worst = max(p.e2 for p in data)
+    found = ball_radius(problem, c, order, worst, mu, lambda rho, dlt: float(mu + dlt) < 0.9 * lam_min)
+    if isinstance(found, Verdict):
+        return found
+    rho, dlt = found
+    say(f"building {len(data)} positive-definiteness certificate(s)")
+    listed = []
+    for p in data:
+        pd = pd_certificate(hessian_of(p.d) - to_fmpq(mu + dlt) * identity(problem.parameter_count))
+        if pd is None:
+            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
+        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu]})
+    evidence = {"method": "boundary_ball", "pattern": pattern_to_json(pattern),
+                "constraints": [list(con) for con in order], "delta": canonical(dlt), "pieces": listed,
+                "empty": [{"signs": s, "gordan": [canonical(v) for v in y]} for s, y in empty]}
+    reason = (f"isolated strict local minimum on {len(order)} kink hyperplane(s); {len(listed)} region(s) meet the ball of "
+              f"radius {short(rho)}, each μ-strongly convex with μ = {short(mu)}")
+    return kink_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+
 
 MAX_CONSTRAINTS = 20
 """Most kink constraints whose sign vectors are enumerated to confirm the case split is complete."""
 
 
-def constraint_vector(doc: Doc, j: int, i: int) -> list[Fraction]:
-    """``a`` with ``z_{1,i}(x_j; θ) = a·θ``, dense, from the checker's own definition."""
-    a = [Fraction(0)] * doc.problem.count
-    for p, v in normal(doc.problem, j, i).items():
-        a[p] = v
-    return a
-
-
-def piece_pattern(base: Any, cons: list[tuple[int, int]], signs: str) -> list[list[str]]:
-    """The base pattern with the constraints' first-layer entries set by ``signs``."""
-    out = [[list(bits) for bits in sample] for sample in base]
-    for (j, i), s in zip(cons, signs):
-        out[j][0][i] = s
-    return [["".join(bits) for bits in sample] for sample in out]
-
-
-def _matches(signs: str, pattern: str) -> bool:
-    return all(p == "*" or p == s for s, p in zip(signs, pattern))
-
-
-def kink_lemmas(doc: Doc, cons: list[tuple[int, int]], bd: Bounds) -> list[str]:
-    """The lemmas shared by ``boundary_ball`` and ``kink_ball``: the kinks vanish at the centre, every
-    other first-layer unit is clear of its hyperplane, and (depth ≥ 2) the deeper units keep their signs."""
-    ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
-    run = forward(prob, theta, read_pattern(ev["pattern"], prob, "evidence.pattern"))
-    for j, i in cons:
-        a = constraint_vector(doc, j, i)
-        require(sum((x * t for x, t in zip(a, theta)), Fraction(0)) == 0, f"z_1,{i}(x_{j}; c) = 0")
-    clear = []
-    for j, sample in enumerate(run.pre):
-        xn2 = sum((v * v for v in prob.inputs[j]), Fraction(0)) + int(prob.biases)
-        for i, z in enumerate(sample[0]):
-            if (j, i) not in cons:
-                zz = Fraction(z * z, run.s[1] ** 2)
-                require(zz > rho * rho * xn2, f"|z_1,{i}(x_{j}; c)| > ρ‖x̃_{j}‖")
-                clear.append(zz / xn2)
-    slack = decimal(min(clear)) if clear else None
-    cons_text = ", ".join(f"$({j}, {i})$" for j, i in cons[:MAX_ROWS])
-    lemmas = [fill(r"""
-\begin{lemma}[The kinks]\label{pscert:lemma-kinks}
-The $M = <<M>>$ constraints $(j, i) \in \{<<cons>>\}$ of the certificate (sample $j$, unit $i$ of the first
-hidden layer) vanish at the centre: $z_{1,i}(x_j; c) = a_{j,i}^\top c = 0$, where the linear form
-$z_{1,i}(x_j;\theta) = a_{j,i}^\top \theta$ has $\tilde x_j$ in the incoming coordinates of unit $i$ and
-zeros elsewhere.<<others>>
-\end{lemma}
-
-\begin{proof}
-Exact evaluation at $c$<<proof>>.
-\end{proof}
-""", M=str(len(cons)), cons=cons_text, others=" There are no other first-layer pre-activations." if slack is None else
-        " Every other first-layer pre-activation satisfies $|z_{1,i}(x_j; c)| > \\rho\\, \\|\\tilde x_j\\|_2$ "
-        f"(indeed $\\min z^2/\\|\\tilde x_j\\|^2 = {slack}$ against $\\rho^2$), so it keeps its strict sign "
-        "on $\\bar B$.",
-        proof="" if slack is None else "; and $|z_{1,i}(x_j;\\theta) - z_{1,i}(x_j;c)| = |\\tilde x_j^\\top "
-        "(v_i(\\theta) - v_i(c))| \\le \\|\\tilde x_j\\|\\, \\rho$ for $\\theta \\in \\bar B$, $v_i$ being unit $i$'s "
-        "incoming parameters")]
-    if prob.depth >= 2:
-        lemmas.append(sign_lemma(doc, ev["pattern"], bd, first_layer=False).replace(
-            "\\end{proof}", "Along the segment $[c, \\theta]$ the piece may change where it crosses a kink "
-            "hyperplane; on each of the finitely many sub-segments the same derivative bound applies, so the "
-            "estimate holds for the whole segment.\n\\end{proof}", 1))
-    return lemmas
-
-
-def boundary(doc: Doc) -> Parts:
+@renders("boundary_ball")
+def render(doc: Doc) -> Parts:
     """Lemmas and theorem for ``boundary_ball`` evidence."""
     ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
     mu = doc.mu or Fraction(0)
@@ -102,22 +79,23 @@ def boundary(doc: Doc) -> Parts:
     pieces, empty = ev["pieces"], ev["empty"]
     bd = bounds(prob, theta, rho)
     delta = Fraction(ev["delta"])
-    vecs = [constraint_vector(doc, j, i) for j, i in cons]
+    vecs = [kink_vector(doc, j, i) for j, i in cons]
 
     # Lemma 2: the case split is complete
     listed = {pc["signs"] for pc in pieces}
     require(all(len(s) == M for s in listed), "one sign per constraint in evidence.pieces")
     for combo in product("10", repeat=M):
         s = "".join(combo)
-        require(s in listed or any(_matches(s, e["signs"]) for e in empty), f"the case split covers signs {s}")
+        require(s in listed or any(matches(s, e["signs"]) for e in empty), f"the case split covers signs {s}")
     gordan_rows = []
     for e in empty:
         require(len(e["signs"]) == M, "one sign (or *) per constraint in evidence.empty")
         decided = [m for m, c in enumerate(e["signs"]) if c != "*"]
-        y = [Fraction(v) for v in e["gordan"]]
-        require(len(y) == len(decided) and all(v >= 0 for v in y) and any(y), "y ≥ 0, y ≠ 0")
-        total = [sum((y[r] * (1 if e["signs"][m] == "1" else -1) * vecs[m][col] for r, m in enumerate(decided)),
-                     Fraction(0)) for col in range(prob.count)]
+        y = [Fraction(v) for v in e["gordan"]]  # one entry per constraint, 0 where the sign is '*'
+        require(len(y) == M and all(v >= 0 for v in y) and any(y) and not any(y[m] for m in range(M) if m not in decided),
+                "y ≥ 0, y ≠ 0, y_m = 0 where the sign is *")
+        total = [sum((y[m] * (1 if e["signs"][m] == "1" else -1) * vecs[m][col] for m in decided), Fraction(0))
+                 for col in range(prob.count)]
         require(not any(total), "Σ y_m s_m a_m = 0")
         gordan_rows.append(f"\\texttt{{{e['signs']}}} & ${vector([rational(v) for v in y])}$ \\\\")
 

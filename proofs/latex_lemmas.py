@@ -1,8 +1,10 @@
-"""Lemmas of the ball certificates (``interior_ball``, ``negative_curvature``) and the a-priori bounds.
+"""Lemmas that several evidence methods' proofs share: a-priori bounds, sign stability, Hessian
+variation, positive definiteness of a shifted Hessian, and the kinks of the first hidden layer.
 
-Each lemma states exactly what :mod:`proofs.checker` verifies (its module docstring) and shows the
-numbers it compares. Every inequality the text asserts is recomputed here with exact arithmetic and a
-:class:`~proofs.latex_format.LatexError` is raised if it fails, so a proof can never state a false comparison.
+Each lemma states exactly what :mod:`proofs.checker` verifies (the docstring of the method's check) and
+shows the numbers it compares. Every inequality the text asserts is recomputed here with exact
+arithmetic and a :class:`~proofs.latex_format.LatexError` is raised if it fails, so a proof can never
+state a false comparison. The method-specific lemmas live beside each method in :mod:`proofs.methods`.
 """
 
 from __future__ import annotations
@@ -11,10 +13,17 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any
 
+from symbolic.linalg import ldl_pivots, to_fraction
+
+from .checker.network import normal
 from .checker.network import Bounds, bounds, derivatives, forward
 from .checker.reading import read_pattern
-from .latex_format import LatexError, decimal, rational, vector
-from .latex_setting import Doc, Parts, fill
+from .latex_format import LatexError, decimal, vector
+from .latex_setting import MAX_ROWS, Doc, fill
+
+__all__ = ["LIST_PIVOTS", "SHOW_HESSIAN", "Bounds", "bounds", "require", "sqrt_upper", "apriori", "sign_lemma",
+           "variation_lemma", "shifted", "pivots", "matrix_display", "pd_lemma", "kink_vector",
+           "piece_pattern", "matches", "kink_lemmas"]
 
 LIST_PIVOTS = 12
 """Largest ``P`` whose LDLᵀ pivots are listed."""
@@ -188,23 +197,6 @@ def shifted(doc: Doc, pattern_text: Any, shift: Fraction) -> tuple[list[list[Fra
     return A, d.grad, d.loss
 
 
-def ldl_pivots(A: list[list[Fraction]]) -> list[Fraction]:
-    """The pivots of symmetric Gaussian elimination without pivoting (stops at the first non-positive)."""
-    a = [row[:] for row in A]
-    out = []
-    for k in range(len(a)):
-        piv = a[k][k]
-        out.append(piv)
-        if piv <= 0:
-            break
-        for i in range(k + 1, len(a)):
-            f = a[i][k] / piv
-            if f:
-                for m in range(k + 1, len(a)):
-                    a[i][m] -= f * a[k][m]
-    return out
-
-
 def matrix_display(rows: list[list[Fraction]], digits: int = 4) -> str:
     """A small matrix of truncated decimals."""
     body = " \\\\\n".join(" & ".join(decimal(v, digits) for v in row) for row in rows)
@@ -221,7 +213,7 @@ def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], l
         how = ("Symmetric Gaussian elimination without pivoting ($A = L D L^\\top$, $L$ unit lower triangular) "
                f"has all {P} pivots positive, so $D$ and hence $A$ are positive definite.")
         if P <= LIST_PIVOTS:
-            piv = ldl_pivots(A)
+            piv = pivots(A)
             require(len(piv) == P and all(v > 0 for v in piv), "positivity of the LDLᵀ pivots")
             how += " The pivots are (truncated) $" + vector([decimal(v) for v in piv]) + "$."
     else:
@@ -248,98 +240,70 @@ inequality and Lemma~\ref{pscert:lemma-variation}, $\lambda_{\min}(\nabla^2 L_{<
         hess=hess)
 
 
-def interior(doc: Doc) -> Parts:
-    """Lemmas and theorem of ``interior_ball``: an isolated strict local minimum in the ball."""
-    ev, mu, rho = doc.evidence, doc.mu or Fraction(0), doc.radius
-    bd = bounds(doc.problem, doc.theta or [], rho)
-    delta = Fraction(ev["delta"])
-    _, grad, loss = shifted(doc, ev["pattern"], Fraction(0))
-    g2 = sum((v * v for v in grad), Fraction(0))
-    require(g2 < (mu * rho) ** 2, "‖∇L_P(c)‖² < μ²ρ²")
-    dist = "= 0" if g2 == 0 else f"< {decimal(sqrt_upper(g2 / (mu * mu)), 3)}"
-    lemmas = [sign_lemma(doc, ev["pattern"], bd), variation_lemma(doc, delta, bd),
-              pd_lemma(doc, ev["pattern"], delta, ev["pd"], "pscert:lemma-pd"),
-              fill(r"""
-\begin{lemma}[Small gradient]\label{pscert:lemma-gradient}
-$\|\nabla L_P(c)\|_2^2 = <<g2>> < \mu^2 \rho^2 = <<bound>>$.
+def pivots(A: list[list[Fraction]]) -> list[Fraction]:
+    """The LDLᵀ pivots of ``A`` (no pivoting, up to the first non-positive one), as fractions."""
+    return [to_fraction(v) for v in ldl_pivots(A)]
+
+
+def kink_vector(doc: Doc, j: int, i: int) -> list[Fraction]:
+    """``a`` with ``z_{1,i}(x_j; θ) = a·θ``, dense, from the checker's own definition."""
+    a = [Fraction(0)] * doc.problem.count
+    for p, v in normal(doc.problem, j, i).items():
+        a[p] = v
+    return a
+
+
+def piece_pattern(base: Any, cons: list[tuple[int, int]], signs: str) -> list[list[str]]:
+    """The base pattern with the constraints' first-layer entries set by ``signs``."""
+    out = [[list(bits) for bits in sample] for sample in base]
+    for (j, i), s in zip(cons, signs):
+        out[j][0][i] = s
+    return [["".join(bits) for bits in sample] for sample in out]
+
+
+def matches(signs: str, pattern: str) -> bool:
+    return all(p == "*" or p == s for s, p in zip(signs, pattern))
+
+
+def kink_lemmas(doc: Doc, cons: list[tuple[int, int]], bd: Bounds) -> list[str]:
+    """The lemmas shared by ``boundary_ball`` and ``kink_ball``: the kinks vanish at the centre, every
+    other first-layer unit is clear of its hyperplane, and (depth ≥ 2) the deeper units keep their signs."""
+    ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
+    run = forward(prob, theta, read_pattern(ev["pattern"], prob, "evidence.pattern"))
+    for j, i in cons:
+        a = kink_vector(doc, j, i)
+        require(sum((x * t for x, t in zip(a, theta)), Fraction(0)) == 0, f"z_1,{i}(x_{j}; c) = 0")
+    clear = []
+    for j, sample in enumerate(run.pre):
+        xn2 = sum((v * v for v in prob.inputs[j]), Fraction(0)) + int(prob.biases)
+        for i, z in enumerate(sample[0]):
+            if (j, i) not in cons:
+                zz = Fraction(z * z, run.s[1] ** 2)
+                require(zz > rho * rho * xn2, f"|z_1,{i}(x_{j}; c)| > ρ‖x̃_{j}‖")
+                clear.append(zz / xn2)
+    slack = decimal(min(clear)) if clear else None
+    cons_text = ", ".join(f"$({j}, {i})$" for j, i in cons[:MAX_ROWS])
+    lemmas = [fill(r"""
+\begin{lemma}[The kinks]\label{pscert:lemma-kinks}
+The $M = <<M>>$ constraints $(j, i) \in \{<<cons>>\}$ of the certificate (sample $j$, unit $i$ of the first
+hidden layer) vanish at the centre: $z_{1,i}(x_j; c) = a_{j,i}^\top c = 0$, where the linear form
+$z_{1,i}(x_j;\theta) = a_{j,i}^\top \theta$ has $\tilde x_j$ in the incoming coordinates of unit $i$ and
+zeros elsewhere.<<others>>
 \end{lemma}
 
 \begin{proof}
-The checker computes $\nabla L_P(c)$ exactly and compares the squares.
+Exact evaluation at $c$<<proof>>.
 \end{proof}
-""", g2=doc.q(g2, "$\\|\\nabla L_P(c)\\|_2^2$"), bound=doc.q((mu * rho) ** 2, "$\\mu^2\\rho^2$"))]
-    theorem = fill(r"""
-\begin{theorem}\label{pscert:theorem}
-Let $c$ be the centre of Table~\ref{pscert:parameters}, $\rho = <<rho>>$ and $\mu = <<mu>>$. The loss
-$L$ has exactly one critical point $\theta^*$ in $\bar B = \{\theta : \|\theta - c\|_2 \le \rho\}$. It
-is a strict local minimum of $L$ with $\|\theta^* - c\|_2 \le \|\nabla L(c)\|_2 / \mu <<dist>>$, and
-$L(\theta) \ge L(\theta^*) + \tfrac{\mu}{2} \|\theta - \theta^*\|_2^2$ for all $\theta \in \bar B$. In
-particular $\theta^*$ is an isolated local minimum of $L$. At the centre, $L(c) = <<loss>>$.
-\end{theorem}
-
-\begin{proof}
-By Lemma~\ref{pscert:lemma-sign}, $L = L_P$ on a neighbourhood of $\bar B$, so $L$ is twice
-differentiable there with $\nabla^2 L \succeq \mu I$ on the convex set $\bar B$
-(Lemma~\ref{pscert:lemma-pd}): $L$ is $\mu$-strongly convex on $\bar B$. Let $\theta^*$ minimise $L$ over
-the compact set $\bar B$. Optimality gives $\nabla L(\theta^*)^\top (c - \theta^*) \ge 0$ and strong
-monotonicity gives $(\nabla L(\theta^*) - \nabla L(c))^\top (\theta^* - c) \ge \mu \|\theta^* - c\|^2$;
-together $\mu \|\theta^* - c\|^2 \le \|\nabla L(c)\| \, \|\theta^* - c\|$, so
-$\|\theta^* - c\| \le \|\nabla L(c)\| / \mu < \rho$ by Lemma~\ref{pscert:lemma-gradient}. Thus
-$\theta^*$ is interior, $\nabla L(\theta^*) = 0$ and $\theta^*$ is a local minimum. A second critical
-point $\theta' \in \bar B$ would give $0 = (\nabla L(\theta') - \nabla L(\theta^*))^\top (\theta' -
-\theta^*) \ge \mu \|\theta' - \theta^*\|^2$, so $\theta' = \theta^*$. Strong convexity with
-$\nabla L(\theta^*) = 0$ gives the quadratic growth, hence strictness; the ball is a neighbourhood of
-$\theta^*$ containing no other critical point, hence no other local minimum.
-\end{proof}
-""", rho=rational(rho, inline=True), mu=rational(mu, inline=True), dist=dist,
-        loss=doc.q(loss, "the loss $L(c)$ at the centre"))
-    return Parts("An isolated strict local minimum", "an isolated strict local minimum of the loss lies in a "
-                 f"ball of radius ${rational(rho, inline=True)}$ about the centre $c$ "
-                 "(Theorem~\\ref{pscert:theorem})",
-                 ev["pattern"], "the region $P$ of the certificate, which contains the whole ball",
-                 "\n".join(lemmas), theorem, apriori(doc, bd))
-
-
-def negative_curvature(doc: Doc) -> Parts:
-    """Lemmas and theorem of ``negative_curvature``: no local minimum in the open ball."""
-    ev, rho = doc.evidence, doc.radius
-    bd = bounds(doc.problem, doc.theta or [], rho)
-    delta = Fraction(ev["delta"])
-    d = [Fraction(v) for v in ev["direction"]]
-    H0, _, _ = shifted(doc, ev["pattern"], Fraction(0))
-    curv = sum((d[i] * sum((H0[i][m] * d[m] for m in range(len(d))), Fraction(0)) for i in range(len(d))), Fraction(0))
-    dd = sum((v * v for v in d), Fraction(0))
-    require(curv + delta * dd < 0, "dᵀH₀d + δ‖d‖² < 0")
-    dtext = vector([doc.q(v, f"direction entry $d_{{{i}}}$", approx=False) for i, v in enumerate(d)])
-    lemmas = [sign_lemma(doc, ev["pattern"], bd), variation_lemma(doc, delta, bd), fill(r"""
-\begin{lemma}[Negative curvature]\label{pscert:lemma-curvature}
-For the direction $d = <<d>>$ of the certificate,
-\begin{gather*} d^\top H_0\, d + \delta \|d\|_2^2 = <<total>> < 0, \\
-   d^\top H_0\, d = <<curv>>, \qquad \|d\|_2^2 = <<dd>>. \end{gather*}
-\end{lemma}
-
-\begin{proof}
-The checker computes $H_0 = \nabla^2 L_P(c)$ and both terms exactly.
-\end{proof}
-""", d=dtext, total=doc.q(curv + delta * dd, "$d^\\top H_0 d + \\delta\\|d\\|^2$"),
-        curv=doc.q(curv, "$d^\\top H_0 d$"), dd=doc.q(dd, "$\\|d\\|^2$"))]
-    theorem = fill(r"""
-\begin{theorem}\label{pscert:theorem}
-Let $c$ be the centre of Table~\ref{pscert:parameters} and $\rho = <<rho>>$. No point $\theta$ with
-$\|\theta - c\|_2 < \rho$ is a local minimum of $L$: along the direction $d$ the loss has negative
-curvature, $d^\top \nabla^2 L(\theta)\, d \le <<bound>> \cdot \|d\|_2^2 < 0$, at every point of the ball.
-\end{theorem}
-
-\begin{proof}
-By Lemma~\ref{pscert:lemma-sign}, $L = L_P$ on a neighbourhood of $\bar B$, so $L$ is twice
-differentiable there. For $\theta \in \bar B$, Lemmas~\ref{pscert:lemma-variation}
-and~\ref{pscert:lemma-curvature} give $d^\top \nabla^2 L(\theta)\, d \le d^\top H_0 d +
-\|\nabla^2 L_P(\theta) - H_0\|_2 \|d\|^2 \le d^\top H_0 d + \delta \|d\|^2 < 0$. A local minimum of a
-twice differentiable function has a positive semidefinite Hessian, so no point of the open ball is one.
-\end{proof}
-""", rho=rational(rho, inline=True), bound=decimal((curv + delta * dd) / dd, 3))
-    return Parts("A ball without local minima", "no point of the open ball of radius "
-                 f"${rational(rho, inline=True)}$ about the centre $c$ is a local minimum of the loss "
-                 "(Theorem~\\ref{pscert:theorem})", ev["pattern"],
-                 "the region $P$ of the certificate, which contains the whole ball", "\n".join(lemmas), theorem,
-                 apriori(doc, bd))
+""", M=str(len(cons)), cons=cons_text, others=" There are no other first-layer pre-activations." if slack is None else
+        " Every other first-layer pre-activation satisfies $|z_{1,i}(x_j; c)| > \\rho\\, \\|\\tilde x_j\\|_2$ "
+        f"(indeed $\\min z^2/\\|\\tilde x_j\\|^2 = {slack}$ against $\\rho^2$), so it keeps its strict sign "
+        "on $\\bar B$.",
+        proof="" if slack is None else "; and $|z_{1,i}(x_j;\\theta) - z_{1,i}(x_j;c)| = |\\tilde x_j^\\top "
+        "(v_i(\\theta) - v_i(c))| \\le \\|\\tilde x_j\\|\\, \\rho$ for $\\theta \\in \\bar B$, $v_i$ being unit $i$'s "
+        "incoming parameters")]
+    if prob.depth >= 2:
+        lemmas.append(sign_lemma(doc, ev["pattern"], bd, first_layer=False).replace(
+            "\\end{proof}", "Along the segment $[c, \\theta]$ the piece may change where it crosses a kink "
+            "hyperplane; on each of the finitely many sub-segments the same derivative bound applies, so the "
+            "estimate holds for the whole segment.\n\\end{proof}", 1))
+    return lemmas

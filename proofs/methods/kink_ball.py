@@ -1,27 +1,97 @@
-"""Lemmas of ``kink_ball`` certificates: one minimum on strictly complementary, independent kinks.
+"""Evidence ``kink_ball``: one minimum on strictly complementary, independent kinks.
 
-Evidence (``proofs/checker/boundary.py``): ``pattern`` (the centre's, kink units inactive), ``constraints``
+Search: from the regions :func:`proofs.boundary.kink_regions` lists (all ``2^M`` of them, since
+independent constraints make every sign combination meet the ball), when some region's Hessian is
+indefinite but every multiplier is positive: curvature is needed only along the kinks, so each region
+gets a positive-definiteness certificate of ``∇²L_P(c) + τAᵀA − (μ+δ)I`` with a penalty ``τ`` below the
+linear growth ``κ`` across the kinks.
+
+Evidence keys (``proofs/FORMAT.md``): ``pattern`` (the centre's, kink units inactive), ``constraints``
 ``[[j, i], …]``, ``delta``, ``row_norms`` ``[r_m]`` and ``pieces`` ``[{signs, pd, multipliers, tau,
-hessian_norm}]``, one per sign vector: all ``2^M`` of them, since independent constraints make every sign
-combination meet the ball.
-
-The lemmas state what the checker verifies, and the theorem and its proof are the ones of the
-``kink_ball`` paragraph of ``proofs/checker/__init__.py``, step by step, claiming no more. Every
-inequality printed is recomputed here first (a failure is a :class:`~proofs.latex_format.LatexError`).
+hessian_norm}]``. The lemmas state what the checker verifies (the ``kink_ball`` rule's docstring, the
+authority), step by step, claiming no more. Every inequality printed is recomputed here first (a failure
+is a :class:`~proofs.latex_format.LatexError`).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
-from .checker.arith import pseudo_inverse_columns
-from .checker.network import bounds, derivatives, forward
-from .checker.reading import read_pattern
-from .latex_ball import LIST_PIVOTS, apriori, ldl_pivots, require, variation_lemma
-from .latex_boundary import constraint_vector, kink_lemmas, piece_pattern
-from .latex_format import decimal, is_long, rational
-from .latex_setting import Doc, Parts, fill, longtable
+import numpy as np
+from flint import fmpq_mat
+
+from symbolic.constraints import constraint_vector
+from symbolic.linalg import matrix, to_fmpq, to_fraction
+from symbolic.network import pattern_to_json
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from ..assemble import Verdict, hessian_of, identity, rational_below, short, sqrt_above
+from ..boundary import Kinks, ball_radius, kink_verdict
+from ..checker.arith import pseudo_inverse_columns
+from ..checker.network import bounds, derivatives, forward
+from ..checker.reading import read_pattern
+from ..latex_format import decimal, is_long, rational
+from ..latex_lemmas import (LIST_PIVOTS, apriori, kink_lemmas, kink_vector, piece_pattern, pivots, require,
+                            variation_lemma)
+from ..latex_setting import Doc, Parts, fill, longtable
+from ..positivity import pd_certificate, to_float
+from ..refine import dyadic
+from . import renders
+
+Progress = Callable[[str], None]
+
+
+def search(problem: Problem, kinks: Kinks, say: Progress) -> Verdict:
+    """Strictly complementary, independent kinks: curvature needed only along them (``kink_ball``)."""
+    c, pattern, order, data = kinks.centre, kinks.pattern, kinks.order, kinks.pieces
+    normals = [constraint_vector(problem, con) for con in order]
+    A = np.array([[float(v) for v in a] for a in normals])
+    _, sv, Vt = np.linalg.svd(A)
+    if len(sv) < len(order) or sv[-1] < 1e-9 * sv[0]:
+        return Verdict("UNKNOWN", "the kink constraints are linearly dependent")
+    N = Vt[len(order):].T
+    lam_kink = min(float(np.linalg.eigvalsh(N.T @ to_float(hessian_of(p.d)) @ N)[0]) if N.shape[1] else 1.0
+                   for p in data)
+    if lam_kink <= 0:
+        return Verdict("UNKNOWN", f"the curvature along the kinks is not positive (≈ {lam_kink:.3g})")
+    mu = rational_below(lam_kink / 2)
+    sparse = [{p: v for p, v in enumerate(a) if v} for a in normals]
+    r = [sqrt_above(sum((v * v for v in col), Fraction(0))) for col in pseudo_inverse_columns(sparse, len(c))]
+    a_frob2 = sum((v * v for a in normals for v in a), Fraction(0))
+    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in hessian_of(p.d).entries()), Fraction(0))) for p in data]
+    worst = max(p.e2 for p in data)
+    gram = fmpq_mat(len(c), len(c), [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0)))
+                                     for p in range(len(c)) for q in range(len(c))])
+    # τ large enough to lift the curvature across the kinks, far below its ceiling κ/(‖A‖_F ρ)
+    tau_goal = dyadic(100.0 * (max(float(h) for h in norms) + 1.0) / float(sv[-1]) ** 2, 8) + 1
+
+    def ok(rho: Fraction, dlt: Fraction) -> bool:
+        if float(mu + dlt) >= 0.9 * lam_kink:
+            return False
+        kappa = min(v - rm * (h + dlt) * rho for p, h in zip(data, norms) for v, rm in zip(p.nu, r))
+        return kappa > 0 and tau_goal * tau_goal * a_frob2 * rho * rho <= kappa * kappa
+
+    found = ball_radius(problem, c, order, worst, mu, ok)
+    if isinstance(found, Verdict):
+        return found
+    rho, dlt = found
+    say(f"building {len(data)} positive-definiteness certificate(s) with the kink penalty τ = {short(tau_goal)}")
+    listed = []
+    for p, h in zip(data, norms):
+        M = hessian_of(p.d) + gram * to_fmpq(tau_goal) - to_fmpq(mu + dlt) * identity(len(c))
+        pd = pd_certificate(M)
+        if pd is None:
+            return Verdict("UNKNOWN", f"no positive-definiteness certificate for the region with kink signs {p.signs}")
+        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu],
+                       "tau": canonical(tau_goal), "hessian_norm": canonical(h)})
+    evidence = {"method": "kink_ball", "pattern": pattern_to_json(pattern), "constraints": [list(con) for con in order],
+                "delta": canonical(dlt), "pieces": listed, "row_norms": [canonical(v) for v in r]}
+    reason = (f"isolated strict local minimum on {len(order)} strictly complementary kink(s); L grows at least linearly "
+              f"across them and is μ-strongly convex along them (μ = {short(mu)}) on the ball of radius {short(rho)}")
+    return kink_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+
 
 REGION_ROWS = 32
 """Most regions listed in the table; the lemmas state the extremes over all of them."""
@@ -47,24 +117,6 @@ class Region(NamedTuple):
 def _short(q: Fraction) -> str:
     """Exact when short, else a truncated decimal (the exact value is in the certificate)."""
     return rational(q, inline=True) if not is_long(q) else decimal(q, 4)
-
-
-def _determinant(G: list[list[Fraction]]) -> Fraction:
-    """Exact determinant by elimination with row swaps."""
-    a = [row[:] for row in G]
-    det, n = Fraction(1), len(a)
-    for k in range(n):
-        piv = next((r for r in range(k, n) if a[r][k]), None)
-        if piv is None:
-            return Fraction(0)
-        if piv != k:
-            a[k], a[piv], det = a[piv], a[k], -det
-        det *= a[k][k]
-        for r in range(k + 1, n):
-            f = a[r][k] / a[k][k]
-            if f:
-                a[r] = [x - f * y for x, y in zip(a[r], a[k])]
-    return det
 
 
 def _region(doc: Doc, pc: dict[str, Any], cons: list[tuple[int, int]], vecs: list[list[Fraction]],
@@ -97,7 +149,7 @@ def _region(doc: Doc, pc: dict[str, Any], cons: list[tuple[int, int]], vecs: lis
         shift = mu + delta
         Ms = [[v + tau * g - (shift if p == q else 0) for q, (v, g) in enumerate(zip(row, grow))]
               for p, (row, grow) in enumerate(zip(H0, gram))]
-        piv = ldl_pivots(Ms)
+        piv = pivots(Ms)
         require(len(piv) == len(Ms) and all(v > 0 for v in piv), f"the LDLᵀ pivots of M_s for signs {signs}")
         pivot = min(piv)
     return Region(signs, pc["pd"]["method"], min(nu), kappa, tau, h, e2, tau * tau * a_frob2 * rho * rho / kappa ** 2,
@@ -108,7 +160,7 @@ def _independence(doc: Doc, cons: list[tuple[int, int]], vecs: list[list[Fractio
     """Lemma: ``AAᵀ`` is nonsingular and ``r_m ≥ ‖A⁺u_m‖``."""
     M, P = len(vecs), doc.P
     G = [[sum((x * y for x, y in zip(a, b)), Fraction(0)) for b in vecs] for a in vecs]
-    det = _determinant(G)
+    det = to_fraction(matrix(G).det())
     require(det != 0, "det AAᵀ ≠ 0")
     cols = pseudo_inverse_columns([{p: v for p, v in enumerate(a) if v} for a in vecs], P)
     rows = []
@@ -316,7 +368,8 @@ minimum, and the open ball is a neighbourhood of $\theta^*$ containing no other 
 """
 
 
-def kink(doc: Doc) -> Parts:
+@renders("kink_ball")
+def render(doc: Doc) -> Parts:
     """Lemmas and theorem for ``kink_ball`` evidence."""
     ev, prob, theta, rho = doc.evidence, doc.problem, doc.theta or [], doc.radius
     mu = doc.mu or Fraction(0)
@@ -327,7 +380,7 @@ def kink(doc: Doc) -> Parts:
             "every one of the 2^M sign vectors is listed once")
     bd = bounds(prob, theta, rho)
     delta = Fraction(ev["delta"])
-    vecs = [constraint_vector(doc, j, i) for j, i in cons]
+    vecs = [kink_vector(doc, j, i) for j, i in cons]
     r = [Fraction(v) for v in ev["row_norms"]]
     require(len(r) == M, "one row norm per kink")
     gram = [[sum((a[p] * a[q] for a in vecs), Fraction(0)) for q in range(doc.P)] for p in range(doc.P)]

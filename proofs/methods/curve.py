@@ -1,21 +1,143 @@
-"""Lemmas of the ``curve`` certificates: a descent curve or a constant-loss curve through the centre.
+"""Evidence ``curve``: an exact rational curve through the centre along which the loss drops or stays.
 
-The checker (``proofs/checker/__init__.py``) verifies: ``t0 > 0``; ``q > 0`` on ``[0, t0]`` by
-dominance of ``q(0)``; ``γ(0) = c``; every hidden pre-activation along ``γ`` is ``Z(t)/q(t)^k`` with
-``Z ≡ 0`` or its lowest nonzero coefficient dominating on ``(0, t0]``; and
-``Λ(t) = q^{2(H+1)}·(L(γ(t)) − L(c))`` has a dominating negative lowest coefficient (descent) or is
-``≡ 0`` with ``γ`` not constant (constant). The lemmas below say exactly that.
+Search (:func:`curve_certificate` turns a curve into a checked certificate):
+
+- :func:`descent_at`: straight lines ``c + t·d`` from an exact point on a boundary, along minus each
+  adjacent piece's gradient and its negative-curvature directions (``descent``: not a local minimum);
+- :func:`rescaling`: without weight decay, the rescaling ``(v, a) ↦ (s·v, a/s)`` of a live unit keeps
+  the loss constant (``constant``: not isolated);
+- :mod:`proofs.symmetry` builds rotations of units sharing a pattern and growth of dead units.
+
+The lemma that acceptance proves is in the checker's docstring for this method; ``proofs/FORMAT.md``
+lists the keys. Proof: the checker's polynomial forward pass along the curve decides every hidden sign
+on ``(0, t0]`` and gives ``Λ(t) = q^{2(H+1)}(L(γ(t)) − L(c))`` exactly.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
-from .checker.network import curve_loss, germ_sign, poly_add, poly_trim
-from .latex_ball import require
-from .latex_format import poly, poly_display, rational
-from .latex_setting import MAX_ROWS, Doc, Parts, fill, longtable
+import numpy as np
+
+from symbolic.derivatives import piece_derivatives
+from symbolic.linalg import to_fraction
+from symbolic.network import Pattern, forward
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from .. import checker, replay
+from ..assemble import Verdict, certificate, checked, checker_problem, hessian_of
+from ..checker.lemmas import dominates as dominated_on
+from ..checker.network import curve_loss, germ_sign, poly_add, poly_trim
+from ..latex_format import poly, poly_display, rational
+from ..latex_lemmas import require
+from ..latex_setting import MAX_ROWS, Doc, Parts, fill, longtable
+from ..positivity import to_float
+from . import renders
+
+
+def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, kind: str,
+                      numerators: Sequence[Sequence[Fraction]], denominator: Sequence[Fraction],
+                      max_k: int = 1024) -> dict[str, Any] | None:
+    """A checked ``curve`` certificate with the largest ``t0 = 2^-k`` (``k ≤ max_k``) the checker accepts.
+
+    ``Λ`` is computed once with the checker's own code; a constant curve with ``Λ ≢ 0`` or a descent
+    curve whose ``Λ`` is not negative near 0 gives ``None`` at once. Otherwise ``t0`` is the largest
+    power of ½ on which the denominator, every hidden pre-activation numerator and (descent) ``Λ`` are
+    dominated by their lowest terms (monotone in ``t0``, so found by galloping and bisection).
+    """
+    curve = replay.curve_loss_polynomial(checker_problem(problem), list(theta), numerators, denominator)
+    lam = curve.Lambda
+    if (kind == "constant" and lam) or (kind == "descent" and (not lam or germ_sign(lam) > 0)):
+        return None
+    polys = [list(denominator)] + ([z for _, z in curve.hidden] if problem.activation == "relu" else [])
+    polys += [lam] if kind == "descent" else []
+
+    def ok(k: int) -> bool:
+        return all(dominated_on(p, Fraction(1, 2 ** k)) for p in polys)
+
+    bad, good = -1, 0                  # invariant: not ok(bad) (or bad = −1), and ok(good) once found
+    while not ok(good):
+        if good >= max_k:
+            return None
+        bad, good = good, min(max_k, max(1, 2 * good))
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        bad, good = (bad, mid) if ok(mid) else (mid, good)
+    evidence = {"method": "curve", "kind": kind, "numerators": [[canonical(c) for c in p] for p in numerators],
+                "denominator": [canonical(c) for c in denominator], "t0": canonical(Fraction(1, 2 ** good))}
+    cert = certificate(problem, "REFUTED", claim, theta, Fraction(0), evidence)
+    try:
+        checker.check_certificate(cert)
+    except checker.CertificateInvalid:
+        return None
+    return cert
+
+
+def descent_at(problem: Problem, theta: list[Fraction], own: Pattern) -> Verdict | None:
+    """Try straight descent curves ``c + t·d`` from an exact point, along candidate directions."""
+    for d in _candidates(problem, theta, own):
+        cert = curve_certificate(problem, theta, "not_a_local_minimum", "descent", [[c, e] for c, e in zip(theta, d)], [Fraction(1)])
+        if cert is not None:
+            return checked(Verdict("REFUTED", "the centre is not a local minimum: L decreases strictly along an exact "
+                                    "curve leaving it", "not_a_local_minimum", cert,
+                                    {"direction": [canonical(x) for x in d], "t0": cert["evidence"]["t0"]}))
+    return None
+
+
+def _candidates(problem: Problem, theta: list[Fraction], own: Pattern) -> Iterator[list[Fraction]]:
+    """Directions worth trying: minus each adjacent piece's gradient and its negative-curvature vectors."""
+    fw = forward(problem, problem.unflatten(theta))
+    zeros = fw.boundary[:10]
+    seen: set[tuple[Fraction, ...]] = set()
+    for mask in range(1 << len(zeros)):
+        pat = [[list(layer) for layer in sample] for sample in own]
+        for bit, (j, k, i) in enumerate(zeros):
+            pat[j][k][i] = (mask >> bit) & 1
+        piece = tuple(tuple(tuple(layer) for layer in sample) for sample in pat)
+        d = piece_derivatives(problem, theta, piece)
+        g = [to_fraction(v) for v in d.gradient]
+        dirs = []
+        if any(g):
+            dirs.append([-x for x in g])
+        w, V = np.linalg.eigh(to_float(hessian_of(d)))
+        for idx in range(len(w)):
+            if w[idx] < 0:
+                col = V[:, idx] / np.max(np.abs(V[:, idx]))
+                dirs += [[Fraction(round(x * 2 ** 12), 2 ** 12) for x in col], [Fraction(-round(x * 2 ** 12), 2 ** 12) for x in col]]
+        for dvec in dirs:
+            key = tuple(dvec)
+            if any(dvec) and key not in seen:
+                seen.add(key)
+                yield dvec
+
+
+def rescaling(problem: Problem, theta: list[Fraction]) -> Verdict:
+    """``λ = 0``: positive rescaling of a live hidden unit leaves ``L`` unchanged."""
+    why = "no weight decay (λ = 0): positive rescaling of a hidden unit leaves the loss unchanged, so no minimum is isolated"
+    if problem.depth == 0 or problem.activation != "relu":
+        return Verdict("UNKNOWN", "no weight decay (λ = 0): minima are not isolated in general; pscert certifies only with λ > 0")
+    params = problem.unflatten(list(range(problem.parameter_count)))  # parameter positions
+    for k in range(problem.depth):
+        for i in range(problem.widths[k + 1]):
+            # unflatten keeps entries as given: int positions, though Params types them as Fractions
+            incoming = [int(p) for p in list(params.weights[k][i]) + ([params.biases[k][i]] if params.biases else [])]
+            outgoing = [int(row[i]) for row in params.weights[k + 1]]
+            if not any(theta[p] for p in incoming + outgoing):
+                continue
+            # (v, a) ↦ (s v, a / s) with s = 1 + t, written over the common denominator q = 1 + t
+            nums = [[x, x] for x in theta]
+            for p in incoming:
+                nums[p] = [theta[p], 2 * theta[p], theta[p]]
+            for p in outgoing:
+                nums[p] = [theta[p]]
+            cert = curve_certificate(problem, theta, "not_isolated", "constant", nums, [Fraction(1), Fraction(1)])
+            if cert is not None:
+                return checked(Verdict("REFUTED", f"{why}: the curve rescaling unit {i} of hidden layer {k + 1} keeps L "
+                                        "constant", "not_isolated", cert, {"unit": [k, i]}))
+    return Verdict("UNKNOWN", why + "; no live unit was found to exhibit it")
+
 
 LIST_NUMERATORS = 24
 """Most hidden pre-activation numerators listed one by one."""
@@ -34,7 +156,8 @@ def _poly(p: Sequence[Fraction]) -> str:
     return poly(poly_trim(list(p)), fmt=rational)
 
 
-def curve(doc: Doc) -> Parts:
+@renders("curve")
+def render(doc: Doc) -> Parts:
     """Lemmas and theorem for ``curve`` evidence (kind ``descent`` or ``constant``)."""
     ev, prob, theta = doc.evidence, doc.problem, doc.theta or []
     nums = [[Fraction(c) for c in p] for p in ev["numerators"]]
