@@ -49,6 +49,10 @@ GRADIENT = 10
 CEILING = 1e-3
 """No feature further than ``CEILING·s`` is snapped, whatever the gradient."""
 
+SPLIT = 1e-2
+"""A split is snapped only within ``SPLIT`` of the smaller unit's own size too: near zero every small
+unit is close to a multiple of any other, and that says nothing (it is a dead-unit question)."""
+
 Unit = tuple[int, int]
 """``(hidden layer, unit)``, both 0-based."""
 
@@ -184,8 +188,8 @@ def detect(problem: Problem, theta: Sequence[Fraction], tol: float) -> Structure
 
 
 def dust(theta: Sequence[Fraction], tol: Tolerance) -> set[int]:
-    """Positions holding float dust: nonzero, but within the rounding tolerance of zero."""
-    return {p for p, t in enumerate(theta) if t and abs(_float(t)) <= max(tol.rounding, tol.tol)}
+    """Positions holding float dust: nonzero, but within the rounding level ``64·u·s`` of zero."""
+    return {p for p, t in enumerate(theta) if t and abs(_float(t)) <= tol.rounding}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -237,7 +241,8 @@ def _splits(problem: Problem, theta: Sequence[Fraction], x: np.ndarray, tol: flo
                         or (np.linalg.norm(big) == np.linalg.norm(small) and i > j):
                     continue
                 kf = float(big @ small / (big @ big))
-                if kf <= 0 or float(np.max(np.abs(small - kf * big))) > tol:
+                off = float(np.max(np.abs(small - kf * big)))
+                if kf <= 0 or off > tol or off > SPLIT * float(np.max(np.abs(small))):
                     continue
                 width = Fraction(tol / float(np.max(np.abs(big))))
                 kappa = simplest_between(max(Fraction(kf) - width, Fraction(kf) / 2), Fraction(kf) + width)

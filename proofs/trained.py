@@ -154,7 +154,7 @@ def _dust_only(problem: Problem, v: Verdict, t: Tolerance) -> bool:
         return False
     center = problem.flatten(parse_params(cert["center"], problem, "center"))
     moved = _moved(cert["evidence"], center)
-    small = dust(center, t)
+    small = dust(center, t)         # rounding level only: a small but trained unit is not dust
     return bool(moved) and all(p in small or center[p] == 0 for p in moved) and any(p in small for p in moved)
 
 

@@ -109,6 +109,15 @@ def test_proportional_units_and_constant_outputs():
     assert detect(q, q.flatten(q.point), 1e-12).constant_outputs == ()
 
 
+def test_a_small_unit_is_not_a_split_of_a_large_one():
+    """(3e-4, 1e-4) is 1e-4 from (1/3000)·(0.6, 0.6): within an absolute 2e-4, but a third of its own size."""
+    p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+                       "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [["5/4"]]},
+                       "point": {"weights": [[["0.6"], ["0.0003"]], [["0.6", "0.0001"]]]}})
+    s = detect(p, p.flatten(p.point), 2e-4)
+    assert s.splits == () and s.dead == ()
+
+
 def test_candidates_are_bounded_most_snapped_first_and_end_with_the_point_as_given():
     for name in ("chain_dust", "dead_saddle", "xor_perturbed", "deep_dust"):
         p = load(name)
