@@ -135,7 +135,35 @@ def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: li
         where += f", so the minimum is within {_up(D + rho)} of it"
     snapped = f" (structure: {structure.describe()})" if structure else ""
     facts = dict(v.facts, origin_distance=canonical(D), structure=structure.describe(), attempts=attempts)
-    return Verdict(v.status, f"{v.reason}; {where}{snapped}", v.claim, cert, facts)
+    return _checked(Verdict(v.status, f"{v.reason}; {where}{snapped}", v.claim, cert, facts))
+
+
+def _checked(v: Verdict) -> Verdict:
+    """The checker on the certificate with its ``origin`` keys; UNKNOWN if it rejects anything else.
+
+    A checker that does not know the two keys yet rejects ``origin`` as an unknown key: then the rest of
+    the certificate is checked without them, and ``D`` is re-checked here exactly in any case.
+    """
+    assert v.certificate is not None, "a decided verdict carries a certificate"
+    cert = v.certificate
+    D = Fraction(cert["origin_distance"])
+    origin = [Fraction(x) for W in cert["origin"]["weights"] for row in W for x in row]
+    center = [Fraction(x) for W in cert["center"]["weights"] for row in W for x in row]
+    if cert["origin"].get("biases") is not None:
+        origin += [Fraction(x) for b in cert["origin"]["biases"] for x in b]
+        center += [Fraction(x) for b in cert["center"]["biases"] for x in b]
+    if D < 0 or D * D < sum(((a - b) ** 2 for a, b in zip(origin, center)), Fraction(0)):
+        return Verdict("UNKNOWN", "internal error: the distance bound to the user's point does not hold")
+    try:
+        v.facts["checker"] = checker.check_certificate(cert)
+    except checker.CertificateInvalid as err:
+        if not ("unknown key" in str(err) and "origin" in str(err)):
+            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err})")
+        try:
+            v.facts["checker"] = checker.check_certificate({k: x for k, x in cert.items() if not k.startswith("origin")})
+        except checker.CertificateInvalid as err2:
+            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err2})")
+    return v
 
 
 def origin_distance(origin: Sequence[Fraction], center: Sequence[Fraction]) -> Fraction:

@@ -257,6 +257,19 @@ def test_tampered_distance_or_origin_fails_the_exact_bound():
     assert not bound_holds(p, moved)
 
 
+def test_a_verdict_whose_distance_bound_fails_is_never_reported():
+    from proofs.trained import _checked
+
+    v = certify_trained(load("dead_saddle"))
+    assert _checked(copy.deepcopy(v)).status == "REFUTED"
+    bad = copy.deepcopy(v)
+    bad.certificate["origin_distance"] = str(Fraction(v.certificate["origin_distance"]) / 2)
+    assert _checked(bad).status == "UNKNOWN" and "distance bound" in _checked(bad).reason
+    worse = copy.deepcopy(v)
+    worse.certificate["radius"] = "1"                           # a fault the checker itself must catch
+    assert _checked(worse).status == "UNKNOWN" and "rejected by the checker" in _checked(worse).reason
+
+
 def test_origin_distance_is_an_exact_upper_bound():
     assert origin_distance([Fraction(0)] * 2, [Fraction(3), Fraction(4)]) >= 5
     assert origin_distance([Fraction(1, 3)], [Fraction(1, 3)]) == 0
