@@ -15,7 +15,8 @@ equations ``C θ = 0`` on the parameters (a dead unit: its parameters vanish; a 
 Tolerance
 ---------
 ``u`` is the unit roundoff of the point's dtype (``2^-24`` when every entry is exactly a float32 value,
-else ``2^-53``); ``s = max(1, ‖θ‖_∞)``; ``g = ‖∇L(θ)‖`` in float64. A feature within ``64·u·s`` is at
+else ``2^-53``); ``s = max(1, ‖θ‖_∞)``; ``g = ‖∇L(θ)‖`` in float64, less its part along the normals of nearby kinks
+(there the multipliers, not the distance to the critical point, set it). A feature within ``64·u·s`` is at
 rounding level ("certain"); one within ``tol = min(max(64·u, 10·g)·s, 10⁻³·s)`` is "probable": training
 stops where the gradient is ``g``, so the point is about ``g/curvature`` from the critical point it
 approximates. ``tol=`` overrides both.
@@ -136,11 +137,25 @@ def tolerance(problem: Problem, theta: Sequence[Fraction], tol: float | None = N
     rounding = ROUNDING * u * scale
     if tol is not None:
         return Tolerance(dtype, min(rounding, tol * scale), tol * scale)
-    with np.errstate(all="ignore"):
-        g = float(np.linalg.norm(FloatObjective(problem).evaluate(x)[1]))
-    if not math.isfinite(g):
-        g = math.inf
+    g = _kink_gradient(problem, x, CEILING * scale)
     return Tolerance(dtype, rounding, min(max(ROUNDING * u, GRADIENT * g) * scale, CEILING * scale))
+
+
+def _kink_gradient(problem: Problem, x: np.ndarray, wide: float) -> float:
+    """``‖∇L_P‖`` with the span of the normals of the kinks within ``wide`` removed (least squares).
+
+    At a kink minimum each adjacent piece's gradient is ``Σ ν_m a_m`` (the multipliers), not 0: only the
+    part off the kink normals measures how far training stopped from the critical point.
+    """
+    with np.errstate(all="ignore"):
+        grad = FloatObjective(problem).evaluate(x)[1]
+        if problem.depth and problem.activation == "relu" and np.all(np.isfinite(grad)):
+            near = _kinks(problem, x, wide, [])
+            if near:
+                A = np.array([[float(v) for v in constraint_vector(problem, con)] for con in near]).T
+                grad = grad - A @ np.linalg.lstsq(A, grad, rcond=None)[0]
+        g = float(np.linalg.norm(grad))
+    return g if math.isfinite(g) else math.inf
 
 
 def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> list[Structure]:

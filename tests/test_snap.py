@@ -78,6 +78,17 @@ def test_tolerance_reads_the_dtype_and_takes_an_override():
     assert forced.tol == 1e-12 and forced.rounding <= 1e-12
 
 
+def test_tolerance_follows_the_gradient_between_rounding_and_the_ceiling():
+    """xor_trained.json has 12 decimals (float64, gradient about 1e-12): a tolerance far below 1e-6; the
+    same net moved by 1e-6 has a gradient about 1e-6 and a tolerance about ten times that."""
+    exact = load_problem("examples/xor_trained.json")
+    t = tolerance(exact, exact.flatten(exact.point))
+    assert t.rounding < t.tol < 1e-9
+    moved = load("xor_perturbed")
+    t = tolerance(moved, moved.flatten(moved.point))
+    assert 1e-6 < t.tol < 1e-3
+
+
 def test_dust_and_1e7_units_are_dead_but_live_units_are_not():
     p = load("chain_dust")
     s = detect(p, p.flatten(p.point), tolerance(p, p.flatten(p.point)).tol)
