@@ -99,7 +99,7 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
         v = certify(at, refine=refine, progress=say)
         if v.status != "UNKNOWN" and _dust_only(problem, v, t):
             v = Verdict("UNKNOWN", f"the {v.claim} certificate only moves float dust (parameters within "
-                        f"{t.tol:.2g} of 0): it speaks about rounding, not about the trained network")
+                        f"{t.rounding:.2g} of 0): it speaks about rounding, not about the trained network")
         elif v.status != "UNKNOWN" and _rounding_slope(problem, v, t):
             v = Verdict("UNKNOWN", f"L decreases only to first order with a slope below {t.tol:.2g}: the centre is "
                         "not exactly critical, which says nothing about the critical point it approximates")

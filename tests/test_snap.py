@@ -241,6 +241,40 @@ def test_dust_never_decides_and_every_attempt_is_reported():
     assert "[1]" in v.reason and "[2]" in v.reason and "first order" in v.reason
 
 
+def test_dust_at_a_saddle_is_refuted_at_the_snapped_origin():
+    """The chain x = y = 1, λ = 1/4 with float32 dust on its one unit: taken literally the kink test is
+    degenerate; snapped, the origin is a saddle: L(t, t) − L(0) = (t² − 1)² − 1 + t²/2 = −(3/2)t² + t⁴."""
+    p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+                       "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]},
+                       "point": {"weights": [[["1e-44"]], [["-2e-44"]]]}})
+    v = certify_trained(p)
+    assert (v.status, v.claim) == ("REFUTED", "not_a_local_minimum")
+    assert flat_center(p, v.certificate) == [0, 0] and bound_holds(p, v.certificate)
+    assert float(Fraction(v.certificate["origin_distance"])) < 2.3e-44
+
+
+def test_a_curve_that_moves_only_dust_is_recognised():
+    from proofs.snap import Tolerance
+    from proofs.trained import _dust_only, _moved
+
+    p = load("chain_dust")                                   # θ = (1/2, −d₁ | 1/2, d₂)
+    theta = p.flatten(p.point)
+    center = params_to_json(p.point)
+    t = Tolerance("float32", 64 * 2.0 ** -24, 64 * 2.0 ** -24)
+    shrink = {"method": "curve", "kind": "descent", "denominator": ["1"],
+              "numerators": [[str(theta[0])], [str(theta[1]), str(-theta[1])], [str(theta[2])], [str(theta[3]), str(-theta[3])]]}
+    rotate = {"method": "curve", "kind": "constant", "denominator": ["1", "0", "1"],
+              "numerators": [[str(x), "0", str(x)] for x in theta[:2]] + [["1/2", "-1", "-1/2"], ["0", "1", "0"]]}
+    assert _moved(shrink, theta) == {1, 3} and _moved(rotate, theta) == {2, 3}
+
+    def verdict(evidence):
+        from proofs.assemble import Verdict
+        return Verdict("REFUTED", "", "not_a_local_minimum", {"center": center, "evidence": evidence})
+
+    assert _dust_only(p, verdict(shrink), t)                 # moves d₁ and d₂ only
+    assert not _dust_only(p, verdict(rotate), t)             # moves the live unit's outgoing weight too
+
+
 def test_exact_saddle_keeps_its_second_order_refutation_at_distance_zero():
     """The chain's origin (x = y = 1, λ = 1/4): L decreases as −(3/2)t² along a = b = t, not to first order."""
     p = load_problem("examples/chain_origin.json")
