@@ -130,11 +130,14 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
     x = _float_newton(objective, masks, N, np.array([float(t) for t in start]))
     c = S.project([Fraction(v) for v in x])           # floats are dyadic rationals: exact
     Hr = None
-    gnorm = float("inf")
+    best: tuple[float, list[Fraction]] = (float("inf"), c)
     for _ in range(EXACT_STEPS):
         d = piece_derivatives(problem, c, pattern, hessian=False)
         g = N.T @ np.array([float(to_fraction(v)) for v in d.gradient])
         gnorm = float(np.linalg.norm(g))
+        if not gnorm < best[0]:
+            break           # Newton diverges here (a nearly flat direction): keep the best iterate
+        best = (gnorm, c)
         if gnorm <= TARGET:
             break
         if Hr is None:
@@ -147,7 +150,7 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
         c = S.project([dyadic(t - Fraction(float(v)), bits) if v else t for t, v in zip(c, step)])
         if size > HESSIAN_FREEZE:
             Hr = None
-    return _finish(problem, theta, c, pattern, structure, reach, gnorm)
+    return _finish(problem, theta, best[1], pattern, structure, reach, best[0])
 
 
 def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndarray, x: np.ndarray) -> np.ndarray:
