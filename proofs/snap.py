@@ -15,11 +15,11 @@ equations ``C θ = 0`` on the parameters (a dead unit: its parameters vanish; a 
 Tolerance
 ---------
 ``u`` is the unit roundoff of the point's dtype (``2^-24`` when every entry is exactly a float32 value,
-else ``2^-53``); ``s = max(1, ‖θ‖_∞)``; ``g = ‖∇L(θ)‖`` in float64, less its part along the normals of nearby kinks
-(there the multipliers, not the distance to the critical point, set it). A feature within ``64·u·s`` is at
-rounding level ("certain"); one within ``tol = min(max(64·u, 10·g)·s, 10⁻³·s)`` is "probable": training
-stops where the gradient is ``g``, so the point is about ``g/curvature`` from the critical point it
-approximates. ``tol=`` overrides both.
+else ``2^-53``); ``s = max(1, ‖θ‖_∞)``; ``g = ‖∇L(θ)‖`` in float64, less its part along the normals
+of nearby kinks (there the multipliers, not the distance to the critical point, set it). A feature
+within ``64·u·s`` is at rounding level ("certain"); one within ``tol = min(max(64·u, 10·g)·s, 10⁻³·s)``
+is "probable": training stops where the gradient is ``g``, so the point is about ``g/curvature`` from
+the critical point it approximates. ``tol=`` overrides both.
 """
 
 from __future__ import annotations
@@ -172,12 +172,12 @@ def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> l
     order = [full, tight,
              Structure(full.dead, full.kinks, (), full.constant_outputs),
              Structure(full.dead, (), full.splits, full.constant_outputs),
-             Structure(full.dead), Structure(tight.dead), Structure((), full.kinks), Structure()]
+             Structure(full.dead), Structure(tight.dead), Structure((), full.kinks)]
     out: list[Structure] = []
     for s in order:
-        if s not in out:
+        if s and s not in out:
             out.append(s)
-    return out[:MAX_CANDIDATES]
+    return out[:MAX_CANDIDATES - 1] + [Structure()]
 
 
 def detect(problem: Problem, theta: Sequence[Fraction], tol: float) -> Structure:
@@ -197,7 +197,7 @@ def detect(problem: Problem, theta: Sequence[Fraction], tol: float) -> Structure
     x = _floats(theta)
     dead = _dead_units(problem, x, tol)
     kinks = _kinks(problem, x, tol, dead)
-    splits = _splits(problem, theta, x, tol, dead)
+    splits = _splits(problem, x, tol, dead)
     constant = _constant_outputs(problem, x, tol, dead)
     return Structure(tuple(dead), tuple(kinks), tuple(splits), tuple(constant))
 
@@ -240,7 +240,7 @@ def _kinks(problem: Problem, x: np.ndarray, tol: float, dead: list[Unit]) -> lis
     return out
 
 
-def _splits(problem: Problem, theta: Sequence[Fraction], x: np.ndarray, tol: float, dead: list[Unit]) -> list[Split]:
+def _splits(problem: Problem, x: np.ndarray, tol: float, dead: list[Unit]) -> list[Split]:
     """Units within ``tol`` of a positive multiple of a larger unit of their layer (rational ``κ``)."""
     out: list[Split] = []
     for layer in range(problem.depth):
