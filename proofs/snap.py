@@ -195,16 +195,17 @@ def detect(problem: Problem, theta: Sequence[Fraction], tol: float) -> Structure
     ((0, 1),)
     """
     x = _floats(theta)
-    dead = _dead_units(problem, x, tol)
-    kinks = _kinks(problem, x, tol, dead)
-    splits = _splits(problem, x, tol, dead)
-    constant = _constant_outputs(problem, x, tol, dead)
+    with np.errstate(all="ignore"):         # weights near the float range: a screen may overflow, not fail
+        dead = _dead_units(problem, x, tol)
+        kinks = _kinks(problem, x, tol, dead)
+        splits = _splits(problem, x, tol, dead)
+        constant = _constant_outputs(problem, x, tol, dead)
     return Structure(tuple(dead), tuple(kinks), tuple(splits), tuple(constant))
 
 
 def dust(theta: Sequence[Fraction], tol: Tolerance) -> set[int]:
     """Positions holding float dust: nonzero, but within the rounding level ``64·u·s`` of zero."""
-    return {p for p, t in enumerate(theta) if t and abs(_float(t)) <= tol.rounding}
+    return {p for p, t in enumerate(theta) if t and abs(safe_float(t)) <= tol.rounding}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -284,7 +285,8 @@ def _output_row(problem: Problem, o: int, dead: Sequence[Unit] = ()) -> list[int
     return [start + o * n + i for i in range(n) if (problem.depth - 1, i) not in dead]
 
 
-def _float(t: Fraction) -> float:
+def safe_float(t: Fraction) -> float:
+    """``float(t)``, or ``±inf`` beyond the float range (a screen must not crash on a legal huge number)."""
     try:
         return float(t)
     except OverflowError:
@@ -292,9 +294,9 @@ def _float(t: Fraction) -> float:
 
 
 def _floats(theta: Sequence[Fraction]) -> np.ndarray:
-    return np.array([_float(Fraction(t)) for t in theta], dtype=float)
+    return np.array([safe_float(Fraction(t)) for t in theta], dtype=float)
 
 
 def _is_float32(t: Fraction) -> bool:
-    f = _float(Fraction(t))
+    f = safe_float(Fraction(t))
     return abs(f) <= float(np.finfo(np.float32).max) and Fraction(float(np.float32(f))) == t

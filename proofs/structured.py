@@ -31,7 +31,7 @@ from symbolic.network import Pattern, forward
 from symbolic.problem import Problem
 
 from .refine import dyadic
-from .snap import Structure
+from .snap import Structure, safe_float
 
 FLOAT_STEPS = 12
 """At most this many float Newton steps on the subspace."""
@@ -127,13 +127,24 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
     N = S.basis
     if N.shape[1] == 0:
         return _finish(problem, theta, start, pattern, structure, reach, 0.0)
-    x = _float_newton(objective, masks, N, np.array([float(t) for t in start]))
-    c = S.project([Fraction(v) for v in x])           # floats are dyadic rationals: exact
+    with np.errstate(all="ignore"):      # floats only screen here; overflow just ends a phase
+        x = _float_newton(objective, masks, N, np.array([safe_float(t) for t in start]))
+        if not np.all(np.isfinite(x)):
+            return Centre(None, "the point is beyond the range of floating-point refinement")
+        c = S.project([Fraction(v) for v in x])           # floats are dyadic rationals: exact
+        best = _exact_newton(problem, objective, masks, pattern, S, c)
+    return _finish(problem, theta, best[1], pattern, structure, reach, best[0])
+
+
+def _exact_newton(problem: Problem, objective: FloatObjective, masks: list[np.ndarray], pattern: Pattern,
+                  S: Subspace, c: list[Fraction]) -> tuple[float, list[Fraction]]:
+    """Exact-residual Newton on ``S`` from ``c``: the best ``(‖Nᵀ∇L_P‖, iterate)`` (float norm, exact point)."""
+    N = S.basis
     Hr = None
     best: tuple[float, list[Fraction]] = (float("inf"), c)
     for _ in range(EXACT_STEPS):
         d = piece_derivatives(problem, c, pattern, hessian=False)
-        g = N.T @ np.array([float(to_fraction(v)) for v in d.gradient])
+        g = N.T @ np.array([safe_float(to_fraction(v)) for v in d.gradient])
         gnorm = float(np.linalg.norm(g))
         if not gnorm < best[0]:
             break           # Newton diverges here (a nearly flat direction): keep the best iterate
@@ -141,7 +152,9 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
         if gnorm <= TARGET:
             break
         if Hr is None:
-            Hr = N.T @ objective.piece_hessian(np.array([float(t) for t in c]), masks) @ N
+            Hr = N.T @ objective.piece_hessian(np.array([safe_float(t) for t in c]), masks) @ N
+        if not (np.all(np.isfinite(Hr)) and np.all(np.isfinite(g))):
+            break
         step = N @ np.linalg.lstsq(Hr, g, rcond=None)[0]
         size = float(np.linalg.norm(step))
         if not np.isfinite(size):
@@ -150,7 +163,7 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
         c = S.project([dyadic(t - Fraction(float(v)), bits) if v else t for t, v in zip(c, step)])
         if size > HESSIAN_FREEZE:
             Hr = None
-    return _finish(problem, theta, best[1], pattern, structure, reach, best[0])
+    return best
 
 
 def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -158,6 +171,8 @@ def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndar
     g = N.T @ objective.evaluate(x, masks)[1]
     for _ in range(FLOAT_STEPS):
         H = N.T @ objective.piece_hessian(x, masks) @ N
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+            break           # overflow (weights near the float range): the exact phase starts from x
         try:
             y = x - N @ np.linalg.lstsq(H, g, rcond=None)[0]
         except np.linalg.LinAlgError:
@@ -172,7 +187,7 @@ def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndar
 def _finish(problem: Problem, theta: Sequence[Fraction], c: list[Fraction], pattern: Pattern, structure: Structure,
             reach: float, gnorm: float) -> Centre:
     """Accept ``c`` if it stays within ``reach`` and in the closure of the structure's region."""
-    moved = max((abs(float(a - b)) for a, b in zip(c, theta)), default=0.0)
+    moved = max((abs(safe_float(a - b)) for a, b in zip(c, theta)), default=0.0)
     if moved > reach:
         return Centre(None, f"the structure's critical point is {moved:.2g} away from the point (more than {reach:.2g})")
     fw = forward(problem, problem.unflatten(c))

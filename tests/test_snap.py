@@ -329,6 +329,18 @@ def test_certificates_are_json_with_canonical_strings():
     assert isinstance(v.certificate["origin_distance"], str)
 
 
+def test_a_weight_of_1e300_is_screened_without_overflow(recwarn):
+    """Legal but huge: every float screen must survive it, and the verdict still states its distance."""
+    p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+                       "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]},
+                       "point": {"weights": [[["1e300"], ["1"]], [["1", "1"]]]}})
+    v = certify_trained(p)
+    assert v.status in ("REFUTED", "UNKNOWN")
+    if v.certificate is not None:
+        assert bound_holds(p, v.certificate)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_a_problem_without_a_point_is_refused():
     p = load("chain_dust").with_point(None)
     with pytest.raises(ValueError, match="no point"):
