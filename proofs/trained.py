@@ -39,7 +39,7 @@ from .structured import structured_centre
 
 Progress = Callable[[str], None]
 
-REACH = 100
+REACH = 10
 """A structure's centre may lie at most ``REACH·tol`` from the point (max norm)."""
 
 
