@@ -1,0 +1,244 @@
+"""The answer for the network the user trained: certify the structure a float point approximates.
+
+A trained point is a float approximation; the question is whether training reached a local minimum,
+not whether the literal point, float dust included, is one. :func:`certify_trained` therefore
+
+1. reads candidate structures off the point (:mod:`proofs.snap`: dead units, kinks, split units,
+   constant outputs, with a tolerance from the point's dtype, magnitude and gradient), most plausible
+   first, the point as given last;
+2. for each, computes an exact centre on the structure (:mod:`proofs.structured`) and certifies it with
+   :func:`proofs.generator.certify`;
+3. returns the first decided verdict, with the user's point recorded in the certificate (``origin``)
+   and a proved bound ``D`` on the distance from it to the certificate's centre (``origin_distance``,
+   ``‖origin − center‖² ≤ D²`` exactly), so the certified minimum, or the refuted point, is within
+   ``D + ρ`` of the user's point.
+
+A refutation that only moves float dust (parameters that are nonzero but within rounding of 0) is
+never the answer: it speaks about the rounding, not about the trained network. When every candidate
+fails the verdict is UNKNOWN with each attempt's reason.
+
+Snapping is a search step, never a proof: the centre is exact, every claim is checked at it, and ``D``
+is computed exactly from the two points.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fractions import Fraction
+from typing import Any, Callable, Sequence
+
+from symbolic.problem import Problem, params_to_json, parse_params
+from symbolic.rationals import canonical
+
+from . import checker
+from .assemble import Verdict, checker_problem, sqrt_above
+from .generator import certify
+from .snap import Structure, Tolerance, candidates, dust, tolerance
+from .structured import structured_centre
+
+Progress = Callable[[str], None]
+
+REACH = 10
+"""A structure's centre may lie at most ``REACH·tol`` from the point (max norm)."""
+
+
+def certify_trained(problem: Problem, tol: float | None = None, refine: bool = True,
+                    progress: Progress | None = None) -> Verdict:
+    """Decide whether the trained ``problem.point`` approximates a local minimum, with the distance proved.
+
+    Parameters
+    ----------
+    problem
+        A problem with a ``point`` (the user's trained weights, exact).
+    tol
+        Snapping tolerance relative to ``max(1, ‖θ‖_∞)``; by default derived from the point
+        (:func:`proofs.snap.tolerance`).
+    refine
+        Without refinement only the point as given is certified (no structure is snapped).
+    progress
+        Called with short status messages.
+
+    Returns
+    -------
+    Verdict
+        The first decided verdict over the candidate structures, its certificate carrying ``origin`` and
+        ``origin_distance`` and its facts ``origin_distance``, ``structure`` and ``attempts``; or UNKNOWN
+        with every attempt's reason.
+
+    Examples
+    --------
+    The scalar chain ``f = b·relu(a·x)`` (``x = y = 1``, ``λ = 1/4``) near its minimum ``a = b = √3/2``:
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]},
+    ...     "point": {"weights": [[["0.866"]], [["0.866"]]]}})
+    >>> v = certify_trained(p)
+    >>> v.status, "of your point" in v.reason, Fraction(v.certificate["origin_distance"]) < Fraction(1, 1000)
+    ('CERTIFIED', True, True)
+    """
+    say = progress or (lambda _msg: None)
+    if problem.point is None:
+        raise ValueError("the problem has no point")
+    theta = problem.flatten(problem.point)
+    t = tolerance(problem, theta, tol)
+    tried = candidates(problem, theta, t) if refine and problem.weight_decay > 0 else [Structure()]
+    attempts: list[dict[str, str]] = []
+    for structure in tried:
+        if structure:
+            say(f"trying the structure: {structure.describe()}")
+            centre = structured_centre(problem, theta, structure, reach=REACH * t.tol)
+            if centre.theta is None:
+                attempts.append({"structure": structure.describe(), "reason": centre.reason})
+                continue
+            at = problem.with_point(problem.unflatten(centre.theta))
+        else:
+            say("trying the point as given")
+            at = problem
+        v = certify(at, refine=refine, progress=say)
+        if v.status != "UNKNOWN" and _dust_only(problem, v, t):
+            v = Verdict("UNKNOWN", f"the {v.claim} certificate only moves float dust (parameters within "
+                        f"{t.rounding:.2g} of 0): it speaks about rounding, not about the trained network")
+        elif v.status != "UNKNOWN" and _rounding_slope(problem, v, t):
+            v = Verdict("UNKNOWN", f"L decreases only to first order with a slope below {t.tol:.2g}: the centre is "
+                        "not exactly critical, which says nothing about the critical point it approximates")
+        if v.status == "UNKNOWN":
+            attempts.append({"structure": structure.describe(), "reason": v.reason})
+            continue
+        return with_origin(problem, v, structure, attempts)
+    listed = "; ".join(f"[{n + 1}] {a['structure']}: {a['reason']}" for n, a in enumerate(attempts))
+    return Verdict("UNKNOWN", f"no candidate structure was decided ({listed})", facts={"attempts": attempts})
+
+
+def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: list[dict[str, str]]) -> Verdict:
+    """``v`` with the user's point in its certificate and the proved distance bound in its status line.
+
+    ``D = sqrt_above(‖origin − center‖²)``: the squared distance is exact, and ``D² ≥`` it.
+    """
+    assert v.certificate is not None and problem.point is not None, "a decided verdict carries a certificate"
+    origin = problem.flatten(problem.point)
+    center = problem.flatten(parse_params(v.certificate["center"], problem, "center"))
+    D = origin_distance(origin, center)
+    cert: dict[str, Any] = {}
+    for key, value in v.certificate.items():
+        cert[key] = value
+        if key == "center":
+            cert["origin"] = params_to_json(problem.point)
+            cert["origin_distance"] = canonical(D)
+    rho = Fraction(cert["radius"])
+    if D == 0:
+        where = "the certificate's centre is your point"
+    else:
+        where = f"the certificate's centre is within {_up(D)} of your point"
+    if v.status == "CERTIFIED":
+        where += f", so the minimum is within {_up(D + rho)} of it"
+    snapped = f" (structure: {structure.describe()})" if structure else ""
+    facts = dict(v.facts, origin_distance=canonical(D), structure=structure.describe(), attempts=attempts)
+    return _checked(Verdict(v.status, f"{v.reason}; {where}{snapped}", v.claim, cert, facts))
+
+
+def _checked(v: Verdict) -> Verdict:
+    """The checker on the certificate with its ``origin`` keys; UNKNOWN if it rejects anything else.
+
+    A checker that does not know the two keys yet rejects ``origin`` as an unknown key: then the rest of
+    the certificate is checked without them, and ``D`` is re-checked here exactly in any case.
+    """
+    assert v.certificate is not None, "a decided verdict carries a certificate"
+    cert = v.certificate
+    D = Fraction(cert["origin_distance"])
+    origin = [Fraction(x) for W in cert["origin"]["weights"] for row in W for x in row]
+    center = [Fraction(x) for W in cert["center"]["weights"] for row in W for x in row]
+    if cert["origin"].get("biases") is not None:
+        origin += [Fraction(x) for b in cert["origin"]["biases"] for x in b]
+        center += [Fraction(x) for b in cert["center"]["biases"] for x in b]
+    if D < 0 or D * D < sum(((a - b) ** 2 for a, b in zip(origin, center)), Fraction(0)):
+        return Verdict("UNKNOWN", "internal error: the distance bound to the user's point does not hold")
+    try:
+        v.facts["checker"] = checker.check_certificate(cert)
+    except checker.CertificateInvalid as err:
+        if not ("unknown key" in str(err) and "origin" in str(err)):
+            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err})")
+        try:
+            v.facts["checker"] = checker.check_certificate({k: x for k, x in cert.items() if not k.startswith("origin")})
+        except checker.CertificateInvalid as err2:
+            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err2})")
+    return v
+
+
+def origin_distance(origin: Sequence[Fraction], center: Sequence[Fraction]) -> Fraction:
+    """A short dyadic ``D`` with ``D² ≥ ‖origin − center‖²`` (0 when they are equal).
+
+    >>> origin_distance([Fraction(0), Fraction(0)], [Fraction(3), Fraction(4)]) >= 5
+    True
+    """
+    return sqrt_above(sum(((a - b) ** 2 for a, b in zip(origin, center)), Fraction(0)))
+
+
+def _dust_only(problem: Problem, v: Verdict, t: Tolerance) -> bool:
+    """Whether a refutation moves only float dust: every parameter it moves is nonzero dust at the centre."""
+    cert = v.certificate
+    if v.status != "REFUTED" or cert is None:
+        return False
+    center = problem.flatten(parse_params(cert["center"], problem, "center"))
+    moved = _moved(cert["evidence"], center)
+    small = dust(center, t)         # rounding level only: a small but trained unit is not dust
+    return bool(moved) and all(p in small or center[p] == 0 for p in moved) and any(p in small for p in moved)
+
+
+def _rounding_slope(problem: Problem, v: Verdict, t: Tolerance) -> bool:
+    """Whether a descent curve's first-order slope ``Λ₁/(q₀^{2(H+1)}‖γ'(0)‖)`` is nonzero but within ``tol``.
+
+    Every point that is not exactly critical has such a curve (minus its gradient); only a slope well
+    above the point's rounding and training level (a negative multiplier at a kink) says something
+    about the structure.
+    """
+    cert = v.certificate
+    if cert is None or cert["evidence"].get("method") != "curve" or cert["evidence"].get("kind") != "descent":
+        return False
+    ev = cert["evidence"]
+    center = problem.flatten(parse_params(cert["center"], problem, "center"))
+    curve = checker.curve_loss_polynomial(checker_problem(problem), center, ev["numerators"], ev["denominator"])
+    lam = curve.Lambda
+    if len(lam) < 2 or not lam[1]:
+        return False
+    q = [Fraction(c) for c in ev["denominator"]] + [Fraction(0)]
+    # γ'(0) = (n₁ − c·q₁)/q₀, since n₀ = c·q₀
+    velocity = [((Fraction(num[1]) if len(num) > 1 else Fraction(0)) - c * q[1]) / q[0]
+                for num, c in zip(ev["numerators"], center)]
+    speed2 = sum((x * x for x in velocity), Fraction(0))
+    return lam[1] ** 2 <= Fraction(t.tol) ** 2 * q[0] ** (4 * (problem.depth + 1)) * speed2
+
+
+def _moved(evidence: dict[str, Any], center: list[Fraction]) -> set[int]:
+    """Positions a refutation's curve or direction changes (all of them for an unknown method)."""
+    if evidence.get("method") == "negative_curvature":
+        return {p for p, d in enumerate(evidence["direction"]) if Fraction(d)}
+    if evidence.get("method") == "curve":
+        q = [Fraction(c) for c in evidence["denominator"]]
+        out = set()
+        for p, poly in enumerate(evidence["numerators"]):
+            num = [Fraction(c) for c in poly]
+            still = [center[p] * c for c in q]            # θ_p(t) ≡ c_p  ⇔  numerator = c_p · denominator
+            width = max(len(num), len(still))
+            if num + [Fraction(0)] * (width - len(num)) != still + [Fraction(0)] * (width - len(still)):
+                out.add(p)
+        return out
+    return set(range(len(center)))
+
+
+def _up(q: Fraction) -> str:
+    """``q > 0`` with two significant digits, rounded up (a distance bound never shown smaller than proved).
+
+    >>> _up(Fraction(31, 10 ** 9)), _up(Fraction(3101, 10 ** 11)), _up(Fraction(5))
+    ('3.1e-8', '3.2e-8', '5.0e0')
+    """
+    e = len(str(q.numerator)) - len(str(q.denominator))     # 10^e is within a factor 10 of q
+    while q >= Fraction(10) ** (e + 1):
+        e += 1
+    while q < Fraction(10) ** e:
+        e -= 1
+    n = math.ceil(q * Fraction(10) ** (1 - e))
+    if n == 100:                                            # rounding reached the next power of ten
+        n, e = 10, e + 1
+    return f"{n // 10}.{n % 10}e{e}"
