@@ -309,3 +309,37 @@ def test_certificates_round_trip_through_the_file_checker(case_a, case_c, tmp_pa
         path = tmp_path / "cert.json"
         path.write_text(json.dumps(v.certificate))
         assert checker.check_file(str(path)).startswith("VALID:")
+
+
+def test_case_c_cannot_be_forged_into_a_global_minimum(case_c):
+    """The left cone of case C has c_S = 1: the plus witness y = (1, 0) closes c_S − y_0 − y_1 = 0, but the
+    minus gap is −1 − y_0 − y_1 for every witness, so |gap| ≥ 1 > 2λ = 3/4."""
+    from proofs.generator import certify
+    from proofs.assemble import sqrt_above
+    from proofs.checker.network import bounds
+
+    problem, _ = case_c
+    local = certify(problem)
+    assert local.claim == "isolated_local_minimum", local.reason
+    cert = copy.deepcopy(local.certificate)
+    cp = checker.read_problem(cert["problem"])
+    c = [Fraction(cert["center"]["weights"][0][0][0]), Fraction(cert["center"]["weights"][1][0][0])]
+    rho = Fraction(cert["radius"])
+    delta = sqrt_above(cp.count * bounds(cp, c, rho).F1[-1] ** 2 * rho * rho)
+    cert["claim"] = "global_minimum"
+    for y in (["0", "0"], ["1/2", "0"], ["0", "3"]):
+        cert["evidence"] = {
+            "method": "dual_cones", "kept": [0], "local": local.certificate["evidence"],
+            "residual_bound": str(delta), "sample_norms": ["1", "1"],
+            "cones": [{"signs": "10", "unit": 0}, {"signs": "01", "plus": ["1", "0"], "minus": y}],
+            "empty": [{"signs": "11", "gordan": ["1", "1"]}, {"signs": "00", "gordan": ["1", "1"]}]}
+        assert rejected(cert).startswith("cones: evidence.cones[1].minus: ‖−c_S + Σ y_j s_j x̃_j‖²")
+    # the same evidence with the failing sign dropped is incomplete, not accepted
+    cert["evidence"]["cones"].pop(1)
+    assert rejected(cert).startswith("regions: the region with kink signs 01 is neither listed")
+
+
+def test_repeated_cone(case_a):
+    def repeat(c):
+        c["evidence"]["cones"].append(dict(c["evidence"]["cones"][1]))
+    assert rejected(edit(case_a[1].certificate, repeat)).startswith("format: evidence.cones[2].signs: must be a new")

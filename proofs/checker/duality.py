@@ -98,14 +98,16 @@ def check_global_minimum(ctx: Context) -> str:
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
     empty = _empty_entries(ev["empty"], normals, mx)
     seen: list[tuple[str, None, None]] = []
+    taken: set[str] = set()
     witnessed = 0
     for k, item in enumerate(expect_list(ev["cones"], "evidence.cones")):
         where = join("evidence.cones", k)
         entry = expect_object(item, where, {"signs", "plus", "minus", "unit"}, {"signs"})
         signs = entry["signs"]
-        if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in {s for s, _, _ in seen}:
+        if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in taken:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {brief(signs)})")
         seen.append((signs, None, None))
+        taken.add(signs)
         if "unit" in entry:
             if set(entry) != {"signs", "unit"}:
                 fail(where, "a live cone has exactly the keys signs and unit")
