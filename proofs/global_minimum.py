@@ -194,6 +194,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     if len(cells) > MAX_CONES:
         return Verdict("UNKNOWN", f"{len(cells)} cones in the data arrangement (more than {MAX_CONES})")
     live = {s: g for g in kept if (s := _live_signs(cp, c, rho, xt, g)) is not None}
+    kinked = _kinked_units(cp, c, rho, xt, kept, local)
     cones: list[dict[str, Any]] = []
     worst: tuple[float, str, int, list[Fraction]] | None = None
     for signs in cells:
@@ -205,7 +206,12 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
         margin = 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0))
         room = (2 * lam - margin) ** 2 if margin <= 2 * lam else Fraction(-1)
         item: dict[str, Any] = {"signs": signs}
-        for key, sign in (("plus", 1), ("minus", -1)):
+        sides: tuple[tuple[str, int], ...] = (("plus", 1), ("minus", -1))
+        owner = next(((g, sign) for g, (fixed, sign) in kinked.items()
+                      if all(signs[j] == v for j, v in fixed.items())), None)
+        if owner is not None:  # a kink unit's cone: its own sign holds at θ*, only the other needs a witness
+            item["unit"], sides = owner[0], (("other", owner[1]),)
+        for key, sign in sides:
             weights, dist2 = _polar_witness([sign * v for v in c_S], xt, signs)
             item[key] = [canonical(w) for w in weights]
             if dist2 > room:
@@ -227,6 +233,31 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     facts = {"radius": canonical(rho), "cones": len(cells), "live": len(live), "excluded": len(empty),
              "kept": kept}
     return recheck(Verdict("CERTIFIED", reason, "global_minimum", cert, facts))
+
+
+def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], kept: list[int],
+                  local: dict[str, Any]) -> dict[int, tuple[dict[int, str], int]]:
+    """Kept units on kinks of a ``kink_ball`` minimum: their stable signs and the sign of ``a_g``."""
+    if local.get("method") != "kink_ball":
+        return {}
+    out = {}
+    for new, g in enumerate(kept):
+        kinks = {j for j, i in local["constraints"] if i == new}
+        a = c[_unit_index(cp, g, len(xt[0]))]
+        if not kinks or len(kinks) == len(xt) or a * a <= rho * rho:
+            continue
+        row = [c[_unit_index(cp, g, p)] for p in range(len(xt[0]))]
+        fixed = {}
+        for j, x in enumerate(xt):
+            if j in kinks:
+                continue
+            z = sum((w * v for w, v in zip(row, x)), Fraction(0))
+            if z * z <= rho * rho * sum(v * v for v in x):
+                break
+            fixed[j] = "1" if z > 0 else "0"
+        else:
+            out[g] = (fixed, 1 if a > 0 else -1)
+    return out
 
 
 def _residuals(problem: Problem, c: list[Fraction]) -> list[Fraction]:

@@ -130,6 +130,37 @@ def test_irrational_minimum_sqrt3_over_2_is_global(path):
     assert set(cones["0"]) == {"signs", "plus", "minus"}  # G(left) = 0: witnessed with room to spare
 
 
+@pytest.fixture(scope="module")
+def xor():
+    return verdict(DATA / "xor_kinks.json")
+
+
+def test_xor_minimum_on_four_kinks_is_global(xor):
+    """The trained 2-2-1 XOR minimum sits with both units on the kinks of (0,0) and (1,1) (kink_ball).
+    On each unit's four adjacent cones its own sign saturates at θ* by the KKT multipliers; only the
+    other sign carries a witness."""
+    problem, v = xor
+    assert v.status == "CERTIFIED" and v.claim == "global_minimum", v.reason
+    ev = v.certificate["evidence"]
+    assert ev["local"]["method"] == "kink_ball"
+    kink = {k["signs"]: k["unit"] for k in ev["cones"] if "other" in k}
+    # unit 0 is on (0,0) and (1,1) and active at (0,1) only: its cones are ?10? ; unit 1 the mirror ??10 → ?01?
+    assert kink == {"1101": 0, "1100": 0, "0101": 0, "0100": 0, "1011": 1, "1010": 1, "0011": 1, "0010": 1}
+    assert checker.check_certificate(v.certificate).startswith("VALID: CERTIFIED global_minimum")
+
+
+def test_kink_cone_tampering(xor, case_a):
+    cert = xor[1].certificate
+    k = next(i for i, c in enumerate(cert["evidence"]["cones"]) if "other" in c)
+    line = rejected(edit(cert, lambda c: c["evidence"]["cones"][k].__setitem__("other", ["0"] * 4)))
+    assert line.startswith(f"cones: evidence.cones[{k}].other:")
+    line = rejected(edit(cert, lambda c: c["evidence"]["cones"][k].__setitem__("unit", 1 - c["evidence"]["cones"][k]["unit"])))
+    assert line.startswith(f"cones: evidence.cones[{k}]: sample")
+    # a kink cone needs the kink_ball minimum (whose proof puts θ* on the kinks)
+    line = rejected(edit(case_a[1].certificate, lambda c: c["evidence"]["cones"][0].__setitem__("other", ["0"])))
+    assert line == "cones: a kink cone (unit with other) needs kink_ball local evidence"
+
+
 def test_plane_inputs_use_gordan_exclusions(plane):
     problem, v = plane
     assert v.status in ("CERTIFIED", "REFUTED"), v.reason
@@ -137,37 +168,46 @@ def test_plane_inputs_use_gordan_exclusions(plane):
     assert problem.widths[0] == 2
 
 
-def test_verdicts_agree_with_trained_wide_networks(case_a, case_c, plane):
-    """Independent float check: a trained 8-unit network never beats a certified global minimum, and
+def test_verdicts_agree_with_trained_wide_networks(case_a, case_c, plane, xor):
+    """Independent float check: a trained 6-unit network never beats a certified global minimum, and
     does beat a refuted one."""
     rng = np.random.default_rng(5)
-    for problem, v in (case_a, case_c, plane):
-        X = np.array([[float(t) for t in x] for x in problem.inputs])
+    for problem, v in (case_a, case_c, plane, xor):
+        X = np.array([[float(t) for t in x] + ([1.0] if problem.biases else []) for x in problem.inputs])
         Y = np.array([float(y[0]) for y in problem.targets])
-        lam, m, d, bias = float(problem.weight_decay), 8, X.shape[1], problem.biases
-        c = [float(t) for t in centre(problem, v.certificate)]
-        L_c = loss(np.array(c), X, Y, problem.widths[1], lam, bias)
-
-        def f(t):
-            return loss(t, X, Y, m, lam, bias)
-        size = m * (d + bias) + m + bias
-        best = min(minimize(f, rng.standard_normal(size), method="BFGS").fun for _ in range(6))
+        lam, bias = float(problem.weight_decay), problem.biases
+        c = np.array([float(t) for t in centre(problem, v.certificate)])
+        L_c = loss(layout(c, X.shape[1], problem.widths[1], bias), X, Y, lam)[0]
+        m = 6
+        fixed = [(None, None)] * (m * X.shape[1] + m) + [(None, None) if bias else (0.0, 0.0)]  # no output bias
+        best = min(minimize(loss, rng.standard_normal(len(fixed)) * np.r_[np.ones(len(fixed) - 1), bias],
+                            args=(X, Y, lam), jac=True, method="L-BFGS-B", bounds=fixed).fun for _ in range(5))
         if v.status == "CERTIFIED":
             assert best >= L_c - 1e-7
         else:
             assert best < L_c - 1e-4
 
 
-def loss(t: np.ndarray, X: np.ndarray, Y: np.ndarray, m: int, lam: float, bias: bool) -> float:
+def layout(t: np.ndarray, d: int, m: int, bias: bool) -> np.ndarray:
+    """Canonical order (W, b, a, c) → (V = [W | b], a, c) flat, with zeros where there are no biases."""
+    n0 = d - bias
+    W = t[: m * n0].reshape(m, n0)
+    b = t[m * n0: m * n0 + m] if bias else np.zeros(m)
+    rest = t[m * n0 + m * bias:]
+    return np.concatenate([np.c_[W, b].ravel() if bias else W.ravel(), rest[:m], [rest[m] if bias else 0.0]])
+
+
+def loss(t: np.ndarray, X: np.ndarray, Y: np.ndarray, lam: float) -> tuple[float, np.ndarray]:
+    """Mean squared loss + λ‖θ‖² of V (m × d, bias folded into X), a, c, and its gradient."""
     d = X.shape[1]
-    W = t[: m * d].reshape(m, d)
-    pos = m * d
-    b = t[pos: pos + m] if bias else np.zeros(m)
-    pos += m if bias else 0
-    a = t[pos: pos + m]
-    c = t[pos + m] if bias else 0.0
-    r = np.maximum(X @ W.T + b, 0) @ a + c - Y
-    return float(r @ r) / len(Y) + lam * float(t @ t)
+    m = (len(t) - 1) // (d + 1)
+    V, a, c = t[: m * d].reshape(m, d), t[m * d: m * d + m], t[-1]
+    Z = X @ V.T
+    H = np.maximum(Z, 0)
+    r = H @ a + c - Y
+    g = 2 * r / len(Y)
+    grad = np.concatenate([((np.outer(g, a) * (Z > 0)).T @ X).ravel(), H.T @ g, [g.sum()]]) + 2 * lam * t
+    return float(r @ r) / len(Y) + lam * float(t @ t), grad
 
 
 def test_render_states_both_lemmas(case_a, case_c):

@@ -49,6 +49,19 @@ particular of its own network). The evidence proves the hypothesis cone by cone.
   (balance), so ``‖c_S‖ = 2λ`` and ``|c_S·v| ≤ 2λ‖v‖`` for every ``v`` (Cauchy–Schwarz, both signs). No
   witness is needed; no margin could certify it, since equality holds along ``v*_g``.
 
+- *Kink cone* (``local`` is ``kink_ball``). The entry names a kept unit ``g`` with ``|a_g(c)| > ρ`` and a
+  witness ``other`` for the sign ``sign a_g(c)``; for every sample ``j`` either ``(j, g)`` is a kink
+  constraint of ``local`` or ``z_j² > ρ²‖x̃_j‖²`` with the string's sign. The proof of ``kink_ball`` shows
+  that its unique local minimum lies on every listed kink, so ``x̃_j·v*_g = 0`` on the kinks ``K_g``,
+  the other signs are the string's, ``v*_g ∈ C_S``, and ``sign a*_g = sign a_g(c)``. Moving only
+  ``(v_g, a_g)`` inside ``{s'_j x̃_j·v_g ≥ 0, j ∈ K_g}`` the loss is the polynomial of ``S``, and ``θ*``
+  minimises it locally there, so (linear constraints) ``a*_g c_S + 2λv*_g = Σ_{K_g} ν_j s'_j x̃_j`` with
+  ``ν ≥ 0``, and ``c_S·v*_g + 2λa*_g = 0``. Dotting the first with ``v*_g`` (``x̃_j·v*_g = 0`` on ``K_g``)
+  gives balance ``‖v*_g‖ = |a*_g|``; a stable sample makes ``v*_g ≠ 0``, so ``a*_g ≠ 0``. With
+  ``s = −sign a*_g``: ``s c_S + Σ_{K_g} (ν_j/|a*_g|) s'_j x̃_j = 2λv*_g/|a*_g|``, of norm ``2λ``: a polar
+  witness for ``s`` at ``θ*`` itself (it need not be written down). The sign ``−s`` is witnessed by
+  ``other`` with the margin, as for a witness cone. (A live cone is the case ``K_g = ∅``.)
+
 ``not_global_minimum`` (REFUTED), evidence ``wider_network``
 ------------------------------------------------------------
 An exact point ``θ'`` of the same problem with ``m'`` hidden units. With ``Δ² ≥ P·F1²·ρ²`` (the full
@@ -102,18 +115,30 @@ def check_global_minimum(ctx: Context) -> str:
     witnessed = 0
     for k, item in enumerate(expect_list(ev["cones"], "evidence.cones")):
         where = join("evidence.cones", k)
-        entry = expect_object(item, where, {"signs", "plus", "minus", "unit"}, {"signs"})
+        entry = expect_object(item, where, {"signs", "plus", "minus", "unit", "other"}, {"signs"})
         signs = entry["signs"]
         if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in taken:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {brief(signs)})")
         seen.append((signs, None, None))
         taken.add(signs)
+        c_S = [2 * alpha * sum((r * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
+               for p in range(len(xt[0]))]
+        margin = 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0))
+        if margin > 2 * lam:
+            raise CertificateInvalid("cones", f"{where}: the residual margin 2αΔΣ n_j = {show(margin)} exceeds "
+                                     f"2λ = {show(2 * lam)}")
+        room = (2 * lam - margin) ** 2
         if "unit" in entry:
-            if set(entry) != {"signs", "unit"}:
-                fail(where, "a live cone has exactly the keys signs and unit")
+            if set(entry) not in ({"signs", "unit"}, {"signs", "unit", "other"}):
+                fail(where, "a live cone has the keys signs and unit (and other, at kinks)")
             g = entry["unit"]
             if isinstance(g, bool) or not isinstance(g, int) or g not in kept:
                 fail(f"{where}.unit", f"must be a kept hidden unit (got {brief(g)})")
+            if "other" in entry:
+                sign = _kink_unit(problem, c, rho, xt, g, signs, _kinks_of(ev["local"], kept, g), where)
+                _polar(entry["other"], f"{where}.other", sign, c_S, xt, signs, room, mx)
+                witnessed += 1
+                continue
             if live.get(g) != signs:
                 raise CertificateInvalid("cones", f"{where}: unit {g} is not live on this cone: its pre-activations "
                                          f"at the centre must have the signs {signs} with z_j² > ρ²‖x̃_j‖² "
@@ -121,14 +146,8 @@ def check_global_minimum(ctx: Context) -> str:
             continue
         if set(entry) != {"signs", "plus", "minus"}:
             fail(where, "a witnessed cone has exactly the keys signs, plus and minus")
-        c_S = [2 * alpha * sum((r * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
-               for p in range(len(xt[0]))]
-        margin = 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0))
-        if margin > 2 * lam:
-            raise CertificateInvalid("cones", f"{where}: the residual margin 2αΔΣ n_j = {show(margin)} exceeds "
-                                     f"2λ = {show(2 * lam)}")
         for key, sign in (("plus", 1), ("minus", -1)):
-            _polar(entry[key], f"{where}.{key}", sign, c_S, xt, signs, (2 * lam - margin) ** 2, mx)
+            _polar(entry[key], f"{where}.{key}", sign, c_S, xt, signs, room, mx)
         witnessed += 1
     if not seen:
         raise CertificateInvalid("regions", "evidence.cones must list at least one cone (got none)")
@@ -282,6 +301,35 @@ def _live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[lis
             return None
         signs.append("1" if z > 0 else "0")
     return "".join(signs)
+
+
+def _kinks_of(local: dict[str, Any], kept: list[int], g: int) -> set[int]:
+    """The samples ``j`` with ``(j, g)`` a kink constraint of a ``kink_ball`` local certificate (already
+    re-checked, so its constraints are valid pairs of the reduced network)."""
+    if local.get("method") != "kink_ball":
+        raise CertificateInvalid("cones", "a kink cone (unit with other) needs kink_ball local evidence")
+    unit = kept.index(g)
+    return {int(j) for j, i in local["constraints"] if i == unit}
+
+
+def _kink_unit(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], g: int, signs: str,
+               kinks: set[int], where: str) -> int:
+    """Unit ``g`` sits on the cone ``signs`` at ``θ*`` (module docstring); returns ``sign a_g``."""
+    a = c[_unit_index(problem, g, len(xt[0]))]
+    if a * a <= rho * rho:
+        raise CertificateInvalid("cones", f"{where}: unit {g}'s outgoing weight must keep its sign on the ball: "
+                                 f"a² = {show(a * a)} must exceed ρ²")
+    row = [c[_unit_index(problem, g, p)] for p in range(len(xt[0]))]
+    for j, (x, s) in enumerate(zip(xt, signs)):
+        if j in kinks:
+            continue
+        z = sum((w * v for w, v in zip(row, x)), Fraction(0))
+        if z * z <= rho * rho * sum(v * v for v in x) or (z > 0) != (s == "1"):
+            raise CertificateInvalid("cones", f"{where}: sample {j} is not a kink of unit {g} and its pre-activation "
+                                     f"must keep the sign '{s}' on the ball (z = {show(z)})")
+    if len(kinks) == len(xt):
+        raise CertificateInvalid("cones", f"{where}: unit {g} needs a sample off its kinks")
+    return 1 if a > 0 else -1
 
 
 def _polar(obj: Any, where: str, sign: int, c_S: list[Fraction], xt: list[list[Fraction]], signs: str,
