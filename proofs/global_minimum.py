@@ -349,7 +349,7 @@ def render(cert: dict[str, Any]) -> str:
     bias = problem.biases
     xt = r"(x_j, 1)" if bias else r"x_j"
     out = [r"\subsection*{Global optimality over every width}",
-           rf"Setting: one hidden ReLU layer, one output, $N = {N}$ samples, $\alpha = {rational(alpha)}$, "
+           rf"Setting: one hidden ReLU layer, one output, $N = {N}$ sample{'s' if N > 1 else ''}, $\alpha = {rational(alpha)}$, "
            rf"$\lambda = {rational(lam)}$ on every parameter. A unit is $p = (v, a)$ with $v$ acting on "
            rf"$\tilde x_j = {xt}$; $f(x_j;\theta) = \sum_i a_i\sigma(v_i\cdot\tilde x_j)" + (" + b" if bias else "")
            + r"$ and $L(\theta) = \alpha\sum_j (f(x_j;\theta) - y_j)^2 + \lambda\|\theta\|^2$, for networks "
@@ -374,12 +374,16 @@ def render(cert: dict[str, Any]) -> str:
            r"$y \ge 0$ gives $\pm c_S\cdot v \le \|\pm c_S + \sum_j y_j s'_j\tilde x_j\|\,\|v\|$ there. "
            r"On the cone of a live unit $g$ (no sample on its kink), stationarity in $(v_g, a_g)$ gives "
            r"$c_S = -2\lambda v_g^*/a_g^*$ and $\|v_g^*\| = |a_g^*|$, so $\|c_S\| = 2\lambda$ and "
-           r"Cauchy--Schwarz bounds both signs. $\square$",
+           r"Cauchy--Schwarz bounds both signs. If the unit lies on kinks $K_g$ of the minimum, the KKT "
+           r"multipliers $\nu \ge 0$ of its adjacent cone give $s c_S + \sum_{j\in K_g}(\nu_j/|a_g^*|)s'_j"
+           r"\tilde x_j = 2\lambda v_g^*/|a_g^*|$ for $s = -\operatorname{sign} a_g^*$: a witness of norm "
+           r"exactly $2\lambda$. $\square$",
            ""]
     ev = cert["evidence"]
     if cert["claim"] == "global_minimum":
         delta = parse_rational_strict(ev["residual_bound"], "residual_bound")
-        live = [k for k in ev["cones"] if "unit" in k]
+        live = [k for k in ev["cones"] if "unit" in k and "other" not in k]
+        kinks = [k for k in ev["cones"] if "other" in k]
         out += [r"\paragraph{The instance.} The reduced network keeps the units "
                 + ", ".join(str(g) for g in ev["kept"]) + r" (the others are $0$ at the centre); its "
                 rf"\texttt{{isolated\_local\_minimum}} evidence (\texttt{{{escape(ev['local']['method'])}}}) puts "
@@ -387,14 +391,16 @@ def render(cert: dict[str, Any]) -> str:
                 rf"$|r_j(\theta^*) - r_j(c)| \le \Delta = {decimal(delta)}$ for every $j$.",
                 "",
                 rf"The data arrangement has {len(ev['cones'])} listed cone(s) and {len(ev['empty'])} empty sign "
-                rf"pattern(s) excluded by Gordan vectors. {len(live)} cone(s) hold a live unit; on each of the other "
-                r"cones both witnesses satisfy $\|\pm c_S(c) + \sum_j y_j s'_j\tilde x_j\| \le 2\lambda - "
+                rf"pattern(s) excluded by Gordan vectors. {len(live)} cone(s) hold a live unit off every kink, "
+                rf"{len(kinks)} cone(s) a unit on its kinks (the sign of its outgoing weight is witnessed); on "
+                r"the other cones both witnesses satisfy $\|\pm c_S(c) + \sum_j y_j s'_j\tilde x_j\| \le 2\lambda - "
                 r"2\alpha\Delta\sum_{j\in S} n_j$ with $n_j \ge \|\tilde x_j\|$, which covers "
                 r"$\|c_S(\theta^*) - c_S(c)\|$.",
                 "",
                 r"\begin{center}\begin{tabular}{ll}\hline cone $S$ & bound \\ \hline"]
         for k in ev["cones"][:32]:
-            what = f"live unit {k['unit']}" if "unit" in k else "polar-cone witnesses"
+            what = ("polar-cone witnesses" if "unit" not in k else f"live unit {k['unit']}" if "other" not in k
+                    else f"unit {k['unit']} on its kinks (its own sign by KKT), the other sign witnessed")
             out.append(rf"\texttt{{{k['signs']}}} & {what} \\")
         if len(ev["cones"]) > 32:
             out.append(rf"\multicolumn{{2}}{{l}}{{\ldots\ {len(ev['cones']) - 32} more}} \\")

@@ -210,10 +210,14 @@ def loss(t: np.ndarray, X: np.ndarray, Y: np.ndarray, lam: float) -> tuple[float
     return float(r @ r) / len(Y) + lam * float(t @ t), grad
 
 
-def test_render_states_both_lemmas(case_a, case_c):
+def test_render_states_both_lemmas(case_a, case_c, xor):
     text = render(case_a[1].certificate)
     assert "Lemma C" in text and "Lemma D" in text and "live unit 0" in text
     assert r"\frac{15}{16}" in render(case_c[1].certificate)
+    assert "8 cone(s) a unit on its kinks" in render(xor[1].certificate)
+    bad = edit(case_a[1].certificate, lambda c: c["evidence"].__setitem__("residual_bound", "0"))
+    with pytest.raises(checker.CertificateInvalid):
+        render(bad)
 
 
 # --- unsupported settings ------------------------------------------------------------------------------
