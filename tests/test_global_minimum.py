@@ -387,3 +387,13 @@ def test_repeated_cone(case_a):
     def repeat(c):
         c["evidence"]["cones"].append(dict(c["evidence"]["cones"][1]))
     assert rejected(edit(case_a[1].certificate, repeat)).startswith("format: evidence.cones[2].signs: must be a new")
+
+
+def test_margin_above_2_lambda(xor, case_a):
+    """A residual bound that is valid but too coarse leaves no room: Δ = 1000 makes m_S > 2λ = 1/50."""
+    line = rejected(edit(xor[1].certificate, lambda c: c["evidence"].__setitem__("residual_bound", "1000")))
+    assert line.startswith("cones: evidence.cones[0]: the residual margin 2αΔΣ n_j = ") and line.endswith(
+        "exceeds 2λ = 1/50")
+    # on case A the only witnessed cone has S = ∅ (c_S = 0, no margin): a coarse Δ costs nothing there
+    ok = edit(case_a[1].certificate, lambda c: c["evidence"].__setitem__("residual_bound", "1000"))
+    assert checker.check_certificate(ok).startswith("VALID:")

@@ -123,11 +123,8 @@ def check_global_minimum(ctx: Context) -> str:
         taken.add(signs)
         c_S = [2 * alpha * sum((r * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
                for p in range(len(xt[0]))]
-        margin = 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0))
-        if margin > 2 * lam:
-            raise CertificateInvalid("cones", f"{where}: the residual margin 2αΔΣ n_j = {show(margin)} exceeds "
-                                     f"2λ = {show(2 * lam)}")
-        room = (2 * lam - margin) ** 2
+        room = _room(lam, 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0)),
+                     where)
         if "unit" in entry:
             if set(entry) not in ({"signs", "unit"}, {"signs", "unit", "other"}):
                 fail(where, "a live cone has the keys signs and unit (and other, at kinks)")
@@ -136,7 +133,7 @@ def check_global_minimum(ctx: Context) -> str:
                 fail(f"{where}.unit", f"must be a kept hidden unit (got {brief(g)})")
             if "other" in entry:
                 sign = _kink_unit(problem, c, rho, xt, g, signs, _kinks_of(ev["local"], kept, g), where)
-                _polar(entry["other"], f"{where}.other", sign, c_S, xt, signs, room, mx)
+                _polar(entry["other"], f"{where}.other", sign, c_S, xt, signs, room(), mx)
                 witnessed += 1
                 continue
             if live.get(g) != signs:
@@ -147,7 +144,7 @@ def check_global_minimum(ctx: Context) -> str:
         if set(entry) != {"signs", "plus", "minus"}:
             fail(where, "a witnessed cone has exactly the keys signs, plus and minus")
         for key, sign in (("plus", 1), ("minus", -1)):
-            _polar(entry[key], f"{where}.{key}", sign, c_S, xt, signs, room, mx)
+            _polar(entry[key], f"{where}.{key}", sign, c_S, xt, signs, room(), mx)
         witnessed += 1
     if not seen:
         raise CertificateInvalid("regions", "evidence.cones must list at least one cone (got none)")
@@ -301,6 +298,18 @@ def _live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[lis
             return None
         signs.append("1" if z > 0 else "0")
     return "".join(signs)
+
+
+def _room(lam: Fraction, margin: Fraction, where: str) -> Callable[[], Fraction]:
+    """``(2λ − m_S)²``, asked for only where a witness needs it (``m_S ≤ 2λ`` required then)."""
+
+    def room() -> Fraction:
+        if margin > 2 * lam:
+            raise CertificateInvalid("cones", f"{where}: the residual margin 2αΔΣ n_j = {show(margin)} exceeds "
+                                     f"2λ = {show(2 * lam)}")
+        return (2 * lam - margin) ** 2
+
+    return room
 
 
 def _kinks_of(local: dict[str, Any], kept: list[int], g: int) -> set[int]:
