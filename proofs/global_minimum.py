@@ -33,7 +33,7 @@ from .assemble import Verdict, certificate, checker_problem, short, sqrt_above
 from .boundary import _case_split
 from .checker import CertificateInvalid, read_problem
 from .checker.claims import Context
-from .checker.duality import RULES, _live_signs, _unit_index
+from .checker.duality import RULES, exact_residuals, live_signs, unit_index
 from .checker.network import bounds
 from .checker.reading import parse_rational_strict, read_point
 from .collapse import _polar_witness
@@ -193,7 +193,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     cells, empty = _case_split(problem, [(j, 0) for j in range(N)])
     if len(cells) > MAX_CONES:
         return Verdict("UNKNOWN", f"{len(cells)} cones in the data arrangement (more than {MAX_CONES})")
-    live = {s: g for g in kept if (s := _live_signs(cp, c, rho, xt, g)) is not None}
+    live = {s: g for g in kept if (s := live_signs(cp, c, rho, xt, g)) is not None}
     kinked = _kinked_units(cp, c, rho, xt, kept, local)
     cones: list[dict[str, Any]] = []
     worst: tuple[float, str, int, list[Fraction]] | None = None
@@ -222,8 +222,10 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     if worst is not None:
         if worst[0] > float(2 * lam) * (1 + MARGIN):
             return _wider(problem, c, rho, worst[1], worst[2], worst[3], xt, say)
+        where = " (a unit on a kink whose minimum is not known to stay on it)" if local.get("method") == \
+            "boundary_ball" else " (a second saturating direction)"
         return Verdict("UNKNOWN", f"the cone {worst[1]} saturates the dual bound: sup |c_S·v|/‖v‖ ≈ {worst[0]:.6g} "
-                       f"against 2λ = {short(2 * lam)}, within rounding (a second saturating direction)")
+                       f"against 2λ = {short(2 * lam)}, within rounding{where}")
     evidence = {"method": "dual_cones", "kept": kept, "local": local, "residual_bound": canonical(delta),
                 "sample_norms": [canonical(n) for n in norms], "cones": cones,
                 "empty": [{"signs": s, "gordan": [canonical(v) for v in y] + ["0"] * (N - len(y))} for s, y in empty]}
@@ -243,10 +245,10 @@ def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fract
     out = {}
     for new, g in enumerate(kept):
         kinks = {j for j, i in local["constraints"] if i == new}
-        a = c[_unit_index(cp, g, len(xt[0]))]
+        a = c[unit_index(cp, g, len(xt[0]))]
         if not kinks or len(kinks) == len(xt) or a * a <= rho * rho:
             continue
-        row = [c[_unit_index(cp, g, p)] for p in range(len(xt[0]))]
+        row = [c[unit_index(cp, g, p)] for p in range(len(xt[0]))]
         fixed = {}
         for j, x in enumerate(xt):
             if j in kinks:
@@ -261,9 +263,7 @@ def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fract
 
 
 def _residuals(problem: Problem, c: list[Fraction]) -> list[Fraction]:
-    from .checker.duality import _residuals as exact
-
-    return [r[0] for r in exact(checker_problem(problem), c)]
+    return [r[0] for r in exact_residuals(checker_problem(problem), c)]
 
 
 def _wider(problem: Problem, c: list[Fraction], rho: Fraction, signs: str, sign: int, c_S: list[Fraction],

@@ -106,8 +106,8 @@ def check_global_minimum(ctx: Context) -> str:
     norms = _sample_norms(ev["sample_norms"], xt, mx)
 
     lam, alpha, N = problem.weight_decay, problem.alpha, len(xt)
-    residuals = [r[0] for r in _residuals(problem, c)]
-    live = {g: signs for g in kept if (signs := _live_signs(problem, c, rho, xt, g)) is not None}
+    residuals = [r[0] for r in exact_residuals(problem, c)]
+    live = {g: signs for g in kept if (signs := live_signs(problem, c, rho, xt, g)) is not None}
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
     empty = _empty_entries(ev["empty"], normals, mx)
     seen: list[tuple[str, None, None]] = []
@@ -171,7 +171,7 @@ def check_not_global_minimum(ctx: Context) -> str:
     if delta < 0 or delta * delta < problem.count * need.F1[-1] ** 2 * rho * rho:
         raise CertificateInvalid("residual bound", f"must be ≥ 0 with Δ² ≥ P·F1² ·ρ² = "
                                  f"{show(problem.count * need.F1[-1] ** 2 * rho * rho)} (got {show(delta)})")
-    residuals = _residuals(problem, c)
+    residuals = exact_residuals(problem, c)
     drop = problem.alpha * sum((delta * (2 * abs(r) + delta) for rs in residuals for r in rs), Fraction(0))
     drop += problem.weight_decay * (2 * sum((abs(v) for v in c), Fraction(0)) * rho + rho * rho)
     here = loss_value(problem, c, forward(problem, c, None))
@@ -212,7 +212,7 @@ def _kept(obj: Any, problem: Problem, c: list[Fraction]) -> list[int]:
         fail("evidence.kept", f"must be a non-empty increasing list of hidden units 0..{n - 1} (got {brief(kept)})")
     for g in range(n):
         if g not in kept:
-            params = [_unit_index(problem, g, p) for p in range(_unit_size(problem))]
+            params = [unit_index(problem, g, p) for p in range(_unit_size(problem))]
             if any(c[p] for p in params):
                 raise CertificateInvalid("center", f"unit {g} is not kept, so its parameters must all be 0")
     return list(kept)
@@ -222,7 +222,7 @@ def _unit_size(problem: Problem) -> int:
     return problem.widths[0] + int(problem.biases) + 1
 
 
-def _unit_index(problem: Problem, g: int, p: int) -> int:
+def unit_index(problem: Problem, g: int, p: int) -> int:
     """Canonical index of the ``p``-th parameter of unit ``g``: its row (bias last), then ``a_g``."""
     n0 = problem.widths[0]
     if p < n0 + int(problem.biases):
@@ -237,7 +237,7 @@ def _reduced(problem: Problem, c: list[Fraction], kept: list[int]) -> tuple[Prob
     theta = [Fraction(0)] * red.count
     for new, g in enumerate(kept):
         for p in range(_unit_size(problem)):
-            theta[_unit_index(red, new, p)] = c[_unit_index(problem, g, p)]
+            theta[unit_index(red, new, p)] = c[unit_index(problem, g, p)]
     if problem.biases:
         theta[red.index(2, 0, len(kept))] = c[problem.index(2, 0, problem.widths[1])]
     return red, theta
@@ -281,16 +281,16 @@ def _sample_norms(obj: Any, xt: list[list[Fraction]], mx: int) -> list[Fraction]
     return out
 
 
-def _residuals(problem: Problem, c: list[Fraction]) -> list[list[Fraction]]:
+def exact_residuals(problem: Problem, c: list[Fraction]) -> list[list[Fraction]]:
     """``r_j = f(x_j; c) − y_j`` exactly (true ReLU)."""
     run = forward(problem, c, None)
     scale = run.s[-1] * run.dy
     return [[Fraction(v, scale) for v in r] for r in run.residuals]
 
 
-def _live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], g: int) -> str | None:
+def live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], g: int) -> str | None:
     """The sign string of unit ``g`` when every pre-activation keeps its strict sign on the ball."""
-    row = [c[_unit_index(problem, g, p)] for p in range(len(xt[0]))]
+    row = [c[unit_index(problem, g, p)] for p in range(len(xt[0]))]
     signs = []
     for x in xt:
         z = sum((w * v for w, v in zip(row, x)), Fraction(0))
@@ -324,11 +324,11 @@ def _kinks_of(local: dict[str, Any], kept: list[int], g: int) -> set[int]:
 def _kink_unit(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], g: int, signs: str,
                kinks: set[int], where: str) -> int:
     """Unit ``g`` sits on the cone ``signs`` at ``θ*`` (module docstring); returns ``sign a_g``."""
-    a = c[_unit_index(problem, g, len(xt[0]))]
+    a = c[unit_index(problem, g, len(xt[0]))]
     if a * a <= rho * rho:
         raise CertificateInvalid("cones", f"{where}: unit {g}'s outgoing weight must keep its sign on the ball: "
                                  f"a² = {show(a * a)} must exceed ρ²")
-    row = [c[_unit_index(problem, g, p)] for p in range(len(xt[0]))]
+    row = [c[unit_index(problem, g, p)] for p in range(len(xt[0]))]
     for j, (x, s) in enumerate(zip(xt, signs)):
         if j in kinks:
             continue
