@@ -7,7 +7,9 @@ Given a problem with a (trained, floating-point) point, :func:`global_verdict`
    and one unit of norm ``√(Σ‖p_i‖²)`` computes the same function at the same cost);
 2. certifies the reduced network's minimum with :func:`proofs.generator.certify` (a ball ``B̄(c, ρ)``
    holding the exact minimum ``θ*``);
-3. lists the cones of the data arrangement ``{v·x̃_j = 0}`` (empty sign strings with Gordan vectors) and
+3. lists the cones of the data arrangement ``{v·x̃_j = 0}`` (empty sign strings with Gordan vectors;
+   exactly from the order of the samples for 1-D inputs, by the LP case split of
+   :mod:`proofs.boundary` otherwise) and
    gives each cone a polar-cone witness of ``|c_S·v| ≤ 2λ‖v‖`` with the residual margin, or names the live
    unit whose cone it is;
 4. if a cone fails clearly, adds one unit in that cone to the centre and checks that the wider network's
@@ -70,8 +72,9 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
 
     Notes
     -----
-    Cost: one local certificate, plus one LP per node of the sign-prefix tree of the arrangement (``O(N²)``
-    for 1-D inputs) and one non-negative least-squares problem per cone and sign.
+    Cost: one local certificate; the ``O(N)`` cones of 1-D inputs exactly (``O(N³)`` comparisons per empty
+    prefix at worst), else one LP per node of the sign-prefix tree; one non-negative least-squares problem
+    per cone and sign.
     """
     say = progress or (lambda _msg: None)
     if problem.point is None:
@@ -190,7 +193,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     run_r = _residuals(problem, c)
     delta = sqrt_above(red.count * bounds(red, c_red, rho).F1[-1] ** 2 * rho * rho)
     norms = [sqrt_above(sum((v * v for v in x), Fraction(0))) for x in xt]
-    cells, empty = _case_split(problem, [(j, 0) for j in range(N)])
+    cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else _case_split(problem, [(j, 0) for j in range(N)])
     if len(cells) > MAX_CONES:
         return Verdict("UNKNOWN", f"{len(cells)} cones in the data arrangement (more than {MAX_CONES})")
     live = {s: g for g in kept if (s := live_signs(cp, c, rho, xt, g)) is not None}
@@ -235,6 +238,58 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     facts = {"radius": canonical(rho), "cones": len(cells), "live": len(live), "excluded": len(empty),
              "kept": kept}
     return recheck(Verdict("CERTIFIED", reason, "global_minimum", cert, facts))
+
+
+def _cones_1d(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+    """The cones of a 1-D data arrangement and Gordan vectors for the empty prefixes, exactly (no LP).
+
+    With biases a unit's active set is ``{j : w x_j + b > 0}``, an up-set or a down-set in ``x``; a sign
+    prefix is empty iff it has equal ``x`` with different signs (``x̃_i − x̃_j = 0``) or an alternating triple
+    ``x_a < x_b < x_c`` (``x̃_b = θx̃_a + (1 − θ)x̃_c``). Without biases the sign of ``v`` decides everything: a
+    prefix is empty iff two samples of one sign of ``x`` differ, or two of opposite signs agree
+    (``|x_j|·x̃_i ∓ |x_i|·x̃_j = 0``). The prefix before the last sample is not empty, so any obstruction uses
+    the last sample; the depth-first order is the checker's.
+    """
+    xs = [x[0] for x in problem.inputs]
+    cells: list[str] = []
+    empty: list[tuple[str, list[Fraction]]] = []
+
+    def obstruction(prefix: str) -> list[Fraction] | None:
+        m = len(prefix) - 1
+        y = [Fraction(0)] * len(prefix)
+        for i in range(m):
+            if problem.biases and xs[i] == xs[m] and prefix[i] != prefix[m]:
+                y[i] = y[m] = Fraction(1)
+                return y
+            if not problem.biases and ((xs[i] > 0) == (xs[m] > 0)) != (prefix[i] == prefix[m]):
+                y[i], y[m] = abs(xs[m]), abs(xs[i])
+                return y
+        if not problem.biases:
+            return None
+        for a in range(m):
+            for c in range(a + 1, m):
+                lo, hi = sorted((a, c), key=lambda k: xs[k])
+                trio = sorted((lo, hi, m), key=lambda k: xs[k])
+                b = trio[1]
+                if len({xs[k] for k in trio}) < 3 or prefix[trio[0]] != prefix[trio[2]] or prefix[b] == prefix[trio[0]]:
+                    continue
+                theta = (xs[trio[2]] - xs[b]) / (xs[trio[2]] - xs[trio[0]])
+                y[trio[0]], y[b], y[trio[2]] = theta, Fraction(1), 1 - theta
+                return y
+        return None
+
+    def visit(prefix: str) -> None:
+        y = obstruction(prefix) if prefix else None
+        if y is not None:
+            empty.append((prefix + "*" * (len(xs) - len(prefix)), y))
+        elif len(prefix) == len(xs):
+            cells.append(prefix)
+        else:
+            visit(prefix + "1")
+            visit(prefix + "0")
+
+    visit("")
+    return cells, empty
 
 
 def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], kept: list[int],

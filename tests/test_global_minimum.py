@@ -397,3 +397,26 @@ def test_margin_above_2_lambda(xor, case_a):
     # on case A the only witnessed cone has S = ∅ (c_S = 0, no margin): a coarse Δ costs nothing there
     ok = edit(case_a[1].certificate, lambda c: c["evidence"].__setitem__("residual_bound", "1000"))
     assert checker.check_certificate(ok).startswith("VALID:")
+
+
+@pytest.mark.parametrize("biases", [True, False])
+def test_exact_1d_cones_match_the_lp_case_split(biases):
+    """The exact 1-D listing (prefix/suffix structure, hand Gordan vectors) against the LP-based case
+    split, on data with repeated and signed inputs; every Gordan vector is checked exactly here too."""
+    from dataclasses import replace
+    from proofs.boundary import _case_split
+    from proofs.global_minimum import _cones_1d
+
+    base = load_problem(str(DATA / "global_case_c.json"))
+    xs = [Fraction(v) for v in ("-3/2", "1", "1/2", "1", "-1/3", "2")]
+    problem = replace(base, inputs=tuple((x,) for x in xs), targets=tuple((Fraction(1),) for _ in xs),
+                      biases=biases, decay_biases=biases, point=None)
+    cells, empty = _cones_1d(problem)
+    lp_cells, _ = _case_split(problem, [(j, 0) for j in range(len(xs))])
+    assert sorted(cells) == sorted(lp_cells)
+    assert len(cells) == (10 if biases else 2)  # 5 distinct x: 2·5 threshold cones; without biases v > 0, v < 0
+    for signs, y in empty:
+        xt = [(x, Fraction(1)) if biases else (x,) for x in xs]
+        total = [sum((w * (1 if s == "1" else -1) * x[p] for w, x, s in zip(y, xt, signs)), Fraction(0))
+                 for p in range(len(xt[0]))]
+        assert all(w >= 0 for w in y) and any(y) and not any(total)
