@@ -74,7 +74,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--problems", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--wide", type=int, default=16)
+    ap.add_argument("--wide", type=int, default=16, help="units of the wide network (0: no wide training)")
     ap.add_argument("--save", help="write each decided problem (with its trained point) to this folder")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -94,8 +94,10 @@ def main() -> int:
         problem = to_problem(X, Y, m, lam, t)
         v = global_verdict(problem)
         secs = time.perf_counter() - start
-        L_wide, _ = train(X, Y, args.wide, float(lam), rng, 4)
-        if v.status == "CERTIFIED":
+        L_wide, _ = train(X, Y, args.wide, float(lam), rng, 4) if args.wide else (float("nan"), None)
+        if not args.wide:
+            agree = None
+        elif v.status == "CERTIFIED":
             agree = L_wide >= L_narrow - 1e-7
         elif v.status == "REFUTED":
             agree = L_wide < L_narrow - 1e-9
@@ -107,7 +109,7 @@ def main() -> int:
         local = v.certificate["evidence"].get("local", {}).get("method", "") if v.certificate else ""
         print(f"{k:>3} {d:>2} {N:>2} {m:>2} {str(lam):>7} {v.status:>10} {L_narrow:>12.8f} {L_wide:>12.8f} "
               f"{mark:>6} {secs:>5.2f} {local}")
-        if args.save and v.status != "UNKNOWN":
+        if args.save:
             Path(args.save).mkdir(exist_ok=True)
             Path(args.save, f"{v.status.lower()}_{args.seed}_{k}.json").write_text(
                 json.dumps(problem_to_json(problem), indent=1))

@@ -210,10 +210,13 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
         room = (2 * lam - margin) ** 2 if margin <= 2 * lam else Fraction(-1)
         item: dict[str, Any] = {"signs": signs}
         sides: tuple[tuple[str, int], ...] = (("plus", 1), ("minus", -1))
-        owner = next(((g, sign) for g, (fixed, sign) in kinked.items()
-                      if all(signs[j] == v for j, v in fixed.items())), None)
-        if owner is not None:  # a kink unit's cone: its own sign holds at θ*, only the other needs a witness
-            item["unit"], sides = owner[0], (("other", owner[1]),)
+        owners = {sign: g for g, (fixed, sign) in kinked.items() if all(signs[j] == v for j, v in fixed.items())}
+        if len(owners) == 2:  # two kink units of opposite outgoing signs: both signs hold at θ*
+            cones.append({"signs": signs, "units": sorted(owners.values())})
+            continue
+        if owners:  # a kink unit's cone: its own sign holds at θ*, only the other needs a witness
+            (sign, g), = owners.items()
+            item["unit"], sides = g, (("other", sign),)
         for key, sign in sides:
             weights, dist2 = _polar_witness([sign * v for v in c_S], xt, signs)
             item[key] = [canonical(w) for w in weights]
@@ -438,7 +441,7 @@ def render(cert: dict[str, Any]) -> str:
     if cert["claim"] == "global_minimum":
         delta = parse_rational_strict(ev["residual_bound"], "residual_bound")
         live = [k for k in ev["cones"] if "unit" in k and "other" not in k]
-        kinks = [k for k in ev["cones"] if "other" in k]
+        kinks = [k for k in ev["cones"] if "other" in k or "units" in k]
         out += [r"\paragraph{The instance.} The reduced network keeps the units "
                 + ", ".join(str(g) for g in ev["kept"]) + r" (the others are $0$ at the centre); its "
                 rf"\texttt{{isolated\_local\_minimum}} evidence (\texttt{{{escape(ev['local']['method'])}}}) puts "
@@ -454,7 +457,9 @@ def render(cert: dict[str, Any]) -> str:
                 "",
                 r"\begin{center}\begin{tabular}{ll}\hline cone $S$ & bound \\ \hline"]
         for k in ev["cones"][:32]:
-            what = ("polar-cone witnesses" if "unit" not in k else f"live unit {k['unit']}" if "other" not in k
+            what = (f"units {k['units'][0]} and {k['units'][1]} on their kinks (one sign each, by KKT)"
+                    if "units" in k else "polar-cone witnesses" if "unit" not in k
+                    else f"live unit {k['unit']}" if "other" not in k
                     else f"unit {k['unit']} on its kinks (its own sign by KKT), the other sign witnessed")
             out.append(rf"\texttt{{{k['signs']}}} & {what} \\")
         if len(ev["cones"]) > 32:

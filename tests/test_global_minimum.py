@@ -161,6 +161,25 @@ def test_kink_cone_tampering(xor, case_a):
     assert line == "cones: a kink cone (unit with other) needs kink_ball local evidence"
 
 
+def test_two_kink_units_share_a_cone():
+    """Units 1 and 2 sit on the kinks of x = 7/8 and x = −1/8 with outgoing weights of opposite signs; the
+    cone 01101 touches both, so each unit's KKT multipliers cover one sign (trained wide networks of 3, 8
+    and 20 units reach 0.131390 or more against L = 0.131383)."""
+    problem, v = verdict(DATA / "global_two_kinks.json")
+    assert v.status == "CERTIFIED" and v.claim == "global_minimum", v.reason
+    ev = v.certificate["evidence"]
+    assert ev["local"]["method"] == "kink_ball"
+    k = next(i for i, c in enumerate(ev["cones"]) if "units" in c)
+    assert ev["cones"][k] == {"signs": "01101", "units": [1, 2]}
+    assert checker.check_certificate(v.certificate).startswith("VALID: CERTIFIED global_minimum")
+    line = rejected(edit(v.certificate, lambda c: c["evidence"]["cones"][k].__setitem__("units", [1, 1])))
+    assert line == f"cones: evidence.cones[{k}]: units [1, 1] saturate the same sign of c_S; the other sign needs a witness"
+    line = rejected(edit(v.certificate, lambda c: c["evidence"]["cones"][k].__setitem__("units", [0, 2])))
+    assert line.startswith(f"cones: evidence.cones[{k}]: sample")  # unit 0 has no kink and is not on this cone
+    line = rejected(edit(v.certificate, lambda c: c["evidence"]["cones"][k].__setitem__("units", [1])))
+    assert line.startswith(f"format: evidence.cones[{k}]: a cone of two kink units")
+
+
 def test_plane_inputs_use_gordan_exclusions(plane):
     problem, v = plane
     assert v.status in ("CERTIFIED", "REFUTED"), v.reason

@@ -60,7 +60,9 @@ particular of its own network). The evidence proves the hypothesis cone by cone.
   gives balance ``‖v*_g‖ = |a*_g|``; a stable sample makes ``v*_g ≠ 0``, so ``a*_g ≠ 0``. With
   ``s = −sign a*_g``: ``s c_S + Σ_{K_g} (ν_j/|a*_g|) s'_j x̃_j = 2λv*_g/|a*_g|``, of norm ``2λ``: a polar
   witness for ``s`` at ``θ*`` itself (it need not be written down). The sign ``−s`` is witnessed by
-  ``other`` with the margin, as for a witness cone. (A live cone is the case ``K_g = ∅``.)
+  ``other`` with the margin, as for a witness cone. (A live cone is the case ``K_g = ∅``.) Where two
+  kink units ``units = [g, h]`` both lie on ``C_S`` with ``sign a_g ≠ sign a_h``, their two own signs are
+  the two signs: no witness at all.
 
 ``not_global_minimum`` (REFUTED), evidence ``wider_network``
 ------------------------------------------------------------
@@ -115,7 +117,7 @@ def check_global_minimum(ctx: Context) -> str:
     witnessed = 0
     for k, item in enumerate(expect_list(ev["cones"], "evidence.cones")):
         where = join("evidence.cones", k)
-        entry = expect_object(item, where, {"signs", "plus", "minus", "unit", "other"}, {"signs"})
+        entry = expect_object(item, where, {"signs", "plus", "minus", "unit", "other", "units"}, {"signs"})
         signs = entry["signs"]
         if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in taken:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {brief(signs)})")
@@ -125,6 +127,17 @@ def check_global_minimum(ctx: Context) -> str:
                for p in range(len(xt[0]))]
         room = _room(lam, 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0)),
                      where)
+        if "units" in entry:
+            pair = entry["units"]
+            if set(entry) != {"signs", "units"} or not isinstance(pair, list) or len(pair) != 2 or \
+                    any(isinstance(g, bool) or not isinstance(g, int) or g not in kept for g in pair):
+                fail(where, f"a cone of two kink units has the keys signs and units, two kept units (got "
+                     f"{brief(pair)})")
+            own = {-_kink_unit(problem, c, rho, xt, g, signs, _kinks_of(ev["local"], kept, g), where) for g in pair}
+            if len(own) != 2:
+                raise CertificateInvalid("cones", f"{where}: units {pair} saturate the same sign of c_S; the other "
+                                         "sign needs a witness")
+            continue
         if "unit" in entry:
             if set(entry) not in ({"signs", "unit"}, {"signs", "unit", "other"}):
                 fail(where, "a live cone has the keys signs and unit (and other, at kinks)")
