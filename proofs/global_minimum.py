@@ -39,6 +39,7 @@ from .checker.duality import RULES, exact_residuals, live_signs, unit_index
 from .checker.network import bounds
 from .checker.reading import parse_rational_strict, read_point
 from .collapse import _polar_witness
+from .generator import certify
 from .latex_format import decimal, rational
 from .refine import dyadic
 
@@ -82,8 +83,6 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
     why = _unsupported(problem)
     if why:
         return Verdict("UNKNOWN", why)
-    from .generator import certify  # the local generator imports this package's siblings
-
     theta = [float(v) for v in problem.flatten(problem.point)]
     kept, merged = _reduce(problem, theta)
     if kept is None:
