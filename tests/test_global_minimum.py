@@ -439,3 +439,13 @@ def test_exact_1d_cones_match_the_lp_case_split(biases):
         total = [sum((w * (1 if s == "1" else -1) * x[p] for w, x, s in zip(y, xt, signs)), Fraction(0))
                  for p in range(len(xt[0]))]
         assert all(w >= 0 for w in y) and any(y) and not any(total)
+
+
+def test_the_rule_imports_only_the_standard_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, proofs.checker.duality; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', 'sympy', 'flint', 'symbolic'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
