@@ -165,6 +165,10 @@ def _guarded(fn: Task, a: tuple[Any, ...]) -> Row:
         return error_row(a, f"task failed ({type(err).__name__}): {err}", time.perf_counter() - start)
 
 
+def _guarded_call(task: tuple[Task, tuple[Any, ...]]) -> Row:
+    return _guarded(*task)
+
+
 def _on_process_pool(fn: Task, args: Sequence[tuple[Any, ...]], jobs: int, emit: Callable[[int, Row], None]) -> None:
     """Without dask: a process pool; a worker that dies turns its unfinished tasks into ``ERROR`` rows."""
     pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker)
@@ -201,17 +205,20 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
             raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({' '.join(str(err).split())})") from None
         futures: list[Any] = []
         try:
-            futures = [client.submit(fn, *a, pure=False) for a in args]
+            # one message for the whole batch; exceptions become rows on the worker (_guarded), so
+            # only a lost task (every worker that ran it died) comes back as an error
+            futures = client.map(_guarded_call, [(fn, a) for a in args], pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
-            for fut in dd.as_completed(futures, loop=client.loop):
+            # with_results: rows are fetched in the background as tasks finish, not one round trip each
+            for fut, result in dd.as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
                 i = index[fut.key]
-                try:
-                    row = fut.result()
-                except dd.KilledWorker:
+                if fut.status == "finished" and isinstance(result, Row):
+                    row = result
+                elif isinstance(fut.exception(), dd.KilledWorker):
                     row = error_row(args[i], "every worker that ran this task died "
                                     "(distributed.scheduler.allowed-failures reached)")
-                except Exception as err:  # raised inside the task, re-raised here by dask
-                    row = error_row(args[i], f"task failed ({type(err).__name__}): {err}")
+                else:
+                    row = error_row(args[i], f"task lost ({fut.status}): {fut.exception()!r}")
                 emit(i, row)
         finally:  # normal end, Ctrl-C or error: nothing of this batch stays queued on the scheduler
             if futures:
