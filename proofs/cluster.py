@@ -130,13 +130,15 @@ def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = No
                            "(or leave --scheduler out to use --jobs local processes)")
     rows: list[Row | None] = [None] * len(args)
     start = time.perf_counter()
+    done = 0
 
     def emit(i: int, row: Row) -> None:
+        nonlocal done
         rows[i] = row
+        done += 1
         if on_row is not None:
             on_row(row)
         if progress is not None:
-            done = sum(r is not None for r in rows)
             progress(Progress(done, len(args), time.perf_counter() - start, row))
 
     try:
