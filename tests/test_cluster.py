@@ -132,11 +132,12 @@ def test_a_task_that_raises_is_an_error_row_and_the_batch_goes_on(scheduler):
 # faults: a worker killed mid-task
 
 
-def slow_certify(started_log: str, delay: float, path: str, refine: bool, cert_path: str | None) -> Row:
-    """Record (path, worker pid) on start, sleep, then certify: a task that is surely running for ``delay``."""
+def slow_certify(started_log: str, victim: int, path: str, refine: bool, cert_path: str | None) -> Row:
+    """Record (worker pid, path) on start, then certify; on the ``victim`` worker, first sleep far longer
+    than it takes to kill it, so that the kill surely lands mid-task."""
     with open(started_log, "a") as fh:
         fh.write(f"{os.getpid()} {path}\n")
-    time.sleep(delay)
+    time.sleep(30 if os.getpid() == victim else 0.2)
     return cluster.certify_task(path, refine, cert_path)
 
 
@@ -163,7 +164,7 @@ def test_a_killed_worker_has_its_task_rerun_and_every_certificate_is_valid(sched
         while time.monotonic() < deadline:
             mine = [path for pid, path in starts(log) if pid == victim]
             if mine:
-                time.sleep(0.2)  # well inside its 0.6 s sleep
+                time.sleep(0.2)
                 killed.append(mine[-1])
                 os.kill(victim, signal.SIGKILL)
                 return
@@ -171,7 +172,7 @@ def test_a_killed_worker_has_its_task_rerun_and_every_certificate_is_valid(sched
 
     killer = threading.Thread(target=kill_mid_task)
     killer.start()
-    args = [(log, 0.6, f, True, os.path.join(out, os.path.basename(f)[:-5] + ".cert.json")) for f in files]
+    args = [(log, victim, f, True, os.path.join(out, os.path.basename(f)[:-5] + ".cert.json")) for f in files]
     rows = cluster.run(slow_certify, args, scheduler=scheduler)
     killer.join()
     assert len(killed) == 1
