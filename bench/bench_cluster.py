@@ -96,6 +96,7 @@ def main() -> None:
     certify = [(f, True, os.path.join(out, os.path.basename(f)[:-5] + ".cert.json"), False) for f in files]
     empty = [(f,) for f in files] * 5
 
+    load = os.getloadavg()
     results = {}
     results["sequential", 1] = measure("sequential", cluster.certify_task, certify, 1, opts.repeat)
     results["pool", 2] = measure("pool", cluster.certify_task, certify, 2, opts.repeat)
@@ -114,6 +115,8 @@ def main() -> None:
 
     reference = results["sequential", 1]["statuses"]
     assert all(r["statuses"] == reference for r in results.values()), "engines disagree on the verdicts"
+    print(f"load average before/after: {load[0]:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other jobs take cores from the workers: speed-ups need an idle machine)")
     print(f"{len(files)} problems ({', '.join(f'{s} {reference.count(s)}' for s in sorted(set(reference)))}); "
           f"median certify time {1000 * results['sequential', 1]['median']:.1f} ms; best of {opts.repeat}")
     print()

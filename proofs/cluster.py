@@ -17,7 +17,8 @@ the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after whi
 (:func:`symbolic.files.write_atomic`) of a result that depends on its inputs alone: a second run
 writes the same certificate, and no reader ever sees half of one. Ctrl-C cancels what has not
 finished, closes the cluster (a ``LocalCluster`` only; a shared scheduler is left running) and raises
-:class:`Interrupted` carrying the rows that did finish.
+:class:`Interrupted` carrying the rows that did finish. Closing waits for running tasks up to dask's
+nanny timeout (about 4 s), then kills their worker processes; their certificates, if any, are whole.
 
 :func:`certify_batch` and :func:`check_batch` are ``pscert certify`` and ``pscert check`` on many
 files with these engines, ``--resume`` (:mod:`proofs.resume`) and an incremental summary
@@ -202,7 +203,7 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
     try:
         try:
             client = dd.Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT,
-                            set_as_default=False)
+                               set_as_default=False)
         except (OSError, ValueError, TimeoutError) as err:
             raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({' '.join(str(err).split())})") from None
         futures: list[Any] = []
@@ -214,14 +215,7 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
             # with_results: rows are fetched in the background as tasks finish, not one round trip each
             for fut, result in dd.as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
                 i = index[fut.key]
-                if fut.status == "finished" and isinstance(result, Row):
-                    row = result
-                elif isinstance(fut.exception(), dd.KilledWorker):
-                    row = error_row(args[i], "every worker that ran this task died "
-                                    "(distributed.scheduler.allowed-failures reached)")
-                else:
-                    row = error_row(args[i], f"task lost ({fut.status}): {fut.exception()!r}")
-                emit(i, row)
+                emit(i, result if fut.status == "finished" and isinstance(result, Row) else _lost(dd, fut, args[i]))
         finally:  # normal end, Ctrl-C or error: nothing of this batch stays queued on the scheduler
             if futures:
                 client.cancel([f for f in futures if not f.done()])
@@ -229,6 +223,15 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _lost(dd: Any, fut: Any, a: tuple[Any, ...]) -> Row:
+    """The ``ERROR`` row of a future that brought back no row."""
+    if fut.status != "error":
+        return error_row(a, f"task ended without a row (status {fut.status})")
+    if isinstance(fut.exception(), dd.KilledWorker):
+        return error_row(a, "every worker that ran this task died (distributed.scheduler.allowed-failures reached)")
+    return error_row(a, f"task failed outside its guard: {fut.exception()!r}")
 
 
 @contextlib.contextmanager

@@ -392,3 +392,23 @@ def test_progress_rate_and_eta():
     p = cluster.Progress(10, 40, 4.0, row)
     assert (p.rate, p.eta) == (2.5, 12.0)  # 10 rows in 4 s; 30 left at 2.5 per second
     assert cluster.Progress(0, 40, 0.0, row).eta is None
+
+
+@pytest.mark.skipif(distributed is None, reason="the optional dask extra is not installed")
+def test_a_task_lost_with_its_workers_is_an_error_row():
+    """What dask reports for a future without a row (``KilledWorker`` after allowed-failures deaths, or
+    anything else) becomes an ERROR row naming the task's file."""
+
+    class Lost:
+        def __init__(self, status, exc=None):
+            self.status, self.exc = status, exc
+
+        def exception(self):
+            return self.exc
+
+    killed = cluster._lost(distributed, Lost("error", distributed.KilledWorker("k", "w", 3)), ("p.json",))
+    assert (killed.file, killed.status) == ("p.json", "ERROR")
+    assert killed.reason == "every worker that ran this task died (distributed.scheduler.allowed-failures reached)"
+    other = cluster._lost(distributed, Lost("error", MemoryError("x")), ("p.json",))
+    assert other.reason == "task failed outside its guard: MemoryError('x')"
+    assert cluster._lost(distributed, Lost("cancelled"), ("q",)).reason == "task ended without a row (status cancelled)"
