@@ -1,0 +1,395 @@
+"""Running a batch's independent tasks: on a Dask cluster, in local worker processes, or here.
+
+A batch is a list of independent tasks ``fn(*args) -> Row`` (one problem or certificate each; the
+first argument, a file path, names the row). :func:`run` executes them and returns one row per
+task in input order, whatever the engine:
+
+- ``scheduler="tcp://host:8786"``: an existing ``dask.distributed`` scheduler (its workers may be on
+  many machines: they need pscert installed and the files at the same paths);
+- otherwise ``jobs > 1``: a ``LocalCluster`` of ``jobs`` single-threaded worker processes, or, when
+  the optional ``dask`` extra is not installed, a ``concurrent.futures`` process pool;
+- ``jobs == 1``: every task in this process, in order.
+
+Faults. A task that raises becomes an ``ERROR`` row with a one-line reason and the batch goes on.
+A Dask worker that dies mid-task (killed, out of memory) has its task re-run on another worker by
+the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after which the row is
+``ERROR``. Re-running is safe because a task's only side effects are whole-file writes
+(:func:`symbolic.files.write_atomic`) of a result that depends on its inputs alone: a second run
+writes the same certificate, and no reader ever sees half of one. Ctrl-C cancels what has not
+finished, closes the cluster (a ``LocalCluster`` only; a shared scheduler is left running) and raises
+:class:`Interrupted` carrying the rows that did finish. Closing waits for running tasks up to dask's
+nanny timeout (about 4 s), then kills their worker processes; their certificates, if any, are whole.
+
+:func:`certify_batch` and :func:`check_batch` are ``pscert certify`` and ``pscert check`` on many
+files with these engines, ``--resume`` (:mod:`proofs.resume`) and an incremental summary
+(:mod:`proofs.summary_log`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import signal
+import threading
+import time
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterator, Sequence
+
+from symbolic.exceptions import ProblemError
+
+from .batch import Row, certificate_paths, certify_file, problem_files
+from .summary_log import SummaryLog
+
+CHECK_STATUSES = ("VALID", "INVALID", "ERROR")
+CONNECT_TIMEOUT = 20.0
+"""Seconds to wait for a scheduler before giving up with one line."""
+
+Task = Callable[..., Row]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised when Ctrl-C stops a batch; ``rows`` are the rows that finished, in input order.
+
+    A ``KeyboardInterrupt``, so a caller that does not handle it still stops; it is raised rather than
+    returning a short list so that a partial batch is never mistaken for a whole one.
+    """
+
+    def __init__(self, rows: list[Row]):
+        super().__init__(f"interrupted after {len(rows)} finished row(s)")
+        self.rows = rows
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch stands after a row finished: ``done`` of ``total`` rows, ``elapsed`` seconds."""
+
+    done: int
+    total: int
+    elapsed: float
+    row: Row
+
+    @property
+    def rate(self) -> float:
+        """Finished rows per second since the batch started (start-up of the workers included)."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate (``None`` before any rate is known)."""
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+    def line(self) -> str:
+        """``12/40 (30%), 1.8/s, ETA 16 s: a.json CERTIFIED``, for a progress display.
+
+        Examples
+        --------
+        >>> Progress(12, 40, 6.0, Row("d/a.json", "CERTIFIED", None, None, None, 0.4, "")).line()
+        '12/40 (30%), 2.00/s, ETA 14 s: a.json CERTIFIED'
+        """
+        eta = "?" if self.eta is None else f"{self.eta:.0f} s"
+        return (f"{self.done}/{self.total} ({100 * self.done // max(self.total, 1)}%), {self.rate:.2f}/s, "
+                f"ETA {eta}: {os.path.basename(self.row.file)} {self.row.status}")
+
+
+def dask_available() -> bool:
+    """Whether the optional ``dask`` extra (``dask.distributed``) is installed."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
+        progress: Callable[[Progress], None] | None = None,
+        on_row: Callable[[Row], None] | None = None) -> list[Row]:
+    """Run ``fn(*a)`` for every ``a`` in ``args``; one row per task, in input order.
+
+    Parameters
+    ----------
+    fn
+        A module-level function (workers import it by name) returning a :class:`Row`; ``a[0]`` names
+        the row when ``fn`` raises.
+    scheduler
+        Address of a ``dask.distributed`` scheduler; ``None`` runs locally with ``jobs`` processes.
+    jobs
+        Local worker processes (ignored with ``scheduler``).
+    progress, on_row
+        Called in this process, in completion order, after each row (``on_row`` first: a summary
+        writer records the row before it is shown).
+
+    Raises
+    ------
+    ProblemError
+        ``scheduler`` is given but dask is not installed, or the scheduler cannot be reached.
+    Interrupted
+        Ctrl-C; the finished rows are attached.
+    """
+    if scheduler is not None and not dask_available():
+        raise ProblemError("--scheduler", "needs the optional dask extra: pip install 'pscert[dask]' "
+                           "(or leave --scheduler out to use --jobs local processes)")
+    rows: list[Row | None] = [None] * len(args)
+    start = time.perf_counter()
+    done = 0
+
+    def emit(i: int, row: Row) -> None:
+        nonlocal done
+        rows[i] = row
+        done += 1
+        if on_row is not None:
+            on_row(row)
+        if progress is not None:
+            progress(Progress(done, len(args), time.perf_counter() - start, row))
+
+    try:
+        if scheduler is not None or (jobs > 1 and len(args) > 1 and dask_available()):
+            _on_dask(fn, args, scheduler, jobs, emit)
+        elif jobs > 1 and len(args) > 1:
+            _on_process_pool(fn, args, jobs, emit)
+        else:
+            for i, a in enumerate(args):
+                emit(i, _guarded(fn, a))
+    except KeyboardInterrupt:
+        raise Interrupted([r for r in rows if r is not None]) from None
+    return [r for r in rows if r is not None]
+
+
+def error_row(a: tuple[Any, ...], reason: str, seconds: float = 0.0) -> Row:
+    """The ``ERROR`` row of a task that did not return its own row."""
+    return Row(str(a[0]), "ERROR", None, None, None, seconds, " ".join(reason.split()) or "(no message)")
+
+
+def _guarded(fn: Task, a: tuple[Any, ...]) -> Row:
+    start = time.perf_counter()
+    try:
+        return fn(*a)
+    except Exception as err:  # the batch goes on: the row names what went wrong
+        return error_row(a, f"task failed ({type(err).__name__}): {err}", time.perf_counter() - start)
+
+
+def _guarded_call(task: tuple[Task, tuple[Any, ...]]) -> Row:
+    return _guarded(*task)
+
+
+def _on_process_pool(fn: Task, args: Sequence[tuple[Any, ...]], jobs: int, emit: Callable[[int, Row], None]) -> None:
+    """Without dask: a process pool; a worker that dies turns its unfinished tasks into ``ERROR`` rows."""
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker)
+    try:
+        futures = {pool.submit(_guarded, fn, a): i for i, a in enumerate(args)}
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            try:
+                row = fut.result()
+            except Exception as err:  # BrokenProcessPool: the pool cannot re-run a task elsewhere
+                row = error_row(args[i], f"worker failed: {err!r}")
+            emit(i, row)
+    finally:  # on Ctrl-C: drop what has not started; running tasks end with their workers
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, jobs: int,
+             emit: Callable[[int, Row], None]) -> None:
+    """One future per task on a scheduler (given, or a ``LocalCluster`` of ``jobs`` processes)."""
+    dd: Any = importlib.import_module("distributed")  # optional and untyped: typed as Any, imported on use
+    cluster = None
+    if scheduler is None:
+        # single-threaded workers: the work is CPU-bound Python and flint, parallel only across processes
+        with _sigint_ignored(), warnings.catch_warnings():
+            # no dashboard; its HTTP server still takes a port, falling back from 8787 with a warning
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = dd.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL)
+    try:
+        try:
+            client = dd.Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT,
+                               set_as_default=False)
+        except (OSError, ValueError, TimeoutError) as err:
+            raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({' '.join(str(err).split())})") from None
+        futures: list[Any] = []
+        try:
+            # one message for the whole batch; exceptions become rows on the worker (_guarded), so
+            # only a lost task (every worker that ran it died) comes back as an error
+            futures = client.map(_guarded_call, [(fn, a) for a in args], pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            # with_results: rows are fetched in the background as tasks finish, not one round trip each
+            for fut, result in dd.as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
+                i = index[fut.key]
+                emit(i, result if fut.status == "finished" and isinstance(result, Row) else _lost(dd, fut, args[i]))
+        finally:  # normal end, Ctrl-C or error: nothing of this batch stays queued on the scheduler
+            if futures:
+                client.cancel([f for f in futures if not f.done()])
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _lost(dd: Any, fut: Any, a: tuple[Any, ...]) -> Row:
+    """The ``ERROR`` row of a future that brought back no row."""
+    if fut.status != "error":
+        return error_row(a, f"task ended without a row (status {fut.status})")
+    if isinstance(fut.exception(), dd.KilledWorker):
+        return error_row(a, "every worker that ran this task died (distributed.scheduler.allowed-failures reached)")
+    return error_row(a, f"task failed outside its guard: {fut.exception()!r}")
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started, so that they inherit "ignore" across ``exec``.
+
+    Ctrl-C in a terminal signals the whole process group. Only this process should act on it
+    (cancel, close the cluster, keep the finished rows); workers that caught it too would die
+    mid-task with tracebacks. A Ctrl-C during the start-up itself is lost: the next one works.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _pool_worker() -> None:
+    """Process-pool initializer: Ctrl-C is the parent's to handle (see :func:`_sigint_ignored`); one
+    BLAS thread per process (dask's nanny sets the same variables)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+# ---------------------------------------------------------------------------------------------------
+# the tasks a batch ships: module-level, so that workers import them by name
+
+
+def certify_task(path: str, refine: bool, cert_path: str | None, resume: bool = False) -> Row:
+    """Certify one problem file (:func:`proofs.batch.certify_file`), stamping the certificate with the
+    problem's hash; with ``resume``, reuse a certificate that :func:`proofs.resume.resumed_row` accepts."""
+    from .resume import file_sha256, resumed_row, stamp
+
+    start = time.perf_counter()
+    if cert_path is None:
+        return certify_file(path, refine, None)
+    try:
+        digest = file_sha256(path)
+    except ProblemError:  # certify_file names the fault in its ERROR row
+        return certify_file(path, refine, None)
+    if resume:
+        reused = resumed_row(path, cert_path, digest)
+        if reused is not None:
+            return reused
+    row = certify_file(path, refine, cert_path)
+    if row.certificate is not None:
+        stamp(row.certificate, digest)
+    return replace(row, seconds=time.perf_counter() - start)  # hashing and stamping included
+
+
+def check_task(cert_path: str, problem_path: str | None = None) -> Row:
+    """Check one certificate file (:func:`proofs.checker.check_file`): a ``VALID``, ``INVALID`` or
+    ``ERROR`` (unreadable) row, with the claim, radius and ``μ`` the certificate states."""
+    from . import checker
+
+    start = time.perf_counter()
+    try:
+        line = checker.check_file(cert_path, problem_path)
+        status, reason = "VALID", line[len("VALID: "):]
+    except checker.CertificateInvalid as err:
+        status, reason = "INVALID", str(err)
+    except checker.CertificateUnreadable as err:
+        status, reason = "ERROR", str(err)
+    stated: dict[str, Any] = {}
+    if status != "ERROR":
+        with open(cert_path, encoding="utf-8") as fh:
+            cert = json.load(fh)
+        stated = cert if isinstance(cert, dict) else {}
+    return Row(cert_path, status, _text(stated.get("claim")), _text(stated.get("radius")), _text(stated.get("mu")),
+               time.perf_counter() - start, " ".join(reason.split()), cert_path)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# batches
+
+
+def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, *, jobs: int = 1,
+                  scheduler: str | None = None, resume: bool = False, summary: str | None = None,
+                  progress: Callable[[Progress], None] | None = None) -> list[Row]:
+    """``pscert certify`` on many problems: :func:`proofs.batch.certify_batch` on any engine, resumable.
+
+    Parameters
+    ----------
+    inputs, refine, out_dir
+        As :func:`proofs.batch.certify_batch`.
+    jobs, scheduler, progress
+        As :func:`run`.
+    resume
+        Skip a problem whose certificate in ``out_dir`` records its hash and passes the checker.
+    summary
+        A ``.csv``, ``.jsonl`` or ``.json`` summary written row by row (:class:`SummaryLog`).
+
+    Raises
+    ------
+    ProblemError
+        Bad batch inputs, ``resume`` without ``out_dir``, or as :func:`run`.
+    Interrupted
+        Ctrl-C; the summary already holds the finished rows, in input order.
+    """
+    if resume and out_dir is None:
+        raise ProblemError("--resume", "needs --output DIR, the directory of the certificates to reuse")
+    files = problem_files(inputs)
+    certs = certificate_paths(files, out_dir)
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+    return _logged(certify_task, [(f, refine, c, resume) for f, c in zip(files, certs)], summary, None,
+                   scheduler=scheduler, jobs=jobs, progress=progress)
+
+
+def certificate_files(inputs: Sequence[str]) -> list[str]:
+    """The certificates of a check batch: files as given, directories as their sorted ``*.cert.json``.
+
+    Raises
+    ------
+    ProblemError
+        A directory holds no certificate.
+    """
+    files: list[str] = []
+    for path in inputs:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(n for n in os.listdir(path) if n.endswith(".cert.json") and os.path.isfile(os.path.join(path, n)))
+        if not found:
+            raise ProblemError("", "must contain *.cert.json certificates (got none)", path)
+        files += [os.path.join(path, n) for n in found]
+    return files
+
+
+def check_batch(inputs: Sequence[str], problem: str | None = None, *, jobs: int = 1, scheduler: str | None = None,
+                summary: str | None = None, progress: Callable[[Progress], None] | None = None) -> list[Row]:
+    """``pscert check`` on many certificates (files and directories, :func:`certificate_files`); rows
+    ``VALID``, ``INVALID`` or ``ERROR`` in input order. Raises as :func:`certify_batch`."""
+    args = [(c, problem) for c in certificate_files(inputs)]
+    return _logged(check_task, args, summary, CHECK_STATUSES, scheduler=scheduler, jobs=jobs, progress=progress)
+
+
+def _logged(fn: Task, args: list[tuple[Any, ...]], summary: str | None, statuses: Sequence[str] | None,
+            **engine: Any) -> list[Row]:
+    """:func:`run` with the summary written row by row, then once more in input order (also on Ctrl-C)."""
+    log = None if summary is None else (SummaryLog(summary) if statuses is None else SummaryLog(summary, statuses))
+    try:
+        rows = run(fn, args, on_row=None if log is None else log.add, **engine)
+    except Interrupted as stop:
+        if log is not None:
+            log.finish(stop.rows)
+        raise
+    if log is not None:
+        log.finish(rows)
+    return rows
