@@ -1,0 +1,686 @@
+"""An independent high-precision classification of the practitioner corpus (no pscert code).
+
+Run from the repository root::
+
+    python bench/practitioner/reference.py [--problems DIR] [--out FILE] [--only GLOB] [--jobs 2]
+
+For each problem file it decides, at the critical point the trained network approximates, whether that
+point is a local minimum of ``L = (1/N) Σ_j ‖f(x_j) − y_j‖² + λ‖θ‖²`` and whether it is an isolated one.
+Only NumPy, SciPy (NNLS) and mpmath (80 digits) are used; the loss, its gradient and the pre-activation
+gradients are written out here by back-propagation, independently of ``symbolic/``.
+
+Method, per network:
+
+1. **Structure.** For tolerances ``τ = 1e-7, 1e-6, …, 1e-2`` in turn: units whose pre-activations are all
+   ``< τ`` or whose parameters (incoming row, bias, outgoing column) have norm ``< τ`` are *dead* and
+   are fixed at 0 (at a critical point with every parameter decayed, a unit inactive on every sample is
+   all zero: its outgoing gradient is ``2λa``, then its incoming one is ``2λv``). Live pre-activations with
+   ``|z| < τ`` are *kinks*, imposed as equality constraints with multipliers.
+2. **Refinement.** Levenberg–Marquardt (Newton as the damping vanishes) in float64 on the KKT system
+   ``∇L_P − Σ μ_m ∇z_m = 0, z_m = 0`` of the piece ``P`` in which every kinked sample is inactive, then
+   chord steps in 80-digit arithmetic until the residual is below 1e-60. The first ``τ`` whose solution
+   converges, keeps every other live pre-activation's strict sign and keeps live units live is taken.
+3. **First order at kinks.** For every region around the face (the kinks of one sample combined in all
+   sign patterns; regions of different samples combine additively) the gradient of its piece is written
+   as ``Σ ν_m s_m ∇z_m`` (inward normals). A multiplier ``ν < −1e-30`` is a first-order descent into that
+   region: not a local minimum. ``|ν| ≤ 1e-30`` is degenerate: unclassified.
+4. **Second order.** The Lagrangian Hessian (central differences of the exact 80-digit gradient, step
+   1e-25; the pieces are polynomials, so the error is about 1e-50) on the face's tangent space, with the
+   tangent of the unit-symmetry orbit removed (rotations of units sharing a pattern, which leave ``L``
+   constant). Smallest eigenvalue ``> 1e-9·scale``: a minimum on the face (Morse–Bott modulo the orbit);
+   ``< −1e-9·scale``: not a minimum; otherwise unclassified. The orbit generators are checked to be in the
+   Hessian's kernel.
+5. **Dead units (and one hidden layer: global optimality).** Growing a dead unit of layer ``k`` from 0
+   along ``(v, a)`` changes ``L`` by ``aᵀG(v) + λ(‖v‖² + ‖a‖²) + O(‖(v,a)‖³)`` with
+   ``G(v) = Σ_j δ_j σ(v·u_j)``, ``u_j = (h_{k−1}(x_j), 1)``, ``δ_j = ∂(data term)/∂z_{k+1}(x_j)``. It is
+   ``≥ 0`` for every ``(v, a)`` iff ``R = sup_v ‖G(v)‖/‖v‖ ≤ 2λ``. ``R`` is a maximum over the cones of the
+   arrangement ``{u_j·v = 0}`` (enumerated from its vertex rays plus random directions); on a cone with
+   one output it is the norm of the projection of ``c_S = Σ_{j∈S} δ_j u_j`` onto the cone (NNLS, then the
+   active set re-solved in 80 digits), with several outputs it is bounded by the cone's operator norm. A
+   direction with ``‖G(v)‖ > 2λ‖v‖`` (re-evaluated in 80 digits) is a descent curve: not a local minimum.
+   With one hidden layer, ``R ≤ 2λ`` makes the point a global minimum over every width (the convexity
+   bound ``L(θ) ≥ L(θ*) + Σ_j T_j``) and so decides it; live units of the layer saturate ``R = 2λ`` along
+   their own directions, which is the split orbit (not isolated). With deeper networks a dead unit beside
+   a live one (a split-orbit end point) is left unclassified.
+
+Output: ``reference.json`` mapping each file name to ``{local_minimum, isolated, global_minimum, why, …}``;
+``isolated`` is true for an isolated local minimum, false for a point that is not one (a non-minimum,
+or a minimum on a curve of equal loss), null when unsure. Every ``null`` carries its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import fnmatch
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from fractions import Fraction
+
+import numpy as np
+from mpmath import mp, mpf
+from scipy.optimize import nnls
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+mp.dps = 80
+TAUS = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+ZERO = mpf("1e-30")  # "0 at the refined point": the refinement is good to about 1e-50
+FLAT = 1e-9  # relative size below which an eigenvalue or a dual margin counts as degenerate
+FD_STEP = mpf("1e-25")
+
+
+class Net:
+    """A problem file read independently: widths, λ, α = 1/N, exact data and point."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, encoding="utf-8") as fh:
+            obj = json.load(fh, parse_float=str, parse_int=str)
+        self.widths = [int(w) for w in obj["network"]["widths"]]
+        if obj["network"].get("biases", True) is not True or obj["network"].get("decay_biases", True) is not True:
+            raise ValueError("this reference handles networks with decayed biases only")
+        if obj["loss"].get("reduction", "mean") != "mean":
+            raise ValueError("this reference handles the mean reduction only")
+        self.lam = Fraction(obj["loss"]["weight_decay"])
+        X = [[Fraction(v) for v in row] for row in obj["data"]["inputs"]]
+        Y = [[Fraction(v) for v in row] for row in obj["data"]["targets"]]
+        self.N = len(X)
+        self.X = {"f": np.array(X, dtype=float), "m": _mp_array(X)}
+        self.Y = {"f": np.array(Y, dtype=float), "m": _mp_array(Y)}
+        flat: list[Fraction] = []
+        for W, b in zip(obj["point"]["weights"], obj["point"]["biases"]):
+            flat += [Fraction(v) for row in W for v in row] + [Fraction(v) for v in b]
+        self.theta0 = flat
+        self.shapes = [(self.widths[k + 1], self.widths[k]) for k in range(len(self.widths) - 1)]
+        self.P = sum(r * c + r for r, c in self.shapes)
+
+    def num(self, kind: str, value):
+        return mpf(value) if kind == "m" else float(value)
+
+    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        out, at = [], 0
+        for r, c in self.shapes:
+            W = theta[at:at + r * c].reshape(r, c)
+            at += r * c
+            out.append((W, theta[at:at + r]))
+            at += r
+        return out
+
+    def unit_params(self, l: int, i: int) -> list[int]:
+        """Indices of hidden unit ``i`` of hidden layer ``l`` (0-based): incoming row, bias, outgoing column."""
+        at = sum(r * c + r for r, c in self.shapes[:l])
+        r, c = self.shapes[l]
+        idx = [at + i * c + t for t in range(c)] + [at + r * c + i]
+        at2 = at + r * c + r
+        r2, c2 = self.shapes[l + 1]
+        return idx + [at2 + o * c2 + i for o in range(r2)]
+
+
+def _mp_array(rows) -> np.ndarray:
+    return np.array([[mpf(v.numerator) / v.denominator for v in row] for row in rows], dtype=object)
+
+
+def forward(net: Net, theta: np.ndarray, kind: str, masks=None, rows=slice(None)):
+    """Activations ``H`` (input first), pre-activations ``Z`` and outputs; ``masks`` fix the pattern."""
+    H, Z = [net.X[kind][rows]], []
+    layers = net.layers(theta)
+    for l, (W, b) in enumerate(layers[:-1]):
+        z = H[-1] @ W.T + b
+        Z.append(z)
+        m = (z > 0) if masks is None else masks[l][rows]
+        H.append(z * m.astype(int))
+    W, b = layers[-1]
+    return H, Z, H[-1] @ W.T + b
+
+
+def backprop(net: Net, theta: np.ndarray, H, masks, top: int, seed: np.ndarray, rows=slice(None)) -> np.ndarray:
+    """Gradient of ``Σ seed ⊙ (pre-activations of layer top)`` with respect to θ (``top`` = output layer
+    index ``len(shapes) − 1``, or a hidden layer)."""
+    layers = net.layers(theta)
+    grads = [(np.zeros(W.shape, dtype=theta.dtype), np.zeros(b.shape, dtype=theta.dtype)) for W, b in layers]
+    for l in range(top, -1, -1):
+        W, _ = layers[l]
+        grads[l] = (seed.T @ H[l], seed.sum(axis=0))
+        if l > 0:
+            seed = (seed @ W) * masks[l - 1][rows].astype(int)
+    return np.concatenate([np.concatenate([g.ravel(), gb]) for g, gb in grads])
+
+
+def loss_grad(net: Net, theta: np.ndarray, kind: str, masks, rows=slice(None), decay: bool = True):
+    """Loss and gradient of the piece with pattern ``masks`` (``rows``: a subset of samples, data term only
+    scaled by the full ``α = 1/N``)."""
+    H, _, out = forward(net, theta, kind, masks, rows)
+    R = out - net.Y[kind][rows]
+    alpha = net.num(kind, 1) / net.N
+    lam = net.num(kind, net.lam.numerator) / net.lam.denominator
+    g = backprop(net, theta, H, masks, len(net.shapes) - 1, 2 * alpha * R, rows)
+    val = alpha * (R * R).sum()
+    if decay:
+        g = g + 2 * lam * theta
+        val = val + lam * (theta * theta).sum()
+    return val, g
+
+
+def z_grad(net: Net, theta: np.ndarray, kind: str, masks, kink: tuple[int, int, int]):
+    """Value and gradient of the pre-activation ``z_{l,i}(x_j)``."""
+    l, i, j = kink
+    rows = slice(j, j + 1)
+    H, Z, _ = forward(net, theta, kind, masks, rows)
+    seed = np.zeros((1, net.widths[l + 1]), dtype=theta.dtype)
+    seed[0, i] = net.num(kind, 1)
+    return Z[l][0, i], backprop(net, theta, H, masks, l, seed, rows)
+
+
+class Structure:
+    """Dead units, kinks and the pattern of the piece in which every kink is inactive."""
+
+    def __init__(self, net: Net, tau: float) -> None:
+        theta = np.array([float(t) for t in net.theta0])
+        _, Z, _ = forward(net, theta, "f")
+        self.dead: list[tuple[int, int]] = []
+        fixed = np.zeros(net.P, dtype=bool)
+        for l, z in enumerate(Z):
+            for i in range(z.shape[1]):
+                idx = net.unit_params(l, i)
+                if z[:, i].max() < tau or np.linalg.norm(theta[idx]) < tau:
+                    self.dead.append((l, i))
+                    fixed[idx] = True
+        self.live = np.flatnonzero(~fixed)
+        self.kinks = [(l, i, j) for l, z in enumerate(Z) for j in range(z.shape[0]) for i in range(z.shape[1])
+                      if (l, i) not in self.dead and abs(z[j, i]) < tau]
+        self.masks = [z > tau for z in Z]  # kinks and dead units inactive
+        self.signs = [np.sign(z) for z in Z]
+
+
+def kkt(net: Net, s: Structure, kind: str, x: np.ndarray) -> np.ndarray:
+    """The KKT residual ``(∇L_P − Σ μ_m ∇z_m, z_m)`` in the live parameters and multipliers ``x``."""
+    theta = np.zeros(net.P, dtype=x.dtype) if kind == "f" else np.array([mpf(0)] * net.P, dtype=object)
+    n = len(s.live)
+    theta[s.live] = x[:n]
+    _, g = loss_grad(net, theta, kind, s.masks)
+    g = g[s.live]
+    zs = []
+    for m, kink in enumerate(s.kinks):
+        z, gz = z_grad(net, theta, kind, s.masks, kink)
+        g = g - x[n + m] * gz[s.live]
+        zs.append(z)
+    return np.concatenate([g, np.array(zs, dtype=x.dtype)]) if zs else g
+
+
+def jacobian(net: Net, s: Structure, x: np.ndarray) -> np.ndarray:
+    cols = []
+    for i in range(len(x)):
+        h = 1e-6 * (1 + abs(x[i]))
+        e = np.zeros_like(x)
+        e[i] = h
+        cols.append((kkt(net, s, "f", x + e) - kkt(net, s, "f", x - e)) / (2 * h))
+    return np.array(cols).T
+
+
+def newton_float(net: Net, s: Structure) -> tuple[np.ndarray, np.ndarray] | None:
+    """Levenberg–Marquardt in float64 from the trained point; the solution and its Jacobian."""
+    theta0 = np.array([float(t) for t in net.theta0])
+    x0 = np.concatenate([theta0[s.live], np.zeros(len(s.kinks))])
+    theta = theta0.copy()
+    theta[np.setdiff1d(np.arange(net.P), s.live)] = 0
+    if s.kinks:  # initial multipliers: least squares of ∇L_P = Σ μ ∇z
+        _, g = loss_grad(net, theta, "f", s.masks)
+        G = np.array([z_grad(net, theta, "f", s.masks, k)[1][s.live] for k in s.kinks])
+        x0[len(s.live):] = np.linalg.lstsq(G.T, g[s.live], rcond=None)[0]
+    scale = 1 + np.linalg.norm(x0)
+    x, F = x0, kkt(net, s, "f", x0)
+    J = jacobian(net, s, x)
+    nu = 1e-6 * np.linalg.norm(J, 2) ** 2  # Levenberg–Marquardt: stays near the trained point
+    for _ in range(200):
+        if np.linalg.norm(F) < 1e-12 * scale:
+            return x, J
+        A = J.T @ J
+        step = np.linalg.solve(A + nu * np.eye(len(x)), -J.T @ F)
+        F1 = kkt(net, s, "f", x + step)
+        if np.linalg.norm(F1) < np.linalg.norm(F):
+            x, F, nu = x + step, F1, nu / 5
+            J = jacobian(net, s, x)
+        else:
+            nu *= 4
+            if nu > 1e12 * np.linalg.norm(J, 2) ** 2:
+                break
+    return (x, J) if np.linalg.norm(F) < 1e-9 * scale else None
+
+
+def polish(net: Net, s: Structure, x: np.ndarray, J: np.ndarray) -> np.ndarray | None:
+    """Chord steps in 80 digits with the float Jacobian's pseudo-inverse, down to a residual of 1e-60."""
+    Jp = np.array([[mpf(float(v)) for v in row] for row in np.linalg.pinv(J, rcond=1e-11)], dtype=object)
+    xm = np.array([mpf(float(v)) for v in x], dtype=object)
+    last = None
+    for _ in range(60):
+        F = kkt(net, s, "m", xm)
+        r = mp.sqrt((F * F).sum())
+        if r < mpf("1e-60"):
+            return xm
+        if last is not None and r > last / 2:
+            return None
+        last = r
+        xm = xm - Jp @ F
+    return None
+
+
+def _mnorm(v) -> mpf:
+    return mp.sqrt(sum(t * t for t in v))
+
+
+def orthonormal(rows: list[np.ndarray], tol=mpf("1e-30")) -> list[np.ndarray]:
+    """Modified Gram–Schmidt (twice) in 80 digits; dependent rows dropped."""
+    basis: list[np.ndarray] = []
+    for r in rows:
+        v = r.copy()
+        for _ in range(2):
+            for q in basis:
+                v = v - (v @ q) * q
+        n = _mnorm(v)
+        if n > tol * (1 + _mnorm(r)):
+            basis.append(v / n)
+    return basis
+
+
+def complement(basis: list[np.ndarray], n: int) -> list[np.ndarray]:
+    """An orthonormal basis of the orthogonal complement of ``basis`` in 80 digits."""
+    out: list[np.ndarray] = []
+    for i in range(n):
+        if len(basis) + len(out) == n:
+            break
+        v = np.array([mpf(0)] * n, dtype=object)
+        v[i] = mpf(1)
+        for _ in range(2):
+            for q in basis + out:
+                v = v - (v @ q) * q
+        nv = _mnorm(v)
+        if nv > mpf("1e-3"):
+            out.append(v / nv)
+    return out
+
+
+def orbit_generators(net: Net, s: Structure, theta: np.ndarray, Z) -> tuple[list[np.ndarray], int]:
+    """Tangents of the rotations of live units of one layer that share a pattern (kinks as 0)."""
+    layers = net.layers(theta)
+    gens, groups = [], 0
+    for l, z in enumerate(Z):
+        pats: dict[tuple, list[int]] = {}
+        for i in range(z.shape[1]):
+            if (l, i) in s.dead:
+                continue
+            pat = tuple(0 if (l, i, j) in s.kinks else (1 if z[j, i] > 0 else -1) for j in range(z.shape[0]))
+            pats.setdefault(pat, []).append(i)
+        for units in pats.values():
+            if len(units) < 2:
+                continue
+            groups += 1
+            for i, i2 in itertools.combinations(units, 2):
+                d = np.array([mpf(0)] * net.P, dtype=object)
+                ui, ui2 = net.unit_params(l, i), net.unit_params(l, i2)
+                d[ui] = theta[ui2]
+                d[ui2] = -theta[ui]
+                gens.append(d[s.live])
+    return gens, groups
+
+
+def hess_dir(net: Net, s: Structure, x: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The Lagrangian Hessian times ``d`` (live parameters) by a central difference in 80 digits."""
+    n = len(s.live)
+    e = np.concatenate([d, np.array([mpf(0)] * len(s.kinks), dtype=object)])
+    return ((kkt(net, s, "m", x + FD_STEP * e) - kkt(net, s, "m", x - FD_STEP * e)) / (2 * FD_STEP))[:n]
+
+
+def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tuple[mpf, str]:
+    """The smallest multiplier over every region around the face, and where."""
+    worst, where = mpf("inf"), ""
+    by_sample: dict[int, list[int]] = {}
+    for m, (_, _, j) in enumerate(s.kinks):
+        by_sample.setdefault(j, []).append(m)
+    for j, ms in by_sample.items():
+        rows = slice(j, j + 1)
+        _, g0 = loss_grad(net, theta, "m", s.masks, rows, decay=False)
+        G = [z_grad(net, theta, "m", s.masks, s.kinks[m])[1][s.live] for m in ms]
+        A = mp.matrix([[a @ b for b in G] for a in G])
+        for signs in itertools.product((0, 1), repeat=len(ms)):
+            masks = [mk.copy() for mk in s.masks]
+            for m, on in zip(ms, signs):
+                l, i, _ = s.kinks[m]
+                masks[l][j, i] = bool(on)
+            _, g1 = loss_grad(net, theta, "m", masks, rows, decay=False)
+            diff = (g1 - g0)[s.live]
+            w = mp.lu_solve(A, mp.matrix([a @ diff for a in G]))
+            resid = diff - sum((w[t] * G[t] for t in range(len(ms))), np.array([mpf(0)] * len(diff), dtype=object))
+            if _mnorm(resid) > ZERO * (1 + _mnorm(diff)):
+                raise ArithmeticError(f"region gradient not in the span of the kink normals at sample {j}")
+            for t, m in enumerate(ms):
+                nu = (mu[m] + w[t]) * (1 if signs[t] else -1)
+                if nu < worst:
+                    l, i, _ = s.kinks[m]
+                    worst, where = nu, f"layer {l + 1} unit {i} sample {j}"
+    return worst, where
+
+
+def deltas(net: Net, theta: np.ndarray, s: Structure, l: int) -> np.ndarray:
+    """``δ_j = ∂(data term)/∂z_{l+1}(x_j)`` (the layer after hidden layer ``l``), in 80 digits."""
+    layers = net.layers(theta)
+    _, _, out = forward(net, theta, "m", s.masks)
+    d = 2 * (out - net.Y["m"]) / net.N
+    for t in range(len(layers) - 1, l + 1, -1):
+        dH = d @ layers[t][0]
+        for (kl, i, j) in s.kinks:  # σ'(0) is undefined: a kink of that layer must carry no signal
+            if kl == t - 1 and abs(dH[j, i]) > ZERO:
+                raise ArithmeticError(f"layer {t} unit {i} sits on a kink at sample {j} next to a dead unit")
+        d = dH * s.masks[t - 1].astype(int)
+    return d
+
+
+def dual(net: Net, theta: np.ndarray, s: Structure, l: int) -> dict:
+    """``R = sup_v ‖G(v)‖/‖v‖`` against ``2λ`` for units of hidden layer ``l`` (step 5 of the module notes)."""
+    H, _, _ = forward(net, theta, "m", s.masks)
+    U = np.concatenate([H[l], np.array([[mpf(1)]] * net.N, dtype=object)], axis=1)
+    D = deltas(net, theta, s, l)
+    Uf, Df = U.astype(float), D.astype(float)
+    two_lam = 2 * float(net.lam)
+    W, b = net.layers(theta)[l]
+    live = [np.concatenate([W[i], [b[i]]]) for i in range(W.shape[0]) if (l, i) not in s.dead]
+    pats, complete = cones(Uf)
+    worst, witness, near = 0.0, None, []
+    for S in pats:
+        A = np.where(S, 1.0, -1.0)[:, None] * Uf
+        M = Df[S].T @ Uf[S]
+        if M.shape[0] == 1:
+            for sign in (1, -1):
+                c = sign * M[0]
+                lam_, _ = nnls(-A.T, c)
+                p = c + A.T @ lam_
+                val = np.linalg.norm(p)
+                if val > worst:
+                    worst, witness = val, p
+                if val >= two_lam * (1 - FLAT):
+                    near.append((S, sign, lam_ > 0))
+        else:
+            top = np.linalg.svd(M)[2][0]
+            for w in (top, -top):
+                lam_, _ = nnls(-A.T, w)
+                p = w + A.T @ lam_
+                if np.linalg.norm(p) > 0 and np.linalg.norm(M @ p) / np.linalg.norm(p) > worst:
+                    worst, witness = np.linalg.norm(M @ p) / np.linalg.norm(p), p
+            if np.linalg.norm(M, 2) >= two_lam * (1 - FLAT):
+                near.append((S, None, None))
+    out = {"R_over_2lam": worst / two_lam, "complete": complete}
+    if worst > two_lam * (1 + FLAT) and witness is not None:
+        v = np.array([mpf(float(t)) for t in witness], dtype=object)
+        G = sum((D[j] * max(U[j] @ v, mpf(0)) for j in range(net.N)), np.array([mpf(0)] * D.shape[1], dtype=object))
+        if _mnorm(G) > (2 * mpf(net.lam.numerator) / net.lam.denominator) * _mnorm(v) + ZERO:
+            return {**out, "status": "violated"}
+    saturated = False
+    for S, sign, active in near:
+        status = _saturated(net, U, D, S, sign, active, live) if sign is not None else _operator(net, U, D, S, live)
+        if status == "saturated-live":
+            saturated = True
+        elif status == "undetermined":
+            return {**out, "status": status, "why": "a cone's operator norm exceeds 2λ (several outputs)"
+                    if sign is None else "a cone is saturated off the live units' directions"}
+        elif status != "fine":
+            return {**out, "status": status}
+    if not complete:
+        return {**out, "status": "undetermined", "why": "the cone arrangement was too large to enumerate"}
+    return {**out, "status": "saturated-live" if saturated else "strict"}
+
+
+def _operator(net: Net, U, D, S, live) -> str:
+    """Several outputs: the cone's sup is at most the operator norm of ``M_S``, computed in 80 digits."""
+    M = mp.matrix((D[S].T @ U[S]).tolist())
+    _, sv, V = mp.svd_r(M, compute_uv=True)
+    two_lam = 2 * mpf(net.lam.numerator) / net.lam.denominator
+    if sv[0] > two_lam + ZERO:
+        return "undetermined"
+    if sv[0] < two_lam - ZERO:
+        return "fine"
+    if len(sv) > 1 and sv[1] >= two_lam * (1 - FLAT):
+        return "undetermined"
+    top = np.array([V[0, t] for t in range(V.cols)], dtype=object)
+    for v in live:
+        if abs(top @ v) >= (1 - mpf("1e-20")) * _mnorm(v):
+            return "saturated-live"
+    return "undetermined"
+
+
+def _saturated(net: Net, U, D, S, sign, active, live) -> str:
+    """Re-solve a near-saturated cone's projection in 80 digits: fine, saturated-live, violated or undetermined."""
+    c = sign * (D[S].T @ U[S])[0]
+    A = np.array([(1 if S[j] else -1) * U[j] for j in range(net.N)], dtype=object)
+    act = A[active]
+    if len(act):
+        G = mp.matrix([[a @ b for b in act] for a in act])
+        lam_ = mp.lu_solve(G, mp.matrix([-(a @ c) for a in act]))
+        p = c + sum((lam_[t] * act[t] for t in range(len(act))), np.array([mpf(0)] * len(c), dtype=object))
+        if any(lam_[t] < -ZERO for t in range(len(act))):
+            return "undetermined"
+    else:
+        p = c
+    if any(a @ p < -ZERO for a in A):
+        return "undetermined"
+    gap = p @ p - (2 * mpf(net.lam.numerator) / net.lam.denominator) ** 2
+    if gap > ZERO:
+        return "violated"
+    if gap < -ZERO:
+        return "fine"
+    for v in live:
+        if abs(p @ v) >= (1 - mpf("1e-20")) * _mnorm(p) * _mnorm(v):
+            return "saturated-live"
+    return "undetermined"
+
+
+def cones(U: np.ndarray, cap: int = 20000) -> tuple[list[np.ndarray], bool]:
+    """Activation sets ``{j : u_j·v > 0}`` of the cells of the arrangement ``{u_j·v = 0}``; complete when
+    every vertex ray was visited (every cell's closure holds one, the ``u_j`` spanning the space used)."""
+    _, sv, Vt = np.linalg.svd(U, full_matrices=False)
+    r = int((sv > 1e-12 * sv[0]).sum())
+    Q = Vt[:r].T
+    Ut = U @ Q
+    rng = np.random.default_rng(0)
+    found = {tuple(row) for row in (Ut @ rng.normal(size=(r, 20000)) > 0).T}
+    dirs = np.unique(np.round(Ut / np.linalg.norm(Ut, axis=1, keepdims=True), 12), axis=0)
+    combos = math.comb(len(dirs), r - 1) if r > 1 else 0
+    complete = r <= 1 or combos <= cap
+    if r == 1:
+        found |= {tuple(Ut @ q > 0) for q in (np.ones(1), -np.ones(1))}
+    elif complete:
+        for idx in itertools.combinations(range(len(dirs)), r - 1):
+            sub = dirs[list(idx)]
+            _, ss, vt = np.linalg.svd(sub)
+            if len(ss) < r - 1 or ss[-1] < 1e-10:
+                continue
+            rho = vt[-1]
+            dual_basis = np.linalg.pinv(sub)  # columns e_t with sub·e_t = unit vectors
+            for sgn in (1, -1):
+                for signs in itertools.product((1, -1), repeat=r - 1):
+                    for eps in (1e-6, 1e-9):
+                        v = sgn * rho + eps * dual_basis @ np.array(signs, dtype=float)
+                        found.add(tuple(Ut @ v > 0))
+                for _ in range(4):
+                    found.add(tuple(Ut @ (sgn * rho + 1e-7 * rng.normal(size=r)) > 0))
+    return [np.array(S) for S in sorted(found)], complete
+
+
+def classify(path: str) -> dict:
+    """The reference entry of one problem file."""
+    start = time.perf_counter()
+    net = Net(path)
+    theta0 = np.array([float(t) for t in net.theta0])
+    t0m = np.array([mpf(t.numerator) / t.denominator for t in net.theta0], dtype=object)
+    _, Z0, _ = forward(net, t0m, "m")
+    _, g0 = loss_grad(net, t0m, "m", [z > 0 for z in Z0])
+    entry = {"gradient_at_point": float(_mnorm(g0))}
+    for tau in TAUS:
+        s = Structure(net, tau)
+        per_sample = {}
+        for (_, _, j) in s.kinks:
+            per_sample[j] = per_sample.get(j, 0) + 1
+        if per_sample and (max(per_sample.values()) > 8 or len(s.kinks) > 24):
+            continue
+        found = newton_float(net, s)
+        if found is None:
+            continue
+        x, J = found
+        theta = np.zeros(net.P)
+        theta[s.live] = x[:len(s.live)]
+        _, Z, _ = forward(net, theta, "f", s.masks)
+        ok = all(abs(Z[l][j, i]) > 1e-9 and np.sign(Z[l][j, i]) == s.signs[l][j, i]
+                 for l in range(len(Z)) for j in range(net.N) for i in range(Z[l].shape[1])
+                 if (l, i) not in s.dead and (l, i, j) not in s.kinks)
+        ok = ok and all(np.linalg.norm(theta[net.unit_params(l, i)]) > 1e-6
+                        for l in range(len(Z)) for i in range(Z[l].shape[1]) if (l, i) not in s.dead)
+        if ok:
+            break
+    else:
+        return {**entry, "local_minimum": None, "isolated": None, "global_minimum": None,
+                "why": "no critical structure found near the trained point (for every tolerance Newton failed or "
+                       "crossed a boundary)"}
+    entry.update({"tau": tau, "dead_units": [f"layer {l + 1} unit {i}" for l, i in s.dead], "kinks": len(s.kinks),
+                  "distance": float(np.linalg.norm(theta - theta0))})
+    result = _decide(net, s, x, J, theta0, entry)
+    result["seconds"] = round(time.perf_counter() - start, 2)
+    return result
+
+
+def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> dict:
+    def verdict(local, isolated, why, glob=None):
+        return {"local_minimum": local, "isolated": isolated, "global_minimum": glob, "why": why, **entry}
+
+    if entry["distance"] > 0.05 * (1 + np.linalg.norm(theta0)):
+        return verdict(None, None, f"the nearest critical structure is {entry['distance']:.2g} away: training "
+                                   "did not converge")
+    xm = polish(net, s, x, J)
+    if xm is None:
+        return verdict(None, None, "the 80-digit refinement did not converge")
+    n = len(s.live)
+    theta = np.array([mpf(0)] * net.P, dtype=object)
+    theta[s.live] = xm[:n]
+    mu = xm[n:]
+    exact0 = np.array([mpf(t.numerator) / t.denominator for t in net.theta0], dtype=object)
+    entry["distance"] = float(_mnorm(theta - exact0))
+    entry["critical_point"] = [mp.nstr(t, 60) for t in theta]  # 60 digits: dust of 1e-45 stays visible
+    _, Z, _ = forward(net, theta, "m", s.masks)
+    _, grad = loss_grad(net, theta, "m", s.masks)
+    entry["loss"] = float(loss_grad(net, theta, "m", s.masks)[0])
+    depth = len(net.widths) - 2
+    beside = any((l, i2) not in s.dead for l, i in s.dead for i2 in range(net.widths[l + 1]))
+    try:
+        worst, where = multipliers(net, s, theta, mu) if s.kinks else (mpf("inf"), "")
+        normals = [z_grad(net, theta, "m", s.masks, k)[1][s.live] for k in s.kinks]
+        if len(orthonormal(normals)) < len(normals):
+            return verdict(None, False if beside else None, "the kink normals are linearly dependent")
+        gens, groups = orbit_generators(net, s, theta, Z)
+        basis = complement(orthonormal(normals + gens), n)
+        HB = [hess_dir(net, s, xm, b) for b in basis]
+        HR = np.array([[float(bi @ hb) for hb in HB] for bi in basis]) if basis else np.zeros((0, 0))
+        eig = np.linalg.eigvalsh((HR + HR.T) / 2) if basis else np.array([np.inf])
+        qn = orthonormal(normals)
+        for g in gens:  # on the face the orbit's tangent is in the kernel (off it, H·g is a normal)
+            hg = hess_dir(net, s, xm, g)
+            for q in qn:
+                hg = hg - (hg @ q) * q
+            if _mnorm(hg) > mpf("1e-20") * (1 + _mnorm(g)):
+                return verdict(None, False, "an orbit tangent is not in the Hessian's kernel")
+        duals = {}
+        for l in sorted({l for l, _ in s.dead} | ({0} if depth == 1 else set())):
+            duals[l] = dual(net, theta, s, l)
+    except ArithmeticError as err:
+        return verdict(None, False if beside else None, str(err))
+    scale = max(1.0, float(np.abs(eig[np.isfinite(eig)]).max()) if np.isfinite(eig).any() else 1.0)
+    entry.update({"orbit_groups": groups, "orbit_dim": len(orthonormal(gens)) if gens else 0,
+                  "smallest_eigenvalue": float(eig.min()) if np.isfinite(eig.min()) else None,
+                  "smallest_multiplier": float(worst) if s.kinks else None,
+                  "dual": {f"layer {l + 1}": {k: v for k, v in d.items()} for l, d in duals.items()}})
+    flat_orbit = bool(gens) or beside
+    dead_layers = {l for l, _ in s.dead}
+    glob = None
+    if depth == 1:
+        st = duals[0]["status"]
+        glob = True if st in ("strict", "saturated-live") else False if st == "violated" else None
+    if glob and ((s.kinks and worst < -ZERO) or eig.min() < -FLAT * scale):
+        return verdict(None, None, "inconsistent: the convexity bound says global minimum, the local analysis "
+                                   "finds descent", None)
+    for l, d in duals.items():
+        if l in dead_layers and d["status"] == "violated":
+            return verdict(False, False, f"a dead unit of layer {l + 1} can grow: ‖G(v)‖/‖v‖ = "
+                                         f"{d['R_over_2lam']:.6g}·2λ > 2λ", glob)
+    if s.kinks and worst < -ZERO:
+        return verdict(False, False, f"negative multiplier {float(worst):.3g} at the kink of {where}: descent "
+                                     "into the neighbouring region", glob)
+    if eig.min() < -FLAT * scale:
+        return verdict(False, False, f"negative curvature {eig.min():.3g} along the "
+                                     f"{'kinks' if s.kinks else 'region'}", glob)
+    if glob:
+        return verdict(True, _isolated(flat_orbit, eig, scale, s, worst, duals),
+                       "one hidden layer: R ≤ 2λ on every cone, a global minimum (convexity bound)", glob)
+    if s.kinks and worst <= ZERO:
+        return verdict(None, False if flat_orbit else None, f"degenerate multiplier at the kink of {where}", glob)
+    if eig.min() <= FLAT * scale:
+        return verdict(None, False if flat_orbit else None, f"Hessian singular beyond the symmetry orbit "
+                                                            f"(smallest eigenvalue {eig.min():.3g})", glob)
+    for l in dead_layers:
+        st = duals[l]["status"]
+        if st == "saturated-live" and depth > 1:
+            return verdict(None, False, f"a dead unit beside live units in layer {l + 1} of a deeper network "
+                                        "(a split-orbit end point)", glob)
+        if st not in ("strict", "saturated-live"):
+            return verdict(None, False if flat_orbit else None, f"dead unit of layer {l + 1}: "
+                                                                f"{duals[l].get('why', st)}", glob)
+    what = "on the kinks' face with positive multipliers" if s.kinks else "inside its region"
+    return verdict(True, _isolated(flat_orbit, eig, scale, s, worst, duals),
+                   f"positive-definite Hessian {what}" + (" modulo the symmetry orbit" if gens else "")
+                   + (", dead units strictly stable" if dead_layers else ""), glob)
+
+
+def _isolated(flat_orbit, eig, scale, s, worst, duals) -> bool | None:
+    if flat_orbit:
+        return False
+    strict = eig.min() > FLAT * scale and (not s.kinks or worst > ZERO)
+    dead_ok = all(duals[l]["status"] == "strict" for l, _ in s.dead)
+    return True if strict and dead_ok else None
+
+
+def _classify_safe(path: str) -> tuple[str, dict]:
+    try:
+        return os.path.basename(path), classify(path)
+    except Exception as err:  # a reference failure is an unclassified point with its reason, never a guess
+        return os.path.basename(path), {"local_minimum": None, "isolated": None, "global_minimum": None,
+                                        "why": f"reference failed: {type(err).__name__}: {err}"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--problems", default=os.path.join(HERE, "problems"))
+    ap.add_argument("--out", default=os.path.join(HERE, "reference.json"))
+    ap.add_argument("--only", default="*")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    if not os.path.isdir(args.problems):
+        print(f"Error: {args.problems}: not a directory of problem files; run train.py first", file=sys.stderr)
+        sys.exit(2)
+    files = sorted(os.path.join(args.problems, f) for f in os.listdir(args.problems)
+                   if f.endswith(".json") and f != "manifest.json" and fnmatch.fnmatch(f, args.only))
+    results = {}
+    if os.path.exists(args.out) and args.only != "*":
+        with open(args.out, encoding="utf-8") as fh:
+            results = json.load(fh)
+    start = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for name, entry in pool.map(_classify_safe, files):
+            results[name] = entry
+            print(f"{name}: local_minimum={entry['local_minimum']} isolated={entry['isolated']} "
+                  f"({entry.get('seconds', '-')} s) {entry['why']}", file=sys.stderr)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump(dict(sorted(results.items())), fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    print(f"classified {len(files)} networks in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
