@@ -55,123 +55,20 @@ import concurrent.futures as cf
 import fnmatch
 import itertools
 import json
-import math
 import os
 import sys
 import time
-from fractions import Fraction
 
 import numpy as np
 from mpmath import mp, mpf
-from scipy.optimize import nnls
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dual import dual  # noqa: E402
+from piecewise import FLAT, ZERO, Net, mnorm, complement, forward, loss_grad, orthonormal, z_grad  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-mp.dps = 80
 TAUS = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
-ZERO = mpf("1e-30")  # "0 at the refined point": the refinement is good to about 1e-50
-FLAT = 1e-9  # relative size below which an eigenvalue or a dual margin counts as degenerate
 FD_STEP = mpf("1e-25")
-
-
-class Net:
-    """A problem file read independently: widths, λ, α = 1/N, exact data and point."""
-
-    def __init__(self, path: str) -> None:
-        with open(path, encoding="utf-8") as fh:
-            obj = json.load(fh, parse_float=str, parse_int=str)
-        self.widths = [int(w) for w in obj["network"]["widths"]]
-        if obj["network"].get("biases", True) is not True or obj["network"].get("decay_biases", True) is not True:
-            raise ValueError("this reference handles networks with decayed biases only")
-        if obj["loss"].get("reduction", "mean") != "mean":
-            raise ValueError("this reference handles the mean reduction only")
-        self.lam = Fraction(obj["loss"]["weight_decay"])
-        X = [[Fraction(v) for v in row] for row in obj["data"]["inputs"]]
-        Y = [[Fraction(v) for v in row] for row in obj["data"]["targets"]]
-        self.N = len(X)
-        self.X = {"f": np.array(X, dtype=float), "m": _mp_array(X)}
-        self.Y = {"f": np.array(Y, dtype=float), "m": _mp_array(Y)}
-        flat: list[Fraction] = []
-        for W, b in zip(obj["point"]["weights"], obj["point"]["biases"]):
-            flat += [Fraction(v) for row in W for v in row] + [Fraction(v) for v in b]
-        self.theta0 = flat
-        self.shapes = [(self.widths[k + 1], self.widths[k]) for k in range(len(self.widths) - 1)]
-        self.P = sum(r * c + r for r, c in self.shapes)
-
-    def num(self, kind: str, value):
-        return mpf(value) if kind == "m" else float(value)
-
-    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        out, at = [], 0
-        for r, c in self.shapes:
-            W = theta[at:at + r * c].reshape(r, c)
-            at += r * c
-            out.append((W, theta[at:at + r]))
-            at += r
-        return out
-
-    def unit_params(self, l: int, i: int) -> list[int]:
-        """Indices of hidden unit ``i`` of hidden layer ``l`` (0-based): incoming row, bias, outgoing column."""
-        at = sum(r * c + r for r, c in self.shapes[:l])
-        r, c = self.shapes[l]
-        idx = [at + i * c + t for t in range(c)] + [at + r * c + i]
-        at2 = at + r * c + r
-        r2, c2 = self.shapes[l + 1]
-        return idx + [at2 + o * c2 + i for o in range(r2)]
-
-
-def _mp_array(rows) -> np.ndarray:
-    return np.array([[mpf(v.numerator) / v.denominator for v in row] for row in rows], dtype=object)
-
-
-def forward(net: Net, theta: np.ndarray, kind: str, masks=None, rows=slice(None)):
-    """Activations ``H`` (input first), pre-activations ``Z`` and outputs; ``masks`` fix the pattern."""
-    H, Z = [net.X[kind][rows]], []
-    layers = net.layers(theta)
-    for l, (W, b) in enumerate(layers[:-1]):
-        z = H[-1] @ W.T + b
-        Z.append(z)
-        m = (z > 0) if masks is None else masks[l][rows]
-        H.append(z * m.astype(int))
-    W, b = layers[-1]
-    return H, Z, H[-1] @ W.T + b
-
-
-def backprop(net: Net, theta: np.ndarray, H, masks, top: int, seed: np.ndarray, rows=slice(None)) -> np.ndarray:
-    """Gradient of ``Σ seed ⊙ (pre-activations of layer top)`` with respect to θ (``top`` = output layer
-    index ``len(shapes) − 1``, or a hidden layer)."""
-    layers = net.layers(theta)
-    grads = [(np.zeros(W.shape, dtype=theta.dtype), np.zeros(b.shape, dtype=theta.dtype)) for W, b in layers]
-    for l in range(top, -1, -1):
-        W, _ = layers[l]
-        grads[l] = (seed.T @ H[l], seed.sum(axis=0))
-        if l > 0:
-            seed = (seed @ W) * masks[l - 1][rows].astype(int)
-    return np.concatenate([np.concatenate([g.ravel(), gb]) for g, gb in grads])
-
-
-def loss_grad(net: Net, theta: np.ndarray, kind: str, masks, rows=slice(None), decay: bool = True):
-    """Loss and gradient of the piece with pattern ``masks`` (``rows``: a subset of samples, data term only
-    scaled by the full ``α = 1/N``)."""
-    H, _, out = forward(net, theta, kind, masks, rows)
-    R = out - net.Y[kind][rows]
-    alpha = net.num(kind, 1) / net.N
-    lam = net.num(kind, net.lam.numerator) / net.lam.denominator
-    g = backprop(net, theta, H, masks, len(net.shapes) - 1, 2 * alpha * R, rows)
-    val = alpha * (R * R).sum()
-    if decay:
-        g = g + 2 * lam * theta
-        val = val + lam * (theta * theta).sum()
-    return val, g
-
-
-def z_grad(net: Net, theta: np.ndarray, kind: str, masks, kink: tuple[int, int, int]):
-    """Value and gradient of the pre-activation ``z_{l,i}(x_j)``."""
-    l, i, j = kink
-    rows = slice(j, j + 1)
-    H, Z, _ = forward(net, theta, kind, masks, rows)
-    seed = np.zeros((1, net.widths[l + 1]), dtype=theta.dtype)
-    seed[0, i] = net.num(kind, 1)
-    return Z[l][0, i], backprop(net, theta, H, masks, l, seed, rows)
 
 
 class Structure:
@@ -267,41 +164,6 @@ def polish(net: Net, s: Structure, x: np.ndarray, J: np.ndarray) -> np.ndarray |
     return None
 
 
-def _mnorm(v) -> mpf:
-    return mp.sqrt(sum(t * t for t in v))
-
-
-def orthonormal(rows: list[np.ndarray], tol=mpf("1e-30")) -> list[np.ndarray]:
-    """Modified Gram–Schmidt (twice) in 80 digits; dependent rows dropped."""
-    basis: list[np.ndarray] = []
-    for r in rows:
-        v = r.copy()
-        for _ in range(2):
-            for q in basis:
-                v = v - (v @ q) * q
-        n = _mnorm(v)
-        if n > tol * (1 + _mnorm(r)):
-            basis.append(v / n)
-    return basis
-
-
-def complement(basis: list[np.ndarray], n: int) -> list[np.ndarray]:
-    """An orthonormal basis of the orthogonal complement of ``basis`` in 80 digits."""
-    out: list[np.ndarray] = []
-    for i in range(n):
-        if len(basis) + len(out) == n:
-            break
-        v = np.array([mpf(0)] * n, dtype=object)
-        v[i] = mpf(1)
-        for _ in range(2):
-            for q in basis + out:
-                v = v - (v @ q) * q
-        nv = _mnorm(v)
-        if nv > mpf("1e-3"):
-            out.append(v / nv)
-    return out
-
-
 def orbit_generators(net: Net, s: Structure, theta: np.ndarray, Z) -> tuple[list[np.ndarray], int]:
     """Tangents of the rotations of live units of one layer that share a pattern (kinks as 0)."""
     layers = net.layers(theta)
@@ -353,7 +215,7 @@ def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tu
             diff = (g1 - g0)[s.live]
             w = mp.lu_solve(A, mp.matrix([a @ diff for a in G]))
             resid = diff - sum((w[t] * G[t] for t in range(len(ms))), np.array([mpf(0)] * len(diff), dtype=object))
-            if _mnorm(resid) > ZERO * (1 + _mnorm(diff)):
+            if mnorm(resid) > ZERO * (1 + mnorm(diff)):
                 raise ArithmeticError(f"region gradient not in the span of the kink normals at sample {j}")
             for t, m in enumerate(ms):
                 nu = (mu[m] + w[t]) * (1 if signs[t] else -1)
@@ -361,150 +223,6 @@ def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tu
                     l, i, _ = s.kinks[m]
                     worst, where = nu, f"layer {l + 1} unit {i} sample {j}"
     return worst, where
-
-
-def deltas(net: Net, theta: np.ndarray, s: Structure, l: int) -> np.ndarray:
-    """``δ_j = ∂(data term)/∂z_{l+1}(x_j)`` (the layer after hidden layer ``l``), in 80 digits."""
-    layers = net.layers(theta)
-    _, _, out = forward(net, theta, "m", s.masks)
-    d = 2 * (out - net.Y["m"]) / net.N
-    for t in range(len(layers) - 1, l + 1, -1):
-        dH = d @ layers[t][0]
-        for (kl, i, j) in s.kinks:  # σ'(0) is undefined: a kink of that layer must carry no signal
-            if kl == t - 1 and abs(dH[j, i]) > ZERO:
-                raise ArithmeticError(f"layer {t} unit {i} sits on a kink at sample {j} next to a dead unit")
-        d = dH * s.masks[t - 1].astype(int)
-    return d
-
-
-def dual(net: Net, theta: np.ndarray, s: Structure, l: int) -> dict:
-    """``R = sup_v ‖G(v)‖/‖v‖`` against ``2λ`` for units of hidden layer ``l`` (step 5 of the module notes)."""
-    H, _, _ = forward(net, theta, "m", s.masks)
-    U = np.concatenate([H[l], np.array([[mpf(1)]] * net.N, dtype=object)], axis=1)
-    D = deltas(net, theta, s, l)
-    Uf, Df = U.astype(float), D.astype(float)
-    two_lam = 2 * float(net.lam)
-    W, b = net.layers(theta)[l]
-    live = [np.concatenate([W[i], [b[i]]]) for i in range(W.shape[0]) if (l, i) not in s.dead]
-    pats, complete = cones(Uf)
-    worst, witness, near = 0.0, None, []
-    for S in pats:
-        A = np.where(S, 1.0, -1.0)[:, None] * Uf
-        M = Df[S].T @ Uf[S]
-        if M.shape[0] == 1:
-            for sign in (1, -1):
-                c = sign * M[0]
-                lam_, _ = nnls(-A.T, c)
-                p = c + A.T @ lam_
-                val = np.linalg.norm(p)
-                if val > worst:
-                    worst, witness = val, p
-                if val >= two_lam * (1 - FLAT):
-                    near.append((S, sign, lam_ > 0))
-        else:
-            top = np.linalg.svd(M)[2][0]
-            for w in (top, -top):
-                lam_, _ = nnls(-A.T, w)
-                p = w + A.T @ lam_
-                if np.linalg.norm(p) > 0 and np.linalg.norm(M @ p) / np.linalg.norm(p) > worst:
-                    worst, witness = np.linalg.norm(M @ p) / np.linalg.norm(p), p
-            if np.linalg.norm(M, 2) >= two_lam * (1 - FLAT):
-                near.append((S, None, None))
-    out = {"R_over_2lam": worst / two_lam, "complete": complete}
-    if worst > two_lam * (1 + FLAT) and witness is not None:
-        v = np.array([mpf(float(t)) for t in witness], dtype=object)
-        G = sum((D[j] * max(U[j] @ v, mpf(0)) for j in range(net.N)), np.array([mpf(0)] * D.shape[1], dtype=object))
-        if _mnorm(G) > (2 * mpf(net.lam.numerator) / net.lam.denominator) * _mnorm(v) + ZERO:
-            return {**out, "status": "violated"}
-    saturated = False
-    for S, sign, active in near:
-        status = _saturated(net, U, D, S, sign, active, live) if sign is not None else _operator(net, U, D, S, live)
-        if status == "saturated-live":
-            saturated = True
-        elif status == "undetermined":
-            return {**out, "status": status, "why": "a cone's operator norm exceeds 2λ (several outputs)"
-                    if sign is None else "a cone is saturated off the live units' directions"}
-        elif status != "fine":
-            return {**out, "status": status}
-    if not complete:
-        return {**out, "status": "undetermined", "why": "the cone arrangement was too large to enumerate"}
-    return {**out, "status": "saturated-live" if saturated else "strict"}
-
-
-def _operator(net: Net, U, D, S, live) -> str:
-    """Several outputs: the cone's sup is at most the operator norm of ``M_S``, computed in 80 digits."""
-    M = mp.matrix((D[S].T @ U[S]).tolist())
-    _, sv, V = mp.svd_r(M, compute_uv=True)
-    two_lam = 2 * mpf(net.lam.numerator) / net.lam.denominator
-    if sv[0] > two_lam + ZERO:
-        return "undetermined"
-    if sv[0] < two_lam - ZERO:
-        return "fine"
-    if len(sv) > 1 and sv[1] >= two_lam * (1 - FLAT):
-        return "undetermined"
-    top = np.array([V[0, t] for t in range(V.cols)], dtype=object)
-    for v in live:
-        if abs(top @ v) >= (1 - mpf("1e-20")) * _mnorm(v):
-            return "saturated-live"
-    return "undetermined"
-
-
-def _saturated(net: Net, U, D, S, sign, active, live) -> str:
-    """Re-solve a near-saturated cone's projection in 80 digits: fine, saturated-live, violated or undetermined."""
-    c = sign * (D[S].T @ U[S])[0]
-    A = np.array([(1 if S[j] else -1) * U[j] for j in range(net.N)], dtype=object)
-    act = A[active]
-    if len(act):
-        G = mp.matrix([[a @ b for b in act] for a in act])
-        lam_ = mp.lu_solve(G, mp.matrix([-(a @ c) for a in act]))
-        p = c + sum((lam_[t] * act[t] for t in range(len(act))), np.array([mpf(0)] * len(c), dtype=object))
-        if any(lam_[t] < -ZERO for t in range(len(act))):
-            return "undetermined"
-    else:
-        p = c
-    if any(a @ p < -ZERO for a in A):
-        return "undetermined"
-    gap = p @ p - (2 * mpf(net.lam.numerator) / net.lam.denominator) ** 2
-    if gap > ZERO:
-        return "violated"
-    if gap < -ZERO:
-        return "fine"
-    for v in live:
-        if abs(p @ v) >= (1 - mpf("1e-20")) * _mnorm(p) * _mnorm(v):
-            return "saturated-live"
-    return "undetermined"
-
-
-def cones(U: np.ndarray, cap: int = 20000) -> tuple[list[np.ndarray], bool]:
-    """Activation sets ``{j : u_j·v > 0}`` of the cells of the arrangement ``{u_j·v = 0}``; complete when
-    every vertex ray was visited (every cell's closure holds one, the ``u_j`` spanning the space used)."""
-    _, sv, Vt = np.linalg.svd(U, full_matrices=False)
-    r = int((sv > 1e-12 * sv[0]).sum())
-    Q = Vt[:r].T
-    Ut = U @ Q
-    rng = np.random.default_rng(0)
-    found = {tuple(row) for row in (Ut @ rng.normal(size=(r, 20000)) > 0).T}
-    dirs = np.unique(np.round(Ut / np.linalg.norm(Ut, axis=1, keepdims=True), 12), axis=0)
-    combos = math.comb(len(dirs), r - 1) if r > 1 else 0
-    complete = r <= 1 or combos <= cap
-    if r == 1:
-        found |= {tuple(Ut @ q > 0) for q in (np.ones(1), -np.ones(1))}
-    elif complete:
-        for idx in itertools.combinations(range(len(dirs)), r - 1):
-            sub = dirs[list(idx)]
-            _, ss, vt = np.linalg.svd(sub)
-            if len(ss) < r - 1 or ss[-1] < 1e-10:
-                continue
-            rho = vt[-1]
-            dual_basis = np.linalg.pinv(sub)  # columns e_t with sub·e_t = unit vectors
-            for sgn in (1, -1):
-                for signs in itertools.product((1, -1), repeat=r - 1):
-                    for eps in (1e-6, 1e-9):
-                        v = sgn * rho + eps * dual_basis @ np.array(signs, dtype=float)
-                        found.add(tuple(Ut @ v > 0))
-                for _ in range(4):
-                    found.add(tuple(Ut @ (sgn * rho + 1e-7 * rng.normal(size=r)) > 0))
-    return [np.array(S) for S in sorted(found)], complete
 
 
 def classify(path: str) -> dict:
@@ -515,7 +233,7 @@ def classify(path: str) -> dict:
     t0m = np.array([mpf(t.numerator) / t.denominator for t in net.theta0], dtype=object)
     _, Z0, _ = forward(net, t0m, "m")
     _, g0 = loss_grad(net, t0m, "m", [z > 0 for z in Z0])
-    entry = {"gradient_at_point": float(_mnorm(g0))}
+    entry = {"gradient_at_point": float(mnorm(g0))}
     for tau in TAUS:
         s = Structure(net, tau)
         per_sample = {}
@@ -563,7 +281,7 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
     theta[s.live] = xm[:n]
     mu = xm[n:]
     exact0 = np.array([mpf(t.numerator) / t.denominator for t in net.theta0], dtype=object)
-    entry["distance"] = float(_mnorm(theta - exact0))
+    entry["distance"] = float(mnorm(theta - exact0))
     entry["critical_point"] = [mp.nstr(t, 60) for t in theta]  # 60 digits: dust of 1e-45 stays visible
     _, Z, _ = forward(net, theta, "m", s.masks)
     _, grad = loss_grad(net, theta, "m", s.masks)
@@ -585,7 +303,7 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
             hg = hess_dir(net, s, xm, g)
             for q in qn:
                 hg = hg - (hg @ q) * q
-            if _mnorm(hg) > mpf("1e-20") * (1 + _mnorm(g)):
+            if mnorm(hg) > mpf("1e-20") * (1 + mnorm(g)):
                 return verdict(None, False, "an orbit tangent is not in the Hessian's kernel")
         duals = {}
         for l in sorted({l for l, _ in s.dead} | ({0} if depth == 1 else set())):
