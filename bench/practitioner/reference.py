@@ -42,6 +42,9 @@ Method, per network:
    bound ``L(θ) ≥ L(θ*) + Σ_j T_j``) and so decides it; live units of the layer saturate ``R = 2λ`` along
    their own directions, which is the split orbit (not isolated). With deeper networks a dead unit beside
    a live one (a split-orbit end point) is left unclassified.
+6. **Sanity check of every minimum verdict** (not a proof): the true loss at 600 random points on
+   spheres of radius 1e-4, 1e-5 and 1e-6 (relative) about the refined point, in float64, must not be
+   lower; otherwise the entry is "inconsistent" and unclassified.
 
 Output: ``reference.json`` mapping each file name to ``{local_minimum, isolated, global_minimum, why, …}``;
 ``isolated`` is true for an isolated local minimum, false for a point that is not one (a non-minimum,
@@ -334,9 +337,14 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
     if eig.min() < -FLAT * scale:
         return verdict(False, False, f"negative curvature {eig.min():.3g} along the "
                                      f"{'kinks' if s.kinks else 'region'}", glob)
+    def minimum(why: str) -> dict:
+        lower = sampled_lower(net, theta)
+        if lower:
+            return verdict(None, None, f"inconsistent: {why}, yet {lower}", glob)
+        return verdict(True, _isolated(flat_orbit, eig, scale, s, worst, duals), why, glob)
+
     if glob:
-        return verdict(True, _isolated(flat_orbit, eig, scale, s, worst, duals),
-                       "one hidden layer: R ≤ 2λ on every cone, a global minimum (convexity bound)", glob)
+        return minimum("one hidden layer: R ≤ 2λ on every cone, a global minimum (convexity bound)")
     if s.kinks and worst <= ZERO:
         return verdict(None, False if flat_orbit else None, f"degenerate multiplier at the kink of {where}", glob)
     if eig.min() <= FLAT * scale:
@@ -351,9 +359,30 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
             return verdict(None, False if flat_orbit else None, f"dead unit of layer {l + 1}: "
                                                                 f"{duals[l].get('why', st)}", glob)
     what = "on the kinks' face with positive multipliers" if s.kinks else "inside its region"
-    return verdict(True, _isolated(flat_orbit, eig, scale, s, worst, duals),
-                   f"positive-definite Hessian {what}" + (" modulo the symmetry orbit" if gens else "")
-                   + (", dead units strictly stable" if dead_layers else ""), glob)
+    return minimum(f"positive-definite Hessian {what}" + (" modulo the symmetry orbit" if gens else "")
+                   + (", dead units strictly stable" if dead_layers else ""))
+
+
+def sampled_lower(net: Net, theta: np.ndarray, directions: int = 200) -> str | None:
+    """A sanity check of a minimum verdict, not a proof: the true loss (ReLU, no fixed pattern) at random
+    points ``θ* + t·d`` on spheres of radius ``t = (1e-4, 1e-5, 1e-6)·(1 + ‖θ*‖)``, in float64."""
+    rng = np.random.default_rng(0)
+    center = theta.astype(float)
+
+    def loss(th: np.ndarray) -> float:
+        _, _, out = forward(net, th, "f")
+        R = out - net.Y["f"]
+        return float((R * R).sum() / net.N + float(net.lam) * (th @ th))
+
+    L0 = loss(center)
+    for t in (1e-4, 1e-5, 1e-6):
+        r = t * (1 + np.linalg.norm(center))
+        for _ in range(directions):
+            d = rng.normal(size=net.P)
+            Lt = loss(center + r * d / np.linalg.norm(d))
+            if Lt < L0 - 1e-13 * (1 + L0):
+                return f"a random point at distance {r:.1g} has a lower loss (by {L0 - Lt:.2g})"
+    return None
 
 
 def _isolated(flat_orbit, eig, scale, s, worst, duals) -> bool | None:
