@@ -74,17 +74,19 @@ def dual(net: Net, theta: np.ndarray, s, l: int) -> dict:
         v = np.array([mpf(float(t)) for t in witness], dtype=object)
         G = sum((D[j] * max(U[j] @ v, mpf(0)) for j in range(net.N)), np.array([mpf(0)] * D.shape[1], dtype=object))
         if mnorm(G) > (2 * mpf(net.lam.numerator) / net.lam.denominator) * mnorm(v) + ZERO:
-            return {**out, "status": "violated"}
+            return {**out, "status": "violated", "witness": (v, G)}
     saturated = False
     for S, sign, active in near:
-        status = _saturated(net, U, D, S, sign, active, live) if sign is not None else _operator(net, U, D, S, live)
+        status, p = _saturated(net, U, D, S, sign, active, live) if sign is not None else \
+            (_operator(net, U, D, S, live), None)
+        if status == "violated":  # the cone's projection itself is the witness
+            G = sum((D[j] * max(U[j] @ p, mpf(0)) for j in range(net.N)), np.array([mpf(0)] * D.shape[1], dtype=object))
+            return {**out, "status": status, "witness": (p, G)}
         if status == "saturated-live":
             saturated = True
         elif status == "undetermined":
             return {**out, "status": status, "why": "a cone's operator norm exceeds 2λ (several outputs)"
                     if sign is None else "a cone is saturated off the live units' directions"}
-        elif status != "fine":
-            return {**out, "status": status}
     if not complete:
         return {**out, "status": "undetermined", "why": "the cone arrangement was too large to enumerate"}
     return {**out, "status": "saturated-live" if saturated else "strict"}
@@ -108,8 +110,9 @@ def _operator(net: Net, U, D, S, live) -> str:
     return "undetermined"
 
 
-def _saturated(net: Net, U, D, S, sign, active, live) -> str:
-    """Re-solve a near-saturated cone's projection in 80 digits: fine, saturated-live, violated or undetermined."""
+def _saturated(net: Net, U, D, S, sign, active, live) -> tuple[str, np.ndarray]:
+    """Re-solve a near-saturated cone's projection ``p`` in 80 digits: fine, saturated-live, violated or
+    undetermined, and ``p``."""
     c = sign * (D[S].T @ U[S])[0]
     A = np.array([(1 if S[j] else -1) * U[j] for j in range(net.N)], dtype=object)
     act = A[active]
@@ -118,20 +121,20 @@ def _saturated(net: Net, U, D, S, sign, active, live) -> str:
         lam_ = mp.lu_solve(G, mp.matrix([-(a @ c) for a in act]))
         p = c + sum((lam_[t] * act[t] for t in range(len(act))), np.array([mpf(0)] * len(c), dtype=object))
         if any(lam_[t] < -ZERO for t in range(len(act))):
-            return "undetermined"
+            return "undetermined", c
     else:
         p = c
     if any(a @ p < -ZERO for a in A):
-        return "undetermined"
+        return "undetermined", p
     gap = p @ p - (2 * mpf(net.lam.numerator) / net.lam.denominator) ** 2
     if gap > ZERO:
-        return "violated"
+        return "violated", p
     if gap < -ZERO:
-        return "fine"
+        return "fine", p
     for v in live:
         if abs(p @ v) >= (1 - mpf("1e-20")) * mnorm(p) * mnorm(v):
-            return "saturated-live"
-    return "undetermined"
+            return "saturated-live", p
+    return "undetermined", p
 
 
 def cones(U: np.ndarray, cap: int = 20000) -> tuple[list[np.ndarray], bool]:

@@ -42,9 +42,11 @@ Method, per network:
    bound ``L(θ) ≥ L(θ*) + Σ_j T_j``) and so decides it; live units of the layer saturate ``R = 2λ`` along
    their own directions, which is the split orbit (not isolated). With deeper networks a dead unit beside
    a live one (a split-orbit end point) is left unclassified.
-6. **Sanity check of every minimum verdict** (not a proof): the true loss at 600 random points on
-   spheres of radius 1e-4, 1e-5 and 1e-6 (relative) about the refined point, in float64, must not be
-   lower; otherwise the entry is "inconsistent" and unclassified.
+6. **Checks on the loss itself.** Every "not a minimum" from a multiplier or a dead unit is confirmed
+   by evaluating ``L`` (80 digits, true ReLU) along its descent direction at two small steps. Every
+   minimum verdict is sanity-checked (not proved) by the true loss at 600 random points on spheres of
+   radius 1e-4, 1e-5 and 1e-6 (relative) about the refined point, in float64. A failed check makes
+   the entry "inconsistent" and unclassified.
 
 Output: ``reference.json`` mapping each file name to ``{local_minimum, isolated, global_minimum, why, …}``;
 ``isolated`` is true for an isolated local minimum, false for a point that is not one (a non-minimum,
@@ -198,9 +200,10 @@ def hess_dir(net: Net, s: Structure, x: np.ndarray, d: np.ndarray) -> np.ndarray
     return ((kkt(net, s, "m", x + FD_STEP * e) - kkt(net, s, "m", x - FD_STEP * e)) / (2 * FD_STEP))[:n]
 
 
-def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tuple[mpf, str]:
-    """The smallest multiplier over every region around the face, and where."""
-    worst, where = mpf("inf"), ""
+def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tuple[mpf, str, tuple]:
+    """The smallest multiplier over every region around the face, where, and ``(sample, its kinks, the
+    region's signs on them, the kink)`` for :func:`escapes`."""
+    worst, where, info = mpf("inf"), "", ()
     by_sample: dict[int, list[int]] = {}
     for m, (_, _, j) in enumerate(s.kinks):
         by_sample.setdefault(j, []).append(m)
@@ -224,8 +227,46 @@ def multipliers(net: Net, s: Structure, theta: np.ndarray, mu: np.ndarray) -> tu
                 nu = (mu[m] + w[t]) * (1 if signs[t] else -1)
                 if nu < worst:
                     l, i, _ = s.kinks[m]
-                    worst, where = nu, f"layer {l + 1} unit {i} sample {j}"
-    return worst, where
+                    worst, where, info = nu, f"layer {l + 1} unit {i} sample {j}", (ms, signs, m)
+    return worst, where, info
+
+
+def true_loss(net: Net, theta: np.ndarray) -> mpf:
+    """``L`` itself (ReLU at every sample, no fixed pattern) in 80 digits."""
+    _, _, out = forward(net, theta, "m")
+    R = out - net.Y["m"]
+    return (R * R).sum() / net.N + mpf(net.lam.numerator) / net.lam.denominator * (theta * theta).sum()
+
+
+def escapes(net: Net, s: Structure, theta: np.ndarray, normals: list[np.ndarray], info: tuple) -> bool:
+    """Confirm a negative multiplier on ``L`` itself: along ``d`` with ``∇z_m·d = ±1`` into the region (its
+    sample's other kinks pushed to the region's side by 1e-6, every other kink's ``∇z·d = 0``), ``L``
+    is below ``L(θ*)`` at ``t = 1e-10`` and ``1e-14``."""
+    ms, signs, m = info
+    b = [mpf(0)] * len(s.kinks)
+    for t, k in enumerate(ms):
+        b[k] = (1 if signs[t] else -1) * (mpf(1) if k == m else mpf("1e-6"))
+    A = mp.matrix([[p @ q for q in normals] for p in normals])
+    c = mp.lu_solve(A, mp.matrix(b))
+    d = np.array([mpf(0)] * net.P, dtype=object)
+    d[s.live] = sum((c[k] * normals[k] for k in range(len(normals))), np.array([mpf(0)] * len(s.live), dtype=object))
+    L0 = true_loss(net, theta)
+    return all(true_loss(net, theta + mpf(t) * d) < L0 for t in ("1e-10", "1e-14"))
+
+
+def grows(net: Net, theta: np.ndarray, l: int, u: int, witness: tuple) -> bool:
+    """Confirm a dead unit's growth on ``L`` itself: ``(v, a) = (v, −‖v‖G(v)/‖G(v)‖)`` put into unit ``u``
+    of layer ``l`` at scale ``t = 1e-6`` and ``1e-8`` lowers ``L``."""
+    v, G = witness
+    p = np.concatenate([v, -G * (mnorm(v) / mnorm(G))])
+    idx = net.unit_params(l, u)
+    L0 = true_loss(net, theta)
+    for t in ("1e-6", "1e-8"):
+        th = theta.copy()
+        th[idx] = mpf(t) * p
+        if not true_loss(net, th) < L0:
+            return False
+    return True
 
 
 def classify(path: str) -> dict:
@@ -292,7 +333,7 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
     depth = len(net.widths) - 2
     beside = any((l, i2) not in s.dead for l, i in s.dead for i2 in range(net.widths[l + 1]))
     try:
-        worst, where = multipliers(net, s, theta, mu) if s.kinks else (mpf("inf"), "")
+        worst, where, info = multipliers(net, s, theta, mu) if s.kinks else (mpf("inf"), "", ())
         normals = [z_grad(net, theta, "m", s.masks, k)[1][s.live] for k in s.kinks]
         if len(orthonormal(normals)) < len(normals):
             return verdict(None, False if beside else None, "the kink normals are linearly dependent")
@@ -317,7 +358,8 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
     entry.update({"orbit_groups": groups, "orbit_dim": len(orthonormal(gens)) if gens else 0,
                   "smallest_eigenvalue": float(eig.min()) if np.isfinite(eig.min()) else None,
                   "smallest_multiplier": float(worst) if s.kinks else None,
-                  "dual": {f"layer {l + 1}": {k: v for k, v in d.items()} for l, d in duals.items()}})
+                  "dual": {f"layer {l + 1}": {k: v for k, v in d.items() if k != "witness"}
+                           for l, d in duals.items()}})
     flat_orbit = bool(gens) or beside
     dead_layers = {l for l, _ in s.dead}
     glob = None
@@ -329,11 +371,18 @@ def _decide(net: Net, s: Structure, x, J, theta0: np.ndarray, entry: dict) -> di
                                    "finds descent", None)
     for l, d in duals.items():
         if l in dead_layers and d["status"] == "violated":
+            u = min(i for k, i in s.dead if k == l)
+            if not grows(net, theta, l, u, d["witness"]):
+                return verdict(None, None, f"inconsistent: a dead unit of layer {l + 1} should grow, but L "
+                                           "does not decrease along the growth curve", glob)
             return verdict(False, False, f"a dead unit of layer {l + 1} can grow: ‖G(v)‖/‖v‖ = "
-                                         f"{d['R_over_2lam']:.6g}·2λ > 2λ", glob)
+                                         f"{d['R_over_2lam']:.6g}·2λ > 2λ (L decreases along the curve)", glob)
     if s.kinks and worst < -ZERO:
+        if not escapes(net, s, theta, normals, info):
+            return verdict(None, None, f"inconsistent: negative multiplier at the kink of {where}, but L does "
+                                       "not decrease into the region", glob)
         return verdict(False, False, f"negative multiplier {float(worst):.3g} at the kink of {where}: descent "
-                                     "into the neighbouring region", glob)
+                                     "into the neighbouring region (L decreases along it)", glob)
     if eig.min() < -FLAT * scale:
         return verdict(False, False, f"negative curvature {eig.min():.3g} along the "
                                      f"{'kinks' if s.kinks else 'region'}", glob)
