@@ -7,7 +7,8 @@ Run from the repository root::
 For each problem file it decides, at the critical point the trained network approximates, whether that
 point is a local minimum of ``L = (1/N) Σ_j ‖f(x_j) − y_j‖² + λ‖θ‖²`` and whether it is an isolated one.
 Only NumPy, SciPy (NNLS) and mpmath (80 digits) are used; the loss, its gradient and the pre-activation
-gradients are written out here by back-propagation, independently of ``symbolic/``.
+gradients are written out by back-propagation in ``piecewise.py``, independently of ``symbolic/``, and
+the dead-unit test is in ``dual.py``.
 
 Method, per network:
 
