@@ -1,7 +1,7 @@
 """Cross-check ``global_minimum`` verdicts against brute-force training of wide networks (floats).
 
 For random small problems (1-D and 2-D inputs, biases decayed) a narrow network is trained from several
-starts; its best minimum goes to :func:`proofs.global_minimum.global_verdict`. Independently, a wide
+starts; its best minimum goes to :func:`proofs.methods.dual_cones.global_verdict`. Independently, a wide
 network (``--wide`` units) is trained from several random starts. A CERTIFIED verdict is contradicted if
 the wide network reaches a loss clearly below the certified value; a REFUTED verdict is proved by the
 exact wider network in the certificate; a wide training that does not reach below it is only reported
@@ -26,7 +26,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from proofs.global_minimum import global_verdict  # noqa: E402
+from proofs.methods.dual_cones import global_verdict  # noqa: E402
 from symbolic.problem import Params, Problem, problem_to_json  # noqa: E402
 
 

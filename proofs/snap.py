@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from symbolic.constraints import Constraint, constraint_vector
-from symbolic.descent import FloatObjective
+from symbolic.float_loss import FloatObjective
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 

@@ -26,7 +26,7 @@ from flint import fmpq_mat
 
 from symbolic.derivatives import piece_derivatives
 from symbolic.linalg import independent, to_fmpq, to_fraction
-from symbolic.descent import FloatObjective
+from symbolic.float_loss import FloatObjective
 from symbolic.network import Pattern, forward
 from symbolic.problem import Problem
 

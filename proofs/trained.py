@@ -31,7 +31,7 @@ from typing import Any, Callable, Sequence
 from symbolic.problem import Problem, params_to_json, parse_params
 from symbolic.rationals import canonical
 
-from . import checker
+from . import checker, replay
 from .assemble import Verdict, checker_problem, sqrt_above
 from .generator import certify
 from .snap import Structure, Tolerance, candidates, dust, tolerance
@@ -139,11 +139,8 @@ def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: li
 
 
 def _checked(v: Verdict) -> Verdict:
-    """The checker on the certificate with its ``origin`` keys; UNKNOWN if it rejects anything else.
-
-    A checker that does not know the two keys yet rejects ``origin`` as an unknown key: then the rest of
-    the certificate is checked without them, and ``D`` is re-checked here exactly in any case.
-    """
+    """The checker on the certificate with its ``origin`` keys (``D`` is also re-checked here exactly); a
+    rejected certificate becomes UNKNOWN, never a verdict."""
     assert v.certificate is not None, "a decided verdict carries a certificate"
     cert = v.certificate
     D = Fraction(cert["origin_distance"])
@@ -157,12 +154,7 @@ def _checked(v: Verdict) -> Verdict:
     try:
         v.facts["checker"] = checker.check_certificate(cert)
     except checker.CertificateInvalid as err:
-        if not ("unknown key" in str(err) and "origin" in str(err)):
-            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err})")
-        try:
-            v.facts["checker"] = checker.check_certificate({k: x for k, x in cert.items() if not k.startswith("origin")})
-        except checker.CertificateInvalid as err2:
-            return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err2})")
+        return Verdict("UNKNOWN", f"internal error: the certificate was rejected by the checker ({err})")
     return v
 
 
@@ -198,7 +190,7 @@ def _rounding_slope(problem: Problem, v: Verdict, t: Tolerance) -> bool:
         return False
     ev = cert["evidence"]
     center = problem.flatten(parse_params(cert["center"], problem, "center"))
-    curve = checker.curve_loss_polynomial(checker_problem(problem), center, ev["numerators"], ev["denominator"])
+    curve = replay.curve_loss_polynomial(checker_problem(problem), center, ev["numerators"], ev["denominator"])
     lam = curve.Lambda
     if len(lam) < 2 or not lam[1]:
         return False

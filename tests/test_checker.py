@@ -360,7 +360,7 @@ def generated(path: str) -> Callable[[], dict]:
 
 def psc_chain() -> dict:
     """The paper's Lemma (A) on the chain with the point (1, 9/10), λ = 1/4 (``proofs.threshold_cert``)."""
-    from proofs.threshold_cert import certified
+    from proofs.methods.lemma_a_norm_box import certified
     from symbolic.problem import parse_problem
     from symbolic.threshold import threshold
 
@@ -368,7 +368,23 @@ def psc_chain() -> dict:
     return certified(threshold(parse_problem(prob)))
 
 
+def generated_global(path: str) -> Callable[[], dict]:
+    """A ``global_minimum`` or ``not_global_minimum`` certificate for a committed problem (``--write`` only)."""
+
+    def build() -> dict:
+        from proofs.methods.dual_cones import global_verdict
+        from symbolic.problem import load_problem
+
+        verdict = global_verdict(load_problem(str(ROOT / path)))
+        assert verdict.certificate is not None, verdict.reason
+        return verdict.certificate
+
+    return build
+
+
 GENERATED: dict[str, Callable[[], dict]] = {
+    "case_a_global": generated_global("tests/data/global_case_a.json"),
+    "case_c_wider": generated_global("tests/data/global_case_c.json"),
     "kink_one_unit_boundary": generated("tests/data/kink_one_unit.json"),
     "xor_trained_kinks": generated("examples/xor_trained.json"),
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
@@ -382,6 +398,9 @@ GOOD_LINES = {
     "xor_trained_kinks": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 19/1000 (kink_ball, 4 "
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
+    "case_a_global": "VALID: CERTIFIED global_minimum, radius 1/803469022129495137770981046170581301261101496891396417650688, "
+                     "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed, 0 excluded",
+    "case_c_wider": "VALID: REFUTED not_global_minimum, radius 1/1099511627776 (wider_network of width 2, loss 15/16 <",
     "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
     "chain_minimum_congruence": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd congruence",
@@ -588,6 +607,12 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                               "mu: must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ)"),
     "collapsed_centre_alive": (edit(committed("dead_layer_collapsed"), setter("center.weights.0.0.0", "1/1000")),
                                "center: parameter 0 must be 0 (every hidden unit dead; got 1/1000)"),
+    "global_cone_dropped": (edit(committed("case_a_global"), lambda c: c["evidence"]["cones"].pop()),
+                            "regions: the region with kink signs 0 is neither listed among the pieces nor excluded"),
+    "global_witness_negative": (edit(committed("case_a_global"), setter("evidence.cones.1.plus.0", "-1")),
+                                "cones: evidence.cones[1].plus: polar-cone weights must be ≥ 0"),
+    "wider_network_worse": (edit(committed("case_c_wider"), setter("evidence.point.weights.1.0.1", "1")),
+                            "wider network: its loss 17/16 must be below L(c) − drop = 31/32 − "),
     "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),
                                       "threshold: epsilon_star is 1/8, recomputed 1/16"),
     "lemma_a_mu_inflated": (edit(committed("chain_lemma_a"), setter("mu", "1/2")),

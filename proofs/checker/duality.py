@@ -82,14 +82,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable
 
-from . import boundary, collapse  # noqa: F401  (the local methods re-checked below register on import)
-from .boundary import Sparse, _complete, _empty_entries
-from .claims import CLAIMS as LOCAL_CLAIMS
-from .claims import METHODS as LOCAL_METHODS
-from .claims import Claim, Context, show
+from .arith import Sparse
 from .exceptions import CertificateInvalid
+from .lemmas import gordan_empty, regions_covered
 from .network import Problem, bounds, forward, loss_value
-from .reading import brief, expect_list, expect_object, fail, join, parse_rational_strict, read_point
+from .reading import MAX_PARAMETERS, brief, expect_list, expect_object, fail, join, parse_rational_strict, read_point, show
+from .rules import Context, local_minimum_rules
 
 
 def check_global_minimum(ctx: Context) -> str:
@@ -111,7 +109,7 @@ def check_global_minimum(ctx: Context) -> str:
     residuals = [r[0] for r in exact_residuals(problem, c)]
     live = {g: signs for g in kept if (signs := live_signs(problem, c, rho, xt, g)) is not None}
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
-    empty = _empty_entries(ev["empty"], normals, mx)
+    empty = gordan_empty(ev["empty"], normals, mx, ctx.budget)
     seen: list[tuple[str, None, None]] = []
     taken: set[str] = set()
     witnessed = 0
@@ -161,7 +159,7 @@ def check_global_minimum(ctx: Context) -> str:
         witnessed += 1
     if not seen:
         raise CertificateInvalid("regions", "evidence.cones must list at least one cone (got none)")
-    _complete(seen, empty, N)
+    regions_covered({signs for signs, _, _ in seen}, empty, N, ctx.budget)
     return (f"dual_cones, {len(kept)} kept unit(s), {len(seen)} cone(s): {len(seen) - witnessed} live, "
             f"{witnessed} witnessed, {len(empty)} excluded, residual bound {show(delta)}")
 
@@ -178,6 +176,9 @@ def check_not_global_minimum(ctx: Context) -> str:
         fail("evidence.width", f"must be a positive integer (got {brief(width)})")
     wider = Problem([problem.widths[0], width, problem.widths[-1]], problem.biases, problem.decay_biases,
                     problem.activation, problem.reduction, problem.weight_decay, problem.inputs, problem.targets)
+    if wider.count > MAX_PARAMETERS:
+        raise CertificateInvalid("limits", f"the wider network has {wider.count} parameters; the checker reads at "
+                                 f"most {MAX_PARAMETERS}")
     theta = read_point(ev["point"], wider, "evidence.point", mx)
     delta = parse_rational_strict(ev["residual_bound"], "evidence.residual_bound", mx)
     need = bounds(problem, c, rho)
@@ -187,21 +188,14 @@ def check_not_global_minimum(ctx: Context) -> str:
     residuals = exact_residuals(problem, c)
     drop = problem.alpha * sum((delta * (2 * abs(r) + delta) for rs in residuals for r in rs), Fraction(0))
     drop += problem.weight_decay * (2 * sum((abs(v) for v in c), Fraction(0)) * rho + rho * rho)
-    here = loss_value(problem, c, forward(problem, c, None))
-    there = loss_value(wider, theta, forward(wider, theta, None))
+    here = loss_value(problem, c, forward(problem, c, None, ctx.budget))
+    there = loss_value(wider, theta, forward(wider, theta, None, ctx.budget))
     if there >= here - drop:
         raise CertificateInvalid("wider network", f"its loss {show(there)} must be below L(c) − drop = "
                                  f"{show(here)} − {show(drop)}")
     return f"wider_network of width {width}, loss {show(there)} < {show(here - drop)} on the ball"
 
 
-RULES: dict[str, Callable[[Context], str]] = {"dual_cones": check_global_minimum,
-                                              "wider_network": check_not_global_minimum}
-"""The evidence methods of this module, for the checker's method table."""
-
-CLAIMS: dict[str, Claim] = {"global_minimum": Claim("CERTIFIED", True, ("dual_cones",)),
-                            "not_global_minimum": Claim("REFUTED", False, ("wider_network",))}
-"""The claim kinds of this module, for the checker's claim table."""
 
 
 def _setting(problem: Problem, name: str) -> list[list[Fraction]]:
@@ -260,13 +254,14 @@ def _local(ctx: Context, obj: Any, reduced: Problem, c_red: list[Fraction]) -> N
     """Re-check the reduced network's ``isolated_local_minimum`` evidence about the reduced centre."""
     if not isinstance(obj, dict) or "method" not in obj:
         fail("evidence.local", f"must be an object with a \"method\" (got {brief(obj)})")
-    name, allowed = obj["method"], LOCAL_CLAIMS["isolated_local_minimum"].methods
-    if not isinstance(name, str) or name not in allowed or name not in LOCAL_METHODS:
+    local = local_minimum_rules()
+    name, allowed = obj["method"], tuple(local)
+    if not isinstance(name, str) or name not in local:
         raise CertificateInvalid("evidence", f"evidence.local: method {brief(name)} does not prove a local minimum "
                                  f"(supported: {', '.join(allowed)})")
     try:
-        LOCAL_METHODS[name](Context("isolated_local_minimum", reduced, c_red, ctx.radius, ctx.mu, obj,
-                                    ctx.max_digits, ctx.top))
+        local[name](Context("isolated_local_minimum", reduced, c_red, ctx.radius, ctx.mu, obj,
+                            ctx.max_digits, ctx.top, ctx.budget))
     except CertificateInvalid as err:
         raise CertificateInvalid(err.step, f"evidence.local (the reduced network): {err.message}") from None
 

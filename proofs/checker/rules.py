@@ -291,15 +291,23 @@ class Rule(NamedTuple):
     claims: tuple[str, ...]
 
 
+def local_minimum_rules() -> dict[str, Callable[[Context], str]]:
+    """The methods that prove ``isolated_local_minimum`` (other rules re-check them on a reduced network)."""
+    return {m: rule.check for m, rule in RULES.items() if "isolated_local_minimum" in rule.claims}
+
+
 def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer
+    from .duality import check_global_minimum, check_not_global_minimum
     from .threshold import lemma_a_norm_box
 
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
     return {"interior_ball": Rule(interior_ball, minimum), "boundary_ball": Rule(boundary_ball, minimum),
             "kink_ball": Rule(kink_ball, minimum), "collapsed_layer": Rule(collapsed_layer, minimum),
             "lemma_a_norm_box": Rule(lemma_a_norm_box, ("piecewise_strong_convexity",)),
-            "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted)}
+            "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted),
+            "dual_cones": Rule(check_global_minimum, ("global_minimum",)),
+            "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",))}
 
 
 RULES = _table()
@@ -307,7 +315,8 @@ RULES = _table()
 of ``not_a_local_minimum`` (a point that is no local minimum is no isolated one)."""
 
 _KINDS = {"isolated_local_minimum": ("CERTIFIED", True), "piecewise_strong_convexity": ("CERTIFIED", True),
-          "not_a_local_minimum": ("REFUTED", False), "not_isolated": ("REFUTED", False)}
+          "not_a_local_minimum": ("REFUTED", False), "not_isolated": ("REFUTED", False),
+          "global_minimum": ("CERTIFIED", True), "not_global_minimum": ("REFUTED", False)}
 CLAIMS = {kind: Claim(status, minimum, tuple(m for m, rule in RULES.items() if kind in rule.claims))
           for kind, (status, minimum) in _KINDS.items()}
 METHODS: dict[str, Callable[[Context], str]] = {m: rule.check for m, rule in RULES.items()}

@@ -27,20 +27,11 @@ import pytest
 from scipy.optimize import minimize
 
 from proofs import checker
-from proofs.checker import claims, duality
-from proofs.global_minimum import global_verdict, render
+from proofs.methods.dual_cones import global_verdict, render
 from symbolic.problem import load_problem, parse_params
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture(autouse=True)
-def table(monkeypatch):
-    for name, claim in duality.CLAIMS.items():
-        monkeypatch.setitem(claims.CLAIMS, name, claim)
-    for name, rule in duality.RULES.items():
-        monkeypatch.setitem(claims.METHODS, name, rule)
 
 
 def verdict(path: Path):
@@ -419,19 +410,19 @@ def test_margin_above_2_lambda(xor, case_a):
 
 
 @pytest.mark.parametrize("biases", [True, False])
-def test_exact_1d_cones_match_the_lp_case_split(biases):
+def test_exact_1d_cones_match_the_lpcase_split(biases):
     """The exact 1-D listing (prefix/suffix structure, hand Gordan vectors) against the LP-based case
     split, on data with repeated and signed inputs; every Gordan vector is checked exactly here too."""
     from dataclasses import replace
-    from proofs.boundary import _case_split
-    from proofs.global_minimum import _cones_1d
+    from proofs.boundary import case_split
+    from proofs.methods.dual_cones import _cones_1d
 
     base = load_problem(str(DATA / "global_case_c.json"))
     xs = [Fraction(v) for v in ("-3/2", "1", "1/2", "1", "-1/3", "2")]
     problem = replace(base, inputs=tuple((x,) for x in xs), targets=tuple((Fraction(1),) for _ in xs),
                       biases=biases, decay_biases=biases, point=None)
     cells, empty = _cones_1d(problem)
-    lp_cells, _ = _case_split(problem, [(j, 0) for j in range(len(xs))])
+    lp_cells, _ = case_split(problem, [(j, 0) for j in range(len(xs))])
     assert sorted(cells) == sorted(lp_cells)
     assert len(cells) == (10 if biases else 2)  # 5 distinct x: 2·5 threshold cones; without biases v > 0, v < 0
     for signs, y in empty:

@@ -28,20 +28,20 @@ from typing import Any, Callable
 
 import numpy as np
 
-from symbolic.problem import Problem, params_to_json
+from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import Verdict, certificate, checker_problem, short, sqrt_above
-from .boundary import _case_split
-from .checker import CertificateInvalid, read_problem
-from .checker.claims import Context
-from .checker.duality import RULES, exact_residuals, live_signs, unit_index
-from .checker.network import bounds
-from .checker.reading import parse_rational_strict, read_point
-from .collapse import _polar_witness
-from .generator import certify
-from .latex_format import decimal, rational
-from .refine import dyadic
+from ..assemble import Verdict, certificate, checked, checker_problem, short, sqrt_above
+from ..boundary import case_split
+from ..checker.duality import exact_residuals, live_signs, unit_index
+from ..checker import CertificateInvalid, read_problem
+from ..checker.network import bounds
+from ..checker.reading import parse_rational_strict, read_point
+from . import renders
+from .collapsed_layer import _polar_witness
+from ..generator import certify
+from ..latex_format import decimal, rational
+from ..latex_setting import Doc, Parts
 
 Progress = Callable[[str], None]
 
@@ -192,7 +192,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     run_r = _residuals(problem, c)
     delta = sqrt_above(red.count * bounds(red, c_red, rho).F1[-1] ** 2 * rho * rho)
     norms = [sqrt_above(sum((v * v for v in x), Fraction(0))) for x in xt]
-    cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else _case_split(problem, [(j, 0) for j in range(N)])
+    cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else case_split(problem, [(j, 0) for j in range(N)])
     if len(cells) > MAX_CONES:
         return Verdict("UNKNOWN", f"{len(cells)} cones in the data arrangement (more than {MAX_CONES})")
     live = {s: g for g in kept if (s := live_signs(cp, c, rho, xt, g)) is not None}
@@ -226,7 +226,9 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
         cones.append(item)
     if worst is not None:
         if worst[0] > float(2 * lam) * (1 + MARGIN):
-            return _wider(problem, c, rho, worst[1], worst[2], worst[3], xt, say)
+            from .wider_network import search as wider
+
+            return wider(problem, c, rho, worst[1], worst[2], worst[3], xt, say)
         where = " (a unit on a kink whose minimum is not known to stay on it)" if local.get("method") == \
             "boundary_ball" else " (a second saturating direction)"
         return Verdict("UNKNOWN", f"the cone {worst[1]} saturates the dual bound: sup |c_S·v|/‖v‖ ≈ {worst[0]:.6g} "
@@ -323,70 +325,29 @@ def _residuals(problem: Problem, c: list[Fraction]) -> list[Fraction]:
     return [r[0] for r in exact_residuals(checker_problem(problem), c)]
 
 
-def _wider(problem: Problem, c: list[Fraction], rho: Fraction, signs: str, sign: int, c_S: list[Fraction],
-           xt: list[list[Fraction]], say: Progress) -> Verdict:
-    """One more unit ``(t·û, −sign·t)`` with ``û`` the unit projection of ``sign·c_S`` onto the cone."""
-    say(f"the dual bound fails on the cone {signs}: adding one unit there")
-    weights, _ = _polar_witness([sign * v for v in c_S], xt, signs)
-    u = [sign * v for v in c_S]
-    for w, x, s in zip(weights, xt, signs):
-        for p, v in enumerate(x):
-            u[p] += w * v if s == "1" else -w * v
-    uf = np.array([float(v) for v in u])
-    uhat = uf / np.linalg.norm(uf)
-    X = np.array([[float(v) for v in x] for x in xt])
-    lam, alpha = float(problem.weight_decay), float(problem.alpha)
-    gain = float(np.linalg.norm(uf)) - 2 * lam
-    h = alpha * float(np.sum(np.maximum(X @ uhat, 0) ** 2))
-    t = math.sqrt(gain / (2 * h)) if h > 0 else 1.0
-    n0, bias, n1 = problem.widths[0], int(problem.biases), problem.widths[1]
-    wide = replace(problem, widths=(n0, n1 + 1, 1), point=None)
-    theta = [Fraction(0)] * wide.parameter_count
-    for g in range(n1):
-        for p in range(n0 + bias + 1):
-            theta[_index(wide, g, p)] = c[_index(problem, g, p)]
-    for p in range(n0 + bias):
-        theta[_index(wide, n1, p)] = dyadic(t * float(uhat[p]), 30)
-    theta[_index(wide, n1, n0 + bias)] = dyadic(-sign * t, 30)
-    if bias:
-        theta[-1] = c[-1]
-    cp = checker_problem(problem)
-    F1 = bounds(cp, c, rho).F1[-1]
-    delta = sqrt_above(cp.count * F1 * F1 * rho * rho)
-    evidence = {"method": "wider_network", "width": n1 + 1,
-                "point": params_to_json(wide.unflatten(theta)), "residual_bound": canonical(delta)}
-    cert = certificate(problem, "REFUTED", "not_global_minimum", c, rho, evidence)
-    unit = ", ".join(short(v) for v in theta[_index(wide, n1, 0): _index(wide, n1, 0) + 1])
-    reason = (f"not a global minimum: a network with one more unit does better (add a unit active on the samples "
-              f"{_samples(signs)}, outgoing weight {short(theta[_index(wide, n1, n0 + bias)])}; first incoming "
-              f"weight {unit})")
-    facts = {"radius": canonical(rho), "cone": signs, "sign": sign, "width": n1 + 1}
-    return recheck(Verdict("REFUTED", reason, "not_global_minimum", cert, facts))
-
-
 def _samples(signs: str) -> str:
     on = [str(j) for j, s in enumerate(signs) if s == "1"]
     return "{" + ", ".join(on) + "}" if on else "∅"
 
 
 def recheck(v: Verdict) -> Verdict:
-    """Run the trusted rule on the certificate; a rejected certificate becomes UNKNOWN, never a verdict.
+    """Run the trusted checker on the certificate; a rejected certificate becomes UNKNOWN, never a verdict."""
+    return checked(v) if v.certificate is not None else v
 
-    The rule is called directly with the checker's own reading of the top level until it is listed in the
-    checker's claim table (then :func:`proofs.assemble.checked` does this).
-    """
-    cert = v.certificate or {}
-    try:
-        problem = read_problem(cert["problem"])
-        center = read_point(cert["center"], problem, "center")
-        radius = parse_rational_strict(cert["radius"], "radius")
-        mu = parse_rational_strict(cert["mu"], "mu") if "mu" in cert else None
-        ev = cert["evidence"]
-        line = RULES[ev["method"]](Context(cert["claim"], problem, center, radius, mu, ev, 10_000, cert))
-    except CertificateInvalid as err:
-        return Verdict("UNKNOWN", f"internal error: the generated certificate was rejected by the checker ({err})")
-    v.facts["checker"] = f"VALID: {v.status} {v.claim} ({line})"
-    return v
+
+@renders("dual_cones")
+def render_dual_cones(doc: Doc) -> Parts:
+    """The proof of ``global_minimum`` (Lemmas C and D on the instance)."""
+    return parts(doc, "A global minimum over every width",
+                 "no one-hidden-layer network of any width has a lower loss on this data than the minimum in "
+                 "the ball")
+
+
+def parts(doc: Doc, headline: str, summary: str) -> Parts:
+    """The document parts of both duality methods: the lemmas and the instance are one body."""
+    return Parts(headline, summary, None, "", render(doc.cert),
+                 r"\begin{theorem}\label{pscert:theorem}" + summary[0].upper() + summary[1:]
+                 + r" (the conclusion above).\end{theorem}" + "\n")
 
 
 def render(cert: dict[str, Any]) -> str:
@@ -486,13 +447,13 @@ def escape(text: str) -> str:
 
 
 def _wide_problem(problem: Any, width: int) -> Any:
-    from .checker.network import Problem as Exact
+    from ..checker.network import Problem as Exact
 
     return Exact([problem.widths[0], width, problem.widths[-1]], problem.biases, problem.decay_biases,
                  problem.activation, problem.reduction, problem.weight_decay, problem.inputs, problem.targets)
 
 
 def _loss_at(problem: Any, theta: list[Fraction]) -> Fraction:
-    from .checker.network import forward, loss_value
+    from ..checker.network import forward, loss_value
 
     return loss_value(problem, theta, forward(problem, theta, None))
