@@ -150,11 +150,24 @@ EXIT_INTERRUPTED = 130
               "to FILE.csv or FILE.json, atomically.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Batch: certify this many problems at once, in separate processes.")
+@click.option("--exact-point", is_flag=True, help="Certify the exact point as given: do not snap float dust (dead "
+              "units, near-kinks, near-proportional units) to the structure it approximates.")
+@click.option("--snap-tol", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Snapping tolerance relative to max(1, |θ|∞) [default: from the point's dtype, size and gradient].")
+@click.option("--no-global", is_flag=True, help="Do not ask whether a wider one-hidden-layer network does better.")
 def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as_json: bool, quiet: bool,
-            summary: str | None, jobs: int) -> None:
-    """Refine the point, then prove or refute an isolated local minimum.
+            summary: str | None, jobs: int, exact_point: bool, snap_tol: float | None, no_global: bool) -> None:
+    """Did training reach a local minimum? Is it isolated? Is it global? Prove or refute it.
 
-    Exit code 0 CERTIFIED, 1 REFUTED, 3 UNKNOWN, 2 bad input. The last line starts with the status.
+    The point is snapped to the structure it approximates (dead units, kinks, split units), refined, and
+    certified; the certificate records your point and the proved distance from it. For one hidden layer
+    and one output, global optimality over every width is asked too (certificate: -o's stem + .global.json).
+
+    \b
+    Exit code (the answer to "is it a local minimum?"): 0 yes, 1 no, 3 not decided
+    (e.g. not isolated, minimality open), 2 bad input, 130 interrupted. --json carries
+    answers {local_minimum, isolated, global_minimum}, each true, false or null.
+    The last line starts with the status of the local verdict.
 
     \b
     Batch: several PROBLEM files, or a directory (its *.json files sorted by name,
@@ -173,29 +186,57 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
         _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs)
     if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
         raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
-    from proofs.generator import certify as run
+    from proofs.answers import exit_code
+    from proofs.question import ask
 
     start = time.perf_counter()
     problem = load(problem_files[0], needs_point=True)
     progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
-    verdict = run(problem, refine=not no_refine, progress=progress)
+    answer = ask(problem, snap=not exact_point, tol=snap_tol, refine=not no_refine, global_check=not no_global,
+                 progress=progress)
+    verdict = answer.local
     saved = out if out and verdict.certificate is not None else None
     if saved:
         write_atomic(saved, json.dumps(verdict.certificate, indent=1) + "\n")
     elif out:
         click.echo(f"note: nothing written to {out}: an {verdict.status} verdict has no certificate", err=True)
+    saved_global = _global_path(out) if out and answer.globally and answer.globally.certificate else None
+    if saved_global and answer.globally is not None:
+        write_atomic(saved_global, json.dumps(answer.globally.certificate, indent=1) + "\n")
     if summary:
         batch.write_summary([batch.row_for(problem_files[0], verdict, time.perf_counter() - start, saved)], summary)
     if as_json:
-        emit_json(verdict.to_json())
+        emit_json(answer.to_json())
     else:
-        _print_verdict(verdict, out)
-    sys.exit(EXIT_STATUS[verdict.status])
+        _print_answer(answer, out, saved_global)
+    sys.exit(exit_code(verdict.status, verdict.claim) if answer.answers.local_minimum is None
+             else exit_code("CERTIFIED", "isolated_local_minimum") if answer.answers.local_minimum
+             else exit_code("REFUTED", "not_a_local_minimum"))
+
+
+def _global_path(out: str) -> str:
+    """Where the global certificate goes beside ``-o FILE``: ``stem.global.json``."""
+    stem = out[:-5] if out.endswith(".json") else out
+    return stem + ".global.json"
+
+
+def _print_answer(answer: Any, out: str | None, saved_global: str | None) -> None:
+    g = answer.globally
+    if g is not None:
+        where = f" [{saved_global}]" if saved_global else ""
+        click.echo(f"{'global:':<22}{g.status}" + (f" {g.claim}" if g.claim else "") + f": {g.reason}{where}")
+    a = answer.answers
+    click.echo(f"{'answers:':<22}" + ", ".join(f"{k.replace('_', ' ')} {_yes_no(v)}" for k, v in a._asdict().items()))
+    _print_verdict(answer.local, out)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
 
 
 def _print_verdict(verdict: Any, out: str | None) -> None:
     for key, value in verdict.facts.items():
-        if key != "checker":
+        if key not in ("checker", "attempts") and value not in ("", None, [], ()):
             click.echo(f"{key.replace('_', ' ') + ':':<22}{_readable(value)}")
     if verdict.certificate is not None:
         click.echo(f"{'certificate:':<22}{out if out else '(not saved; use -o FILE)'}")

@@ -107,6 +107,8 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
             attempts.append({"structure": structure.describe(), "reason": v.reason})
             continue
         return with_origin(problem, v, structure, attempts)
+    if len(attempts) == 1:   # only the point as given was tried: its own reason says it all
+        return Verdict("UNKNOWN", attempts[0]["reason"], facts={"attempts": attempts})
     listed = "; ".join(f"[{n + 1}] {a['structure']}: {a['reason']}" for n, a in enumerate(attempts))
     return Verdict("UNKNOWN", f"no candidate structure was decided ({listed})", facts={"attempts": attempts})
 

@@ -117,7 +117,7 @@ def test_unknown_with_output_writes_nothing_and_says_so(tmp_path):
     r = run(write(tmp_path, "flat.json", FLAT), "-o", str(cert))
     assert r.exit_code == 3 and last_line(r).startswith("UNKNOWN: ")
     assert not cert.exists()
-    assert r.stderr.strip() == f"note: nothing written to {cert}: an UNKNOWN verdict has no certificate"
+    assert r.stderr.strip().splitlines()[-1] == f"note: nothing written to {cert}: an UNKNOWN verdict has no certificate"
     decided = run(write(tmp_path, "good.json", GOOD), "-o", str(tmp_path / "good.cert.json"))
     assert decided.exit_code == 0 and "nothing written" not in decided.stderr
 
@@ -338,12 +338,12 @@ def test_internal_errors_become_rows_not_crashes(tmp_path, monkeypatch):
 
 
 def test_interrupting_one_problem_exits_130_not_a_verdict_code(tmp_path, monkeypatch):
-    import proofs.generator
+    import proofs.question
 
-    def interrupted(problem, refine=True, progress=None):
+    def interrupted(problem, **options):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(proofs.generator, "certify", interrupted)
+    monkeypatch.setattr(proofs.question, "ask", interrupted)
     r = run(write(tmp_path, "good.json", GOOD))
     assert r.exit_code == 130 and r.stdout == "" and r.stderr.strip() == "Aborted!"
 

@@ -1,0 +1,68 @@
+"""``pscert certify FILE``: the local verdict, the global one, the answers and the exit code.
+
+Known answers (docs/MATHEMATICS.md §4): case C's reduced minimum w = a = 1/2 is an isolated local minimum
+that is not global (a left-facing unit lowers the loss to 15/16 < 31/32); the chain's minimum √3/2 is
+global; the deep example's two second-layer units rotate into each other, so it is not isolated and its
+minimality is open; the trained case C end point with 1e-7 weights is not a local minimum.
+"""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from proofs import checker
+from proofs.question import ask
+from symbolic.problem import load_problem
+
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+def certify(*args: str):
+    return CliRunner().invoke(main, ["certify", "-q", *args])
+
+
+@pytest.mark.parametrize("path, answers, code", [
+    ("examples/chain.json", {"local_minimum": True, "isolated": True, "global_minimum": True}, 0),
+    ("tests/data/global_case_c.json", {"local_minimum": True, "isolated": True, "global_minimum": False}, 0),
+    ("examples/deep.json", {"local_minimum": None, "isolated": False, "global_minimum": None}, 3),
+    ("tests/data/trained_dead_saddle.json", {"local_minimum": False, "isolated": False, "global_minimum": False}, 1),
+])
+def test_answers_and_exit_code(path, answers, code):
+    r = certify(str(ROOT / path), "--json")
+    assert r.exit_code == code, r.output
+    out = json.loads(r.stdout)
+    assert out["answers"] == answers
+
+
+def test_the_global_certificate_is_written_beside_the_local_one_and_checks(tmp_path):
+    out = tmp_path / "c.json"
+    r = certify(str(DATA / "global_case_c.json"), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    glob = tmp_path / "c.global.json"
+    assert glob.exists() and out.exists()
+    line = checker.check_file(str(glob), str(DATA / "global_case_c.json"))
+    assert line.startswith("VALID: REFUTED not_global_minimum") and "the given point is within" in line
+    assert "answers:              local minimum yes, isolated yes, global minimum no" in r.output
+
+
+def test_no_global_and_exact_point_options():
+    problem = load_problem(str(ROOT / "examples" / "chain.json"))
+    a = ask(problem, global_check=False)
+    assert a.globally is None and a.answers.global_minimum is None and a.answers.local_minimum is True
+    exact = ask(problem, snap=False, global_check=False)
+    assert exact.local.certificate is not None and "origin" not in exact.local.certificate
+
+
+def test_a_global_verdict_about_a_merged_point_answers_nothing_about_the_users_point():
+    """Case A's orbit point (3/5, 4/5): the global certificate is about the merged unit (1, 0), a distance
+    of order 1 away, so it must not answer for the user's split point."""
+    a = ask(load_problem(str(DATA / "global_case_a_orbit.json")))
+    assert a.globally is not None and a.globally.status == "CERTIFIED" and a.globally.certificate is not None
+    assert Fraction(a.globally.certificate["origin_distance"]) > Fraction(1, 10)
+    assert "answers nothing about your point" in a.globally.reason
+    assert a.answers.global_minimum is None and a.answers.isolated is False
