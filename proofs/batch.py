@@ -247,8 +247,9 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
 
 
 def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -> Row:
-    """Certify one problem file into a row; every failure becomes an ``ERROR`` row, never an exception."""
-    from proofs.generator import certify
+    """Certify one problem file into a row (the local verdict of :func:`proofs.question.ask`: the point
+    snapped to the structure it approximates); every failure becomes an ``ERROR`` row, never an exception."""
+    from proofs.question import ask
 
     from symbolic.problem import load_problem
 
@@ -257,7 +258,7 @@ def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -
         problem = load_problem(path)
         if problem.point is None:
             raise ProblemError("point", "missing: this command needs a point", path)
-        verdict = certify(problem, refine=refine)
+        verdict = ask(problem, refine=refine, global_check=False).local
         written = None
         if cert_path is not None and verdict.certificate is not None:
             write_atomic(cert_path, json.dumps(verdict.certificate, indent=1) + "\n")

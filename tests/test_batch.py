@@ -327,12 +327,12 @@ def test_empty_directory_is_bad_input(tmp_path):
 
 
 def test_internal_errors_become_rows_not_crashes(tmp_path, monkeypatch):
-    import proofs.generator
+    import proofs.question
 
-    def boom(problem, refine=True, progress=None):
+    def boom(problem, **options):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(proofs.generator, "certify", boom)
+    monkeypatch.setattr(proofs.question, "ask", boom)
     rows = batch.certify_batch([write(tmp_path, "g.json", GOOD)])
     assert rows[0].status == "ERROR" and rows[0].reason == "internal error (RuntimeError): boom second line"
 
