@@ -1,6 +1,6 @@
 """Float descent from one start to a candidate minimum: L-BFGS, region settling, piece polishing.
 
-Floats only *search* here; nothing claims anything. The loss is the float64 loss of SPEC §1
+Floats only *search* here; nothing claims anything. The loss is the float64 loss of docs/SPEC.md §1
 (reduction, biases, ``decay_biases`` and the activation honoured) with ``σ'(0) = 0``, the convention of
 :func:`symbolic.network.forward` (a unit with ``z = 0`` is inactive). From a start:
 

@@ -1,6 +1,6 @@
 """Problems from trained models: NumPy ``.npz`` files and PyTorch ``state_dict`` files (``pscert import``).
 
-**Layer names.** A model is a fully connected ReLU network (SPEC §1): linear layers, ReLU between
+**Layer names.** A model is a fully connected ReLU network (docs/SPEC.md §1): linear layers, ReLU between
 them, a linear output. Its arrays are named in one of two ways:
 
 * ``W1, b1, W2, b2, …`` (``w``/``B`` in either case; numbered consecutively from 0 or 1), with
@@ -72,7 +72,7 @@ def import_model(model: str, data: str | None = None, weight_decay: Fraction | s
     data
         A ``.npz`` or CSV file of training data; ``None`` to use arrays stored in a ``.npz`` model.
     weight_decay
-        ``λ`` of SPEC §1 (``L = α Σ‖f − y‖² + λ‖θ‖²``); PyTorch's ``SGD(weight_decay=w)`` with
+        ``λ`` of docs/SPEC.md §1 (``L = α Σ‖f − y‖² + λ‖θ‖²``); PyTorch's ``SGD(weight_decay=w)`` with
         ``MSELoss()`` on a scalar output is ``λ = w/2``.
     reduction
         ``"mean"`` or ``"sum"``.

@@ -10,7 +10,7 @@ when ``certify`` re-establishes it exactly. For one problem:
 3. **Deduplication** up to permutations of hidden units (:func:`canonicalise`), ranking by loss.
 4. **Files**: one problem per minimum, its point the float weights as rationals (:func:`write_minima`).
 
-Without weight decay, or with split or shared-pattern units (SPEC §4), minima are not isolated, and
+Without weight decay, or with split or shared-pattern units (docs/SPEC.md §4), minima are not isolated, and
 different starts land at different points of one flat set: they are reported as distinct minima.
 """
 

@@ -7,7 +7,7 @@ constraints in which empty branches carry an exact Gordan certificate (``y ≥ 0
 ``Σ y_m s_m a_m = 0``: no direction makes all those signs strict). Every remaining piece gets its
 multipliers ``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P`` (least squares). The evidence methods
 ``boundary_ball`` and ``kink_ball`` (:mod:`proofs.methods`) build their certificates from these
-:class:`Kinks`; ``collapsed_layer`` uses the case split (SPEC §4, boundary case).
+:class:`Kinks`; ``collapsed_layer`` uses the case split (docs/SPEC.md §4, boundary case).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ certificate whose claims rest on exact rational arithmetic. Before it reports CE
 runs the independent checker on the certificate; a certificate the checker rejects is never reported
 as anything but UNKNOWN.
 
-Decisions, in order (SPEC §3–§4); each evidence method's search and proof live in :mod:`proofs.methods`:
+Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and proof live in :mod:`proofs.methods`:
 
 0. A number beyond the floating-point range: UNKNOWN at once (the search screens with floats).
 1. ``λ = 0``: never CERTIFIED. A live hidden unit gives the rescaling curve, a ``not_isolated``
@@ -96,7 +96,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     """The decision procedure of :func:`certify` (floats may overflow inside: the caller catches it)."""
     if problem.weight_decay == 0:
         return curve.rescaling(problem, theta)
-    v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (SPEC §4)
+    v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
         return v
     fw = forward(problem)

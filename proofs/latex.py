@@ -1,4 +1,4 @@
-"""LaTeX proofs from certificates: ``pscert latex CERT [-o proof.tex] [--pdf]`` (SPEC §5).
+"""LaTeX proofs from certificates: ``pscert latex CERT [-o proof.tex] [--pdf]`` (docs/SPEC.md §5).
 
 A proof is a self-contained ``article`` with ``amsmath``, ``amssymb`` and ``amsthm`` (plus ``geometry``,
 ``array``, ``booktabs`` and ``longtable``, all in Debian's texlive-latex-base and -recommended): the

@@ -1,6 +1,6 @@
 """Positive-definiteness certificates for exact symmetric matrices (untrusted construction).
 
-Two kinds, both re-checked by the checker (SPEC §4, anchors B1):
+Two kinds, both re-checked by the checker (docs/SPEC.md §4, anchors B1):
 
 - ``{"method": "ldl"}``: the exact LDLᵀ pivots of ``A`` are all positive. Nothing to store, but the
   pivots grow to kilobits for large ``n``, so it is used only for small matrices.

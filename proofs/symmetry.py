@@ -1,4 +1,4 @@
-"""Symmetries that forbid isolation (SPEC §4, ``notes/symmetry.md``): untrusted search for exact curves.
+"""Symmetries that forbid isolation (docs/SPEC.md §4, docs/MATHEMATICS.md §3): untrusted search for exact curves.
 
 **Lemma S (rotation).** Let units ``i`` and ``j`` of one hidden layer have, on every training sample,
 pre-activations with ``z_j = 0`` or ``sign z_j = sign z_i`` ("``j`` follows ``i``": equal strict
@@ -17,7 +17,7 @@ input of that layer at sample ``s`` (with a 1 for the bias), ``e_s = f(x_s) − 
 ``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
 ``L − L(c) = t²(a·c(v) + λ(‖v‖²_dec + ‖a‖²)) + t⁴ α Σ_s ‖a‖² σ(v·h̃_s)²``; with
 ``a = −c(v)/(2λ)`` the ``t²`` coefficient is ``λ‖v‖²_dec − ‖c(v)‖²/(4λ)``, negative when
-``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, ``symmetry.md``
+``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, docs/MATHEMATICS.md §3
 §4.2(c), case C).
 
 Floating-point trained points are first tried as given; failing that, a unit within ``TOL`` of zero is
@@ -100,7 +100,7 @@ def symmetry_verdict(problem: Problem, theta: Sequence[Fraction], say: Progress 
     say = say or (lambda _msg: None)
     given = [Fraction(t) for t in theta]
     if _collapsed(problem, given):
-        return None          # near an all-dead layer, which can be an isolated minimum (SPEC §4)
+        return None          # near an all-dead layer, which can be an isolated minimum (docs/SPEC.md §4)
     verdict = _at(problem, given, [], say)
     if verdict is not None:
         return verdict

@@ -5,7 +5,7 @@ The pre-activation of hidden unit ``i`` of the first layer at sample ``j`` is
 ``a_{ij}`` holds ``x̃_j = (x_j, 1)`` in unit ``i``'s incoming coordinates and zeros elsewhere. Region
 boundaries of the first layer are therefore hyperplanes through the origin of parameter space, and a
 region's closure near a point on them is a polyhedral cone: the reason boundary certificates are
-possible for them (SPEC §4, boundary case).
+possible for them (docs/SPEC.md §4, boundary case).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The determinant form of a piece: ``f_o(x_j) = −det B`` (SPEC §1, notes/paper.md §2.2).
+"""The determinant form of a piece: ``f_o(x_j) = −det B`` (docs/SPEC.md §1, docs/MATHEMATICS.md §1).
 
 Construction
 ------------

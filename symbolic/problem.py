@@ -1,7 +1,7 @@
-"""Problems: a network architecture, a loss, training data and an optional point (SPEC §2).
+"""Problems: a network architecture, a loss, training data and an optional point (docs/SPEC.md §2).
 
 A :class:`Problem` is immutable and exact: every number is a :class:`fractions.Fraction`. The flat
-parameter vector ``θ`` uses the canonical order of SPEC §1: for each layer ``k = 1..H+1`` the rows of
+parameter vector ``θ`` uses the canonical order of docs/SPEC.md §1: for each layer ``k = 1..H+1`` the rows of
 ``W_k`` (row-major), then ``b_k``.
 """
 
@@ -36,7 +36,7 @@ class Params:
 
 @dataclass(frozen=True)
 class Problem:
-    """A pscert problem (SPEC §2), validated and exact."""
+    """A pscert problem (docs/SPEC.md §2), validated and exact."""
 
     widths: tuple[int, ...]
     biases: bool
@@ -217,7 +217,7 @@ def problem_to_json(problem: Problem, with_point: bool = True) -> dict[str, Any]
 
 
 def params_to_json(params: Params) -> dict[str, Any]:
-    """The ``point`` layout of SPEC §2 with canonical strings."""
+    """The ``point`` layout of docs/SPEC.md §2 with canonical strings."""
     out: dict[str, Any] = {"weights": [_rows(W) for W in params.weights]}
     out["biases"] = [[canonical(v) for v in b] for b in params.biases] if params.biases is not None else None
     return out

@@ -1,6 +1,6 @@
 """The activation-region graph as data: regions, facets, their exact checks, and their written forms.
 
-A **region** is the open set of ``θ`` where every pre-activation has the strict sign of a pattern (SPEC §1).
+A **region** is the open set of ``θ`` where every pre-activation has the strict sign of a pattern (docs/SPEC.md §1).
 A region is listed only with an exact rational **witness** ``θ`` whose pre-activations have exactly those
 strict signs. Two regions are joined by an **edge** when they share a facet: their patterns differ
 exactly on the samples of one hyperplane of one first-layer unit. The edge's witness is a rational

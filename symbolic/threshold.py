@@ -1,10 +1,10 @@
 """The paper's strong-convexity set ``U(λ, θ)`` and its error threshold ``ε*``, exactly.
 
-Conventions (SPEC §1): ``L(θ) = α Σ_j ‖f(x_j) − y_j‖² + λ‖θ‖²`` with ``α = 1/N`` (mean) or ``1`` (sum),
+Conventions (docs/SPEC.md §1): ``L(θ) = α Σ_j ‖f(x_j) − y_j‖² + λ‖θ‖²`` with ``α = 1/N`` (mean) or ``1`` (sum),
 so in the notes' notation ``β = λ``. The **training error** is the data term ``E(W) = α Σ_j ‖r_j‖²``,
 ``r_j = f(x_j) − y_j`` (the mean squared error for ``"mean"``).
 
-Lemma (A) (notes/paper.md §3.2), for every activation pattern ``P`` and every ``W``:
+Lemma (A) (docs/MATHEMATICS.md §2), for every activation pattern ``P`` and every ``W``:
 
     λ_min(∇²L_P(W)) ≥ 2λ − 2α·H·θ^(H−1)·Σ_j ‖x_j‖‖r_j‖   whenever ‖W_k‖₂ ≤ θ for every k,
 

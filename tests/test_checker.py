@@ -65,7 +65,7 @@ def naive_output(problem: dict, theta: list[F], x: list[F], pattern_j: list[str]
 
 
 def naive_loss(problem: dict, theta: list[F], pattern: list[list[str]] | None = None) -> F:
-    """SPEC §1 loss, written out directly."""
+    """docs/SPEC.md §1 loss, written out directly."""
     net, data = problem["network"], problem["data"]
     X = [[F(v) for v in x] for x in data["inputs"]]
     Y = [[F(v) for v in y] for y in data["targets"]]
@@ -220,11 +220,11 @@ def regression_minimum() -> dict:
     return certificate("isolated_local_minimum", prob, theta, F(1), ball([[], [], []], F(0)), 2 * lam)
 
 
-SPLIT_P = [F(12, 25), F(16, 25), F(4, 5)]     # case A of notes/symmetry.md: (w, b, a) of the live unit
+SPLIT_P = [F(12, 25), F(16, 25), F(4, 5)]     # case A of docs/MATHEMATICS.md §4: (w, b, a) of the live unit
 
 
 def split_problem(hidden: int) -> dict:
-    """notes/symmetry.md case A: widths [1, hidden, 1], biases, λ = 1/4, x = 3/4, y = 9/5."""
+    """docs/MATHEMATICS.md §4 case A: widths [1, hidden, 1], biases, λ = 1/4, x = 3/4, y = 9/5."""
     return problem([1, hidden, 1], F(1, 4), [[F(3, 4)]], [[F(9, 5)]], biases=True)
 
 
@@ -849,7 +849,7 @@ def test_bounds_by_hand() -> None:
 
 
 def test_split_reduced_hessian_matches_the_note() -> None:
-    """notes/symmetry.md case A lists this Hessian and L = 13/25 at the reduced minimum."""
+    """docs/MATHEMATICS.md §4 case A lists this Hessian and L = 13/25 at the reduced minimum."""
     L, g, H = loss_derivatives(split_problem(1), [SPLIT_P[0], SPLIT_P[1], SPLIT_P[2], F(4, 5)])
     note = [["61/50", "24/25", "9/10", "6/5"], ["24/25", "89/50", "6/5", "8/5"], ["9/10", "6/5", "5/2", "2"],
             ["6/5", "8/5", "2", "5/2"]]

@@ -1,4 +1,4 @@
-"""``global_minimum`` / ``not_global_minimum``: Lemmas C and D over every width (notes/symmetry.md §4.2, §6.2).
+"""``global_minimum`` / ``not_global_minimum``: Lemmas C and D over every width (docs/MATHEMATICS.md §3, §4).
 
 Known answers, worked out by hand (SPEC conventions: mean reduction, everything decayed):
 

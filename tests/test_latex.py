@@ -182,7 +182,7 @@ def test_piecewise_strong_convexity_proof(tmp_path, certs, name, mu):
 
 
 def test_boundary_proof_compiles_or_is_refused(tmp_path, monkeypatch):
-    """λ = 2 at the origin of the chain: a dead unit on its kink, regions a > 0 and a < 0 (SPEC §4).
+    """λ = 2 at the origin of the chain: a dead unit on its kink, regions a > 0 and a < 0 (docs/SPEC.md §4).
 
     The generator writes a ``boundary_ball`` certificate; until the checker accepts that method,
     ``pscert latex`` must refuse it, and once it does the proof must typeset. Either way ``render``

@@ -1,4 +1,4 @@
-"""Problem files (SPEC §2): parsing, validation, normalisation, canonical writing and round trips."""
+"""Problem files (docs/SPEC.md §2): parsing, validation, normalisation, canonical writing and round trips."""
 
 import copy
 import json
@@ -24,7 +24,7 @@ from symbolic.rationals import loads
 
 F = Fraction
 
-# The SPEC §2 example: widths 2-2-1 with biases, three samples.
+# The docs/SPEC.md §2 example: widths 2-2-1 with biases, three samples.
 SPEC_EXAMPLE = """{
   "format": "pscert.problem/1",
   "name": "two-unit example",

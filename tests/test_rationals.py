@@ -1,4 +1,4 @@
-"""Exact numbers in problem files (SPEC §2): the lenient reader, the canonical writer, the JSON reader."""
+"""Exact numbers in problem files (docs/SPEC.md §2): the lenient reader, the canonical writer, the JSON reader."""
 
 from fractions import Fraction
 

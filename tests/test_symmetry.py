@@ -1,6 +1,6 @@
 """Symmetries that forbid isolation (``proofs.symmetry``): split circles, dead ends, snapping.
 
-Known answers (issue 7, ``notes/symmetry.md`` §6.2). Every verdict's certificate is re-checked by the
+Known answers (issue 7, docs/MATHEMATICS.md §4). Every verdict's certificate is re-checked by the
 checker and, independently of it, by evaluating the exact loss at the curve's end point ``γ(t0)``.
 """
 
@@ -138,7 +138,7 @@ def test_nearly_dead_unit_beyond_tolerance_is_left_alone():
 
 
 # ---------------------------------------------------------------------------------------------------
-# symmetry.md §6.2, cases A, B, C
+# docs/MATHEMATICS.md §4, cases A, B, C
 
 
 def case_a(co, si):

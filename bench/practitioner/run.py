@@ -5,7 +5,8 @@ Run from the repository root (after ``train.py`` and ``reference.py``)::
     python bench/practitioner/run.py [--jobs 2] [--timeout 30] [--only GLOB] [--no-write]
 
 Each problem file is certified in its own process, as the library call behind ``pscert certify``
-(:func:`proofs.generator.certify` on :func:`symbolic.problem.load_problem`), killed after ``--timeout``
+(:func:`proofs.question.ask` on :func:`symbolic.problem.load_problem`: the snapped local verdict and, for
+one hidden layer, the global one, with their ``answers``), killed after ``--timeout``
 seconds. The verdict is read as the user's question, "did training reach a local minimum?":
 
 =========================================  ==============  ============
@@ -58,11 +59,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CERTIFY = """
 import json, sys, time
 from symbolic.problem import load_problem
-from proofs.generator import certify
+from proofs.question import ask
 problem = load_problem(sys.argv[1])
 start = time.perf_counter()
-verdict = certify(problem)
-out = verdict.to_json()
+out = ask(problem).to_json()
 out["seconds"] = time.perf_counter() - start
 print(json.dumps(out))
 """

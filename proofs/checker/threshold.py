@@ -12,8 +12,8 @@ polynomial of pattern ``P`` and ``K = α H² θ^(2H−2) X₂``. The claim is:
     ∇²L_P(W) ⪰ μ·I.
 
 The checker recomputes ``X₂``, ``K`` and ``ε* = λ²/K`` exactly from the problem and ``θ`` and verifies
-``K·ε < λ²`` (``ε < ε*``), ``0 < μ ≤ 2λ`` and ``(λ − μ/2)² ≥ K·ε``. Given **Lemma (A)** (notes/paper.md
-§3.2: on a piece ``λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ_j ‖x̃_j‖‖r_j‖``, with Cauchy–Schwarz
+``K·ε < λ²`` (``ε < ε*``), ``0 < μ ≤ 2λ`` and ``(λ − μ/2)² ≥ K·ε``. Given **Lemma (A)** (docs/MATHEMATICS.md
+§2: on a piece ``λ_min(∇²L_P) ≥ 2λ − 2α·H·θ^(H−1)·Σ_j ‖x̃_j‖‖r_j‖``, with Cauchy–Schwarz
 ``Σ_j ‖x̃_j‖‖r_j‖ ≤ (X₂ E_P/α)^½``) this is the claim; the lemma itself is mathematics the checker
 cannot verify, it verifies the instantiation. It also checks the problem is inside the lemma: weight
 decay ``λ > 0`` on every parameter (``decay_biases`` true).

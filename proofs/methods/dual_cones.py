@@ -3,7 +3,7 @@
 Given a problem with a (trained, floating-point) point, :func:`global_verdict`
 
 1. drops the dead units (every parameter within rounding of 0) and merges units that share a strict
-   activation pattern (at a critical point they are positively proportional, ``symmetry.md`` §4.2(b),
+   activation pattern (at a critical point they are positively proportional, docs/MATHEMATICS.md §3,
    and one unit of norm ``√(Σ‖p_i‖²)`` computes the same function at the same cost);
 2. certifies the reduced network's minimum with :func:`proofs.generator.certify` (a ball ``B̄(c, ρ)``
    holding the exact minimum ``θ*``);

@@ -31,7 +31,7 @@ from . import renders
 
 
 def certificate(t: Threshold, epsilon: Fraction | None = None, with_region: bool = True) -> dict[str, Any]:
-    """A ``piecewise_strong_convexity`` certificate (SPEC §3) for the set ``U_ε = {‖W̃_k‖₂ ≤ θ, E ≤ ε}``.
+    """A ``piecewise_strong_convexity`` certificate (docs/SPEC.md §3) for the set ``U_ε = {‖W̃_k‖₂ ≤ θ, E ≤ ε}``.
 
     The claim: for **every** activation pattern ``P`` and every ``W`` with ``‖W̃_k‖₂ ≤ θ`` for all ``k``
     and ``E_P(W) = α Σ_j ‖f_P(x_j; W) − y_j‖² ≤ ε``, ``∇²L_P(W) ⪰ μI``. On the open region of ``P``,
