@@ -385,6 +385,7 @@ def generated_global(path: str) -> Callable[[], dict]:
 GENERATED: dict[str, Callable[[], dict]] = {
     "case_a_global": generated_global("tests/data/global_case_a.json"),
     "case_c_wider": generated_global("tests/data/global_case_c.json"),
+    "case_a_orbit_global": generated_global("tests/data/global_case_a_orbit.json"),
     "kink_one_unit_boundary": generated("tests/data/kink_one_unit.json"),
     "xor_trained_kinks": generated("examples/xor_trained.json"),
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
@@ -400,6 +401,8 @@ GOOD_LINES = {
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
     "case_a_global": "VALID: CERTIFIED global_minimum, radius 1/803469022129495137770981046170581301261101496891396417650688, "
                      "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed, 0 excluded",
+    "case_a_orbit_global": "VALID: CERTIFIED global_minimum, radius 1/200867255532373784442745261542645325315275374222849104412672, "
+                           "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed",
     "case_c_wider": "VALID: REFUTED not_global_minimum, radius 1/1099511627776 (wider_network of width 2, loss 15/16 <",
     "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
@@ -611,6 +614,11 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                             "regions: the region with kink signs 0 is neither listed among the pieces nor excluded"),
     "global_witness_negative": (edit(committed("case_a_global"), setter("evidence.cones.1.plus.0", "-1")),
                                 "cones: evidence.cones[1].plus: polar-cone weights must be ≥ 0"),
+    "global_group_weights_off": (edit(committed("case_a_orbit_global"), setter("evidence.groups.0.weights.0", "4/5")),
+                                 "groups: evidence.groups[0].weights must be positive with squares summing to 1"),
+    "global_group_not_proportional": (edit(committed("case_a_orbit_global"), setter("center.weights.1.0.1", "1")),
+                                      "groups: evidence.groups[0]: unit 1 must be w_h/w_g times unit 0 at the centre "
+                                      "(parameter 2 is not)"),
     "wider_network_worse": (edit(committed("case_c_wider"), setter("evidence.point.weights.1.0.1", "1")),
                             "wider network: its loss 17/16 must be below L(c) − drop = 31/32 − "),
     "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),

@@ -83,12 +83,16 @@ def test_case_a_endpoint_is_global(case_a):
     assert rho < Fraction(1, 10 ** 12)
 
 
-def test_case_a_orbit_point_is_merged_and_global():
+def test_case_a_orbit_point_is_split_back_and_global():
     problem, v = verdict(DATA / "global_case_a_orbit.json")
     assert v.status == "CERTIFIED", v.reason
     c = centre(problem, v.certificate)
-    # the units (3/5)p* and (4/5)p* merge into p* = (12/25, 16/25, 4/5): one unit of the same function
-    assert abs(float(c[0]) - 12 / 25) < 1e-12 and abs(float(c[4]) - 4 / 5) < 1e-12 and c[1] == c[3] == c[5] == 0
+    # the units (3/5)p* and (4/5)p* of p* = (12/25, 16/25, 4/5) are certified where they are: the merged unit
+    # p* is checked, and the split along the exact weights (3/5, 4/5) has the same outputs and loss
+    assert v.certificate["evidence"]["groups"] == [{"units": [0, 1], "weights": ["3/5", "4/5"]}]
+    for k, (w, b, a) in enumerate([(0, 2, 4), (1, 3, 5)]):
+        scale = (Fraction(3, 5), Fraction(4, 5))[k]
+        assert abs(float(c[w] / scale) - 12 / 25) < 1e-12 and abs(float(c[a] / scale) - 4 / 5) < 1e-12
 
 
 def test_case_c_reduced_minimum_is_not_global_and_the_left_unit_helps(case_c):

@@ -58,11 +58,14 @@ def test_no_global_and_exact_point_options():
     assert exact.local.certificate is not None and "origin" not in exact.local.certificate
 
 
-def test_a_global_verdict_about_a_merged_point_answers_nothing_about_the_users_point():
-    """Case A's orbit point (3/5, 4/5): the global certificate is about the merged unit (1, 0), a distance
-    of order 1 away, so it must not answer for the user's split point."""
-    a = ask(load_problem(str(DATA / "global_case_a_orbit.json")))
-    assert a.globally is not None and a.globally.status == "CERTIFIED" and a.globally.certificate is not None
-    assert Fraction(a.globally.certificate["origin_distance"]) > Fraction(1, 10)
-    assert "answers nothing about your point" in a.globally.reason
-    assert a.answers.global_minimum is None and a.answers.isolated is False
+def test_a_split_orbit_point_is_a_global_hence_local_minimum_about_the_users_point():
+    """Case A's orbit point (3/5, 4/5): the two units share a pattern, so the point is not isolated; the
+    global certificate splits the merged minimum along the user's exact ratio, so its centre is the
+    user's point up to the certified ball, and it answers for the user's network."""
+    problem = load_problem(str(DATA / "global_case_a_orbit.json"))
+    a = ask(problem)
+    assert a.answers == (True, False, True)
+    cert = a.globally.certificate
+    assert cert["evidence"]["groups"] == [{"units": [0, 1], "weights": ["3/5", "4/5"]}]
+    assert Fraction(cert["origin_distance"]) < Fraction(1, 10 ** 50)
+    assert checker.check_certificate(cert).startswith("VALID: CERTIFIED global_minimum")

@@ -14,6 +14,14 @@ re-checked on the reduced problem about the reduced centre with the certificate'
 the reduced loss has a local minimum ``θ*`` with ``‖θ* − c‖ ≤ ρ``; padded with zeros it has the same
 loss and residuals in the full network. Write ``r_j = f(x_j; θ*) − y_j`` and ``G(v) = 2α Σ_j r_j σ(v·x̃_j)``.
 
+*Split units* (optional ``groups``). A group ``(g, h, …)`` with rational weights ``w > 0``, ``Σ w² = 1``, has
+``p_h = (w_h/w_g) p_g`` exactly at ``c``; ``g`` is kept, the others are not. The checks below run on the
+*merged* point: ``p_g/w_g`` in place of ``g``, the other members 0. It computes the same outputs at the same
+decay cost (``Σ_i w_i² = 1``). If they prove that the merged minimum ``θ*_m`` (within ``ρ`` of the merged
+point) is a global minimum over every width, so is its split ``θ*`` (member ``i`` is ``w_i`` times the merged
+unit): same outputs, same loss, and ``‖θ* − c‖ = ‖θ*_m − c_m‖ ≤ ρ`` since the split is an isometry on each
+group (``Σ_i w_i²‖p − q‖² = ‖p − q‖²``). So the claim is about the split point in the certificate's ball.
+
 *Lemma C.* For every network ``θ = (b, (v_i, a_i)_{i≤m})`` of any width,
 ``L(θ) ≥ L(θ*) + Σ_i T_i`` with ``T_i = a_i G(v_i) + λ(‖v_i‖² + a_i²)``.
 
@@ -93,13 +101,13 @@ from .rules import Context, local_minimum_rules
 def check_global_minimum(ctx: Context) -> str:
     """Lemmas C and D (module docstring): the reduced minimum is global over every width."""
     keys = {"method", "kept", "local", "residual_bound", "sample_norms", "cones", "empty"}
-    ev = expect_object(ctx.evidence, "evidence", keys, keys)
-    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
+    ev = expect_object(ctx.evidence, "evidence", keys | {"groups"}, keys)
+    problem, c, rho, mx = ctx.problem, list(ctx.center), ctx.radius, ctx.max_digits   # c becomes the merged point
     xt = _setting(problem, "dual_cones")
     if problem.biases and not problem.decay_biases:
         raise CertificateInvalid("evidence", "dual_cones needs every parameter decayed (an undecayed bias is not "
                                  "covered by Lemma C)")
-    kept = _kept(ev["kept"], problem, c)
+    kept = _kept(ev["kept"], problem, c, _groups(ev.get("groups", []), problem, c, ev["kept"], mx))
     reduced, c_red = _reduced(problem, c, kept)
     _local(ctx, ev["local"], reduced, c_red)
     delta = _residual_bound(ev["residual_bound"], reduced, c_red, rho, mx)
@@ -210,18 +218,57 @@ def _setting(problem: Problem, name: str) -> list[list[Fraction]]:
     return xt
 
 
-def _kept(obj: Any, problem: Problem, c: list[Fraction]) -> list[int]:
-    """Strictly increasing unit indices; every other unit is exactly zero at the centre."""
+def _groups(obj: Any, problem: Problem, c: list[Fraction], kept: Any, mx: int) -> dict[int, Fraction]:
+    """Split units: each group ``{"units": [g, h, …], "weights": [w_g, w_h, …]}`` has ``g`` kept, its other units
+    not kept and in no other group, ``w > 0``, ``Σ w² = 1`` and ``p_h·w_g = p_g·w_h`` exactly at the centre.
+    Returns ``w`` for every unit of a group (the reduced network's unit ``g`` is ``p_g/w_g``)."""
+    weights: dict[int, Fraction] = {}
+    n = problem.widths[1]
+    for k, item in enumerate(expect_list(obj, "evidence.groups")):
+        where = join("evidence.groups", k)
+        entry = expect_object(item, where, {"units", "weights"}, {"units", "weights"})
+        units = expect_list(entry["units"], f"{where}.units")
+        if len(units) < 2 or any(isinstance(g, bool) or not isinstance(g, int) or not 0 <= g < n or g in weights
+                                 for g in units) or len(set(units)) != len(units):
+            fail(f"{where}.units", f"must list at least two new hidden units 0..{n - 1} (got {brief(units)})")
+        if not isinstance(kept, list) or units[0] not in kept or any(h in kept for h in units[1:]):
+            raise CertificateInvalid("groups", f"{where}: its first unit must be kept and the others not "
+                                     f"(got {brief(units)})")
+        w = [parse_rational_strict(v, join(f"{where}.weights", i), mx)
+             for i, v in enumerate(expect_list(entry["weights"], f"{where}.weights", len(units)))]
+        if any(v <= 0 for v in w) or sum(v * v for v in w) != 1:
+            raise CertificateInvalid("groups", f"{where}.weights must be positive with squares summing to 1")
+        g = units[0]
+        for h, wh in zip(units[1:], w[1:]):
+            for p in range(_unit_size(problem)):
+                if c[unit_index(problem, h, p)] * w[0] != c[unit_index(problem, g, p)] * wh:
+                    raise CertificateInvalid("groups", f"{where}: unit {h} must be w_h/w_g times unit {g} at the "
+                                             f"centre (parameter {p} is not)")
+        weights.update(zip(units, w))
+    return weights
+
+
+def _kept(obj: Any, problem: Problem, c: list[Fraction], groups: dict[int, Fraction]) -> list[int]:
+    """Strictly increasing unit indices; every unit neither kept nor split from a kept one is exactly zero at
+    the centre. A kept unit that leads a group is divided by its weight: the reduced network's unit."""
     n = problem.widths[1]
     kept = expect_list(obj, "evidence.kept")
     if not kept or any(isinstance(g, bool) or not isinstance(g, int) for g in kept) or \
             any(not 0 <= g < n for g in kept) or any(a >= b for a, b in zip(kept, kept[1:])):
         fail("evidence.kept", f"must be a non-empty increasing list of hidden units 0..{n - 1} (got {brief(kept)})")
     for g in range(n):
-        if g not in kept:
+        if g not in kept and g not in groups:
             params = [unit_index(problem, g, p) for p in range(_unit_size(problem))]
             if any(c[p] for p in params):
                 raise CertificateInvalid("center", f"unit {g} is not kept, so its parameters must all be 0")
+    for g in kept:
+        if g in groups:   # the checks below read the kept unit at its reduced size
+            for p in range(_unit_size(problem)):
+                c[unit_index(problem, g, p)] /= groups[g]
+            for h in groups:
+                if h not in kept:
+                    for p in range(_unit_size(problem)):
+                        c[unit_index(problem, h, p)] = Fraction(0)
     return list(kept)
 
 

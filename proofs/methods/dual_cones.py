@@ -84,7 +84,8 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
     if why:
         return Verdict("UNKNOWN", why)
     theta = [float(v) for v in problem.flatten(problem.point)]
-    kept, merged = _reduce(problem, theta)
+    splits: dict[int, list[tuple[int, float]]] = {}
+    kept, merged = _reduce(problem, theta, splits)
     if kept is None:
         return Verdict("UNKNOWN", merged)
     dropped = [str(g) for g in range(problem.widths[1]) if g not in kept]
@@ -111,12 +112,39 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
             c[_index(problem, g, p)] = c_red[_index(red, new, p)]
     if problem.biases:
         c[-1] = c_red[-1]
+    groups, split = _split(problem, c, splits)
+    in_groups = {g for grp in groups for g in grp["units"]}
+    dropped = [g for g in dropped if int(g) not in in_groups]
     say("listing the cones of the data arrangement")
-    v = _dual(problem, c, rho, mu, kept, lc["evidence"], creads, c_red, say)
-    if dropped and v.status != "UNKNOWN":
-        v.reason += (f" (about the reduced point: unit(s) {', '.join(dropped)} set to 0, units sharing a pattern "
-                     "merged into one unit computing the same function at the same cost)")
+    v = _dual(problem, c, rho, mu, kept, lc["evidence"], creads, c_red, say, split, groups)
+    if (dropped or groups) and v.status != "UNKNOWN":
+        v.reason += " (" + "; ".join(([f"unit(s) {', '.join(dropped)} set to 0"] if dropped else [])
+                                     + (["units sharing a pattern split along exact rational weights of their "
+                                         "merged unit"] if groups else [])) + ")"
     return v
+
+
+def _split(problem: Problem, c: list[Fraction], splits: dict[int, list[tuple[int, float]]]
+           ) -> tuple[list[dict[str, Any]], list[Fraction]]:
+    """The merged centre ``c`` split back: each group's units get rational weights ``w > 0`` with ``Σw² = 1``
+    near the trained ratios of their norms (a rational point of the sphere by inverse stereographic
+    projection), and unit ``i`` is ``w_i`` times the merged unit. Returns the evidence and the split centre."""
+    out = list(c)
+    groups = []
+    size = problem.widths[0] + int(problem.biases) + 1
+    for first, members in sorted(splits.items()):
+        norms = np.array([n for _, n in members])
+        t = norms / np.linalg.norm(norms)
+        u = [Fraction(float(x) / (1 + float(t[0]))).limit_denominator(2 ** 24) for x in t[1:]]
+        s2 = sum((x * x for x in u), Fraction(0))
+        w = [(1 - s2) / (1 + s2)] + [2 * x / (1 + s2) for x in u]
+        if any(x <= 0 for x in w):
+            continue   # a ratio too extreme to split rationally here: the merged point is certified instead
+        for (g, _), wg in zip(members, w):
+            for p in range(size):
+                out[_index(problem, g, p)] = wg * c[_index(problem, first, p)]
+        groups.append({"units": [g for g, _ in members], "weights": [canonical(x) for x in w]})
+    return groups, out
 
 
 def _unsupported(problem: Problem) -> str:
@@ -142,8 +170,10 @@ def _index(problem: Problem, g: int, p: int) -> int:
     return n1 * (n0 + bias) + g
 
 
-def _reduce(problem: Problem, theta: list[float]) -> tuple[list[int] | None, Any]:
-    """Kept units and the point with each shared-pattern group merged into its first unit."""
+def _reduce(problem: Problem, theta: list[float],
+            splits: dict[int, list[tuple[int, float]]] | None = None) -> tuple[list[int] | None, Any]:
+    """Kept units and the point with each shared-pattern group merged into its first unit; ``splits`` gets,
+    for each merged group, its units and their norms (first unit first)."""
     n1, size = problem.widths[1], problem.widths[0] + int(problem.biases) + 1
     scale = max(1.0, max(abs(t) for t in theta))
     theta = list(theta)
@@ -174,6 +204,8 @@ def _reduce(problem: Problem, theta: list[float]) -> tuple[list[int] | None, Any
                     return None, (f"units {first} and {g} share an activation pattern but are not proportional "
                                   "(not a critical point of the split orbit)")
             total = math.sqrt(sum(float(units[g] @ units[g]) for g in members))
+            if splits is not None:
+                splits[first] = [(g, float(np.linalg.norm(units[g]))) for g in members]
             merged = p1 * (total / np.linalg.norm(p1))
             for p in range(size):
                 theta[_index(problem, first, p)] = float(merged[p])
@@ -184,8 +216,10 @@ def _reduce(problem: Problem, theta: list[float]) -> tuple[list[int] | None, Any
 
 
 def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept: list[int],
-          local: dict[str, Any], red: Any, c_red: list[Fraction], say: Progress) -> Verdict:
-    """The cone list with witnesses (``global_minimum``), or a wider network (``not_global_minimum``)."""
+          local: dict[str, Any], red: Any, c_red: list[Fraction], say: Progress,
+          split: list[Fraction] | None = None, groups: list[dict[str, Any]] | None = None) -> Verdict:
+    """The cone list with witnesses (``global_minimum``, about the ``split`` centre when units were merged),
+    or a wider network (``not_global_minimum``, about the merged centre ``c``)."""
     cp = checker_problem(problem)
     lam, alpha, N = problem.weight_decay, problem.alpha, problem.samples
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
@@ -236,7 +270,9 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     evidence = {"method": "dual_cones", "kept": kept, "local": local, "residual_bound": canonical(delta),
                 "sample_norms": [canonical(n) for n in norms], "cones": cones,
                 "empty": [{"signs": s, "gordan": [canonical(v) for v in y] + ["0"] * (N - len(y))} for s, y in empty]}
-    cert = certificate(problem, "CERTIFIED", "global_minimum", c, rho, evidence, mu)
+    if groups:
+        evidence["groups"] = groups
+    cert = certificate(problem, "CERTIFIED", "global_minimum", split if groups and split else c, rho, evidence, mu)
     reason = (f"global minimum: no one-hidden-layer network of any width has a lower loss; the minimum lies within "
               f"{short(rho)} of the centre ({len(cells)} cones of the data arrangement, {len(live)} live)")
     facts = {"radius": canonical(rho), "cones": len(cells), "live": len(live), "excluded": len(empty),
