@@ -72,7 +72,6 @@ def file_format(path: str) -> str | None:
     return None if b"\0" in head else "csv"
 
 
-
 def read_data(path: str, n_in: int, n_out: int) -> tuple[list[list[str]], list[list[str]]]:
     """Inputs and targets (canonical strings) from a data file (module notes), checked against the widths."""
     kind = file_format(path)
@@ -86,8 +85,9 @@ def read_data(path: str, n_in: int, n_out: int) -> tuple[list[list[str]], list[l
             names = ("inputs (item 0)", "targets (item 1)")
             arrays = {key: tensor_array(value, key, path) for key, value in zip(names, obj)}
             return data_arrays(arrays, n_in, n_out, path, names)
-        if isinstance(obj, Mapping):
-            arrays = {str(key): tensor_array(value, str(key), path) for key, value in obj.items()}
+        if isinstance(obj, Mapping):  # other entries (a seed, a note) are no concern of the data
+            arrays = {str(key): tensor_array(value, str(key), path) for key, value in obj.items()
+                      if str(key) in INPUT_NAMES + TARGET_NAMES}
             return data_arrays(arrays, n_in, n_out, path)
         raise ProblemError("", f"must hold a pair (X, Y) of tensors or a dict of them (got {type(obj).__name__}"
                            f"{f' of length {len(obj)}' if isinstance(obj, (tuple, list)) else ''})", path)
@@ -114,7 +114,6 @@ def read_data(path: str, n_in: int, n_out: int) -> tuple[list[list[str]], list[l
         inputs.append(values[:n_in])
         outputs.append(values[n_in:])
     return inputs, outputs
-
 
 
 def data_arrays(arrays: Mapping[str, np.ndarray], n_in: int, n_out: int, source: str,
@@ -147,14 +146,12 @@ def data_arrays(arrays: Mapping[str, np.ndarray], n_in: int, n_out: int, source:
     return out[0], out[1]
 
 
-
 def _split_columns(table: np.ndarray, n_in: int, n_out: int, source: str) -> tuple[list[list[str]], list[list[str]]]:
     """A ``(N, n_in + n_out)`` array laid out like the CSV rows, split into inputs and targets."""
     if table.ndim != 2 or table.shape[1] != n_in + n_out:
         raise ProblemError("", f"shape must be (N, {n_in + n_out}): {n_in} input then {n_out} target columns "
                            f"(got {tuple(table.shape)})", source)
     return data_arrays({"inputs": table[:, :n_in], "targets": table[:, n_in:]}, n_in, n_out, source)
-
 
 
 def float_to_rational(x: float, denominator: int | None = None) -> Fraction:
@@ -172,17 +169,14 @@ def float_to_rational(x: float, denominator: int | None = None) -> Fraction:
     return q if denominator is None else Fraction(round(q * denominator), denominator)
 
 
-
 def rational_rows(matrix: np.ndarray, denominator: int | None) -> list[list[str]]:
     return [[canonical(q) for q in rationals(row, denominator)] for row in matrix]
-
 
 
 def rationals(vector: np.ndarray, denominator: int | None) -> list[Fraction]:
     if vector.dtype.kind in "iu":
         return [Fraction(int(v)) for v in vector]
     return [float_to_rational(float(v), denominator) for v in vector]
-
 
 
 def is_npz(path: str) -> bool:
@@ -192,7 +186,6 @@ def is_npz(path: str) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False
     return bool(names) and all(n.endswith(".npy") for n in names)
-
 
 
 def read_npz(path: str) -> dict[str, np.ndarray]:
@@ -212,7 +205,6 @@ def read_npz(path: str) -> dict[str, np.ndarray]:
     return out
 
 
-
 def _read_npy(path: str) -> np.ndarray:
     try:
         value = np.load(path, allow_pickle=False)
@@ -221,7 +213,6 @@ def _read_npy(path: str) -> np.ndarray:
     if not isinstance(value, np.ndarray):
         raise ProblemError("", "must be a single .npy array (got a .npz archive)", path)
     return value
-
 
 
 def torch_load(path: str, what: str = "a torch.save file") -> Any:
@@ -236,7 +227,6 @@ def torch_load(path: str, what: str = "a torch.save file") -> Any:
         raise ProblemError("", f"cannot read as {what} with weights_only=True ({err.__class__.__name__})", path)
 
 
-
 def tensor_array(value: Any, key: str, path: str) -> np.ndarray:
     """A tensor as a float64 (exact for float16/32/64) or integer array."""
     import torch
@@ -246,7 +236,6 @@ def tensor_array(value: Any, key: str, path: str) -> np.ndarray:
     value = value.detach().cpu()
     out: np.ndarray = (value.to(torch.float64) if value.is_floating_point() else value).numpy()
     return out
-
 
 
 def _is_number(cell: str) -> bool:
