@@ -429,20 +429,34 @@ def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, den
 @main.command(name="import")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", type=click.Path(dir_okay=False),
-              help="Training data: .npz (inputs/targets or X/y) or CSV (targets in the last columns).")
-@click.option("--weight-decay", default="0", show_default=True, metavar="L",
-              help="λ in L = α·Σ‖f − y‖² + λ‖θ‖², exact (0.01 is 1/100); torch SGD weight_decay w with MSELoss: λ = w/2.")
-@click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean", show_default=True)
-@click.option("--decay-biases/--no-decay-biases", default=True, show_default=True)
+              help="Training data: CSV, .npy, .npz or a torch.save file (formats above). Default: arrays in MODEL.")
+@click.option("--torch-weight-decay", metavar="WD",
+              help="For a model trained in PyTorch (use this, not --weight-decay): the weight_decay of SGD or Adam "
+                   "(not AdamW), exact as written (1e-3 is 1/1000). λ and the reduction follow from --torch-loss.")
+@click.option("--torch-loss", type=click.Choice(["mse-mean", "mse-sum"]),
+              help="The nn.MSELoss reduction trained with [default: mse-mean, i.e. nn.MSELoss()]. mse-mean with k "
+                   "outputs: λ = k·WD/2, reduction mean (pscert's loss is k × torch's); mse-sum: λ = WD/2, reduction sum.")
+@click.option("--weight-decay", metavar="L",
+              help="pscert's λ in L = α·Σ‖f − y‖² + λ‖θ‖² directly, exact (0.01 is 1/100) [default: 0].")
+@click.option("--reduction", type=click.Choice(["mean", "sum"]), help="pscert's α = 1/N or 1 [default: mean].")
+@click.option("--decay-biases/--no-decay-biases", default=True, show_default=True,
+              help="Whether λ‖θ‖² includes the biases (torch's weight_decay does, unless parameter groups exclude them).")
 @click.option("--exact", is_flag=True, help="Weights become their exact binary values (the default).")
 @click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q instead (e.g. 2^40).")
 @click.option("--targets", type=click.IntRange(min=1), metavar="K", help="Target columns (default: output width).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the problem here (default: stdout).")
-def import_command(model: str, data: str | None, weight_decay: str, reduction: str, decay_biases: bool, exact: bool,
+def import_command(model: str, data: str | None, torch_weight_decay: str | None, torch_loss: str | None,
+                   weight_decay: str | None, reduction: str | None, decay_biases: bool, exact: bool,
                    denominator: str | None, targets: int | None, out: str | None) -> None:
     """A problem file from a trained network: a NumPy .npz or a PyTorch state_dict (needs torch).
 
-    Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …).
+    Arrays are named W1, b1, W2, … or <module>.weight, <module>.bias (layers.0, fc1, …). Data: CSV rows
+    (inputs, then targets); a .npy array of the same columns; a .npz with inputs/X/x and targets/y/Y
+    arrays; or torch.save((X, Y), path) or a dict of those tensors.
+
+    For a model trained in PyTorch, give --torch-weight-decay (and --torch-loss if not nn.MSELoss()):
+    the problem is then the objective torch minimised, exactly, for any number of outputs.
+    --weight-decay and --reduction set pscert's λ and α directly and exclude the --torch options.
     """
     from numeric.importer import import_model, parse_denominator
     from symbolic.problem import problem_to_json
@@ -450,7 +464,8 @@ def import_command(model: str, data: str | None, weight_decay: str, reduction: s
     if exact and denominator is not None:
         raise click.UsageError("--denominator: cannot be combined with --exact")
     q = parse_denominator(denominator) if denominator is not None else None
-    problem = import_model(model, data, weight_decay, reduction, q, targets, decay_biases)
+    problem = import_model(model, data, weight_decay=weight_decay, reduction=reduction, denominator=q, targets=targets,
+                           decay_biases=decay_biases, torch_loss=torch_loss, torch_weight_decay=torch_weight_decay)
     text = json.dumps(problem_to_json(problem), indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)

@@ -11,41 +11,45 @@ them, a linear output. Its arrays are named in one of two ways:
 
 Biases are on every layer or on none. Any other name (``bn.running_mean``), a weight that is not a
 matrix (a convolution's rank-4 kernel), or shapes that do not chain are errors naming the array.
-A ``.npz`` model may also hold the training data (below) under the reserved names.
+A ``.npz`` model or a ``state_dict`` may also hold the training data (below) under their names.
 
-**Data.** A ``.npz`` with arrays ``inputs`` and ``targets``, or ``X`` and ``y`` (a vector is one
-column), or a CSV file: one sample per row, the input columns then the last ``n_out`` columns as
-targets, an optional header row (a first row that is not all numbers). CSV numbers are read as the
-decimal literal written (``0.1`` is ``1/10``), as in problem files.
+**Data** files are read by :mod:`numeric.datafiles` (CSV, ``.npy``, ``.npz``, ``torch.save``).
+
+**The PyTorch objective.** ``nn.MSELoss()`` (``reduction="mean"``) is ``(1/(N·k)) Σ_j ‖f(x_j) − y_j‖²`` for
+``k`` outputs, and SGD's or Adam's ``weight_decay=w`` adds ``w·θ`` to the gradient, so training minimises
+``T = MSE + (w/2)‖θ‖²``. pscert's mean objective ``L = (1/N) Σ_j ‖f(x_j) − y_j‖² + λ‖θ‖²`` equals ``k·T``
+when ``λ = k·w/2``: the same minimisers, the gradient and Hessian scaled by ``k``. With
+``reduction="sum"``, ``T = Σ_j ‖f(x_j) − y_j‖² + (w/2)‖θ‖²`` is pscert's ``"sum"`` objective with ``λ = w/2``.
+AdamW's decoupled decay is not the gradient of such an objective and has no counterpart.
 
 **Floats to rationals.** Every float becomes its exact binary value (``Fraction(float)``; float32 and
 float16 values are exact in float64), or, with a ``denominator`` ``Q``, the weights are rounded to
 the nearest multiple of ``1/Q``; the problem's ``name`` says which. Array data is always exact.
 
-PyTorch is optional: files are read with ``torch.load(path, weights_only=True)``, never by
+PyTorch is optional: its files are read with ``torch.load(path, weights_only=True)``, never by
 unpickling arbitrary objects.
 """
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import math
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 
+from numeric.datafiles import (FORMAT_NAMES, INPUT_NAMES, TARGET_NAMES, data_arrays, file_format,
+                               rational_rows, rationals, read_data, read_npz, tensor_array, torch_load)
 from symbolic.exceptions import ProblemError
 from symbolic.problem import Problem, parse_problem
 from symbolic.rationals import canonical, parse_rational
 
-DATA_NAMES = (("inputs", "targets"), ("X", "y"))
-"""The accepted names of the training data arrays, as (inputs, targets) pairs."""
+TORCH_LOSSES = ("mse-mean", "mse-sum")
+"""``nn.MSELoss(reduction="mean")`` and ``nn.MSELoss(reduction="sum")``."""
+
+MODEL_FORMATS = "a NumPy .npz of named arrays or a PyTorch state_dict (torch.save(model.state_dict(), path))"
 
 _NUMBERED = re.compile(r"([WwBb])(\d+)\Z")
 _MODULE = re.compile(r"(.+)\.(weight|bias)\Z")
@@ -61,8 +65,10 @@ class Layer:
     bias_name: str
 
 
-def import_model(model: str, data: str | None = None, weight_decay: Fraction | str = "0", reduction: str = "mean",
-                 denominator: int | None = None, targets: int | None = None, decay_biases: bool = True) -> Problem:
+def import_model(model: str, data: str | None = None, weight_decay: Fraction | str | None = None,
+                 reduction: str | None = None, denominator: int | None = None, targets: int | None = None,
+                 decay_biases: bool = True, torch_loss: str | None = None,
+                 torch_weight_decay: Fraction | str | None = None) -> Problem:
     """The problem of a trained model, with its weights as the point.
 
     Parameters
@@ -70,23 +76,26 @@ def import_model(model: str, data: str | None = None, weight_decay: Fraction | s
     model
         A ``.npz`` file or a PyTorch ``state_dict`` file (see the module notes for the names).
     data
-        A ``.npz`` or CSV file of training data; ``None`` to use arrays stored in a ``.npz`` model.
+        Training data (:mod:`numeric.datafiles`); ``None`` to use arrays stored in the model file.
     weight_decay
-        ``λ`` of docs/SPEC.md §1 (``L = α Σ‖f − y‖² + λ‖θ‖²``); PyTorch's ``SGD(weight_decay=w)`` with
-        ``MSELoss()`` on a scalar output is ``λ = w/2``.
+        pscert's ``λ`` of docs/SPEC.md §1 (``L = α Σ‖f − y‖² + λ‖θ‖²``), exact; default 0.
     reduction
-        ``"mean"`` or ``"sum"``.
+        pscert's ``"mean"`` (the default) or ``"sum"``.
     denominator
         ``None`` for exact binary values, else weights round to multiples of ``1/denominator``.
     targets
         Number of target columns; must equal the model's output width (the default).
     decay_biases
         Whether the decay term includes the biases.
+    torch_loss, torch_weight_decay
+        The objective as trained in PyTorch instead: ``"mse-mean"`` (the default) or ``"mse-sum"``, and
+        the optimizer's ``weight_decay``; ``λ`` and the reduction follow (:func:`torch_objective`). They
+        exclude ``weight_decay`` and ``reduction``.
 
     Raises
     ------
     ProblemError
-        Naming the file and the array, layer or row at fault.
+        Naming the file and the array, layer or row at fault, or the clashing options.
 
     Examples
     --------
@@ -97,11 +106,21 @@ def import_model(model: str, data: str | None = None, weight_decay: Fraction | s
     >>> p.widths, p.point.weights, p.name
     ((1, 1, 1), (((Fraction(1, 2),),), ((Fraction(2, 1),),)), 'imported from m.npz; weights = exact float64 binary values')
     """
-    lam = parse_rational(weight_decay, "--weight-decay") if not isinstance(weight_decay, Fraction) else weight_decay
+    from_torch = torch_loss is not None or torch_weight_decay is not None
+    for option, value in (("--weight-decay", weight_decay), ("--reduction", reduction)):
+        if from_torch and value is not None:
+            raise ProblemError(option, "cannot be combined with --torch-weight-decay or --torch-loss, which derive it")
+    if torch_loss is not None and torch_loss not in TORCH_LOSSES:
+        raise ProblemError("--torch-loss", f"must be one of {', '.join(TORCH_LOSSES)} (got {torch_loss!r})")
+    where = "--torch-weight-decay" if from_torch else "--weight-decay"
+    decay = torch_weight_decay if from_torch else weight_decay
+    lam = _rational(decay if decay is not None else "0", where)
     if lam < 0:
-        raise ProblemError("--weight-decay", f"must be non-negative (got {canonical(lam)})")
+        raise ProblemError(where, f"must be non-negative (got {canonical(lam)})")
+    if reduction not in (None, "mean", "sum"):
+        raise ProblemError("--reduction", f"must be mean or sum (got {reduction!r})")
     arrays = read_arrays(model)
-    stored = {k: arrays.pop(k) for k in [n for pair in DATA_NAMES for n in pair] if k in arrays}
+    stored = {k: arrays.pop(k) for k in INPUT_NAMES + TARGET_NAMES if k in arrays}
     layers = model_layers(arrays, model)
     n_in, n_out = layers[0].weight.shape[1], layers[-1].weight.shape[0]
     if targets is not None and targets != n_out:
@@ -111,26 +130,66 @@ def import_model(model: str, data: str | None = None, weight_decay: Fraction | s
     elif stored:
         inputs, outputs = data_arrays(stored, n_in, n_out, model)
     else:
-        raise ProblemError("--data", f"required: the model holds no {' / '.join('+'.join(p) for p in DATA_NAMES)} arrays",
-                           model)
+        raise ProblemError("--data", f"required: the model holds no {'/'.join(INPUT_NAMES)} and "
+                           f"{'/'.join(TARGET_NAMES)} arrays", model)
+    note = ""
+    if from_torch:
+        lam, reduction, note = torch_objective(torch_loss or "mse-mean", lam, n_out)
+        note = f"; {note}"
     widths = [n_in] + [layer.weight.shape[0] for layer in layers]
     biases = layers[0].bias is not None
-    point = {"weights": [_rational_rows(layer.weight, denominator) for layer in layers],
-             "biases": [[canonical(q) for q in _rationals(_bias(layer), denominator)] for layer in layers] if biases else None}
+    point = {"weights": [rational_rows(layer.weight, denominator) for layer in layers],
+             "biases": [[canonical(q) for q in rationals(_bias(layer), denominator)] for layer in layers] if biases else None}
     name = f"imported from {os.path.basename(model)}"
     name += f" (data {os.path.basename(data)})" if data is not None else ""
-    obj = {"format": "pscert.problem/1", "name": f"{name}; weights = {conversion_note(denominator)}",
+    obj = {"format": "pscert.problem/1", "name": f"{name}{note}; weights = {conversion_note(denominator)}",
            "network": {"widths": widths, "biases": biases, "decay_biases": decay_biases},
-           "loss": {"reduction": reduction, "weight_decay": canonical(lam)},
+           "loss": {"reduction": reduction or "mean", "weight_decay": canonical(lam)},
            "data": {"inputs": inputs, "targets": outputs}, "point": point}
     return parse_problem(obj)
 
 
+def torch_objective(loss: str, weight_decay: Fraction, outputs: int) -> tuple[Fraction, str, str]:
+    """pscert's ``λ`` and reduction for ``nn.MSELoss`` with ``loss`` and an optimizer's ``weight_decay``.
+
+    Returns ``(λ, reduction, note)``, the note stating the derivation (for the problem's name).
+
+    Examples
+    --------
+    Two outputs, ``nn.MSELoss()`` and ``weight_decay = 1/1000``: ``λ = 2 · (1/1000)/2``.
+
+    >>> torch_objective("mse-mean", Fraction(1, 1000), 2)[:2]
+    (Fraction(1, 1000), 'mean')
+    >>> torch_objective("mse-sum", Fraction(1, 1000), 2)[:2]
+    (Fraction(1, 2000), 'sum')
+
+    Notes
+    -----
+    See the module notes: with ``k`` outputs, mean ``L = k·T`` for ``λ = k·w/2``; sum ``L = T`` for
+    ``λ = w/2``, where ``T`` is the objective torch minimised.
+    """
+    w = canonical(weight_decay)
+    if loss == "mse-mean":
+        lam = outputs * weight_decay / 2
+        factor = "torch's" if outputs == 1 else f"{outputs} × torch's"
+        return lam, "mean", (f"torch nn.MSELoss(reduction='mean') with weight_decay={w} on {outputs} output(s): "
+                             f"λ = k·w/2 = {canonical(lam)}, reduction mean, pscert's loss = {factor}")
+    lam = weight_decay / 2
+    return lam, "sum", (f"torch nn.MSELoss(reduction='sum') with weight_decay={w}: λ = w/2 = {canonical(lam)}, "
+                        "reduction sum, pscert's loss = torch's")
+
+
 def read_arrays(path: str) -> dict[str, np.ndarray]:
     """The named arrays of a ``.npz`` file or of a PyTorch ``state_dict`` (as float64 or integer arrays)."""
-    if path.lower().endswith(".npz") or _is_npz(path):
-        return _read_npz(path)
-    return _read_torch(path)
+    kind = file_format(path)
+    if kind == "npz":
+        return read_npz(path)
+    if kind == "torch":
+        obj = torch_load(path, "a PyTorch state_dict")
+        if not isinstance(obj, Mapping):
+            raise ProblemError("", f"must be a state_dict (a mapping of names to tensors) (got {type(obj).__name__})", path)
+        return {str(key): tensor_array(value, str(key), path) for key, value in obj.items()}
+    raise ProblemError("", f"a model must be {MODEL_FORMATS} (got {FORMAT_NAMES.get(kind or '', 'an unknown format')})", path)
 
 
 def model_layers(arrays: Mapping[str, np.ndarray], source: str = "") -> list[Layer]:
@@ -227,71 +286,6 @@ def _check_chain(layers: list[Layer], source: str) -> None:
                                f"(got {tuple(layer.bias.shape)})", source)
 
 
-def read_data(path: str, n_in: int, n_out: int) -> tuple[list[list[str]], list[list[str]]]:
-    """Inputs and targets (canonical strings) from a ``.npz`` or CSV file, checked against the widths."""
-    if path.lower().endswith(".npz") or _is_npz(path):
-        return data_arrays(_read_npz(path), n_in, n_out, path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = [(i + 1, row) for i, row in enumerate(csv.reader(fh)) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ProblemError("", f"cannot read as CSV ({err.__class__.__name__}: {err})", path)
-    if rows and not all(_is_number(cell) for cell in rows[0][1]):
-        rows = rows[1:]  # a header
-    if not rows:
-        raise ProblemError("", "must hold at least one sample row (got none)", path)
-    inputs, outputs = [], []
-    for line, row in rows:
-        if len(row) != n_in + n_out:
-            raise ProblemError(f"row {line}", f"expected {n_in + n_out} columns ({n_in} inputs, {n_out} targets) "
-                               f"(got {len(row)})", path)
-        try:
-            values = [canonical(parse_rational(cell, f"row {line} column {c + 1}")) for c, cell in enumerate(row)]
-        except ProblemError as err:
-            raise err.with_source(path)
-        inputs.append(values[:n_in])
-        outputs.append(values[n_in:])
-    return inputs, outputs
-
-
-def data_arrays(arrays: Mapping[str, np.ndarray], n_in: int, n_out: int, source: str) -> tuple[list[list[str]], list[list[str]]]:
-    """Inputs and targets from named arrays (``inputs``/``targets`` or ``X``/``y``), exactly."""
-    pair = next((p for p in DATA_NAMES if p[0] in arrays and p[1] in arrays), None)
-    if pair is None:
-        names = " or ".join(f"{a} and {b}" for a, b in DATA_NAMES)
-        raise ProblemError("", f"must hold arrays {names} (got {', '.join(sorted(arrays)) or 'none'})", source)
-    out = []
-    for key, width in zip(pair, (n_in, n_out)):
-        value = np.asarray(arrays[key])
-        if value.dtype.kind not in "fiu" or not np.all(np.isfinite(value)):
-            raise ProblemError(key, f"must hold finite real numbers (got dtype {value.dtype})", source)
-        if value.ndim == 1 and width == 1:
-            value = value.reshape(-1, 1)
-        if value.ndim != 2 or value.shape[1] != width:
-            role = "input" if key == pair[0] else "output"
-            raise ProblemError(key, f"shape must be (N, {width}) for the model's {role} width {width} "
-                               f"(got {tuple(value.shape)})", source)
-        out.append(_rational_rows(value, None))
-    if len(out[0]) != len(out[1]) or not out[0]:
-        raise ProblemError(pair[1], f"must have one row per input row ({len(out[0])}) (got {len(out[1])})", source)
-    return out[0], out[1]
-
-
-def float_to_rational(x: float, denominator: int | None = None) -> Fraction:
-    """The exact binary value of a float, or its nearest multiple of ``1/denominator`` (ties to even).
-
-    >>> float_to_rational(0.1)
-    Fraction(3602879701896397, 36028797018963968)
-    >>> float_to_rational(0.1, 2**4)
-    Fraction(1, 8)
-    """
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"cannot convert {x} to a rational")
-    q = Fraction(x)
-    return q if denominator is None else Fraction(round(q * denominator), denominator)
-
-
 def parse_denominator(text: str, where: str = "--denominator") -> int:
     """A positive integer written ``"1099511627776"``, ``"2^40"`` or ``"2**40"``.
 
@@ -322,69 +316,8 @@ def conversion_note(denominator: int | None) -> str:
     return f"rounded to multiples of 1/{denominator}"
 
 
-def _rational_rows(matrix: np.ndarray, denominator: int | None) -> list[list[str]]:
-    return [[canonical(q) for q in _rationals(row, denominator)] for row in matrix]
-
-
-def _rationals(vector: np.ndarray, denominator: int | None) -> list[Fraction]:
-    if vector.dtype.kind in "iu":
-        return [Fraction(int(v)) for v in vector]
-    return [float_to_rational(float(v), denominator) for v in vector]
-
-
-def _is_npz(path: str) -> bool:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
-    return bool(names) and all(n.endswith(".npy") for n in names)
-
-
-def _read_npz(path: str) -> dict[str, np.ndarray]:
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise ProblemError("", f"cannot read as .npz ({err.__class__.__name__}: {err})", path)
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ProblemError("", "must be a .npz archive of named arrays (got a single .npy array)", path)
-    out = {}
-    with npz:
-        for key in npz.files:
-            try:
-                out[key] = np.asarray(npz[key])
-            except ValueError as err:  # object arrays need pickle, which is refused
-                raise ProblemError(key, f"must be a numeric array ({err})", path)
-    return out
-
-
-def _read_torch(path: str) -> dict[str, np.ndarray]:
-    if importlib.util.find_spec("torch") is None:
-        raise ProblemError("", "reading a PyTorch state_dict needs torch, which is not installed "
-                           "(pip install torch, or save the arrays with numpy.savez)", path)
-    import torch
-
-    try:
-        obj: Any = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types; the file is refused in every case
-        raise ProblemError("", f"cannot read as a PyTorch state_dict with weights_only=True ({err.__class__.__name__})", path)
-    if not isinstance(obj, Mapping):
-        raise ProblemError("", f"must be a state_dict (a mapping of names to tensors) (got {type(obj).__name__})", path)
-    out = {}
-    for key, value in obj.items():
-        if not torch.is_tensor(value):
-            raise ProblemError(str(key), f"must be a tensor (got {type(value).__name__})", path)
-        value = value.detach().cpu()
-        out[str(key)] = (value.to(torch.float64) if value.is_floating_point() else value).numpy()
-    return out
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        parse_rational(cell, "")
-    except ProblemError:
-        return False
-    return True
+def _rational(value: Fraction | str, where: str) -> Fraction:
+    return value if isinstance(value, Fraction) else parse_rational(value, where)
 
 
 def _bias(layer: Layer) -> np.ndarray:

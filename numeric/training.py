@@ -36,7 +36,8 @@ from symbolic.files import write_atomic
 from symbolic.problem import Params, Problem, load_problem, problem_to_json
 
 from .descent import FloatObjective, descend, polish, settle
-from .importer import conversion_note, float_to_rational
+from .datafiles import float_to_rational
+from .importer import conversion_note
 
 BOUNDARY_TOL = 1e-8
 """A unit is *boundary-near* if ``|z| < BOUNDARY_TOL`` at some sample, *dead* if ``z < BOUNDARY_TOL`` at all."""

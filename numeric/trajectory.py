@@ -5,10 +5,14 @@ scales the data term by ``N/B``). Floats only train: each checkpoint is rounded 
 rational ``θ_t = round(2^24·θ)/2^24`` and everything reported about it is exact, at that rational point:
 the training error, the threshold ``ε*`` at its own ``θ`` (default rule of :func:`threshold`), whether the
 paper's condition holds (``θ_t ∈ U``), and the proved interval for ``λ_min`` of its piece's Hessian.
+
+The float run needs floats that fit: a starting coordinate larger than :data:`LIMIT` (``1e300``, or
+``1e400``, which no float holds) or data beyond the float range is refused with one line naming it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Sequence
@@ -16,12 +20,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from symbolic.exceptions import ProblemError
-from symbolic.problem import Problem
+from symbolic.problem import Params, Problem
 from symbolic.rationals import canonical
 from symbolic.threshold import Threshold, threshold
 
 SCALE = 2 ** 24
 """Checkpoints are rounded to multiples of ``1/SCALE``."""
+
+LIMIT = 1e6
+"""The float run keeps every coordinate at most this in size: a start beyond it is refused, and a step
+beyond it means SGD has diverged (the float arithmetic would soon overflow)."""
 
 
 def _float_layers(problem: Problem, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
@@ -105,9 +113,12 @@ def train(problem: Problem, steps: int, lr: float = 0.05, batch: int | None = No
     rng = np.random.default_rng(seed)
     N = problem.samples
     B = min(batch or N, N)
-    X = np.array([[float(v) for v in x] for x in problem.inputs])
-    Y = np.array([[float(v) for v in y] for y in problem.targets])
+    X = np.array([[_float(v, f"data.inputs[{j}][{i}]") for i, v in enumerate(x)] for j, x in enumerate(problem.inputs)])
+    Y = np.array([[_float(v, f"data.targets[{j}][{i}]") for i, v in enumerate(y)] for j, y in enumerate(problem.targets)])
     if problem.point is not None:
+        for where, q in _coordinates(problem.point):
+            if abs(q) > LIMIT:
+                raise ProblemError(where, f"must be at most {LIMIT:.0e} in size to start float SGD (got {_size(q)})")
         theta = np.array([float(v) for v in problem.flatten(problem.point)])
     else:
         theta = np.concatenate([rng.normal(0, np.sqrt(2 / problem.widths[k]), problem.layer_sizes[k])
@@ -116,12 +127,52 @@ def train(problem: Problem, steps: int, lr: float = 0.05, batch: int | None = No
     out = [_checkpoint(problem, 0, theta)]
     for step in range(1, steps + 1):
         idx = rng.choice(N, size=B, replace=False)
-        theta = theta - lr * batch_gradient(problem, theta, X[idx], Y[idx])
-        if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e6:
-            raise ProblemError("--lr", f"must be smaller: SGD diverged at step {step} (got {lr})")
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is caught just below as divergence
+            theta = theta - lr * batch_gradient(problem, theta, X[idx], Y[idx])
+        if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > LIMIT:
+            raise ProblemError("--lr", f"must be smaller: SGD diverged at step {step}, a coordinate passed "
+                               f"{LIMIT:.0e} (got {lr})")
         if step % every == 0 or step == steps:
             out.append(_checkpoint(problem, step, theta))
     return out
+
+
+def _coordinates(point: Params) -> list[tuple[str, Fraction]]:
+    """The point's coordinates with their paths in the problem file (``point.weights[k][i][j]``)."""
+    out = [(f"point.weights[{k}][{i}][{j}]", q) for k, W in enumerate(point.weights)
+           for i, row in enumerate(W) for j, q in enumerate(row)]
+    for k, b in enumerate(point.biases or ()):
+        out += [(f"point.biases[{k}][{i}]", q) for i, q in enumerate(b)]
+    return out
+
+
+def _float(q: Fraction, where: str) -> float:
+    """``q`` as a float for training, or a one-line error if it lies beyond the float range."""
+    try:
+        return float(q)
+    except OverflowError:
+        raise ProblemError(where, f"must be within the float range to train with float SGD (got {_size(q)})") from None
+
+
+def _size(q: Fraction) -> str:
+    """The order of magnitude of a nonzero rational, without converting it to a float (it may not fit).
+
+    >>> _size(Fraction(10) ** 400), _size(Fraction(-3, 10 ** 7))
+    ('about 1e+400', 'about -3e-07')
+    """
+    exponent = math.floor(math.log10(abs(q.numerator)) - math.log10(q.denominator))
+    lead = round(float(abs(q) / Fraction(10) ** exponent))
+    if lead == 10:  # rounded up to the next power, or log10 fell just short of it
+        lead, exponent = 1, exponent + 1
+    return f"about {'-' if q < 0 else ''}{lead}e{exponent:+03d}"
+
+
+def _plottable(q: Fraction) -> float:
+    """A float to draw (``inf`` past the float range; nothing is claimed about it)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
 
 
 def _checkpoint(problem: Problem, step: int, theta: np.ndarray) -> Checkpoint:
@@ -162,11 +213,11 @@ def plot(rows: Sequence[Checkpoint], path: str) -> None:
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
     steps = [r.step for r in rows]
-    ax1.semilogy(steps, [max(float(r.report.error), 1e-300) for r in rows], "x-", label="training error E(θ_t)")
-    ax1.semilogy(steps, [float(r.report.epsilon_star) if r.report.epsilon_star else float("nan") for r in rows],
+    ax1.semilogy(steps, [max(_plottable(r.report.error), 1e-300) for r in rows], "x-", label="training error E(θ_t)")
+    ax1.semilogy(steps, [_plottable(r.report.epsilon_star) if r.report.epsilon_star else float("nan") for r in rows],
                  "o-", label="threshold ε*(θ_t)")
     ax1.legend()
-    ax2.plot(steps, [float(r.report.gaps[0][1].lo) if r.piece_pd is not None else float("nan") for r in rows], "s-",
+    ax2.plot(steps, [_plottable(r.report.gaps[0][1].lo) if r.piece_pd is not None else float("nan") for r in rows], "s-",
              label="λ_min of the piece Hessian (proved lower end)")
     ax2.axhline(0, color="gray", lw=0.8)
     ax2.set_xlabel("SGD step")

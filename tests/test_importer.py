@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from cli import main
 from symbolic.exceptions import ProblemError
-from numeric.importer import float_to_rational, import_model, model_layers, parse_denominator
-from symbolic.network import forward
+from numeric.datafiles import float_to_rational
+from numeric.importer import import_model, model_layers, parse_denominator, torch_objective
+from symbolic.derivatives import piece_derivatives
+from symbolic.network import forward, loss
 from symbolic.problem import load_problem, parse_problem, problem_to_json
 
 TENTH = Fraction(3602879701896397, 36028797018963968)  # the float64 nearest 0.1: 0x1.999999999999ap-4
@@ -245,7 +247,7 @@ def test_malformed_csv_data(net, tmp_path, data, text, fragments):
     ({"X": np.ones((2, 3)), "y": np.ones(2)}, ["X: shape must be (N, 2) for the model's input width 2 (got (2, 3))"]),
     ({"X": np.ones((2, 2)), "y": np.ones((2, 2))}, ["y: shape must be (N, 1) for the model's output width 1 (got (2, 2))"]),
     ({"X": np.ones((2, 2)), "y": np.ones(3)}, ["y: must have one row per input row (2) (got 3)"]),
-    ({"inputs": np.ones((2, 2))}, ["must hold arrays inputs and targets or X and y (got inputs)"]),
+    ({"inputs": np.ones((2, 2))}, ["must hold an inputs array (inputs, X, x) and a targets array (targets, y, Y) (got inputs)"]),
     ({"X": np.ones((1, 2)), "y": [np.inf]}, ["y: must hold finite real numbers"]),
 ])
 def test_malformed_npz_data(net, tmp_path, arrays, fragments):
@@ -256,7 +258,7 @@ def test_malformed_npz_data(net, tmp_path, arrays, fragments):
 
 def test_missing_data(tmp_path):
     path = _save(tmp_path, W1=np.ones((1, 1)))
-    one_error_line(run(path), "--data: required: the model holds no inputs+targets / X+y arrays")
+    one_error_line(run(path), "--data: required: the model holds no inputs/X/x and targets/y/Y arrays")
 
 
 @pytest.mark.parametrize("args, fragments", [
@@ -304,3 +306,188 @@ def test_torch_state_dict_round_trip(tmp_path):
     evil = tmp_path / "evil.pt"
     torch.save({"0.weight": W, "callback": object()}, evil)
     one_error_line(run(evil, "--data", data), "evil.pt: cannot read as a PyTorch state_dict with weights_only=True")
+
+
+# ---------------------------------------------------------------------------------------------------
+# the PyTorch objective: λ and the reduction from nn.MSELoss and weight_decay
+
+
+@pytest.mark.parametrize("loss, w, k, lam, reduction", [
+    ("mse-mean", Fraction(1, 1000), 1, Fraction(1, 2000), "mean"),   # k·w/2 = 1/2000
+    ("mse-mean", Fraction(1, 1000), 2, Fraction(1, 1000), "mean"),   # 2·(1/1000)/2
+    ("mse-mean", Fraction(1, 10), 3, Fraction(3, 20), "mean"),       # 3·(1/10)/2
+    ("mse-sum", Fraction(1, 10), 3, Fraction(1, 20), "sum"),         # w/2 whatever k
+    ("mse-mean", Fraction(0), 4, Fraction(0), "mean"),
+])
+def test_torch_objective(loss, w, k, lam, reduction):
+    assert torch_objective(loss, w, k)[:2] == (lam, reduction)
+
+
+@pytest.fixture
+def two_outputs(tmp_path):
+    """A 1-1-2 network without biases: f(x) = (2·σ(x), −σ(x)), at x = 1 with targets (1, 1).
+
+    Residuals r = (1, −2), Σ‖r‖² = 5, ‖θ‖² = 1 + 4 + 1 = 6. torch: MSE = 5/2 (mean over N·k = 2 numbers),
+    objective T = 5/2 + (w/2)·6 = 5/2 + 3/1000 for w = 1/1000. pscert mean, λ = 2·w/2 = 1/1000:
+    L = 5 + 6/1000 = 2·T. pscert sum from mse-sum, λ = 1/2000: L = 5 + 3/1000 = Σ‖r‖² + (w/2)‖θ‖².
+    """
+    path = tmp_path / "k2.npz"
+    np.savez(path, W1=[[1.0]], W2=[[2.0], [-1.0]], X=[[1.0]], y=[[1.0, 1.0]])
+    return path
+
+
+def test_torch_mean_loss_is_k_times_torch_objective(two_outputs):
+    p = import_model(str(two_outputs), torch_weight_decay="1e-3")
+    assert p.weight_decay == Fraction(1, 1000) and p.reduction == "mean"
+    assert loss(p) == 2 * (Fraction(5, 2) + Fraction(3, 1000))
+    assert "λ = k·w/2 = 1/1000, reduction mean, pscert's loss = 2 × torch's" in p.name
+
+
+def test_torch_sum_loss_is_torch_objective(two_outputs):
+    p = import_model(str(two_outputs), torch_loss="mse-sum", torch_weight_decay="0.001")
+    assert p.weight_decay == Fraction(1, 2000) and p.reduction == "sum"
+    assert loss(p) == 5 + Fraction(3, 1000)
+    assert "λ = w/2 = 1/2000, reduction sum" in p.name
+
+
+def test_torch_loss_alone_means_no_decay(two_outputs):
+    p = import_model(str(two_outputs), torch_loss="mse-sum")
+    assert p.weight_decay == 0 and p.reduction == "sum" and loss(p) == 5
+
+
+def test_cli_torch_options(two_outputs):
+    r = run(two_outputs, "--torch-weight-decay", "1e-3")
+    assert r.exit_code == 0, r.output
+    obj = json.loads(r.stdout)
+    assert obj["loss"] == {"reduction": "mean", "weight_decay": "1/1000"}
+    r = run(two_outputs, "--torch-weight-decay", "1e-3", "--torch-loss", "mse-sum")
+    assert json.loads(r.stdout)["loss"] == {"reduction": "sum", "weight_decay": "1/2000"}
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--torch-weight-decay", "1e-3", "--weight-decay", "1/2000"], ["--weight-decay: cannot be combined with --torch"]),
+    (["--torch-loss", "mse-sum", "--reduction", "sum"], ["--reduction: cannot be combined with --torch"]),
+    (["--torch-weight-decay", "-1e-3"], ["--torch-weight-decay: must be non-negative (got -1/1000)"]),
+    (["--torch-weight-decay", "abc"], ["--torch-weight-decay: must be an integer, p/q or decimal"]),
+    (["--torch-loss", "l1"], ["--torch-loss", "'l1' is not one of 'mse-mean', 'mse-sum'"]),
+])
+def test_torch_option_errors(two_outputs, args, fragments):
+    one_error_line(run(two_outputs, *args), *fragments)
+
+
+# ---------------------------------------------------------------------------------------------------
+# data formats: .npy, torch.save, and a clear line for any other file
+
+
+def test_npy_data_has_the_csv_layout(net, tmp_path):
+    data = tmp_path / "d.npy"
+    np.save(data, np.array([[0.5, 0.0, 0.1], [1.0, 1.0, -2.0]]))
+    p = import_model(str(net), str(data))
+    assert p.inputs == ((Fraction(1, 2), 0), (1, 1)) and p.targets == ((TENTH,), (-2,))
+
+
+def test_npy_data_of_the_wrong_shape(net, tmp_path):
+    data = tmp_path / "d.npy"
+    np.save(data, np.ones((3, 2)))
+    one_error_line(run(net, "--data", data), "d.npy: shape must be (N, 3): 2 input then 1 target columns (got (3, 2))")
+
+
+def test_npy_object_arrays_are_never_unpickled(net, tmp_path):
+    data = tmp_path / "d.npy"
+    pair = np.empty(2, dtype=object)
+    pair[0], pair[1] = np.ones((2, 2)), np.ones(2)  # (X, y) as one object array: loading it would unpickle
+    np.save(data, pair, allow_pickle=True)
+    one_error_line(run(net, "--data", data), "d.npy: cannot read as a numeric .npy array")
+
+
+def test_npz_data_with_other_names(net, tmp_path):
+    data = tmp_path / "d.npz"
+    np.savez(data, x=[[0.5, 0.5]], Y=[[3.0]])
+    p = import_model(str(net), str(data))
+    assert p.inputs == ((Fraction(1, 2), Fraction(1, 2)),) and p.targets == ((3,),)
+    np.savez(data, x=[[0.5, 0.5]], X=[[0.5, 0.5]], y=[[3.0]])
+    one_error_line(run(net, "--data", data), "must hold one array of X and x, which name the same data (got both)")
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 4, b"\x00\x01binary\xff\xfe"])
+def test_unknown_data_format_lists_the_accepted_ones(net, tmp_path, content):
+    data = tmp_path / "d.bin"
+    data.write_bytes(content)
+    one_error_line(run(net, "--data", data), "d.bin: is not a data file pscert reads; accepted: CSV", ".npy", ".npz",
+                   "torch.save")
+
+
+@pytest.mark.parametrize("name, content, got", [("d.csv", b"1,2,3\n", "(got a text file)"),
+                                                ("m.bin", bytes(range(256)), "(got an unknown format)")])
+def test_a_file_that_is_no_model_format(tmp_path, name, content, got):
+    path = tmp_path / name
+    path.write_bytes(content)
+    one_error_line(run(path), f"{name}: a model must be a NumPy .npz of named arrays or a PyTorch state_dict", got)
+
+
+def test_torch_data_pair_and_dict(net, tmp_path):
+    torch = pytest.importorskip("torch", reason="torch is an optional extra and is not installed here")
+    X = torch.tensor([[0.5, 0.0], [1.0, 1.0]], dtype=torch.float32)
+    Y = torch.tensor([[0.1], [-2.0]], dtype=torch.float32)
+    pair, named = tmp_path / "pair.pt", tmp_path / "named.pt"
+    torch.save((X, Y), pair)
+    torch.save({"inputs": X, "targets": Y.flatten(), "seed": 7}, named)
+    tenth32 = Fraction(13421773, 2**27)  # float32(0.1), exactly
+    for path in (pair, named):
+        p = import_model(str(net), str(path))
+        assert p.inputs == ((Fraction(1, 2), 0), (1, 1)) and p.targets == ((tenth32,), (-2,))
+    triple = tmp_path / "triple.pt"
+    torch.save((X, Y, Y), triple)
+    one_error_line(run(net, "--data", triple), "triple.pt: must hold a pair (X, Y) of tensors or a dict of them "
+                   "(got tuple of length 3)")
+    wide = tmp_path / "wide.pt"
+    torch.save((X, torch.ones(2, 2)), wide)
+    one_error_line(run(net, "--data", wide), "wide.pt: targets (item 1): shape must be (N, 1)")
+    dataset = tmp_path / "dataset.pt"
+    torch.save(torch.utils.data.TensorDataset(X, Y), dataset)  # a class: refused by weights_only=True
+    one_error_line(run(net, "--data", dataset), "dataset.pt: cannot read as a torch.save file with weights_only=True")
+
+
+def test_trained_torch_objective_is_imported_exactly(tmp_path):
+    """Train 2-4-2 with SGD, weight_decay, nn.MSELoss(); import with the torch options.
+
+    pscert's mean loss with λ = k·w/2 is k = 2 times torch's objective T = MSE + (w/2)‖θ‖², so its exact
+    gradient at the trained point is 2·∇T, with ∇T computed by torch's autograd (float64, whose error
+    is far below the 1e-5 asked). Importing with the naive λ = w/2 gives another objective: its gradient
+    is not 2·∇T (nor ∇T), so the comparison can fail.
+    """
+    torch = pytest.importorskip("torch", reason="torch is an optional extra and is not installed here")
+    torch.manual_seed(0)
+    X = torch.rand(12, 2, dtype=torch.float64) * 2 - 1
+    Y = torch.stack([X[:, 0] - X[:, 1], torch.relu(X.sum(1))], dim=1)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).to(torch.float64)
+    w = 0.05
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=w)
+    for _ in range(300):
+        opt.zero_grad()
+        torch.nn.MSELoss()(model(X), Y).backward()
+        opt.step()
+    opt.zero_grad()
+    params = list(model.parameters())
+    objective = torch.nn.MSELoss()(model(X), Y) + w / 2 * sum((q ** 2).sum() for q in params)
+    objective.backward()
+    torch_grad = np.concatenate([q.grad.numpy().ravel() for q in params])  # W1, b1, W2, b2: pscert's order
+    model_path, data_path = tmp_path / "model.pt", tmp_path / "data.pt"
+    torch.save(model.state_dict(), model_path)
+    torch.save((X, Y), data_path)
+
+    def gradient(problem):
+        theta = problem.flatten(problem.point)
+        exact = piece_derivatives(problem, theta, forward(problem).pattern, hessian=False).gradient
+        return np.array([float(g) for g in exact])
+
+    out = tmp_path / "p.json"
+    assert run(model_path, "--data", data_path, "--torch-weight-decay", "0.05", "-o", out).exit_code == 0
+    p = load_problem(str(out))
+    assert p.weight_decay == Fraction(1, 20) and p.reduction == "mean"
+    assert float(loss(p)) == pytest.approx(2 * objective.item(), rel=1e-12)
+    g = gradient(p)
+    assert np.linalg.norm(g - 2 * torch_grad) <= 1e-5 * np.linalg.norm(2 * torch_grad)
+    naive = gradient(import_model(str(model_path), str(data_path), weight_decay="0.025"))
+    for scale in (1, 2):
+        assert np.linalg.norm(naive - scale * torch_grad) > 0.1 * np.linalg.norm(scale * torch_grad)
