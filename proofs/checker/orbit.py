@@ -69,11 +69,12 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any
 
+# the setting and the reduced network's re-check are the ones of global optimality (one definition each)
+from .duality import _local, _setting, live_signs, unit_index
 from .exceptions import CertificateInvalid
 from .network import Problem
 from .reading import brief, expect_list, expect_object, fail, join, parse_rational_strict, show
 from .rules import Context
-from .duality import _local, _setting, live_signs, unit_index
 
 
 def check_split_orbit(ctx: Context) -> str:

@@ -214,10 +214,19 @@ def latex(cert: dict[str, Any]) -> str:
         rows.append(rf"{k} & {', '.join(map(str, g['units']))} & "
                     + ", ".join(f"${rational(v, inline=True)}$" for v in kappa) + rf" & ${rational(s, inline=True)}$ \\")
     method = ev["local"]["method"].replace("_", r"\_")
+    bias = bool(cert["problem"]["network"].get("biases", True))
     return "\n".join([
         r"\subsection*{A split orbit of local minima}",
         r"Setting: one hidden ReLU layer, one output, squared loss, weight decay $\lambda > 0$ on every "
-        r"parameter. A unit is $p = (v, a)$; $f(x_j;\theta) = \sum_i a_i\sigma(v_i\cdot\tilde x_j) + b$.",
+        r"parameter. A unit is $p = (v, a)$ with $v$ acting on $\tilde x_j = " + ("(x_j, 1)" if bias else "x_j")
+        + r"$; $f(x_j;\theta) = \sum_i a_i\sigma(v_i\cdot\tilde x_j)" + (" + b" if bias else "") + "$.",
+        "",
+        r"\paragraph{Lemma C.} Let $\theta^*$ have residuals $r_j$, stationary output bias, and every unit "
+        r"balanced and saturated ($T_i^* = 0$ below). With $G(v) = 2\alpha\sum_j r_j\sigma(v\cdot\tilde x_j)$, "
+        r"every network $\theta$ of any width has $L(\theta) \ge L(\theta^*) + \sum_i T_i$, "
+        r"$T_i = a_iG(v_i) + \lambda(\|v_i\|^2 + a_i^2)$. \emph{Proof.} The data term is convex in the outputs "
+        r"with gradient $2\alpha r$ at $\theta^*$; expanding the outputs unit by unit leaves "
+        r"$\sum_i T_i - \sum_i T_i^*$ and the bias term, both $0$ at $\theta^*$. $\square$",
         "",
         r"\paragraph{The groups.} At the centre $c$ the units of each group are positive multiples "
         r"$p_{i_m}(c) = \kappa_m p_{i_1}(c)$ of its first unit, with $\sum_m \kappa_m^2 = s^2$, $s$ rational:",
