@@ -37,7 +37,7 @@ from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
 from .boundary import kink_regions, near_constraints
-from .methods import boundary_ball, collapsed_layer, curve, interior_ball, kink_ball, negative_curvature
+from .methods import boundary_ball, collapsed_layer, curve, interior_ball, kink_ball, negative_curvature, split_orbit
 from .positivity import smallest_eigenvalue
 from .refine import refine_critical_point
 from .symmetry import symmetry_verdict
@@ -96,6 +96,9 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     """The decision procedure of :func:`certify` (floats may overflow inside: the caller catches it)."""
     if problem.weight_decay == 0:
         return curve.rescaling(problem, theta)
+    v = split_orbit.search(problem, theta, say)  # a split orbit of live units: a local minimum, not isolated
+    if v is not None and v.status == "CERTIFIED":
+        return v
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
         return v

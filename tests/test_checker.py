@@ -382,7 +382,24 @@ def generated_global(path: str) -> Callable[[], dict]:
     return build
 
 
+def generated_orbit(path: str) -> Callable[[], dict]:
+    """A ``nonisolated_local_minimum`` certificate for a committed problem's point (``--write`` only)."""
+
+    def build() -> dict:
+        from proofs.methods.split_orbit import search
+        from symbolic.problem import load_problem
+
+        problem = load_problem(str(ROOT / path))
+        verdict = search(problem, problem.flatten(problem.point))
+        assert verdict is not None and verdict.certificate is not None, verdict
+        return verdict.certificate
+
+    return build
+
+
 GENERATED: dict[str, Callable[[], dict]] = {
+    "case_a_orbit": generated_orbit("tests/data/global_case_a_orbit.json"),
+    "case_c_orbit": generated_orbit("tests/data/orbit_case_c.json"),
     "case_a_global": generated_global("tests/data/global_case_a.json"),
     "case_c_wider": generated_global("tests/data/global_case_c.json"),
     "case_a_orbit_global": generated_global("tests/data/global_case_a_orbit.json"),
@@ -403,6 +420,10 @@ GOOD_LINES = {
                      "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed, 0 excluded",
     "case_a_orbit_global": "VALID: CERTIFIED global_minimum, radius 1/200867255532373784442745261542645325315275374222849104412672, "
                            "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed",
+    "case_a_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1099511627776, mu 4/25 (split_orbit, groups 2, "
+                    "orbit dimension 1, stable radius 6/25, reduced interior_ball)",
+    "case_c_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1099511627776, mu 1/4 (split_orbit, groups 2, "
+                    "orbit dimension 1, stable radius 3/20, reduced interior_ball)",
     "case_c_wider": "VALID: REFUTED not_global_minimum, radius 1/1099511627776 (wider_network of width 2, loss 15/16 <",
     "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
@@ -619,6 +640,27 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "global_group_not_proportional": (edit(committed("case_a_orbit_global"), setter("center.weights.1.0.1", "1")),
                                       "groups: evidence.groups[0]: unit 1 must be w_h/w_g times unit 0 at the centre "
                                       "(parameter 2 is not)"),
+    "orbit_kappa_wrong": (edit(committed("case_a_orbit"), setter("evidence.groups.0.kappa.1", "3/4")),
+                          "orbit: evidence.groups[0]: unit 1 must be κ = 3/4 times unit 0 at the centre (parameter 0 is "
+                          "48/125, κ times it 27/125)"),
+    "orbit_units_inactive": (edit(committed("case_a_orbit"), lambda c: c["center"].update(
+        weights=[[["-36/125"], ["-48/125"]], [["12/25", "16/25"]]], biases=[["-48/125", "-64/125"], ["4/5"]])),
+                             "orbit: unit 0 is active on no sample (a dead unit"),
+    "orbit_units_dead": (edit(committed("case_a_orbit"), lambda c: c["center"].update(
+        weights=[[["0"], ["0"]], [["0", "0"]]], biases=[["0", "0"], ["4/5"]])),
+                         "orbit: unit 0 is not live on the ball of radius stable_radius"),
+    "orbit_stable_radius_too_large": (edit(committed("case_a_orbit"), setter("evidence.stable_radius", "12/25")),
+                                      "orbit: unit 0 is not live on the ball of radius stable_radius"),
+    "orbit_stable_radius_below_radius": (edit(committed("case_c_orbit"), setter("evidence.stable_radius", "1/2199023255552")),
+                                         "orbit: evidence.stable_radius must be at least the radius 1/1099511627776"),
+    "orbit_dimension_wrong": (edit(committed("case_c_orbit"), setter("evidence.dimension", 2)),
+                              "format: evidence.dimension: must be the orbit dimension Σ_g (k_g − 1) = 1 (got the JSON number 2)"),
+    "orbit_unit_left_out": (edit(committed("case_c_orbit"), setter("evidence.groups", [{"units": [0], "kappa": ["1"]}])),
+                            "format: evidence.groups: must hold every hidden unit exactly once (unit 1 is in no group)"),
+    "orbit_reduced_pattern_tampered": (edit(committed("case_c_orbit"), setter("evidence.local.pattern", [["1"], ["1"]])),
+                                       "pattern: evidence.local (the reduced network): evidence.pattern[1][0] unit 0"),
+    "orbit_mu_inflated": (edit(committed("case_c_orbit"), setter("mu", "1")),
+                          "hessian bound: evidence.local (the reduced network): pivot"),
     "wider_network_worse": (edit(committed("case_c_wider"), setter("evidence.point.weights.1.0.1", "1")),
                             "wider network: its loss 17/16 must be below L(c) − drop = 31/32 − "),
     "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),

@@ -299,6 +299,7 @@ def local_minimum_rules() -> dict[str, Callable[[Context], str]]:
 def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer
     from .duality import check_global_minimum, check_not_global_minimum
+    from .orbit import check_split_orbit
     from .threshold import lemma_a_norm_box
 
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
@@ -307,7 +308,8 @@ def _table() -> dict[str, Rule]:
             "lemma_a_norm_box": Rule(lemma_a_norm_box, ("piecewise_strong_convexity",)),
             "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted),
             "dual_cones": Rule(check_global_minimum, ("global_minimum",)),
-            "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",))}
+            "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",)),
+            "split_orbit": Rule(check_split_orbit, ("nonisolated_local_minimum",))}
 
 
 RULES = _table()
@@ -316,7 +318,8 @@ of ``not_a_local_minimum`` (a point that is no local minimum is no isolated one)
 
 _KINDS = {"isolated_local_minimum": ("CERTIFIED", True), "piecewise_strong_convexity": ("CERTIFIED", True),
           "not_a_local_minimum": ("REFUTED", False), "not_isolated": ("REFUTED", False),
-          "global_minimum": ("CERTIFIED", True), "not_global_minimum": ("REFUTED", False)}
+          "global_minimum": ("CERTIFIED", True), "not_global_minimum": ("REFUTED", False),
+          "nonisolated_local_minimum": ("CERTIFIED", True)}
 CLAIMS = {kind: Claim(status, minimum, tuple(m for m, rule in RULES.items() if kind in rule.claims))
           for kind, (status, minimum) in _KINDS.items()}
 METHODS: dict[str, Callable[[Context], str]] = {m: rule.check for m, rule in RULES.items()}

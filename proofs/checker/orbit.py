@@ -1,0 +1,176 @@
+"""Non-isolated local minima of one-hidden-layer networks: the split orbit of a reduced strict minimum.
+
+Setting (as for ``dual_cones``, :mod:`.duality`). One hidden ReLU layer, scalar output, squared loss,
+``λ > 0`` decaying every parameter (biases included when there are biases), every ``x̃_j ≠ 0``. A hidden
+unit is ``p = (v, a)``: its incoming row ``v`` (bias last) and its outgoing weight ``a``;
+``f(x_j; θ) = Σ_i a_i σ(v_i·x̃_j) + b``, ``L(θ) = α Σ_j (f(x_j; θ) − y_j)² + λ‖θ‖²``.
+
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``split_orbit``
+------------------------------------------------------------------
+The evidence partitions the hidden units into groups; group ``g`` lists units ``i_1 < … < i_k`` (its
+representative is ``i_1``) with rationals ``κ_1 = 1, κ_2, …, κ_k > 0`` such that, exactly at the
+centre, ``p_{i_m}(c) = κ_m·p_{i_1}(c)``, and ``Σ_m κ_m² = s_g²`` for a rational ``s_g`` (then
+``s_g ≥ 1``; Pythagorean choices such as ``(1, 4/3)``, ``s = 5/3``, make it rational). Some group has
+``k ≥ 2``; the orbit dimension ``Σ_g (k_g − 1)`` is stated. Put ``t_m = κ_m/s_g`` (``Σ_m t_m² = 1``,
+``t_m > 0``). The *reduced network* has one unit per group, ``u_g = s_g·p_{i_1}``, and the output bias;
+its centre ``c_red`` is built from ``c`` that way, so that ``c`` is exactly the *split* of ``c_red``:
+``p_{i_m}(c) = t_m·u_g(c_red)``. The split map ``Sp: θ_red ↦ θ`` (unit ``i_m`` = ``t_m u_g``, same output
+bias) is linear, preserves the outputs on the data (``σ`` is positively homogeneous: ``Σ_m t_m a σ(t_m
+v·x̃) = a σ(v·x̃)``) and the norm of the unit parameters (``Σ_m t_m² = 1``), so ``L∘Sp = L_red`` and
+``‖Sp(θ) − Sp(θ')‖ = ‖θ − θ'‖``.
+
+Checks: (1) the setting; (2) the groups and ``κ`` as above, ``dimension`` equal to ``Σ_g (k_g − 1) ≥ 1``;
+(3) ``R ≥ ρ`` (``stable_radius``) and every unit ``i`` *live on* ``B̄(c, R)``: active on some sample and
+``z_ij(c)² > R²‖x̃_j‖²`` for every sample ``j``; (4) ``local``, the reduced network's
+``isolated_local_minimum`` evidence, re-checked about ``c_red`` with the certificate's ``ρ`` and ``μ``.
+
+*Theorem.* Let ``θ*_red`` be the reduced local minimum given by (4) (``‖θ*_red − c_red‖ ≤ ρ``, strict),
+``θ* = Sp(θ*_red)``, ``L* = L(θ*) = L_red(θ*_red)``, ``S_g`` the sign string of group ``g``'s units at
+``c`` and ``U`` the open set of ``θ`` in which every unit ``i ∈ g`` has pre-activations of the strict signs
+``S_g`` on every sample. Then ``B̄(c, R) ⊂ U``, ``‖θ* − c‖ ≤ ρ``, ``L ≥ L*`` on ``U``, and the local minima of
+``L`` in ``U`` are exactly the *split orbit* ``O = {b = b*, p_i = τ_i u*_g for i ∈ g, τ_i > 0,
+Σ_{i∈g} τ_i² = 1}`` (``u*_g`` the units of ``θ*_red``), a product of open positive parts of spheres of
+dimension ``Σ_g (k_g − 1)``, on which ``L = L*``. In particular ``θ*`` is a local minimum of ``L`` and,
+since some group has two units, it is not isolated.
+
+*Proof.* ``B̄(c, R) ⊂ U``: ``|z_ij(θ) − z_ij(c)| ≤ ‖v_i − v_i(c)‖‖x̃_j‖ ≤ R‖x̃_j‖ < |z_ij(c)|``. Split: ``‖θ* −
+c‖ = ‖Sp(θ*_red) − Sp(c_red)‖ ≤ ρ``. The reduced unit ``u_g(c_red) = s_g p_{i_1}(c)`` has the strict signs
+``S_g`` on ``B̄(c_red, ρ)`` (``s_g ≥ 1`` and ``R ≥ ρ``: ``s_g²z² ≥ z² > ρ²‖x̃‖²``), so ``L_red`` is smooth in
+``(v_g, a_g)`` near ``θ*_red`` and stationary there: ``a*_g c_S + 2λv*_g = 0`` and ``c_S·v*_g + 2λa*_g = 0``
+with ``c_S = 2α Σ_{j∈S_g} r_j x̃_j`` and ``r_j`` the residuals of ``θ*_red`` (equal to those of ``θ*``).
+Strict signs give ``v*_g ≠ 0``, hence ``a*_g ≠ 0``, ``c_S = −2λv*_g/a*_g`` and, substituting, ``‖v*_g‖ =
+|a*_g|``: ``‖c_S‖ = 2λ`` and ``T*_g = a*_g c_S·v*_g + λ(‖v*_g‖² + a*_g²) = 0``; the output bias is stationary,
+``2αΣ_j r_j + 2λb* = 0``. The units of ``θ*`` are ``t_m u*_g``, with ``T = t_m² T*_g = 0`` each. Lemma C
+(:mod:`.duality`, whose proof uses only these three facts at ``θ*``) gives for every ``θ``
+``L(θ) ≥ L* + α‖z(θ) − z*‖² + λ(b − b*)² + Σ_i T_i``, ``T_i = a_i G(v_i) + λ(‖v_i‖² + a_i²)``. In ``U``,
+``G(v_i) = c_{S_g}·v_i`` with ``|c_{S_g}·v_i| ≤ 2λ‖v_i‖``, so ``T_i ≥ λ(‖v_i‖ − |a_i|)² + |a_i|(2λ‖v_i‖ −
+|c_S·v_i|) ≥ 0`` and ``L ≥ L*`` on ``U``. *Equality* needs ``z = z*``, ``b = b*``, balance and equality in
+Cauchy–Schwarz: ``v_i ≠ 0`` in ``U``, so ``a_i ≠ 0`` and ``v_i`` is a multiple of ``v*_g`` of sign
+``sign(a_i a*_g)``; as ``v_i`` and ``v*_g`` have the same strict signs on ``N ≥ 1`` samples, it is positive:
+``p_i = τ_i u*_g``, ``τ_i > 0``. Then ``z = z*`` reads ``Σ_g (Σ_{i∈g} τ_i² − 1) φ_g = 0`` with ``φ_g =
+(a*_g σ(v*_g·x̃_j))_j``. The ``φ_g`` are independent: if ``Σ δ_g φ_g = 0``, ``δ ≠ 0``, the reduced curve
+``u_g ↦ (1 + εδ_g)^½ u*_g`` keeps the outputs and changes ``L_red`` by ``ελΣ_g δ_g‖u*_g‖²``, linear in
+``ε``: some ``θ_red ≠ θ*_red`` arbitrarily near has ``L_red ≤ L_red(θ*_red)``, against strictness. So
+``Σ_{i∈g} τ_i² = 1``: the equality set in ``U`` is ``O`` (and ``O ⊂ U``). Every point of ``O`` minimises
+``L`` over the open ``U``: a local minimum. Conversely a local minimum ``θ'`` in ``U`` is live and
+stationary, so the same argument about ``θ'`` gives ``L(θ*) ≥ L(θ')``, i.e. ``L(θ') = L*`` and ``θ' ∈ O``.
+Near ``θ*`` (``τ = t``), ``O`` has dimension ``Σ_g (k_g − 1) ≥ 1``: ``θ*`` is not isolated. ∎
+
+What acceptance does not say. No quadratic growth of ``L`` away from ``O`` is claimed: the top-level
+``mu`` (required for minimum claims) is the reduced certificate's modulus, ``L_red(θ) ≥ L_red(θ*_red) +
+(μ/2)‖θ − θ*_red‖²`` on ``B̄(c_red, ρ)``, a statement about the reduced network only. Nothing is said outside
+``U`` (in particular not about the orbit's end points, where a unit is zero: those are Lemma D's
+business, ``dual_cones``; they may be saddles), nor about global optimality over other widths.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+from typing import Any
+
+# the setting and the reduced network's re-check are the ones of global optimality (one definition each)
+from .duality import _local, _setting, live_signs, unit_index
+from .exceptions import CertificateInvalid
+from .network import Problem
+from .reading import brief, expect_list, expect_object, fail, join, parse_rational_strict, show
+from .rules import Context
+
+
+def check_split_orbit(ctx: Context) -> str:
+    """The split orbit of a reduced strict minimum is a set of non-isolated local minima (module docstring)."""
+    keys = {"method", "groups", "local", "stable_radius", "dimension"}
+    ev = expect_object(ctx.evidence, "evidence", keys, keys)
+    problem, c, rho, mx = ctx.problem, ctx.center, ctx.radius, ctx.max_digits
+    xt = _setting(problem, "split_orbit")
+    if problem.biases and not problem.decay_biases:
+        raise CertificateInvalid("evidence", "split_orbit needs every parameter decayed (an undecayed bias is not "
+                                 "covered by Lemma C)")
+    ctx.positive_radius("split_orbit")
+    groups = _groups(ev["groups"], problem, c, mx)
+    dimension = sum(len(units) - 1 for units, _, _ in groups)
+    if dimension < 1:
+        raise CertificateInvalid("orbit", "some group must have at least two units (otherwise the point is no "
+                                 "split-orbit point: use an isolated_local_minimum method)")
+    d = ev["dimension"]
+    if isinstance(d, bool) or not isinstance(d, int) or d != dimension:
+        fail("evidence.dimension", f"must be the orbit dimension Σ_g (k_g − 1) = {dimension} (got {brief(d)})")
+    R = parse_rational_strict(ev["stable_radius"], "evidence.stable_radius", mx)
+    if R < rho:
+        raise CertificateInvalid("orbit", f"evidence.stable_radius must be at least the radius {show(rho)} (got "
+                                 f"{show(R)})")
+    for g in range(problem.widths[1]):
+        _live(problem, c, R, xt, g)
+    reduced, c_red = _reduced(problem, c, groups)
+    _local(ctx, ev["local"], reduced, c_red)
+    sizes = "+".join(str(len(units)) for units, _, _ in groups)
+    return (f"split_orbit, groups {sizes}, orbit dimension {dimension}, stable radius {show(R)}, reduced "
+            f"{ev['local']['method']}")
+
+
+def _groups(obj: Any, problem: Problem, c: list[Fraction], mx: int) -> list[tuple[list[int], list[Fraction], Fraction]]:
+    """Each group's units, its ``κ`` (first 1, all positive, ``p_i(c) = κ·p_first(c)`` exactly) and ``s_g``."""
+    n, size = problem.widths[1], problem.widths[0] + int(problem.biases) + 1
+    out: list[tuple[list[int], list[Fraction], Fraction]] = []
+    seen: list[int] = []
+    for k, item in enumerate(expect_list(obj, "evidence.groups")):
+        where = join("evidence.groups", k)
+        entry = expect_object(item, where, {"units", "kappa"}, {"units", "kappa"})
+        units = expect_list(entry["units"], f"{where}.units")
+        if not units or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n or i in seen for i in units) \
+                or any(a >= b for a, b in zip(units, units[1:])) or (seen and units[0] < out[-1][0][0]):
+            fail(f"{where}.units", f"must be new hidden units 0..{n - 1}, increasing, groups ordered by their first "
+                 f"unit (got {brief(units)})")
+        seen += units
+        kappa = [parse_rational_strict(v, join(f"{where}.kappa", m), mx)
+                 for m, v in enumerate(expect_list(entry["kappa"], f"{where}.kappa", len(units)))]
+        if kappa[0] != 1 or any(v <= 0 for v in kappa):
+            raise CertificateInvalid("orbit", f"{where}.kappa: must be positive with κ = 1 for the first unit (got "
+                                     f"{', '.join(show(v) for v in kappa)})")
+        first = [c[unit_index(problem, units[0], p)] for p in range(size)]
+        for i, kap in zip(units[1:], kappa[1:]):
+            for p in range(size):
+                if c[unit_index(problem, i, p)] != kap * first[p]:
+                    raise CertificateInvalid("orbit", f"{where}: unit {i} must be κ = {show(kap)} times unit "
+                                             f"{units[0]} at the centre (parameter {p} is "
+                                             f"{show(c[unit_index(problem, i, p)])}, κ times it {show(kap * first[p])})")
+        out.append((list(units), kappa, _rational_sqrt(sum((v * v for v in kappa), Fraction(0)), where)))
+    if sorted(seen) != list(range(n)):
+        missing = next(i for i in range(n) if i not in seen)
+        fail("evidence.groups", f"must hold every hidden unit exactly once (unit {missing} is in no group)")
+    return out
+
+
+def _rational_sqrt(q: Fraction, where: str) -> Fraction:
+    """``s > 0`` with ``s² = q``, or a rejection: the reduced unit ``s·p`` must be rational."""
+    num, den = isqrt(q.numerator), isqrt(q.denominator)
+    if num * num != q.numerator or den * den != q.denominator:
+        raise CertificateInvalid("orbit", f"{where}.kappa: Σκ² = {show(q)} must be the square of a rational (choose "
+                                 "κ on a rational sphere, e.g. (1, 4/3))")
+    return Fraction(num, den)
+
+
+def _live(problem: Problem, c: list[Fraction], R: Fraction, xt: list[list[Fraction]], g: int) -> None:
+    """Unit ``g`` keeps strict signs on ``B̄(c, R)`` and is active on some sample."""
+    signs = live_signs(problem, c, R, xt, g)
+    if signs is None:
+        raise CertificateInvalid("orbit", f"unit {g} is not live on the ball of radius stable_radius: some sample has "
+                                 "z² ≤ R²‖x̃_j‖² (a dead unit or a unit near a kink is not a split-orbit unit)")
+    if "1" not in signs:
+        raise CertificateInvalid("orbit", f"unit {g} is active on no sample (a dead unit: Lemma D's business, "
+                                 "not a split orbit's)")
+
+
+def _reduced(problem: Problem, c: list[Fraction],
+             groups: list[tuple[list[int], list[Fraction], Fraction]]) -> tuple[Problem, list[Fraction]]:
+    """The reduced network (one unit ``s_g·p_first`` per group, then the output bias) and its centre."""
+    red = Problem([problem.widths[0], len(groups), 1], problem.biases, problem.decay_biases, problem.activation,
+                  problem.reduction, problem.weight_decay, problem.inputs, problem.targets)
+    size = problem.widths[0] + int(problem.biases) + 1
+    theta = [Fraction(0)] * red.count
+    for new, (units, _, s) in enumerate(groups):
+        for p in range(size):
+            theta[unit_index(red, new, p)] = s * c[unit_index(problem, units[0], p)]
+    if problem.biases:
+        theta[red.index(2, 0, len(groups))] = c[problem.index(2, 0, problem.widths[1])]
+    return red, theta

@@ -1,0 +1,252 @@
+"""Evidence ``split_orbit``: a point on the split orbit of a smaller network's strict minimum.
+
+Units of one hidden layer that are positively proportional trade weight on a sphere of equal loss (the
+split orbit, ``docs/MATHEMATICS.md`` §3). :func:`search`
+
+1. groups the live units by their strict activation pattern and checks (in floats) that each group is
+   positively proportional; every unit must be live (dead units are ``dual_cones``' business);
+2. merges each group into one unit of the same function and cost and certifies the reduced network's
+   minimum with :func:`proofs.generator.certify` (a ball ``B̄(c_red, ρ)`` holding the exact minimum);
+3. splits the reduced centre back along weights ``t`` on a *rational* sphere (``Σ t² = 1``; the user's
+   exact ratios when their squares sum to a rational square, else a Pythagorean approximation by inverse
+   stereographic projection), so that the certificate's centre is exactly the split of ``c_red`` and
+   ``κ_m = t_m/t_1`` has ``Σ κ² = (1/t_1)²``;
+4. picks the largest short radius ``R ≥ ρ`` on which every unit keeps its strict signs.
+
+The theorem the checker's acceptance proves is in :mod:`proofs.checker.orbit`. Floats only search; the
+verdict is re-checked by the checker before it is returned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any, Callable
+
+from symbolic.problem import Problem
+from symbolic.rationals import canonical
+
+from ..assemble import Verdict, certificate, checked, short
+from ..checker import CertificateInvalid, read_problem
+from ..checker.reading import parse_rational_strict, read_point
+from ..latex_format import rational
+from ..latex_setting import Doc, Parts
+from . import renders
+
+Progress = Callable[[str], None]
+
+TOL = 1e-7
+"""Relative tolerance (to ``max(1, ‖θ‖∞)``) for a dead unit, a pre-activation on a kink, proportionality."""
+
+DIGITS = 2 ** 24
+"""Denominator bound of the stereographic coordinates of a Pythagorean split (about 7 digits)."""
+
+
+def search(problem: Problem, theta: list[Fraction], say: Progress | None = None) -> Verdict | None:
+    """A ``nonisolated_local_minimum`` certificate for a point of a split orbit, or ``None``.
+
+    Parameters
+    ----------
+    problem
+        One hidden ReLU layer, one output, ``λ > 0``, every parameter decayed (otherwise ``None``).
+    theta
+        The point, exact, in canonical order.
+    say
+        Progress messages.
+
+    Returns
+    -------
+    Verdict or None
+        ``None`` when the point has no group of two or more positively proportional units, a dead unit
+        or a unit on a kink; UNKNOWN when the reduced network's minimum is not certified; else a checked
+        CERTIFIED ``nonisolated_local_minimum``.
+
+    Notes
+    -----
+    Cost: one local certificate of the reduced network, plus ``O(n·N)`` exact sign tests.
+    """
+    say = say or (lambda _msg: None)
+    if problem.depth != 1 or problem.activation != "relu" or problem.widths[-1] != 1 or problem.weight_decay <= 0 \
+            or (problem.biases and not problem.decay_biases):
+        return None
+    xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
+    if any(not any(x) for x in xt):
+        return None
+    groups = _groups(problem, theta, xt)
+    if groups is None or all(len(g) < 2 for g in groups):
+        return None
+    size = problem.widths[0] + int(problem.biases) + 1
+    units = [[theta[_index(problem, i, p)] for p in range(size)] for i in range(problem.widths[1])]
+    red = replace(problem, widths=(problem.widths[0], len(groups), 1), point=None)
+    spheres = [_sphere_point([units[i] for i in members]) for members in groups]
+    red_theta = [Fraction(0)] * red.parameter_count
+    for k, (members, t) in enumerate(zip(groups, spheres)):
+        for p in range(size):  # the merged unit p_first/t_1: exactly the same function and cost when t is exact
+            red_theta[_index(red, k, p)] = units[members[0]][p] / t[0]
+    if problem.biases:
+        red_theta[-1] = theta[-1]
+    from ..generator import certify
+
+    say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged)")
+    local = certify(red.with_point(red.unflatten(red_theta)), progress=say)
+    if local.status != "CERTIFIED" or local.certificate is None or local.claim != "isolated_local_minimum":
+        return Verdict("UNKNOWN", f"the split orbit's reduced network is not certified an isolated minimum "
+                       f"({local.reason})")
+    lc = local.certificate
+    c_red = read_point(lc["center"], read_problem(lc["problem"]), "center")
+    rho, mu = parse_rational_strict(lc["radius"], "radius"), parse_rational_strict(lc["mu"], "mu")
+    c = [Fraction(0)] * problem.parameter_count
+    evidence_groups = []
+    for k, (members, t) in enumerate(zip(groups, spheres)):
+        for i, tm in zip(members, t):
+            for p in range(size):
+                c[_index(problem, i, p)] = tm * c_red[_index(red, k, p)]
+        evidence_groups.append({"units": members, "kappa": [canonical(tm / t[0]) for tm in t]})
+    if problem.biases:
+        c[-1] = c_red[-1]
+    R = _stable_radius(problem, c, xt, rho)
+    if R is None:
+        return Verdict("UNKNOWN", "a unit of the split centre is not live on a ball containing the reduced minimum")
+    dimension = sum(len(g) - 1 for g in groups)
+    evidence = {"method": "split_orbit", "groups": evidence_groups, "local": lc["evidence"],
+                "stable_radius": canonical(R), "dimension": dimension}
+    cert = certificate(problem, "CERTIFIED", "nonisolated_local_minimum", c, rho, evidence, mu)
+    sizes = ", ".join("{" + ", ".join(map(str, g)) + "}" for g in groups if len(g) > 1)
+    reason = (f"non-isolated local minimum: the proportional units {sizes} split a strict minimum of the reduced "
+              f"network ({len(groups)} unit(s)); near it the local minima are exactly its split orbit, of dimension "
+              f"{dimension}, all at the same loss; the minimum lies within {short(rho)} of the centre")
+    facts = {"radius": canonical(rho), "stable_radius": canonical(R), "dimension": dimension, "groups": groups}
+    return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
+
+
+def _index(problem: Problem, g: int, p: int) -> int:
+    """Canonical index of parameter ``p`` of unit ``g`` (its row, bias last, then ``a_g``)."""
+    n0, n1, bias = problem.widths[0], problem.widths[1], int(problem.biases)
+    if p < n0:
+        return g * n0 + p
+    if p == n0 and bias:
+        return n1 * n0 + g
+    return n1 * (n0 + bias) + g
+
+
+def _groups(problem: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -> list[list[int]] | None:
+    """Units grouped by strict pattern, each group positively proportional; ``None`` if a unit is dead, on
+    a kink, or shares a pattern with a unit it is not proportional to."""
+    size = problem.widths[0] + int(problem.biases) + 1
+    scale = max(1.0, max(abs(float(t)) for t in theta))
+    by_pattern: dict[str, list[int]] = {}
+    for i in range(problem.widths[1]):
+        row = [float(theta[_index(problem, i, p)]) for p in range(size - 1)]
+        z = [sum(w * float(v) for w, v in zip(row, x)) for x in xt]
+        if any(abs(v) <= TOL * scale for v in z) or max(z) <= 0:
+            return None
+        by_pattern.setdefault("".join("1" if v > 0 else "0" for v in z), []).append(i)
+    for members in by_pattern.values():
+        first = [float(theta[_index(problem, members[0], p)]) for p in range(size)]
+        for i in members[1:]:
+            other = [float(theta[_index(problem, i, p)]) for p in range(size)]
+            cos = sum(a * b for a, b in zip(first, other)) / math.hypot(*first) / math.hypot(*other)
+            if cos < 1 - TOL:
+                return None
+    return sorted(by_pattern.values(), key=lambda g: g[0])
+
+
+def _sphere_point(units: list[list[Fraction]]) -> list[Fraction]:
+    """Rational ``t > 0`` with ``Σ t² = 1`` along the units' norms: exact when the ratios allow it."""
+    p = next(k for k, v in enumerate(units[0]) if v)
+    kappa = [u[p] / units[0][p] for u in units]
+    if all(u == [k * v for v in units[0]] for k, u in zip(kappa, units)):
+        s2 = sum((k * k for k in kappa), Fraction(0))
+        s = Fraction(math.isqrt(s2.numerator), math.isqrt(s2.denominator))
+        if s * s == s2:
+            return [k / s for k in kappa]
+    norms = [math.sqrt(sum(float(v) ** 2 for v in u)) for u in units]
+    total = math.sqrt(sum(n * n for n in norms))
+    tau = [n / total for n in norms]
+    # inverse stereographic projection from −e_1: y ↦ ((1 − |y|²), 2y)/(1 + |y|²) is rational and positive
+    y = [Fraction(v / (1 + tau[0])).limit_denominator(DIGITS) for v in tau[1:]]
+    y2 = sum((v * v for v in y), Fraction(0))
+    return [(1 - y2) / (1 + y2)] + [2 * v / (1 + y2) for v in y]
+
+
+def _stable_radius(problem: Problem, c: list[Fraction], xt: list[list[Fraction]], rho: Fraction) -> Fraction | None:
+    """A short ``R ≥ ρ`` with ``z² > R²‖x̃‖²`` for every unit and sample (about half the largest), or ``None``."""
+    size = problem.widths[0] + int(problem.biases) + 1
+    ratios = []
+    for i in range(problem.widths[1]):
+        row = [c[_index(problem, i, p)] for p in range(size - 1)]
+        for x in xt:
+            z = sum((w * v for w, v in zip(row, x)), Fraction(0))
+            ratios.append(z * z / sum(v * v for v in x))
+    least = min(ratios)
+    R = Fraction(math.sqrt(float(least)) / 2).limit_denominator(1000)
+    if R * R >= least or R <= 0:
+        R = rho
+    return R if R >= rho and R * R < least else None
+
+
+@renders("split_orbit")
+def render(doc: Doc) -> Parts:
+    """The proof of ``nonisolated_local_minimum``: the split orbit of the reduced network's strict minimum."""
+    summary = ("the point lies within the radius of a local minimum whose nearby local minima are exactly its "
+               "split orbit, a set of positive dimension at one loss value: a non-isolated local minimum")
+    body = latex(doc.cert)
+    theorem = (r"\begin{theorem}\label{pscert:theorem}The network has a local minimum $\theta^*$ within $\rho$ "
+               r"of the centre; near it the local minima of $L$ are exactly its split orbit, of dimension "
+               + str(doc.evidence["dimension"]) + r", so $\theta^*$ is not isolated.\end{theorem}" + "\n")
+    return Parts("A non-isolated local minimum (a split orbit)", summary, None, "", body, theorem)
+
+
+def latex(cert: dict[str, Any]) -> str:
+    r"""The LaTeX body of a ``split_orbit`` proof; a certificate the checker rejects raises
+    :class:`~proofs.checker.CertificateInvalid` before anything is typeset."""
+    line = checked(Verdict(cert["status"], "", cert["claim"], cert)).facts.get("checker")
+    if line is None:
+        raise CertificateInvalid("evidence", "the certificate is rejected by the checker; nothing to typeset")
+    ev = cert["evidence"]
+    rho = parse_rational_strict(cert["radius"], "radius")
+    R = parse_rational_strict(ev["stable_radius"], "evidence.stable_radius")
+    rows = []
+    for k, g in enumerate(ev["groups"]):
+        kappa = [Fraction(v) for v in g["kappa"]]
+        s = Fraction(math.isqrt(sum(v * v for v in kappa).numerator), math.isqrt(sum(v * v for v in kappa).denominator))
+        rows.append(rf"{k} & {', '.join(map(str, g['units']))} & "
+                    + ", ".join(f"${rational(v, inline=True)}$" for v in kappa) + rf" & ${rational(s, inline=True)}$ \\")
+    method = ev["local"]["method"].replace("_", r"\_")
+    bias = bool(cert["problem"]["network"].get("biases", True))
+    return "\n".join([
+        r"\subsection*{A split orbit of local minima}",
+        r"Setting: one hidden ReLU layer, one output, squared loss, weight decay $\lambda > 0$ on every "
+        r"parameter. A unit is $p = (v, a)$ with $v$ acting on $\tilde x_j = " + ("(x_j, 1)" if bias else "x_j")
+        + r"$; $f(x_j;\theta) = \sum_i a_i\sigma(v_i\cdot\tilde x_j)" + (" + b" if bias else "") + "$.",
+        "",
+        r"\paragraph{Lemma C.} Let $\theta^*$ have residuals $r_j$, stationary output bias, and every unit "
+        r"balanced and saturated ($T_i^* = 0$ below). With $G(v) = 2\alpha\sum_j r_j\sigma(v\cdot\tilde x_j)$, "
+        r"every network $\theta$ of any width has $L(\theta) \ge L(\theta^*) + \sum_i T_i$, "
+        r"$T_i = a_iG(v_i) + \lambda(\|v_i\|^2 + a_i^2)$. \emph{Proof.} The data term is convex in the outputs "
+        r"with gradient $2\alpha r$ at $\theta^*$; expanding the outputs unit by unit leaves "
+        r"$\sum_i T_i - \sum_i T_i^*$ and the bias term, both $0$ at $\theta^*$. $\square$",
+        "",
+        r"\paragraph{The groups.} At the centre $c$ the units of each group are positive multiples "
+        r"$p_{i_m}(c) = \kappa_m p_{i_1}(c)$ of its first unit, with $\sum_m \kappa_m^2 = s^2$, $s$ rational:",
+        r"\begin{center}\begin{tabular}{llll}\hline group & units & $\kappa$ & $s$ \\ \hline",
+        *rows,
+        r"\hline\end{tabular}\end{center}",
+        r"The reduced network has one unit $u_g = s_g p_{i_1}$ per group; with $t_m = \kappa_m/s_g$ "
+        r"($\sum_m t_m^2 = 1$) the split map $u_g \mapsto (t_m u_g)_m$ keeps the outputs and the norm, so the "
+        r"reduced loss is $L$ on split points and the centre is the split of the reduced centre. The reduced "
+        rf"network's evidence (\texttt{{{method}}}) proves a strict local minimum $\theta^*_{{red}}$ within "
+        rf"$\rho = {rational(rho, inline=True)}$ of the reduced centre; its split $\theta^*$ is within $\rho$ of $c$.",
+        "",
+        rf"\paragraph{{Live units.}} Every unit keeps strict signs on the ball of radius $R = {rational(R, inline=True)}$ "
+        r"about $c$ ($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), so on the open set $U$ of those signs each unit stays in "
+        r"its cone $C_S$, where $G(v) = c_S\cdot v$. Stationarity and balance of the reduced unit give "
+        r"$\|c_S\| = 2\lambda$ at $\theta^*$.",
+        "",
+        r"\paragraph{Conclusion.} By Lemma C, $L(\theta) \ge L(\theta^*) + \sum_i T_i$ with $T_i \ge "
+        r"\lambda(\|v_i\| - |a_i|)^2 \ge 0$ on $U$: $\theta^*$ minimises $L$ on $U$. Equality forces equal outputs, "
+        r"balance and $p_i = \tau_i u^*_g$ with $\sum_{i\in g}\tau_i^2 = 1$ (the reduced minimum is strict), so "
+        rf"the local minima in $U$ are exactly the split orbit of $\theta^*$, of dimension {ev['dimension']}. "
+        r"No quadratic growth away from the orbit is claimed; $\mu$ is the reduced certificate's modulus.",
+    ]) + "\n"

@@ -1,0 +1,220 @@
+"""``nonisolated_local_minimum`` with evidence ``split_orbit`` (docs/MATHEMATICS.md §3–§4, notes/symmetry.md §6.2).
+
+Known answers, worked out by hand (mean reduction, everything decayed):
+
+- case A (1-2-1, biases, x = 3/4, y = 9/5, λ = 1/4), orbit point (cos, sin) = (3/5, 4/5): the units
+  ``p_1 = (36/125, 48/125, 12/25)`` and ``p_2 = (48/125, 64/125, 16/25) = (4/3)·p_1`` (row, bias, outgoing
+  weight), so ``κ = (1, 4/3)``, ``Σκ² = 25/9 = (5/3)²`` and the reduced unit ``(5/3)·p_1 = (12/25, 16/25,
+  4/5)`` is the reduced minimum ``p*`` of the notes, with output bias 4/5 and ``L = 13/25``. Pre-activations
+  ``z_1 = (3/4)(36/125) + 48/125 = 3/5`` and ``z_2 = 4/5``, ``‖x̃‖ = 5/4``: every unit keeps its sign on any ball
+  of radius below ``(3/5)/(5/4) = 12/25``.
+- case C (1-2-1, no biases, x = ±1, y = 1, λ = 3/8), orbit point ``w = a = (3/10, 2/5)``: ``κ = (1, 4/3)``,
+  reduced unit ``w = a = 1/2`` with ``L = 31/32``; both units are active on x = 1 only. The orbit's interior
+  points are local minima, but not global: adding the left unit ``(−1/2, 1/2)`` gives ``L = 15/16 < 31/32``,
+  and the dead-unit end point ``(1/2, 1/2 | 0, 0)`` is a saddle (``ΔL = ε⁴/2 − ε²/4`` along ``w_2 = −ε,
+  a_2 = ε``): it must never be certified.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+from proofs import checker
+from proofs.answers import answers, merge
+from proofs.methods.dual_cones import global_verdict
+from proofs.methods.split_orbit import latex, search
+from symbolic.problem import load_problem, parse_problem
+
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "tests" / "data"
+GOOD = ROOT / "tests" / "certs" / "good"
+
+
+def at(problem, theta):
+    return search(problem, problem.flatten(problem.point) if theta is None else theta)
+
+
+def case_c(theta: list[F]) -> dict:
+    """Case C's problem file with the point θ = (w_1, w_2, a_1, a_2)."""
+    return {"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+            "loss": {"weight_decay": "3/8"}, "data": {"inputs": [["1"], ["-1"]], "targets": [["1"], ["1"]]},
+            "point": {"weights": [[[str(theta[0])], [str(theta[1])]], [[str(theta[2]), str(theta[3])]]]}}
+
+
+def case_a(cos: F | float, sin: F | float) -> dict:
+    """Case A's problem file at the orbit point (cos, sin)·p* (floats give a trained-like point)."""
+    w, b, a = F(12, 25), F(16, 25), F(4, 5)
+    text = str if isinstance(cos, F) else (lambda v: repr(float(v)))
+    return {"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": True},
+            "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["3/4"]], "targets": [["9/5"]]},
+            "point": {"weights": [[[text(cos * w)], [text(sin * w)]], [[text(cos * a), text(sin * a)]]],
+                      "biases": [[text(cos * b), text(sin * b)], ["4/5"]]}}
+
+
+def loss(theta: list[F] | list[float], x=(1, -1), y=(1, 1), lam=F(3, 8)):
+    """Case C's loss written out: L = ½Σ_j (Σ_i a_i relu(w_i x_j) − y_j)² + λ‖θ‖²."""
+    w, a = theta[:2], theta[2:]
+    data = sum((sum(ai * max(wi * xj, 0) for wi, ai in zip(w, a)) - yj) ** 2 for xj, yj in zip(x, y)) / 2
+    return data + lam * sum(t * t for t in theta)
+
+
+def rejected(cert: dict) -> str:
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(cert)
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+def committed(name: str) -> dict:
+    return json.loads((GOOD / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --- known answers -----------------------------------------------------------------------------------
+
+def test_case_a_orbit_point_is_a_nonisolated_local_minimum():
+    problem = load_problem(str(DATA / "global_case_a_orbit.json"))
+    v = at(problem, None)
+    assert v is not None and v.status == "CERTIFIED" and v.claim == "nonisolated_local_minimum", v
+    cert = v.certificate
+    assert checker.check_certificate(cert).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+    assert cert["center"]["weights"] == [[["36/125"], ["48/125"]], [["12/25", "16/25"]]]
+    assert cert["center"]["biases"] == [["48/125", "64/125"], ["4/5"]]
+    assert cert["evidence"]["groups"] == [{"units": [0, 1], "kappa": ["1", "4/3"]}]
+    assert cert["evidence"]["dimension"] == 1
+    assert F(cert["evidence"]["stable_radius"]) < F(12, 25)
+    assert answers(v.status, v.claim) == (True, False, None)
+
+
+def test_case_c_orbit_point_is_a_local_minimum_but_not_a_global_one():
+    problem = load_problem(str(DATA / "orbit_case_c.json"))
+    local = at(problem, None)
+    assert local is not None and local.claim == "nonisolated_local_minimum", local
+    assert local.certificate["center"]["weights"] == [[["3/10"], ["2/5"]], [["3/10", "2/5"]]]
+    assert local.certificate["evidence"]["local"]["pattern"] == [["1"], ["0"]]  # active on x = 1 only
+    wider = global_verdict(problem)
+    assert wider.status == "REFUTED" and wider.claim == "not_global_minimum", wider.reason
+    assert merge(answers(local.status, local.claim), answers(wider.status, wider.claim)) == (True, False, False)
+
+
+def test_case_c_loss_is_constant_on_the_orbit_and_not_lower_nearby():
+    """An independent check of the theorem on case C: exact loss 31/32 at rational orbit points, and no
+    lower loss at random points near the certified centre (the minimum set's value is L*)."""
+    for cos, sin in [(F(3, 5), F(4, 5)), (F(4, 5), F(3, 5)), (F(5, 13), F(12, 13)), (F(1), F(0))]:
+        assert loss([cos / 2, sin / 2, cos / 2, sin / 2]) == F(31, 32)
+    centre = [0.3, 0.4, 0.3, 0.4]
+    rng = random.Random(13)
+    for _ in range(2000):
+        d = [rng.uniform(-1, 1) for _ in centre]
+        scale = rng.uniform(1e-4, 0.1) / math.sqrt(sum(v * v for v in d))
+        assert loss([c + scale * v for c, v in zip(centre, d)]) >= 31 / 32 - 1e-12
+    # off the orbit the loss rises: the normal direction (the split point scaled) is not flat
+    assert loss([F(3, 10) * F(11, 10), F(2, 5) * F(11, 10), F(3, 10) * F(11, 10), F(2, 5) * F(11, 10)]) > F(31, 32)
+    # the end point is a saddle at the same level: the descent curve w_2 = −ε, a_2 = ε
+    eps = F(1, 10)
+    assert loss([F(1, 2), -eps, F(1, 2), eps]) - F(31, 32) == eps ** 4 / 2 - eps ** 2 / 4 < 0
+
+
+def test_end_points_and_points_off_an_orbit_are_not_split_orbit_points():
+    """A dead unit (case A's and case C's end points), units of different patterns and units that share a
+    pattern without being proportional are not split-orbit points: no verdict."""
+    for prob in (case_a(F(1), F(0)), case_c([F(1, 2), F(0), F(1, 2), F(0)]),
+                 case_c([F(1, 2), F(-1, 2), F(1, 2), F(1, 2)]),           # one unit per pattern
+                 case_c([F(3, 10), F(2, 5), F(3, 10), F(1, 5)])):          # shared pattern, not proportional
+        problem = parse_problem(prob)
+        assert search(problem, problem.flatten(problem.point)) is None
+
+
+def test_unsupported_settings_give_no_verdict():
+    vector = parse_problem({**case_c([F(3, 10), F(2, 5), F(3, 10), F(2, 5)]), "network": {"widths": [1, 2, 2],
+                            "biases": False}, "data": {"inputs": [["1"], ["-1"]], "targets": [["1", "0"], ["1", "0"]]},
+                            "point": None})
+    assert search(vector, [F(3, 10), F(2, 5), F(3, 10), F(2, 5), F(0), F(0)]) is None
+    undecayed = parse_problem({**case_a(F(3, 5), F(4, 5)), "network": {"widths": [1, 2, 1], "biases": True,
+                                                                        "decay_biases": False}})
+    assert search(undecayed, undecayed.flatten(undecayed.point)) is None
+
+
+def test_a_trained_orbit_point_gets_a_pythagorean_split():
+    """At an irrational angle the user's ratio has no rational norm: the centre is split along rational
+    weights t on the unit circle, within rounding of the user's point."""
+    problem = parse_problem(case_a(math.cos(0.7), math.sin(0.7)))
+    v = search(problem, problem.flatten(problem.point))
+    assert v is not None and v.status == "CERTIFIED", v
+    kappa = [F(k) for k in v.certificate["evidence"]["groups"][0]["kappa"]]
+    s2 = sum(k * k for k in kappa)
+    assert kappa[0] == 1 and math.isqrt(s2.numerator) ** 2 == s2.numerator
+    assert abs(float(kappa[1]) - math.tan(0.7)) < 1e-6
+    centre = problem.flatten(parse_problem({**case_a(F(1), F(0)), "point": v.certificate["center"]}).point)
+    assert math.dist([float(t) for t in centre], [float(t) for t in problem.flatten(problem.point)]) < 1e-6
+
+
+# --- the checker ----------------------------------------------------------------------------------------
+
+def test_kappa_must_have_a_rational_norm():
+    """Two equal units: κ = (1, 1), Σκ² = 2 is no rational square (the merged unit √2·p is irrational)."""
+    cert = committed("case_c_orbit")
+    cert["center"]["weights"] = [[["2/5"], ["2/5"]], [["2/5", "2/5"]]]
+    cert["evidence"]["groups"][0]["kappa"] = ["1", "1"]
+    assert rejected(cert) == ("orbit: evidence.groups[0].kappa: Σκ² = 2 must be the square of a rational (choose κ on "
+                              "a rational sphere, e.g. (1, 4/3))")
+
+
+@pytest.mark.parametrize("groups,message", [
+    ([{"units": [0, 0], "kappa": ["1", "1"]}], "format: evidence.groups[0].units: must be new hidden units 0..1"),
+    ([{"units": [1, 0], "kappa": ["1", "3/4"]}], "format: evidence.groups[0].units: must be new hidden units 0..1"),
+    ([{"units": [1], "kappa": ["1"]}, {"units": [0], "kappa": ["1"]}],
+     "format: evidence.groups[1].units: must be new hidden units 0..1"),
+    ([{"units": [0, 1], "kappa": ["1"]}], "format: evidence.groups[0].kappa: must have 2 entries (got 1)"),
+    ([{"units": [0, 1], "kappa": ["1", "-4/3"]}], "orbit: evidence.groups[0].kappa: must be positive"),
+    ([{"units": [0, 1], "kappa": ["4/3", "16/9"]}], "orbit: evidence.groups[0].kappa: must be positive with κ = 1"),
+    ([{"units": [0, 1], "kappa": ["1", "8/6"]}], "format: evidence.groups[0].kappa[1]: "),
+    ([{"units": [0], "kappa": ["1"]}, {"units": [1], "kappa": ["1"]}],
+     "orbit: some group must have at least two units"),
+    ([{"units": [0, 1], "kappa": ["1", "4/3"], "note": "x"}], "format: evidence.groups[0].note: unknown key"),
+])
+def test_groups_are_read_strictly(groups, message):
+    cert = committed("case_c_orbit")
+    cert["evidence"]["groups"] = groups
+    assert rejected(cert).startswith(message)
+
+
+def test_claims_and_settings_the_rule_does_not_cover_are_refused():
+    cert = committed("case_a_orbit")
+    for claim in ("isolated_local_minimum", "global_minimum"):
+        assert rejected({**cert, "claim": claim}) == (f"evidence: method \"split_orbit\" is not supported for {claim} "
+                                                      f"(supported: {', '.join(checker.CLAIMS[claim].methods)})")
+    undecayed = copy.deepcopy(cert)
+    undecayed["problem"]["network"]["decay_biases"] = False
+    assert rejected(undecayed).startswith("evidence: split_orbit needs every parameter decayed")
+    no_mu = {k: v for k, v in cert.items() if k != "mu"}
+    assert rejected(no_mu).startswith("mu: missing: nonisolated_local_minimum needs")
+    assert rejected({**cert, "radius": "0"}) == "radius: must be positive for split_orbit (got 0)"
+
+
+def test_the_reduced_centre_is_the_scaled_representative():
+    """Scaling both units by 99/100 keeps κ but moves the reduced centre off the reduced minimum: the reduced
+    network's gradient bound fails (the checker builds c_red = s·p_first itself)."""
+    cert = committed("case_c_orbit")
+    cert["center"]["weights"] = [[["297/1000"], ["99/250"]], [["297/1000", "99/250"]]]
+    assert rejected(cert).startswith("gradient bound: evidence.local (the reduced network): ‖∇L_P(c)‖²")
+
+
+# --- the proof document ---------------------------------------------------------------------------------
+
+def test_latex_states_the_groups_and_refuses_a_tampered_certificate():
+    cert = committed("case_a_orbit")
+    body = latex(cert)
+    assert r"\paragraph{Lemma C.}" in body and "split orbit of $\\theta^*$, of dimension 1" in body
+    assert r"0 & 0, 1 & $1$, $4/3$ & $5/3$ \\" in body
+    assert "No quadratic growth away from the orbit is claimed" in body
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["stable_radius"] = "12/25"
+    with pytest.raises(checker.CertificateInvalid):
+        latex(bad)
