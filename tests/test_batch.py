@@ -297,7 +297,7 @@ before UNKNOWN) are cut off."""
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--summary", "out.txt"], "--summary: must end in .csv or .json (got 'out.txt')"),
+    (["--summary", "out.txt"], "--summary: must end in .csv, .jsonl or .json (got 'out.txt')"),
     (["-o", "FILE"], "--output: must be a directory when certifying several problems"),
 ])
 def test_bad_batch_options_exit_2_before_any_work(mixed, tmp_path, args, message):

@@ -284,7 +284,7 @@ def test_without_dask_a_scheduler_is_refused_in_one_line(monkeypatch):
     monkeypatch.setattr(cluster, "dask_available", lambda: False)
     with pytest.raises(ProblemError) as err:
         cluster.run(explode, [("a",)], scheduler="tcp://127.0.0.1:8786")
-    assert str(err.value).startswith("--scheduler: needs the optional dask extra: pip install 'pscert[dask]'")
+    assert str(err.value).startswith("--scheduler: needs the optional dask extra: pip install '.[dask]'")
     assert "\n" not in str(err.value)
 
 
