@@ -17,9 +17,9 @@ the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after whi
 (:func:`symbolic.files.write_atomic`) of a result that depends on its inputs alone: a second run
 writes the same certificate, and no reader ever sees half of one. Ctrl-C cancels what has not
 finished, closes the cluster (a ``LocalCluster`` only; a shared scheduler is left running) and raises
-:class:`proofs.batch.Interrupted` carrying the rows that did finish. Closing waits for running tasks
-up to dask's nanny timeout (about 4 s), then kills their worker processes; a process pool's workers
-are killed at once. Their certificates, if any, are whole.
+:class:`proofs.batch.Interrupted` carrying the rows that did finish. Running tasks are not waited
+for: the worker processes of a ``LocalCluster`` or process pool are killed at once (on a shared
+scheduler, running tasks end on their own). Their certificates, if any, are whole.
 
 :func:`certify_batch` and :func:`check_batch` are ``pscert certify`` and ``pscert check`` on many
 files with these engines, ``--resume`` (:mod:`proofs.resume`) and an incremental summary
@@ -91,6 +91,19 @@ def dask_available() -> bool:
     return importlib.util.find_spec("distributed") is not None
 
 
+def require_engine(scheduler: str | None) -> None:
+    """Refuse a ``scheduler`` without dask, in one line, before a batch does any work.
+
+    Raises
+    ------
+    ProblemError
+        ``scheduler`` is given and the optional ``dask`` extra is not installed.
+    """
+    if scheduler is not None and not dask_available():
+        raise ProblemError("--scheduler", "needs the optional dask extra: pip install '.[dask]' in the pscert "
+                           "source tree (or leave --scheduler out to use --jobs local processes)")
+
+
 def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
         progress: Callable[[Progress], None] | None = None,
         on_row: Callable[[Row], None] | None = None) -> list[Row]:
@@ -116,9 +129,7 @@ def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = No
     Interrupted
         Ctrl-C; the finished rows are attached.
     """
-    if scheduler is not None and not dask_available():
-        raise ProblemError("--scheduler", "needs the optional dask extra: pip install '.[dask]' in the pscert "
-                           "source tree (or leave --scheduler out to use --jobs local processes)")
+    require_engine(scheduler)
     rows: list[Row | None] = [None] * len(args)
     start = time.perf_counter()
     done = 0
@@ -228,9 +239,22 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
             if futures:
                 client.cancel([f for f in futures if not f.done()])
             client.close()
+    except KeyboardInterrupt:
+        if cluster is not None:
+            _kill_workers(cluster)
+        raise
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _kill_workers(cluster: Any) -> None:
+    """Ctrl-C on our own ``LocalCluster``: stop its worker processes now. Closing alone asks each worker
+    to finish its task and kills it only after dask's nanny timeout (about 4 s); a task cut short
+    leaves no half certificate (writes are atomic), so there is nothing to wait for."""
+    for nanny in list(cluster.workers.values()):
+        with contextlib.suppress(Exception):  # already gone, or the cluster is closing itself: close() finishes
+            cluster.sync(nanny.kill, timeout=0.5, reason="pscert-interrupted")
 
 
 def _lost(dd: Any, fut: Any, a: tuple[Any, ...]) -> Row:
@@ -350,6 +374,7 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     Interrupted
         Ctrl-C; the summary already holds the finished rows, in input order.
     """
+    require_engine(scheduler)
     if resume and out_dir is None and not beside:
         raise ProblemError("--resume", "needs --output DIR, the directory of the certificates to reuse")
     files = problem_files(inputs)
@@ -384,6 +409,7 @@ def check_batch(inputs: Sequence[str], problem: str | None = None, *, jobs: int 
                 summary: str | None = None, progress: Callable[[Progress], None] | None = None) -> list[Row]:
     """``pscert check`` on many certificates (files and directories, :func:`certificate_files`); rows
     ``VALID``, ``INVALID`` or ``ERROR`` in input order. Raises as :func:`certify_batch`."""
+    require_engine(scheduler)
     args = [(c, problem) for c in certificate_files(inputs)]
     return _logged(check_task, args, summary, CHECK_STATUSES, scheduler=scheduler, jobs=jobs, progress=progress)
 
