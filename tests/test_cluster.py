@@ -277,6 +277,32 @@ def test_check_batch_on_the_cluster(scheduler, corpus, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------
+# the command line on a scheduler
+
+
+def test_the_command_line_certifies_and_checks_on_a_scheduler(scheduler, corpus, sequential, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    out = tmp_path / "certs"
+    r = CliRunner().invoke(main, ["certify", corpus, "-q", "-o", str(out), "--scheduler", scheduler])
+    assert r.exit_code == 2, r.output  # the two ERROR rows
+    lines = r.stdout.splitlines()
+    assert lines[-1] == "SUMMARY: 3 CERTIFIED, 2 REFUTED, 1 UNKNOWN, 2 ERROR"
+    for line, name in zip(lines, sorted(os.listdir(corpus))):
+        assert line.startswith(os.path.join(corpus, name) + " (")
+        if name in sequential:
+            ref = sequential[name]
+            assert line.endswith(f"s): {ref.status}: " + (f"{ref.claim}: " if ref.claim else "") + ref.reason)
+    certs = sorted(os.listdir(out))
+    assert len(certs) == 5
+    r = CliRunner().invoke(main, ["check", str(out), "-q", "--scheduler", scheduler])
+    assert r.exit_code == 0 and r.stdout.splitlines()[-1] == "SUMMARY: 5 VALID, 0 INVALID, 0 ERROR"
+    assert r.stdout.splitlines()[:-1] == [f"{out / n}: {checker.check_file(str(out / n))}" for n in certs]
+
+
+# ---------------------------------------------------------------------------------------------------
 # without dask, and a scheduler that is not there
 
 
