@@ -1,8 +1,8 @@
 """Batches on a real ``dask.distributed`` LocalCluster (2 worker processes), resumable and fault-tolerant.
 
 The corpus is the five problems of ``examples/`` plus ``tests/certs/problems/chain_target_2.json``, a
-malformed file and a problem without a point. The reference verdicts come from an independent
-sequential run (:func:`proofs.batch.certify_batch` with ``jobs=1``, no dask), and every certificate a
+malformed file and a problem without a point. The reference verdicts come from certifying each
+problem on its own (:func:`proofs.batch.certify_file`, no engine at all), and every certificate a
 test relies on is re-checked with :func:`proofs.checker.check_file`.
 
 The fault and interrupt tests slow each task down by a sleep (the problems themselves take
@@ -70,11 +70,11 @@ def corpus(tmp_path):
 
 @pytest.fixture(scope="module")
 def sequential(tmp_path_factory):
-    """The reference: today's in-process batch, no dask involved."""
+    """The reference: each problem certified on its own in this process, without any engine."""
     d = tmp_path_factory.mktemp("reference")
     for p in PROBLEMS:
         shutil.copy(p, d)
-    return {os.path.basename(r.file): r for r in batch.certify_batch([str(d)], jobs=1)}
+    return {os.path.basename(f): batch.certify_file(f) for f in batch.problem_files([str(d)])}
 
 
 def verdict(r: Row) -> tuple:
