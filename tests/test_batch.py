@@ -240,16 +240,18 @@ def test_batch_refuses_the_same_file_twice_when_writing_beside_it(tmp_path):
 ROOT = Path(__file__).parent.parent
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (from /proc)."""
+def _workers(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc), except multiprocessing's resource tracker: a helper,
+    not a worker, that ends by itself once the batch's process has exited and closed its pipe."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"multiprocessing.resource_tracker" not in command:
                 found.append(int(entry))
     return found
 
@@ -294,7 +296,7 @@ before UNKNOWN) are cut off."""
                 break
             time.sleep(0.05)
         time.sleep(0.5)  # let the parent collect the two finished rows
-        workers = _children(proc.pid)
+        workers = _workers(proc.pid)
         assert proc.poll() is None and workers, "the batch ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
