@@ -20,6 +20,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -48,8 +49,11 @@ def scheduler():
     if distributed is None:
         pytest.skip("the optional dask extra is not installed")
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.CRITICAL) as lc:
+    with warnings.catch_warnings():  # no dashboard, but its HTTP server still takes a port (see _on_dask)
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL)
+    with lc:
         yield lc.scheduler_address
 
 
