@@ -147,16 +147,22 @@ EXIT_INTERRUPTED = 130
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages (or progress bar) on stderr.")
 @click.option("--summary", type=click.Path(dir_okay=False),
               help="Write a per-problem table (file, status, claim, radius, mu, seconds, reason, certificate) "
-              "to FILE.csv or FILE.json, atomically.")
+              "to FILE.csv, FILE.jsonl or FILE.json, atomically; a batch adds each row as it finishes.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Batch: certify this many problems at once, in separate processes.")
+              help="Batch: certify this many problems at once, in separate processes (a dask LocalCluster "
+              "when dask is installed).")
+@click.option("--scheduler", metavar="ADDRESS", help="Batch: run the problems on this dask.distributed scheduler "
+              "(tcp://host:8786) instead of local processes; needs the dask extra.")
+@click.option("--resume", is_flag=True, help="Batch: skip a problem whose certificate exists, records this "
+              "problem's hash and passes the checker.")
 @click.option("--exact-point", is_flag=True, help="Certify the exact point as given: do not snap float dust (dead "
               "units, near-kinks, near-proportional units) to the structure it approximates.")
 @click.option("--snap-tol", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Snapping tolerance relative to max(1, |θ|∞) [default: from the point's dtype, size and gradient].")
 @click.option("--no-global", is_flag=True, help="Do not ask whether a wider one-hidden-layer network does better.")
 def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as_json: bool, quiet: bool,
-            summary: str | None, jobs: int, exact_point: bool, snap_tol: float | None, no_global: bool) -> None:
+            summary: str | None, jobs: int, scheduler: str | None, resume: bool, exact_point: bool,
+            snap_tol: float | None, no_global: bool) -> None:
     """Did training reach a local minimum? Is it isolated? Is it global? Prove or refute it.
 
     The point is snapped to the structure it approximates (dead units, kinks, split units), refined, and
@@ -176,24 +182,34 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
     printed in input order (whatever --jobs); the last line is
     `SUMMARY: n CERTIFIED, n REFUTED, n UNKNOWN, n ERROR`. Exit code 0 if every
     problem was decided (CERTIFIED or REFUTED), 3 if any is UNKNOWN, 2 if any is ERROR.
-    Ctrl-C stops the workers, reports the problems that finished, and exits 130.
+    Progress (done/total, rate, ETA) and a table by verdict go to stderr. --resume
+    reuses the certificates of an earlier run of the same batch. Ctrl-C stops the
+    workers, reports the problems that finished (the summary keeps them), exits 130.
     """
     from proofs import batch
 
     if summary:
         batch.summary_kind(summary)  # a bad extension fails before any work
     if len(problem_files) > 1 or os.path.isdir(problem_files[0]):
-        _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs)
+        _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs, scheduler, resume)
+    _batch_only(scheduler=scheduler, resume=resume)
     if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
         raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
+    _certify_one(problem_files[0], out, not no_refine, as_json, quiet, summary, not exact_point, snap_tol,
+                 not no_global)
+
+
+def _certify_one(path: str, out: str | None, refine: bool, as_json: bool, quiet: bool, summary: str | None,
+                 snap: bool, snap_tol: float | None, global_check: bool) -> NoReturn:
+    """``certify`` on one problem: the answers, the certificates (local, and global beside it), the exit code."""
+    from proofs import batch
     from proofs.answers import exit_code
     from proofs.question import ask
 
     start = time.perf_counter()
-    problem = load(problem_files[0], needs_point=True)
+    problem = load(path, needs_point=True)
     progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
-    answer = ask(problem, snap=not exact_point, tol=snap_tol, refine=not no_refine, global_check=not no_global,
-                 progress=progress)
+    answer = ask(problem, snap=snap, tol=snap_tol, refine=refine, global_check=global_check, progress=progress)
     verdict = answer.local
     saved = out if out and verdict.certificate is not None else None
     if saved:
@@ -204,7 +220,7 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
     if saved_global and answer.globally is not None:
         write_atomic(saved_global, json.dumps(answer.globally.certificate, indent=1) + "\n")
     if summary:
-        batch.write_summary([batch.row_for(problem_files[0], verdict, time.perf_counter() - start, saved)], summary)
+        batch.write_summary([batch.row_for(path, verdict, time.perf_counter() - start, saved)], summary)
     if as_json:
         emit_json(answer.to_json())
     else:
@@ -243,24 +259,22 @@ def _print_verdict(verdict: Any, out: str | None) -> None:
     click.echo(f"{verdict.status}: " + (f"{verdict.claim}: " if verdict.claim else "") + verdict.reason)
 
 
+def _batch_only(**given: Any) -> None:
+    """Refuse, in one line, options that only a batch understands when the input is one file."""
+    for name, value in given.items():
+        if value:
+            raise click.UsageError(f"--{name}: applies to batches only (several files or a directory)")
+
+
 def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_json: bool, quiet: bool,
-                   summary: str | None, jobs: int) -> NoReturn:
-    """``certify`` on several problems: a progress bar on stderr, one line per problem, SUMMARY last."""
-    from proofs import batch
+                   summary: str | None, jobs: int, scheduler: str | None, resume: bool) -> NoReturn:
+    """``certify`` on several problems (:func:`proofs.cluster.certify_batch`): progress on stderr, one line
+    per problem, SUMMARY last."""
+    from proofs import batch, cluster
 
-    files = batch.problem_files(inputs)
-    interrupted = None
-    with _progress(quiet or as_json, len(files), "certify") as bar:
-        def tick(done: int, total: int, row: Any) -> None:
-            if bar is not None:
-                bar.update(1, f"{done}/{total} {os.path.basename(row.file)}")
-
-        try:
-            rows = batch.certify_batch(files, refine, out, jobs, None if bar is None else tick, beside=out is None)
-        except batch.Interrupted as stop:
-            rows, interrupted = stop.rows, stop
-    if summary:
-        batch.write_summary(rows, summary)
+    rows, interrupted = _run_batch(lambda progress: cluster.certify_batch(
+        inputs, refine, out, jobs=jobs, scheduler=scheduler, resume=resume, summary=summary, progress=progress,
+        beside=out is None), quiet or as_json, "certify", batch.STATUSES)
     if as_json:
         emit_json(batch.summary_json(rows))
     else:
@@ -274,6 +288,52 @@ def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_js
         click.echo(str(interrupted), err=True)
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(batch.exit_code(rows))
+
+
+def _run_batch(start: Callable[[Any], list[Any]], quiet: bool, label: str,
+               statuses: Sequence[str]) -> tuple[list[Any], BaseException | None]:
+    """Run a batch with progress on stderr, then its table by verdict; the rows, and the interrupt if Ctrl-C
+    stopped it (the rows are then those that finished)."""
+    from proofs.batch import Interrupted
+    from proofs.summary_log import verdict_table
+
+    shown = None if quiet else _BatchProgress(label)
+    begun = time.perf_counter()
+    interrupted = None
+    try:
+        rows = start(shown)
+    except Interrupted as stop:
+        rows, interrupted = stop.rows, stop
+    finally:
+        if shown is not None:
+            shown.close()
+    if not quiet and rows:
+        wall = time.perf_counter() - begun
+        click.echo(f"{label}: {len(rows)} in {wall:.1f} s ({len(rows) / wall:.2f}/s)", err=True)
+        for line in verdict_table(rows, statuses):
+            click.echo(line, err=True)
+    return rows, interrupted
+
+
+class _BatchProgress:
+    """A batch's progress on stderr (done/total, rate, ETA, the last row): one line rewritten in place at
+    a terminal, a line per finished row otherwise (a log keeps them all)."""
+
+    def __init__(self, label: str):
+        self.label, self.width = label, 0
+        self.terminal = sys.stderr.isatty()
+
+    def __call__(self, progress: Any) -> None:
+        text = f"{self.label}: {progress.line()}"
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.width), err=True, nl=False)
+            self.width = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def close(self) -> None:
+        if self.terminal and self.width:
+            click.echo(err=True)
 
 
 @contextlib.contextmanager
@@ -301,14 +361,33 @@ def _readable(value: Any) -> str:
 
 
 @main.command()
-@click.argument("cert_file", metavar="CERT", type=click.Path())
+@click.argument("cert_files", metavar="CERT...", nargs=-1, required=True, type=click.Path())
 @click.option("--problem", "problem_file", type=click.Path(),
-              help="Also require the certificate to be about this problem.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"valid": …, "step": …, "message": …} as JSON.')
-def check(cert_file: str, problem_file: str | None, as_json: bool) -> None:
-    """Re-check a certificate independently (exit 0 valid, 1 invalid, 2 unreadable)."""
+              help="Also require the certificate(s) to be about this problem.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"valid": …, "step": …, "message": …} as JSON; for a '
+              "batch, the summary object.")
+@click.option("-q", "--quiet", is_flag=True, help="Batch: no progress on stderr.")
+@click.option("--summary", type=click.Path(dir_okay=False),
+              help="Batch: a per-certificate table to FILE.csv, FILE.jsonl or FILE.json, row by row.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch: check this many certificates at once, in separate processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Batch: check on this dask.distributed scheduler "
+              "(tcp://host:8786); needs the dask extra.")
+def check(cert_files: tuple[str, ...], problem_file: str | None, as_json: bool, quiet: bool, summary: str | None,
+          jobs: int, scheduler: str | None) -> None:
+    """Re-check a certificate independently (exit 0 valid, 1 invalid, 2 unreadable).
+
+    \b
+    Batch: several CERT files, or a directory (its *.cert.json files sorted by name).
+    One line per certificate, in input order, then `SUMMARY: n VALID, n INVALID, n ERROR`.
+    Exit code 0 if all are valid, 1 if any is INVALID, 2 if any is unreadable (ERROR).
+    """
     from proofs import checker
 
+    if len(cert_files) > 1 or os.path.isdir(cert_files[0]):
+        _check_batch(cert_files, problem_file, as_json, quiet, summary, jobs, scheduler)
+    _batch_only(summary=summary, scheduler=scheduler)
+    cert_file = cert_files[0]
     try:
         line = checker.check_file(cert_file, problem_file)
     except checker.CertificateUnreadable as err:
@@ -324,6 +403,29 @@ def check(cert_file: str, problem_file: str | None, as_json: bool) -> None:
         emit_json({"valid": True, "step": None, "message": line[len("VALID: "):], "line": line})
     else:
         click.echo(line)
+
+
+def _check_batch(inputs: tuple[str, ...], problem: str | None, as_json: bool, quiet: bool, summary: str | None,
+                 jobs: int, scheduler: str | None) -> NoReturn:
+    """``check`` on several certificates (:func:`proofs.cluster.check_batch`): a line each, SUMMARY last."""
+    from proofs import batch, cluster, summary_log
+
+    if summary:
+        batch.summary_kind(summary)  # a bad extension fails before any work
+    rows, interrupted = _run_batch(lambda progress: cluster.check_batch(
+        inputs, problem, jobs=jobs, scheduler=scheduler, summary=summary, progress=progress),
+        quiet or as_json, "check", cluster.CHECK_STATUSES)
+    tally = summary_log.counts(rows, cluster.CHECK_STATUSES)
+    if as_json:
+        emit_json(summary_log.document(rows, cluster.CHECK_STATUSES))
+    else:
+        for r in rows:
+            click.echo(f"{r.file}: {r.status}: {r.reason}")
+        click.echo("SUMMARY: " + ", ".join(f"{n} {s}" for s, n in tally.items()))
+    if interrupted is not None:
+        click.echo(str(interrupted), err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_USAGE if tally["ERROR"] else 1 if tally["INVALID"] else 0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -681,3 +783,7 @@ def latex_command(cert_file: str, out: str | None, pdf: bool) -> None:
     if pdf:
         done = compile_pdf(tex, pdf_path_for(cert_file, out))
         click.echo(f"wrote {done.path} ({done.pages} pages)")
+
+
+if __name__ == "__main__":  # python cli.py …; dask workers re-import the main module, and must not run it
+    main()

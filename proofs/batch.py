@@ -21,12 +21,10 @@ Conventions (documented in ``pscert certify --help``):
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import csv
 import io
 import json
 import os
-import signal
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
@@ -144,7 +142,7 @@ def certificate_paths(files: Sequence[str], out_dir: str | None, beside: bool = 
 
 
 def summary_kind(path: str) -> str:
-    """``"csv"`` or ``"json"`` from the summary file's extension.
+    """``"csv"``, ``"jsonl"`` or ``"json"`` from the summary file's extension.
 
     Raises
     ------
@@ -153,18 +151,22 @@ def summary_kind(path: str) -> str:
 
     Examples
     --------
-    >>> summary_kind("out/Summary.CSV")
-    'csv'
+    >>> summary_kind("out/Summary.CSV"), summary_kind("rows.jsonl")
+    ('csv', 'jsonl')
     """
     ext = os.path.splitext(path)[1].lower()
-    if ext not in (".csv", ".json"):
-        raise ProblemError("--summary", f"must end in .csv or .json (got {path!r})")
+    if ext not in (".csv", ".jsonl", ".json"):
+        raise ProblemError("--summary", f"must end in .csv, .jsonl or .json (got {path!r})")
     return ext[1:]
 
 
 def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, jobs: int = 1,
                   progress: Progress | None = None, beside: bool = False) -> list[Row]:
     """Certify every problem of ``inputs`` (files and directories); one row per problem, in input order.
+
+    The library form of ``pscert certify DIR --jobs N``: :func:`proofs.cluster.certify_batch`, the one
+    engine of every batch (a ``LocalCluster`` of ``jobs`` workers when dask is installed, else a process
+    pool; this process when ``jobs`` is 1), with ``progress`` called as ``progress(done, total, row)``.
 
     Parameters
     ----------
@@ -192,58 +194,11 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
         Bad batch inputs (an empty directory, ``out_dir`` a file, clashing certificate names).
     Interrupted
         ``SIGINT`` arrived: the workers were stopped, and the exception holds the finished rows.
-
-    Notes
-    -----
-    Workers are separate processes (``concurrent.futures.ProcessPoolExecutor``), each limited to
-    one BLAS thread and deaf to ``SIGINT`` (a terminal's Ctrl-C reaches the whole process group; only
-    this process decides). A worker that dies turns its unfinished problems into ``ERROR`` rows.
     """
-    files = problem_files(inputs)
-    certs = certificate_paths(files, out_dir, beside)
-    if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
-    rows: list[Row | None] = [None] * len(files)
-    report = progress or (lambda _done, _total, _row: None)
-    if jobs <= 1 or len(files) <= 1:
-        try:
-            for i, (f, c) in enumerate(zip(files, certs)):
-                rows[i] = row = certify_file(f, refine, c)
-                report(i + 1, len(files), row)
-        except KeyboardInterrupt:
-            raise Interrupted([r for r in rows if r is not None], len(files)) from None
-        return [r for r in rows if r is not None]
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker)
-    try:
-        futures = {pool.submit(certify_file, f, refine, c): i for i, (f, c) in enumerate(zip(files, certs))}
-        for done, fut in enumerate(cf.as_completed(futures), 1):
-            i = futures[fut]
-            try:
-                row = fut.result()
-            except Exception as err:  # a worker died (BrokenProcessPool) or the row could not be sent back
-                row = Row(files[i], "ERROR", None, None, None, 0.0, _one_line(f"worker failed: {err!r}"))
-            rows[i] = row
-            report(done, len(files), row)
-    except KeyboardInterrupt:
-        _stop(pool)
-        raise Interrupted([r for r in rows if r is not None], len(files)) from None
-    pool.shutdown()
-    return [r for r in rows if r is not None]
+    from .cluster import certify_batch as on_engine  # the engine builds on this module: imported on use
 
-
-def _stop(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel what has not started and terminate the workers now (``shutdown`` alone waits for running work)."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+: cancels, shuts down, terminates
-    if terminate is not None:
-        terminate()
-        return
-    # Before 3.14 there is no public handle; take the workers before shutdown() forgets them.
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for w in workers:
-        w.terminate()
-    for w in workers:
-        w.join()
+    report = None if progress is None else (lambda p: progress(p.done, p.total, p.row))
+    return on_engine(inputs, refine, out_dir, jobs=jobs, progress=report, beside=beside)
 
 
 def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -> Row:
@@ -319,10 +274,16 @@ def summary_csv(rows: Sequence[Row]) -> str:
     return buf.getvalue()
 
 
+def summary_jsonl(rows: Sequence[Row]) -> str:
+    """The JSON lines summary: one object per problem (keys :data:`COLUMNS`), one per line."""
+    return "".join(json.dumps(r.to_json()) + "\n" for r in rows)
+
+
 def write_summary(rows: Sequence[Row], path: str) -> None:
-    """Write the summary atomically, as CSV or JSON by the file's extension (:func:`summary_kind`)."""
+    """Write the summary atomically, as CSV, JSON lines or JSON by the file's extension (:func:`summary_kind`)."""
     kind = summary_kind(path)
-    text = summary_csv(rows) if kind == "csv" else json.dumps(summary_json(rows), indent=1) + "\n"
+    text = (summary_csv(rows) if kind == "csv" else summary_jsonl(rows) if kind == "jsonl"
+            else json.dumps(summary_json(rows), indent=1) + "\n")
     write_atomic(path, text)
 
 
@@ -333,14 +294,3 @@ def _stem(path: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) or "(no message)"
-
-
-def _worker() -> None:
-    """Worker initializer: deaf to ``SIGINT`` (the parent stops it), one BLAS thread (parallelism comes
-    from the processes)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return
-    threadpool_limits(limits=1, user_api="blas")

@@ -17,8 +17,9 @@ the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after whi
 (:func:`symbolic.files.write_atomic`) of a result that depends on its inputs alone: a second run
 writes the same certificate, and no reader ever sees half of one. Ctrl-C cancels what has not
 finished, closes the cluster (a ``LocalCluster`` only; a shared scheduler is left running) and raises
-:class:`Interrupted` carrying the rows that did finish. Closing waits for running tasks up to dask's
-nanny timeout (about 4 s), then kills their worker processes; their certificates, if any, are whole.
+:class:`proofs.batch.Interrupted` carrying the rows that did finish. Running tasks are not waited
+for: the worker processes of a ``LocalCluster`` or process pool are killed at once (on a shared
+scheduler, running tasks end on their own). Their certificates, if any, are whole.
 
 :func:`certify_batch` and :func:`check_batch` are ``pscert certify`` and ``pscert check`` on many
 files with these engines, ``--resume`` (:mod:`proofs.resume`) and an incremental summary
@@ -42,7 +43,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 from symbolic.exceptions import ProblemError
 
-from .batch import Row, certificate_paths, certify_file, problem_files
+from . import batch
+from .batch import Interrupted, Row, certificate_paths, problem_files
 from .summary_log import SummaryLog
 
 CHECK_STATUSES = ("VALID", "INVALID", "ERROR")
@@ -50,18 +52,6 @@ CONNECT_TIMEOUT = 20.0
 """Seconds to wait for a scheduler before giving up with one line."""
 
 Task = Callable[..., Row]
-
-
-class Interrupted(KeyboardInterrupt):
-    """Raised when Ctrl-C stops a batch; ``rows`` are the rows that finished, in input order.
-
-    A ``KeyboardInterrupt``, so a caller that does not handle it still stops; it is raised rather than
-    returning a short list so that a partial batch is never mistaken for a whole one.
-    """
-
-    def __init__(self, rows: list[Row]):
-        super().__init__(f"interrupted after {len(rows)} finished row(s)")
-        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -101,6 +91,19 @@ def dask_available() -> bool:
     return importlib.util.find_spec("distributed") is not None
 
 
+def require_engine(scheduler: str | None) -> None:
+    """Refuse a ``scheduler`` without dask, in one line, before a batch does any work.
+
+    Raises
+    ------
+    ProblemError
+        ``scheduler`` is given and the optional ``dask`` extra is not installed.
+    """
+    if scheduler is not None and not dask_available():
+        raise ProblemError("--scheduler", "needs the optional dask extra: pip install '.[dask]' in the pscert "
+                           "source tree (or leave --scheduler out to use --jobs local processes)")
+
+
 def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
         progress: Callable[[Progress], None] | None = None,
         on_row: Callable[[Row], None] | None = None) -> list[Row]:
@@ -126,9 +129,7 @@ def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = No
     Interrupted
         Ctrl-C; the finished rows are attached.
     """
-    if scheduler is not None and not dask_available():
-        raise ProblemError("--scheduler", "needs the optional dask extra: pip install 'pscert[dask]' "
-                           "(or leave --scheduler out to use --jobs local processes)")
+    require_engine(scheduler)
     rows: list[Row | None] = [None] * len(args)
     start = time.perf_counter()
     done = 0
@@ -151,7 +152,7 @@ def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = No
             for i, a in enumerate(args):
                 emit(i, _guarded(fn, a))
     except KeyboardInterrupt:
-        raise Interrupted([r for r in rows if r is not None]) from None
+        raise Interrupted([r for r in rows if r is not None], len(args)) from None
     return [r for r in rows if r is not None]
 
 
@@ -184,8 +185,26 @@ def _on_process_pool(fn: Task, args: Sequence[tuple[Any, ...]], jobs: int, emit:
             except Exception as err:  # BrokenProcessPool: the pool cannot re-run a task elsewhere
                 row = error_row(args[i], f"worker failed: {err!r}")
             emit(i, row)
-    finally:  # on Ctrl-C: drop what has not started; running tasks end with their workers
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C: stop the running tasks now; their certificates, if any, are whole
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what has not started and kill the workers now (``shutdown`` alone waits for running tasks,
+    and so would the interpreter's exit)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+: cancels, shuts down, terminates
+    if terminate is not None:
+        terminate()
+        return
+    # Before 3.14 there is no public handle; take the workers before shutdown() forgets them.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.join()
 
 
 def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, jobs: int,
@@ -220,9 +239,22 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
             if futures:
                 client.cancel([f for f in futures if not f.done()])
             client.close()
+    except KeyboardInterrupt:
+        if cluster is not None:
+            _kill_workers(cluster)
+        raise
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _kill_workers(cluster: Any) -> None:
+    """Ctrl-C on our own ``LocalCluster``: stop its worker processes now. Closing alone asks each worker
+    to finish its task and kills it only after dask's nanny timeout (about 4 s); a task cut short
+    leaves no half certificate (writes are atomic), so there is nothing to wait for."""
+    for nanny in list(cluster.workers.values()):
+        with contextlib.suppress(Exception):  # already gone, or the cluster is closing itself: close() finishes
+            cluster.sync(nanny.kill, timeout=0.5, reason="pscert-interrupted")
 
 
 def _lost(dd: Any, fut: Any, a: tuple[Any, ...]) -> Row:
@@ -274,16 +306,16 @@ def certify_task(path: str, refine: bool, cert_path: str | None, resume: bool = 
 
     start = time.perf_counter()
     if cert_path is None:
-        return certify_file(path, refine, None)
+        return batch.certify_file(path, refine, None)
     try:
         digest = file_sha256(path)
     except ProblemError:  # certify_file names the fault in its ERROR row
-        return certify_file(path, refine, None)
+        return batch.certify_file(path, refine, None)
     if resume:
         reused = resumed_row(path, cert_path, digest)
         if reused is not None:
             return reused
-    row = certify_file(path, refine, cert_path)
+    row = batch.certify_file(path, refine, cert_path)
     if row.certificate is not None:
         stamp(row.certificate, digest)
     return replace(row, seconds=time.perf_counter() - start)  # hashing and stamping included
@@ -321,17 +353,17 @@ def _text(value: Any) -> str | None:
 
 def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, *, jobs: int = 1,
                   scheduler: str | None = None, resume: bool = False, summary: str | None = None,
-                  progress: Callable[[Progress], None] | None = None) -> list[Row]:
+                  progress: Callable[[Progress], None] | None = None, beside: bool = False) -> list[Row]:
     """``pscert certify`` on many problems: :func:`proofs.batch.certify_batch` on any engine, resumable.
 
     Parameters
     ----------
-    inputs, refine, out_dir
+    inputs, refine, out_dir, beside
         As :func:`proofs.batch.certify_batch`.
     jobs, scheduler, progress
         As :func:`run`.
     resume
-        Skip a problem whose certificate in ``out_dir`` records its hash and passes the checker.
+        Skip a problem whose certificate (in ``out_dir``, or beside it) records its hash and passes the checker.
     summary
         A ``.csv``, ``.jsonl`` or ``.json`` summary written row by row (:class:`SummaryLog`).
 
@@ -342,10 +374,11 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     Interrupted
         Ctrl-C; the summary already holds the finished rows, in input order.
     """
-    if resume and out_dir is None:
+    require_engine(scheduler)
+    if resume and out_dir is None and not beside:
         raise ProblemError("--resume", "needs --output DIR, the directory of the certificates to reuse")
     files = problem_files(inputs)
-    certs = certificate_paths(files, out_dir)
+    certs = certificate_paths(files, out_dir, beside)
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
     return _logged(certify_task, [(f, refine, c, resume) for f, c in zip(files, certs)], summary, None,
@@ -376,6 +409,7 @@ def check_batch(inputs: Sequence[str], problem: str | None = None, *, jobs: int 
                 summary: str | None = None, progress: Callable[[Progress], None] | None = None) -> list[Row]:
     """``pscert check`` on many certificates (files and directories, :func:`certificate_files`); rows
     ``VALID``, ``INVALID`` or ``ERROR`` in input order. Raises as :func:`certify_batch`."""
+    require_engine(scheduler)
     args = [(c, problem) for c in certificate_files(inputs)]
     return _logged(check_task, args, summary, CHECK_STATUSES, scheduler=scheduler, jobs=jobs, progress=progress)
 

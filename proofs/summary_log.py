@@ -28,32 +28,9 @@ import os
 import statistics
 from typing import Any, Sequence
 
-from symbolic.exceptions import ProblemError
 from symbolic.files import write_atomic
 
-from .batch import COLUMNS, STATUSES, SUMMARY_FORMAT, Row
-
-KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json"}
-
-
-def summary_kind(path: str) -> str:
-    """``"csv"``, ``"jsonl"`` or ``"json"`` from the file's extension.
-
-    Raises
-    ------
-    ProblemError
-        Any other extension.
-
-    Examples
-    --------
-    >>> summary_kind("out/Rows.JSONL")
-    'jsonl'
-    """
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in KINDS:
-        raise ProblemError("--summary", f"must end in .csv, .jsonl or .json (got {path!r})")
-    return KINDS[ext]
-
+from .batch import COLUMNS, STATUSES, SUMMARY_FORMAT, Row, summary_jsonl, summary_kind
 
 def counts(rows: Sequence[Row], statuses: Sequence[str] = STATUSES) -> dict[str, int]:
     """Rows per status: every status of ``statuses`` (in that order), then any other status seen.
@@ -95,7 +72,7 @@ class SummaryLog:
     Parameters
     ----------
     path
-        ``.csv``, ``.jsonl`` or ``.json`` (:func:`summary_kind`); its directory must exist.
+        ``.csv``, ``.jsonl`` or ``.json`` (:func:`proofs.batch.summary_kind`); its directory must exist.
     statuses
         The statuses counted in a ``.json`` summary, in order (certify: :data:`proofs.batch.STATUSES`).
     """
@@ -128,7 +105,7 @@ class SummaryLog:
         if self.kind == "json":
             return json.dumps(document(rows, self.statuses), indent=1) + "\n"
         if self.kind == "jsonl":
-            return "".join(json.dumps(r.to_json()) + "\n" for r in rows)
+            return summary_jsonl(rows)
         return ",".join(COLUMNS) + "\n" + "".join(csv_line(r) for r in rows)
 
 

@@ -17,6 +17,7 @@ Fixtures, each worked out by hand:
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -31,7 +32,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from proofs import batch, checker
+from proofs import batch, checker, summary_log
 from proofs.batch import Row
 
 
@@ -187,8 +188,14 @@ def test_summary_json_content_and_certificates(mixed, tmp_path):
         assert json.loads(open(row["certificate"]).read())["status"] == row["status"]
 
 
-def test_jobs_2_equals_jobs_1(mixed, tmp_path):
-    """Rows come back in input order with the same content; only the times differ."""
+@pytest.mark.parametrize("dask", [True, False], ids=["local-cluster", "process-pool"])
+def test_jobs_2_equals_jobs_1(mixed, tmp_path, monkeypatch, dask):
+    """Rows come back in input order with the same content, on either engine; only the times differ."""
+    if not dask:
+        monkeypatch.setitem(sys.modules, "distributed", None)  # as if the dask extra were not installed
+    elif importlib.util.find_spec("distributed") is None:
+        pytest.skip("the optional dask extra is not installed")
+
     def rows(jobs: int) -> tuple[list, list]:
         summary = tmp_path / f"s{jobs}.json"
         r = run(str(mixed), "-q", "--jobs", str(jobs), "--summary", str(summary))
@@ -233,16 +240,18 @@ def test_batch_refuses_the_same_file_twice_when_writing_beside_it(tmp_path):
 ROOT = Path(__file__).parent.parent
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (from /proc)."""
+def _workers(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc), except multiprocessing's resource tracker: a helper,
+    not a worker, that ends by itself once the batch's process has exited and closed its pipe."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"multiprocessing.resource_tracker" not in command:
                 found.append(int(entry))
     return found
 
@@ -259,11 +268,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
+ENGINES = {"local-cluster": "from cli import main; main()",
+           "process-pool": "import proofs.cluster as c; c.dask_available = lambda: False; from cli import main; main()"}
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads worker processes from /proc (Linux)")
-def test_interrupt_stops_the_workers_and_reports_what_finished(tmp_path):
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_interrupt_stops_the_workers_and_reports_what_finished(tmp_path, engine):
     """SIGINT during ``--jobs 2``: exit 130 with the finished rows in the CSV and a SUMMARY line; no worker
     outlives the batch. Two fast problems (a*) finish first; the coupled dead layers (b*, about a minute each
 before UNKNOWN) are cut off."""
+    if engine == "local-cluster" and importlib.util.find_spec("distributed") is None:
+        pytest.skip("the optional dask extra is not installed")
     d = tmp_path / "batch"
     d.mkdir()
     for i in range(2):
@@ -271,7 +287,7 @@ before UNKNOWN) are cut off."""
     for i in range(4):
         shutil.copy(ROOT / "tests" / "data" / "dead_layer_coupled_slow.json", d / f"b{i}.json")
     summary = tmp_path / "summary.csv"
-    proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "certify", str(d), "-q",
+    proc = subprocess.Popen([sys.executable, "-c", ENGINES[engine], "certify", str(d), "-q",
                              "--jobs", "2", "--summary", str(summary)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     try:
@@ -280,7 +296,7 @@ before UNKNOWN) are cut off."""
                 break
             time.sleep(0.05)
         time.sleep(0.5)  # let the parent collect the two finished rows
-        workers = _children(proc.pid)
+        workers = _workers(proc.pid)
         assert proc.poll() is None and workers, "the batch ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -297,7 +313,7 @@ before UNKNOWN) are cut off."""
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--summary", "out.txt"], "--summary: must end in .csv or .json (got 'out.txt')"),
+    (["--summary", "out.txt"], "--summary: must end in .csv, .jsonl or .json (got 'out.txt')"),
     (["-o", "FILE"], "--output: must be a directory when certifying several problems"),
 ])
 def test_bad_batch_options_exit_2_before_any_work(mixed, tmp_path, args, message):
@@ -320,6 +336,140 @@ def test_clashing_certificate_names_are_refused(tmp_path):
 def test_empty_directory_is_bad_input(tmp_path):
     r = run(str(tmp_path))
     assert r.exit_code == 2 and "must contain *.json problem files (got none)" in r.output
+
+
+# ---------------------------------------------------------------------------------------------------
+# engines, --resume, progress and check of a directory
+
+
+def check(*args: str):
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def test_scheduler_without_dask_is_one_line_before_any_work(mixed, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the dask extra were not installed
+    out, summary = tmp_path / "certs", tmp_path / "s.csv"
+    r = run(str(mixed), "--scheduler", "tcp://127.0.0.1:8786", "-o", str(out), "--summary", str(summary))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith("Error: --scheduler: needs the optional dask extra: pip install '.[dask]'")
+    assert r.stderr.count("\n") == 1
+    assert not out.exists() and not summary.exists()
+    certs = tmp_path / "c"
+    certs.mkdir()
+    r = check(str(certs), "--scheduler", "tcp://127.0.0.1:8786")
+    assert r.exit_code == 2 and "pip install '.[dask]'" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command, args", [
+    ("certify", ["--resume"]), ("certify", ["--scheduler", "tcp://127.0.0.1:8786"]),
+    ("check", ["--scheduler", "tcp://127.0.0.1:8786"]), ("check", ["--summary", "s.csv"]),
+])
+def test_batch_options_on_one_file_are_refused(tmp_path, command, args):
+    path = write(tmp_path, "good.json", GOOD)
+    r = CliRunner().invoke(main, [command, path, *args])
+    assert r.exit_code == 2 and f"{args[0]}: applies to batches only (several files or a directory)" in r.stderr
+
+
+def test_resume_reuses_exactly_the_certificates_of_these_problems(mixed, tmp_path):
+    """A second run with --resume re-checks and reuses what is there; a deleted certificate and one whose
+    recorded hash is of another problem are computed again; ERROR rows are retried."""
+    from proofs import resume
+
+    out, summary = tmp_path / "certs", tmp_path / "rows.jsonl"
+    first = run(str(mixed), "-q", "-o", str(out))
+    assert first.exit_code == 2
+    good, saddle = out / "a_good.cert.json", out / "b_saddle.cert.json"
+    for cert, problem in ((good, "a_good.json"), (saddle, "b_saddle.json")):
+        assert resume.recorded_sha256(str(cert)) == resume.file_sha256(str(mixed / problem))
+    again = run(str(mixed), "-q", "-o", str(out), "--resume")
+    lines = again.stdout.splitlines()
+    assert lines[0].endswith("CERTIFIED: isolated_local_minimum: resumed: the certificate exists and passes the "
+                             "checker (" + checker.check_file(str(good), str(mixed / "a_good.json"))[len("VALID: "):] + ")")
+    assert "REFUTED: not_a_local_minimum: resumed: " in lines[1] and "ERROR: " in lines[2]
+    assert lines[-1] == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR" and again.exit_code == 2
+    good.unlink()
+    cert = json.loads(saddle.read_text())
+    cert["producer"]["problem_sha256"] = resume.file_sha256(str(mixed / "a_good.json"))  # another problem's
+    saddle.write_text(json.dumps(cert))
+    third = run(str(mixed), "-q", "-o", str(out), "--resume", "--summary", str(summary))
+    assert third.exit_code == 2 and "resumed:" not in third.stdout
+    assert [r.status for r in summary_log.read_rows(str(summary))] == ["CERTIFIED", "REFUTED", "ERROR"]
+    assert resume.recorded_sha256(str(saddle)) == resume.file_sha256(str(mixed / "b_saddle.json"))
+    for cert_path in (good, saddle):
+        assert checker.check_file(str(cert_path)).startswith("VALID: ")
+
+
+def test_resume_beside_the_problems(mixed):
+    assert run(str(mixed), "-q").exit_code == 2
+    r = run(str(mixed), "-q", "--resume")
+    assert [("resumed: " in line) for line in r.stdout.splitlines()[:3]] == [True, True, False]
+
+
+def test_progress_and_the_table_by_verdict_go_to_stderr(mixed):
+    r = run(str(mixed))
+    assert r.exit_code == 2 and last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
+    err = r.stderr.splitlines()
+    assert [line.split(" (")[0] for line in err[:3]] == ["certify: 1/3", "certify: 2/3", "certify: 3/3"]
+    assert err[2].startswith("certify: 3/3 (100%), ") and "/s, ETA 0 s: c_broken.json ERROR" in err[2]
+    table = err[err.index("status        count  share  median s"):][:6]
+    assert [line.split()[:3] for line in table[1:]] == [["CERTIFIED", "1", "33%"], ["REFUTED", "1", "33%"],
+                                                         ["UNKNOWN", "0", "0%"], ["ERROR", "1", "33%"],
+                                                         ["total", "3", "100%"]]
+    assert "certify:" not in run(str(mixed), "-q").stderr
+
+
+@pytest.fixture
+def certificates(mixed, tmp_path):
+    """The certificates of ``mixed``: a_good (CERTIFIED) and b_saddle (REFUTED)."""
+    out = tmp_path / "certs"
+    assert run(str(mixed), "-q", "-o", str(out)).exit_code == 2
+    return out
+
+
+def test_check_of_a_directory_is_a_batch(certificates, tmp_path):
+    good, saddle = certificates / "a_good.cert.json", certificates / "b_saddle.cert.json"
+    r = check(str(certificates), "-q")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [f"{good}: {checker.check_file(str(good))}",
+                                     f"{saddle}: {checker.check_file(str(saddle))}",
+                                     "SUMMARY: 2 VALID, 0 INVALID, 0 ERROR"]
+    cert = json.loads(good.read_text())
+    cert["mu"] = "1000"  # beyond the Hessian's smallest eigenvalue 1: the checker must reject it
+    good.write_text(json.dumps(cert))
+    alone = check(str(good))
+    assert alone.exit_code == 1 and alone.stdout.startswith("INVALID: ")
+    r = check(str(certificates), "-q")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[0] == f"{good}: {alone.stdout.strip()}"
+    (certificates / "zz.cert.json").write_text("not json")
+    summary = tmp_path / "check.json"
+    r = check(str(certificates), "--json", "--summary", str(summary))
+    assert r.exit_code == 2
+    obj = json.loads(r.stdout)
+    assert obj["counts"] == {"VALID": 1, "INVALID": 1, "ERROR": 1} == json.loads(summary.read_text())["counts"]
+    assert [(os.path.basename(p["file"]), p["status"], p["claim"]) for p in obj["problems"]] == [
+        ("a_good.cert.json", "INVALID", "isolated_local_minimum"), ("b_saddle.cert.json", "VALID", "not_a_local_minimum"),
+        ("zz.cert.json", "ERROR", None)]
+
+
+def test_check_of_one_certificate_is_unchanged(certificates):
+    good = str(certificates / "a_good.cert.json")
+    r = check(good)
+    assert r.exit_code == 0 and r.stdout == checker.check_file(good) + "\n" and r.stderr == ""
+    r = check(good, "--json")
+    assert json.loads(r.stdout) == {"valid": True, "step": None, "message": checker.check_file(good)[len("VALID: "):],
+                                    "line": checker.check_file(good)}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="the optional dask extra is not installed")
+def test_check_batch_with_jobs_2_equals_jobs_1(certificates):
+    one, two = check(str(certificates), "-q"), check(str(certificates), "-q", "--jobs", "2")
+    assert (two.exit_code, two.stdout) == (one.exit_code, one.stdout) == (0, one.stdout)
+
+
+def test_check_of_an_empty_directory_is_bad_input(tmp_path):
+    r = check(str(tmp_path))
+    assert r.exit_code == 2 and "must contain *.cert.json certificates (got none)" in r.stderr
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Batches on a real ``dask.distributed`` LocalCluster (2 worker processes), resumable and fault-tolerant.
 
 The corpus is the five problems of ``examples/`` plus ``tests/certs/problems/chain_target_2.json``, a
-malformed file and a problem without a point. The reference verdicts come from an independent
-sequential run (:func:`proofs.batch.certify_batch` with ``jobs=1``, no dask), and every certificate a
+malformed file and a problem without a point. The reference verdicts come from certifying each
+problem on its own (:func:`proofs.batch.certify_file`, no engine at all), and every certificate a
 test relies on is re-checked with :func:`proofs.checker.check_file`.
 
 The fault and interrupt tests slow each task down by a sleep (the problems themselves take
@@ -20,6 +20,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -48,8 +49,11 @@ def scheduler():
     if distributed is None:
         pytest.skip("the optional dask extra is not installed")
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.CRITICAL) as lc:
+    with warnings.catch_warnings():  # no dashboard, but its HTTP server still takes a port (see _on_dask)
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL)
+    with lc:
         yield lc.scheduler_address
 
 
@@ -70,11 +74,11 @@ def corpus(tmp_path):
 
 @pytest.fixture(scope="module")
 def sequential(tmp_path_factory):
-    """The reference: today's in-process batch, no dask involved."""
+    """The reference: each problem certified on its own in this process, without any engine."""
     d = tmp_path_factory.mktemp("reference")
     for p in PROBLEMS:
         shutil.copy(p, d)
-    return {os.path.basename(r.file): r for r in batch.certify_batch([str(d)], jobs=1)}
+    return {os.path.basename(f): batch.certify_file(f) for f in batch.problem_files([str(d)])}
 
 
 def verdict(r: Row) -> tuple:
@@ -278,6 +282,32 @@ def test_check_batch_on_the_cluster(scheduler, corpus, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------
+# the command line on a scheduler
+
+
+def test_the_command_line_certifies_and_checks_on_a_scheduler(scheduler, corpus, sequential, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    out = tmp_path / "certs"
+    r = CliRunner().invoke(main, ["certify", corpus, "-q", "-o", str(out), "--scheduler", scheduler])
+    assert r.exit_code == 2, r.output  # the two ERROR rows
+    lines = r.stdout.splitlines()
+    assert lines[-1] == "SUMMARY: 3 CERTIFIED, 2 REFUTED, 1 UNKNOWN, 2 ERROR"
+    for line, name in zip(lines, sorted(os.listdir(corpus))):
+        assert line.startswith(os.path.join(corpus, name) + " (")
+        if name in sequential:
+            ref = sequential[name]
+            assert line.endswith(f"s): {ref.status}: " + (f"{ref.claim}: " if ref.claim else "") + ref.reason)
+    certs = sorted(os.listdir(out))
+    assert len(certs) == 5
+    r = CliRunner().invoke(main, ["check", str(out), "-q", "--scheduler", scheduler])
+    assert r.exit_code == 0 and r.stdout.splitlines()[-1] == "SUMMARY: 5 VALID, 0 INVALID, 0 ERROR"
+    assert r.stdout.splitlines()[:-1] == [f"{out / n}: {checker.check_file(str(out / n))}" for n in certs]
+
+
+# ---------------------------------------------------------------------------------------------------
 # without dask, and a scheduler that is not there
 
 
@@ -285,7 +315,7 @@ def test_without_dask_a_scheduler_is_refused_in_one_line(monkeypatch):
     monkeypatch.setattr(cluster, "dask_available", lambda: False)
     with pytest.raises(ProblemError) as err:
         cluster.run(explode, [("a",)], scheduler="tcp://127.0.0.1:8786")
-    assert str(err.value).startswith("--scheduler: needs the optional dask extra: pip install 'pscert[dask]'")
+    assert str(err.value).startswith("--scheduler: needs the optional dask extra: pip install '.[dask]'")
     assert "\n" not in str(err.value)
 
 
