@@ -119,14 +119,7 @@ def _polar_bound(item: dict[str, Any], where: str, row: list[Fraction], xt: list
     for key, sign in (("plus", 1), ("minus", -1)):
         path = f"{where}.{key}"
         weights = read_vector(item.get(key), path, len(xt), mx)
-        if any(w < 0 for w in weights):
-            raise CertificateInvalid("hessian bound", f"{path}: polar-cone weights must be ≥ 0")
-        gap = [sign * v for v in row]
-        for w, x, s in zip(weights, xt, signs):
-            if w:
-                for p, v in enumerate(x):
-                    gap[p] += w * (1 if s == "1" else -1) * v  # ±c − y = ±c + Σ μ s' x̃
-        dist2 = sum(v * v for v in gap)
+        dist2 = lemmas.polar_cone_gap(weights, sign, row, xt, signs, "hessian bound", path)  # ±c − y = ±c + Σ μ s' x̃
         if dist2 > room:
             raise CertificateInvalid("hessian bound", f"{path}: ‖{'+' if sign > 0 else '−'}c − y‖² = {show(dist2)} "
                                      f"must be at most (λ − ε)² = {show(room)}")

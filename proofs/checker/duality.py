@@ -92,7 +92,7 @@ from typing import Any, Callable
 
 from .arith import Sparse
 from .exceptions import CertificateInvalid
-from .lemmas import gordan_empty, regions_covered
+from .lemmas import gordan_empty, polar_cone_gap, regions_covered
 from .network import Problem, bounds, forward, loss_value
 from .reading import MAX_PARAMETERS, brief, expect_list, expect_object, fail, join, parse_rational_strict, read_point, show
 from .rules import Context, local_minimum_rules
@@ -400,14 +400,7 @@ def _polar(obj: Any, where: str, sign: int, c_S: list[Fraction], xt: list[list[F
            room: Fraction, mx: int) -> None:
     """``y ≥ 0`` with ``‖sign·c_S + Σ_j y_j s'_j x̃_j‖² ≤ room``."""
     y = [parse_rational_strict(v, join(where, j), mx) for j, v in enumerate(expect_list(obj, where, len(xt)))]
-    if any(v < 0 for v in y):
-        raise CertificateInvalid("cones", f"{where}: polar-cone weights must be ≥ 0")
-    gap = [sign * v for v in c_S]
-    for w, x, s in zip(y, xt, signs):
-        if w:
-            for p, v in enumerate(x):
-                gap[p] += w * v if s == "1" else -w * v
-    dist2 = sum(v * v for v in gap)
+    dist2 = polar_cone_gap(y, sign, c_S, xt, signs, "cones", where)
     if dist2 > room:
         raise CertificateInvalid("cones", f"{where}: ‖{'+' if sign > 0 else '−'}c_S + Σ y_j s_j x̃_j‖² = "
                                  f"{show(dist2)} must be at most (2λ − margin)² = {show(room)}")

@@ -200,6 +200,22 @@ def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budg
         raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")
 
 
+def polar_cone_gap(weights: Sequence[Fraction], sign: int, c: Sequence[Fraction], xt: Sequence[Sequence[Fraction]],
+                   signs: str, step: str, where: str) -> Fraction:
+    """**Polar-cone bound.** On the closed cone ``C_S = {v : s'_j x̃_j·v ≥ 0}`` (``s'_j = +1`` where ``signs``
+    has ``'1'``, else ``−1``), weights ``y ≥ 0`` give ``sign·c·v ≤ ‖sign·c + Σ_j y_j s'_j x̃_j‖·‖v‖``: write
+    ``sign·c·v = (sign·c + Σ y s' x̃)·v − Σ_j y_j (s'_j x̃_j·v)``, the last sum is ``≥ 0`` on ``C_S``, then
+    Cauchy–Schwarz (``−Σ y s' x̃`` lies in the polar cone). Checks ``y ≥ 0`` and returns the squared norm."""
+    if any(w < 0 for w in weights):
+        raise CertificateInvalid(step, f"{where}: polar-cone weights must be ≥ 0")
+    gap = [sign * v for v in c]
+    for w, x, s in zip(weights, xt, signs):
+        if w:
+            for p, v in enumerate(x):
+                gap[p] += w * v if s == "1" else -w * v
+    return sum((v * v for v in gap), Fraction(0))
+
+
 def _bits(v: Fraction) -> int:
     return v.numerator.bit_length() + v.denominator.bit_length()
 
