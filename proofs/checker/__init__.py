@@ -105,6 +105,20 @@ or the refuted point ``c`` itself), so the proved distance from the user's point
 a certificate without origin is accepted, but its ``VALID`` line then says that it speaks about its
 centre, not about the problem file's point, whenever the two differ.
 
+``global_minimum`` (CERTIFIED), evidence ``dual_cones``, and ``not_global_minimum`` (REFUTED), evidence
+``wider_network`` (one hidden layer, one output, every parameter decayed): the minimum in the ball is a
+global minimum over one-hidden-layer networks of every width (Lemmas C and D), or an exact network with one
+more unit has a lower loss than every point of the ball. The statements and proofs, and the split groups
+that let the certificate sit at the user's split units, are the docstring of :mod:`proofs.checker.duality`.
+
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``split_orbit`` (the same setting, every unit live):
+a reduced strict minimum split back along exact rational weights is a local minimum, and near it the local
+minima are exactly its split orbit, of the stated dimension; no growth modulus away from the orbit is
+claimed. Statement and proof: the docstring of :mod:`proofs.checker.orbit`.
+
+The user's point: optional ``origin`` and ``origin_distance`` ``D`` with ``‖origin − c‖² ≤ D²`` checked
+exactly; the certified minimum (or refuted point) is then within ``D + ρ`` of the user's point.
+
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.
