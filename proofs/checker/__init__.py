@@ -116,9 +116,6 @@ a reduced strict minimum split back along exact rational weights is a local mini
 minima are exactly its split orbit, of the stated dimension; no growth modulus away from the orbit is
 claimed. Statement and proof: the docstring of :mod:`proofs.checker.orbit`.
 
-The user's point: optional ``origin`` and ``origin_distance`` ``D`` with ``‖origin − c‖² ≤ D²`` checked
-exactly; the certified minimum (or refuted point) is then within ``D + ρ`` of the user's point.
-
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.
