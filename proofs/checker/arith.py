@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import lcm
-from operator import mul
+from operator import itemgetter, mul
 from typing import Sequence
 
 from .exceptions import CertificateInvalid
@@ -75,6 +75,55 @@ def combination(coefficients: Sequence[Fraction], vectors: Sequence[Sparse]) -> 
             for p, a in vec.items():
                 total[p] = total.get(p, Fraction(0)) + y * a
     return {p: v for p, v in total.items() if v}
+
+
+def gram_lower(columns: Sequence[Sequence[int]], budget: Budget | None, what: str) -> list[list[int]]:
+    """The lower triangle of ``CᵀC`` for the integer matrix ``C`` given by its columns: row ``a`` holds
+    ``columns[a]·columns[b]`` for ``b ≤ a`` and 0 above the diagonal.
+
+    Exactly the dense dot products with their zero terms left out: columns with the same support (the
+    rows where they are nonzero) form a group, and two groups meet only on the rows in both supports,
+    so each pair of groups is cut down to those rows once and multiplied there with C-level sums. The
+    Jacobian of a ReLU network is mostly zeros (inactive units, one output per row), and within a
+    layer whole groups of parameters share a support. Charged: one step per pair of groups (the test
+    whether their supports meet), then the products actually made.
+    """
+    n, rows = len(columns), len(columns[0]) if columns else 0
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for a, col in enumerate(columns):
+        groups.setdefault(tuple(r for r, v in enumerate(col) if v), []).append(a)
+    supports = list(groups)
+    members = [groups[s] for s in supports]
+    masks = [int("".join("1" if columns[members[g][0]][r] else "0" for r in range(rows - 1, -1, -1)) or "0", 2)
+             for g in range(len(supports))]
+    if budget is not None:
+        budget.charge(len(supports) ** 2 // 2 + 1, rows, f"{what}: the supports")
+    meets = [(g, h, (masks[g] & masks[h]).bit_count()) for g in range(len(supports)) for h in range(g + 1)]
+    meets = [(g, h, c) for g, h, c in meets if c]
+    if budget is not None:
+        budget.charge(sum(c * len(members[g]) * len(members[h]) for g, h, c in meets) + 1,
+                      2 * bits(columns) + 64, f"{what}: the products")
+    out = [[0] * n for _ in range(n)]
+    for g, h, count in meets:
+        if g == h:
+            common: Sequence[int] = supports[g]
+        else:
+            small, other = (supports[g], masks[h]) if len(supports[g]) <= len(supports[h]) else (supports[h], masks[g])
+            common = [r for r in small if other >> r & 1]
+        cut = {a: _restrict(columns[a], common) for a in members[g] + members[h]}
+        for a in members[g]:
+            u, row = cut[a], out[a]
+            for b in members[h]:
+                if b < a or (b == a and g == h):
+                    row[b] = sum(map(mul, u, cut[b]))
+                elif g != h:
+                    out[b][a] = sum(map(mul, u, cut[b]))
+    return out
+
+
+def _restrict(column: Sequence[int], rows: Sequence[int]) -> Sequence[int]:
+    """The entries of ``column`` at ``rows``."""
+    return itemgetter(*rows)(column) if len(rows) > 1 else [column[rows[0]]]
 
 
 def ldl_first_bad_pivot(A: list[list[int]], budget: Budget) -> tuple[int, int, int] | None:

@@ -17,7 +17,7 @@ from math import lcm
 from operator import mul
 from typing import NamedTuple, Sequence, TypeVar
 
-from .arith import Budget, Sparse, bits, over_common
+from .arith import Budget, Sparse, bits, gram_lower, over_common
 
 Pattern = Sequence[Sequence[Sequence[int]]]
 """``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
@@ -217,13 +217,13 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
-    if budget is not None:  # the Gram part and the second-order part, each ≤ P²·N·n_out/2 products
-        budget.charge(P * P * N * widths[-1] + 1, bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
-    hess = [[0] * P for _ in range(P)]
-    for a_ in range(P):
-        col, row = columns[a_], hess[a_]
-        for b_ in range(a_ + 1):
-            row[b_] = sum(map(mul, col, columns[b_])) * run.dy
+    if budget is not None:  # the second-order part: at most one N-long product per (l, c, d, unit, b) below
+        budget.charge(N * sum(widths[l] * widths[l - 1] * widths[k] * (widths[k - 1] + problem.biases)
+                              for l in range(2, H + 2) for k in range(1, l)) + 1,
+                      bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
+    hess = gram_lower(columns, budget, f"the exact Hessian ({P} parameters)")
+    for row in hess:
+        row[:] = [v * run.dy for v in row]
     for l in range(2, H + 2):
         for k in range(1, l):
             up = e[k - 1] * e[l - 1]
