@@ -33,7 +33,12 @@ class Budget:
         self.limit, self.used = limit, 0
 
     def charge(self, count: int, bits: int, what: str) -> None:
-        self.used += count * ((bits // 64 + 1) ** 2 + 16)
+        self.charge_products(count, bits, bits, what)
+
+    def charge_products(self, count: int, bits_a: int, bits_b: int, what: str) -> None:
+        """Book ``count`` multiply-adds of a ``bits_a``-bit by a ``bits_b``-bit number (schoolbook:
+        ``(bits_a/64 + 1)·(bits_b/64 + 1)`` limb products, plus 16)."""
+        self.used += count * ((bits_a // 64 + 1) * (bits_b // 64 + 1) + 16)
         if self.used > self.limit:
             raise CertificateInvalid("limits", f"{what} would take more than the checker's work limit of "
                                      f"{self.limit:.0e} limb operations (proofs/checker/reading.py)")
@@ -101,8 +106,9 @@ def gram_lower(columns: Sequence[Sequence[int]], budget: Budget | None, what: st
     meets = [(g, h, (masks[g] & masks[h]).bit_count()) for g in range(len(supports)) for h in range(g + 1)]
     meets = [(g, h, c) for g, h, c in meets if c]
     if budget is not None:
-        budget.charge(sum(c * len(members[g]) * len(members[h]) for g, h, c in meets) + 1,
-                      2 * bits(columns) + 64, f"{what}: the products")
+        b = bits(columns)
+        budget.charge_products(sum(c * len(members[g]) * len(members[h]) for g, h, c in meets) + 1, b, b,
+                               f"{what}: the products")
     out = [[0] * n for _ in range(n)]
     for g, h, count in meets:
         if g == h:
@@ -155,7 +161,10 @@ def congruence_first_bad_row(A: Sequence[Sequence[int]], T: Sequence[Sequence[Fr
     positive factor ``den²`` of ``T = Ti/den``."""
     n = len(A)
     Ti, den = matrix_over_common(T)
-    budget.charge(n ** 3, 2 * bits(Ti) + bits(A) + 64, f"the congruence test of a {n}×{n} matrix")
+    t, a = bits(Ti), bits(A)  # T·A: n³/2 products of t by a bits; (T·A)·Tᵀ: n³/6 of t + a + log n by t bits
+    what = f"the congruence test of a {n}×{n} matrix"
+    budget.charge_products(n * n * (n + 1) // 2, t, a, what)
+    budget.charge_products(n * (n + 1) * (n + 2) // 6, t + a + n.bit_length(), t, what)
     TA = [[sum(map(mul, Ti[i][: i + 1], A[m])) for m in range(n)] for i in range(n)]  # A[m] is column m
     C = [[sum(map(mul, TA[i], Ti[m])) for m in range(i + 1)] for i in range(n)]
     for i in range(n):

@@ -203,10 +203,10 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         gs.reverse()
         g_all.append(gs)
         for k in range(1, H + 2):
-            a, up = run.acts[j][k - 1], e[k - 1]   # times e_k: every column gets scale E·d_x
+            a = run.acts[j][k - 1]   # scale E·d_x / e_k: the factor e_k joins after the Gram products
             for c in range(widths[k]):
                 for d in range(len(a)):
-                    columns[problem.index(k, c, d)] += [Go[c] * a[d] * up for Go in Gs[k - 1]]
+                    columns[problem.index(k, c, d)] += [Go[c] * a[d] for Go in Gs[k - 1]]
         # M_{m,k} = ∂a_m/∂z_k for hidden m ≥ k (scale ∏_{k<i≤m} e_i).
         Ms: dict[tuple[int, int], list[list[int]]] = {}
         for k in range(1, H + 1):
@@ -221,9 +221,17 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         budget.charge(N * sum(widths[l] * widths[l - 1] * widths[k] * (widths[k - 1] + problem.biases)
                               for l in range(2, H + 2) for k in range(1, l)) + 1,
                       bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
+    # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
+    # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
     hess = gram_lower(columns, budget, f"the exact Hessian ({P} parameters)")
-    for row in hess:
-        row[:] = [v * run.dy for v in row]
+    if budget is not None:  # two multiplications per entry of the lower triangle
+        budget.charge(P * (P + 1), 2 * bits(columns) + 2 * max(v.bit_length() for v in e) + run.dy.bit_length(),
+                      f"the exact Hessian ({P} parameters)")
+    layer_scale = [e[k - 1] for k in range(1, H + 2)
+                   for _ in range(problem.offsets[k] - problem.offsets[k - 1] if k <= H else P - problem.offsets[H])]
+    for row, ua in zip(hess, layer_scale):
+        ua *= run.dy
+        row[:] = [v * ua * ub if v else 0 for v, ub in zip(row, layer_scale)]
     for l in range(2, H + 2):
         for k in range(1, l):
             up = e[k - 1] * e[l - 1]
