@@ -45,8 +45,8 @@ class Budget:
 
 
 def bits(A: Sequence[Sequence[int]]) -> int:
-    """The largest bit length of an entry."""
-    return max((abs(v).bit_length() for row in A for v in row), default=0)
+    """The largest bit length of an entry (``int.bit_length`` ignores the sign)."""
+    return max((max(map(int.bit_length, row), default=0) for row in A), default=0)
 
 
 def over_common(values: Sequence[Fraction]) -> tuple[list[int], int]:

@@ -217,15 +217,16 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
+    size = bits(columns) + max(v.bit_length() for v in e)  # the entries' length with their scale e_k
     if budget is not None:  # the second-order part: at most one N-long product per (l, c, d, unit, b) below
         budget.charge(N * sum(widths[l] * widths[l - 1] * widths[k] * (widths[k - 1] + problem.biases)
                               for l in range(2, H + 2) for k in range(1, l)) + 1,
-                      bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
+                      2 * size + 64, f"the exact Hessian ({P} parameters)")
     # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
     # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
     hess = gram_lower(columns, budget, f"the exact Hessian ({P} parameters)")
     if budget is not None:  # two multiplications per entry of the lower triangle
-        budget.charge(P * (P + 1), 2 * bits(columns) + 2 * max(v.bit_length() for v in e) + run.dy.bit_length(),
+        budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
                       f"the exact Hessian ({P} parameters)")
     layer_scale = [e[k - 1] for k in range(1, H + 2)
                    for _ in range(problem.offsets[k] - problem.offsets[k - 1] if k <= H else P - problem.offsets[H])]
