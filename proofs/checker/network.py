@@ -218,9 +218,12 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
     size = bits(columns) + max(v.bit_length() for v in e)  # the entries' length with their scale e_k
-    if budget is not None:  # the second-order part: at most one N-long product per (l, c, d, unit, b) below
-        budget.charge(N * sum(widths[l] * widths[l - 1] * widths[k] * (widths[k - 1] + problem.biases)
-                              for l in range(2, H + 2) for k in range(1, l)) + 1,
+    # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
+    linked = {(l, k): [(d, unit) for d in range(widths[l - 1]) for unit in range(widths[k])
+                       if any(Ms[l - 1, k][d][unit] for Ms in m_all)] for l in range(2, H + 2) for k in range(1, l)}
+    if budget is not None:  # the second-order part: one N-long product per (l, c, linked (d, unit), b) below
+        budget.charge(N * sum(widths[l] * len(pairs) * (widths[k - 1] + problem.biases)
+                              for (l, k), pairs in linked.items()) + 1,
                       2 * size + 64, f"the exact Hessian ({P} parameters)")
     # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
     # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
@@ -238,14 +241,13 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
             up = e[k - 1] * e[l - 1]
             acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
             for c in range(widths[l]):
-                for d in range(widths[l - 1]):
-                    for unit in range(widths[k]):
-                        u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
-                        if not any(u):
-                            continue
-                        hi = problem.index(l, c, d)
-                        for b, v in enumerate(acts_k):
-                            hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
+                for d, unit in linked[l, k]:
+                    u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
+                    if not any(u):
+                        continue
+                    hi = problem.index(l, c, d)
+                    for b, v in enumerate(acts_k):
+                        hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
     # scale of hess (lower triangle) is E²·d_x²·d_y; symmetrise, then fold in 2α and 2λ.
     two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
     base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
