@@ -11,16 +11,21 @@ layer ``l`` is ``g_l[c] · M_{l,k}[d, a] · ã_k[b]``: ``g_l`` the residual back
 output, ``M_{l,k} = ∂a_l/∂z_{k+1}`` and ``ã_k = (a_k, 1)`` the layer's input (these are the
 second-order cofactors of the determinant form, computed without expanding any determinant).
 
-Arithmetic is python-flint ``fmpq``; the Gauss–Newton sum is one ``fmpq_mat`` product.
+Arithmetic is Python integers over denominators shared by every sample (``[W_k | b_k] = V_k / e_k``,
+``x = X / d_x``, ``y = Y / d_y``): no gcd inside the ``O(P·N)`` loops, which ``fmpq`` or ``Fraction``
+would pay per operation; the Gauss–Newton sum is one ``fmpz_mat`` product, and the results are
+reduced once, at the end, to ``fmpq``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
+from operator import mul
 from typing import Sequence
 
-from flint import fmpq, fmpq_mat
+from flint import fmpq, fmpq_mat, fmpz_mat
 
 from .linalg import to_fmpq as to_fmpq, to_fraction as to_fraction  # re-exported: callers convert here
 from .network import Pattern
@@ -74,72 +79,92 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
     """
     widths, H = problem.widths, problem.depth
     nb = 1 if problem.biases else 0
-    th = [to_fmpq(t) for t in theta]
-    W, b, offs = _layers(problem, th)
     relu = problem.activation == "relu"
     P = problem.parameter_count
-    alpha = to_fmpq(problem.alpha)
-    zero, one = fmpq(0), fmpq(1)
+    th = [to_fmpq(t) for t in theta]
+    V, e, offs = _layers(problem, th)
+    xs, dx = _over_common([v for x in problem.inputs for v in x])
+    ys, dy = _over_common([v for y in problem.targets for v in y])
+    s = [dx]                      # s[k] = scale of layer k's input ã_k; z_k = V_k ã_k has scale s[k+1]
+    for k in range(H + 1):
+        s.append(s[-1] * e[k])
+    E = s[-1] // dx               # the product of the layers' denominators
+    n0, n_out = widths[0], widths[-1]
 
-    data = zero
-    grad = [zero] * P
-    jac: list[fmpq] = []
-    R: dict[tuple[int, int], fmpq] = {}
-    for j, x in enumerate(problem.inputs):
-        # forward: atil[k] is the input of layer k with the constant 1 for the bias appended
+    data = 0                      # Σ r², scale (s[H+1]·dy)²
+    grad = [0] * P                # ∂(r·f)/∂θ, scale s[H+1]·dy · dx·E
+    jac: list[int] = []           # ∂f/∂θ, scale dx·E/e_k on layer k's columns (e_k joins after JᵀJ)
+    ones = [1] * (H + 1)
+    R: dict[tuple[int, int], int] = {}   # Σ_o r_o ∇²f_o, scale s[H+1]·dy · dx·E
+    for j in range(len(problem.inputs)):
+        # forward: atil[k] is the input of layer k with its scale (the constant 1) appended for the bias
         D: list[Sequence[int]] = [()] + [pattern[j][m] if relu else (1,) * widths[m + 1] for m in range(H)]
-        a = [to_fmpq(v) for v in x]
-        atil: list[list[fmpq]] = []
+        a = xs[j * n0: (j + 1) * n0]
+        atil: list[list[int]] = []
         for k in range(H + 1):
-            atil.append(a + [one] * nb)
-            bk = b[k]
-            z = [sum((w * v for w, v in zip(row, a)), zero) + (bk[i] if bk is not None else zero) for i, row in enumerate(W[k])]
-            a = z if k == H else [v if on else zero for v, on in zip(z, D[k + 1])]
-        r = [f - to_fmpq(y) for f, y in zip(a, problem.targets[j])]
-        data += sum((v * v for v in r), zero)
+            atil.append(a + [s[k]] * nb)
+            z = [sum(map(mul, row, atil[k])) for row in V[k]]
+            a = z if k == H else [v if on else 0 for v, on in zip(z, D[k + 1])]
+        r = [f * dy - y * s[H + 1] for f, y in zip(a, ys[j * n_out: (j + 1) * n_out])]
+        data += sum(v * v for v in r)
 
         # Jacobian rows, one back-propagation per output
-        for o in range(widths[-1]):
-            row = [zero] * P
-            g = [one if i == o else zero for i in range(widths[-1])]
-            _accumulate(row, g, atil, offs, widths, nb, H, W, D)
+        for o in range(n_out):
+            row = [0] * P
+            _accumulate(row, [int(i == o) for i in range(n_out)], atil, offs, widths, nb, H, V, D, ones)
             jac.extend(row)
-        gr = _accumulate(grad, r, atil, offs, widths, nb, H, W, D)
+        gr = _accumulate(grad, r, atil, offs, widths, nb, H, V, D, e)
         if hessian and H > 0:
-            _residual_term(R, gr, atil, offs, widths, nb, H, W, D)
+            _residual_term(R, gr, atil, offs, widths, nb, H, V, D, e)
 
+    alpha, lam = to_fmpq(problem.alpha), to_fmpq(problem.weight_decay)
     decayed = problem.decayed()
-    lam2 = 2 * to_fmpq(problem.weight_decay)
-    gradient = [2 * alpha * g + (lam2 * t if on else zero) for g, t, on in zip(grad, th, decayed)]
-    decay = sum((t * t for t, on in zip(th, decayed) if on), zero)
-    value = alpha * data + to_fmpq(problem.weight_decay) * decay
+    sr = s[H + 1] * dy
+    gradient = [2 * alpha * fmpq(g, sr * dx * E) + (2 * lam * t if on else fmpq(0)) for g, t, on in zip(grad, th, decayed)]
+    decay = sum((t * t for t, on in zip(th, decayed) if on), fmpq(0))
+    value = alpha * fmpq(data, sr * sr) + lam * decay
     if not hessian:
         return PieceDerivatives(value, gradient, None)
-    J = fmpq_mat(len(jac) // P, P, jac)
-    Hm = J.transpose() * J
+    # 2α (JᵀJ/(dx·E)² + R/(sr·dx·E)) with sr = dx·E·dy: one integer matrix over dy·(dx·E)². The
+    # Jacobian's columns lack their layer's e_k, which halves the length of the product's entries.
+    J = fmpz_mat(len(jac) // P, P, jac)
+    up = [e[k] for k in range(H + 1) for _ in range((offs[k + 1] if k < H else P) - offs[k])]
+    gram = (J.transpose() * J).tolist()
+    G = [[int(v) * ua * ub if v else 0 for v, ub in zip(row, up)] for row, ua in zip(gram, (u * dy for u in up))]
     for (p, q), v in R.items():
-        Hm[p, q] += v
-    Hm = Hm * (2 * alpha)
+        G[p][q] += v
+    Hm = fmpq_mat(fmpz_mat(G)) * (2 * alpha / (dy * (dx * E) ** 2))
     for i, on in enumerate(decayed):
         if on:
-            Hm[i, i] += lam2
+            Hm[i, i] += 2 * lam
     return PieceDerivatives(value, gradient, Hm)
 
 
-def _layers(problem: Problem, th: list[fmpq]) -> tuple[list[list[list[fmpq]]], list[list[fmpq] | None], list[int]]:
-    """Split θ into weight rows, biases and the offset of each layer."""
+def _over_common(values: Sequence[Fraction | fmpq]) -> tuple[list[int], int]:
+    """``(ints, d)`` with ``values = ints / d`` and ``d`` the lcm of the denominators."""
+    den = lcm(*(int(v.denominator) for v in values)) if values else 1
+    return [int(v.numerator) * (den // int(v.denominator)) for v in values], den
+
+
+def _layers(problem: Problem, th: list[fmpq]) -> tuple[list[list[list[int]]], list[int], list[int]]:
+    """The integer rows of each ``[W_k | b_k] = V_k / e_k``, the ``e_k`` and the offset of each layer."""
     widths, pos = problem.widths, 0
-    W: list[list[list[fmpq]]] = []
-    b: list[list[fmpq] | None] = []
+    V: list[list[list[int]]] = []
+    e: list[int] = []
     offs: list[int] = []
     for k in range(len(widths) - 1):
         rows, cols = widths[k + 1], widths[k]
         offs.append(pos)
-        W.append([th[pos + i * cols: pos + (i + 1) * cols] for i in range(rows)])
+        weights = [th[pos + i * cols: pos + (i + 1) * cols] for i in range(rows)]
         pos += rows * cols
-        b.append(th[pos: pos + rows] if problem.biases else None)
-        pos += rows if problem.biases else 0
-    return W, b, offs
+        if problem.biases:
+            weights = [w + [th[pos + i]] for i, w in enumerate(weights)]
+            pos += rows
+        flat, den = _over_common([v for w in weights for v in w])
+        width = cols + (1 if problem.biases else 0)
+        V.append([flat[i: i + width] for i in range(0, len(flat), width)])
+        e.append(den)
+    return V, e, offs
 
 
 def _index(offs: Sequence[int], widths: Sequence[int], k: int, a: int, c: int) -> int:
@@ -148,37 +173,43 @@ def _index(offs: Sequence[int], widths: Sequence[int], k: int, a: int, c: int) -
     return offs[k] + (a * cols + c if c < cols else widths[k + 1] * cols + a)
 
 
-def _accumulate(out: list[fmpq], g: list[fmpq], atil: list[list[fmpq]], offs: Sequence[int], widths: Sequence[int],
-                nb: int, H: int, W: Sequence[Sequence[Sequence[fmpq]]], D: Sequence[Sequence[int]]) -> list[list[fmpq]]:
-    """Back-propagate ``g = ∂(·)/∂f`` and add ``∂(g·f)/∂θ`` into ``out``; returns each layer's ``g``."""
-    gs: list[list[fmpq]] = [[] for _ in range(H + 1)]
+def _accumulate(out: list[int], g: list[int], atil: list[list[int]], offs: Sequence[int], widths: Sequence[int],
+                nb: int, H: int, V: Sequence[Sequence[Sequence[int]]], D: Sequence[Sequence[int]],
+                e: Sequence[int]) -> list[list[int]]:
+    """Back-propagate ``g = ∂(·)/∂f`` and add ``∂(g·f)/∂θ`` into ``out``; returns each layer's ``g``.
+
+    Layer ``k``'s terms ``g_k[a]·ã_k[c]`` have scale ``σ·dx·E/e_k`` (``σ`` the scale of ``g``), so they
+    are multiplied by ``e_k``: every entry of ``out`` gets scale ``σ·dx·E``."""
+    gs: list[list[int]] = [[] for _ in range(H + 1)]
     for k in range(H, -1, -1):
         gs[k] = g
-        n_in = widths[k] + nb
+        n_in, up = widths[k] + nb, e[k]
         for a_, ga in enumerate(g):
             if ga:
+                ga *= up
                 for c in range(n_in):
                     v = atil[k][c]
                     if v:
                         out[_index(offs, widths, k, a_, c)] += ga * v
         if k:
-            zero = fmpq(0)
-            g = [sum((g[i] * W[k][i][c] for i in range(len(g))), zero) if D[k][c] else zero for c in range(widths[k])]
+            g = [sum(g[i] * V[k][i][c] for i in range(len(g))) if D[k][c] else 0 for c in range(widths[k])]
     return gs
 
 
-def _residual_term(R: dict[tuple[int, int], fmpq], gs: list[list[fmpq]], atil: list[list[fmpq]], offs: Sequence[int],
-                   widths: Sequence[int], nb: int, H: int, W: Sequence[Sequence[Sequence[fmpq]]],
-                   D: Sequence[Sequence[int]]) -> None:
-    """Add ``Σ_o r_o ∇²f_o`` (cross-layer blocks, both triangles) for one sample into ``R``."""
-    zero = fmpq(0)
+def _residual_term(R: dict[tuple[int, int], int], gs: list[list[int]], atil: list[list[int]], offs: Sequence[int],
+                   widths: Sequence[int], nb: int, H: int, V: Sequence[Sequence[Sequence[int]]],
+                   D: Sequence[Sequence[int]], e: Sequence[int]) -> None:
+    """Add ``Σ_o r_o ∇²f_o`` (cross-layer blocks, both triangles) for one sample into ``R``.
+
+    ``g_l[c]·M[d][a]·ã_k[b]`` has scale ``σ·dx·E/(e_k e_l)``; times ``e_k e_l`` it has scale ``σ·dx·E``."""
     for k in range(H):
-        # M = ∂a_l/∂z_{k+1}, starting at l = k + 1 with M = D_{k+1}
-        M = [[(fmpq(1) if (d == a_ and D[k + 1][d]) else zero) for a_ in range(widths[k + 1])] for d in range(widths[k + 1])]
+        # M = ∂a_l/∂z_{k+1}, starting at l = k + 1 with M = D_{k+1} (integer, scale ∏_{k<m<l} e_m)
+        M = [[int(d == a_ and D[k + 1][d]) for a_ in range(widths[k + 1])] for d in range(widths[k + 1])]
         for l in range(k + 1, H + 1):
             if l > k + 1:
-                M = [[sum((W[l - 1][d][e] * M[e][a_] for e in range(widths[l - 1])), zero) if D[l][d] else zero
+                M = [[sum(V[l - 1][d][f] * M[f][a_] for f in range(widths[l - 1])) if D[l][d] else 0
                       for a_ in range(widths[k + 1])] for d in range(widths[l])]
+            up = e[k] * e[l]
             for c, gc in enumerate(gs[l]):
                 if not gc:
                     continue
@@ -187,11 +218,11 @@ def _residual_term(R: dict[tuple[int, int], fmpq], gs: list[list[fmpq]], atil: l
                     for a_, m in enumerate(M[d]):
                         if not m:
                             continue
-                        v = gc * m
+                        v = gc * m * up
                         for bb in range(widths[k] + nb):
                             t = atil[k][bb]
                             if t:
                                 p = _index(offs, widths, k, a_, bb)
                                 val = v * t
-                                R[p, q] = R.get((p, q), zero) + val
-                                R[q, p] = R.get((q, p), zero) + val
+                                R[p, q] = R.get((p, q), 0) + val
+                                R[q, p] = R.get((q, p), 0) + val

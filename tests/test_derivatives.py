@@ -152,3 +152,19 @@ def test_piece_derivatives_match_sympy(case):
     got = as_fractions(piece_derivatives(p, theta, pattern))
     assert got == reference(p, theta, pattern)
     assert got[0] == exact_loss(p, p.unflatten(theta), pattern)
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.sampled_from([1, 2 ** 53, 3 ** 20 * 7]))
+def test_piece_derivatives_match_the_checker(case, scale):
+    """An independent integer route (the checker's ``network.derivatives``), also at points with long and
+    unrelated denominators, given as ``fmpq``."""
+    from proofs.replay import loss_derivatives
+    from symbolic.problem import problem_to_json
+
+    p, theta, pattern = case
+    theta = [t + Fraction(i + 1, scale) for i, t in enumerate(theta)]
+    cert_pattern = [["".join(map(str, layer)) for layer in sample] for sample in pattern]
+    L, g, H = loss_derivatives(problem_to_json(p, with_point=False), theta, cert_pattern)
+    assert as_fractions(piece_derivatives(p, [to_fmpq(t) for t in theta], pattern)) == (L, g, H)

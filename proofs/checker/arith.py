@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import lcm
-from operator import mul
+from operator import itemgetter, mul
 from typing import Sequence
 
 from .exceptions import CertificateInvalid
@@ -33,15 +33,20 @@ class Budget:
         self.limit, self.used = limit, 0
 
     def charge(self, count: int, bits: int, what: str) -> None:
-        self.used += count * ((bits // 64 + 1) ** 2 + 16)
+        self.charge_products(count, bits, bits, what)
+
+    def charge_products(self, count: int, bits_a: int, bits_b: int, what: str) -> None:
+        """Book ``count`` multiply-adds of a ``bits_a``-bit by a ``bits_b``-bit number (schoolbook:
+        ``(bits_a/64 + 1)·(bits_b/64 + 1)`` limb products, plus 16)."""
+        self.used += count * ((bits_a // 64 + 1) * (bits_b // 64 + 1) + 16)
         if self.used > self.limit:
             raise CertificateInvalid("limits", f"{what} would take more than the checker's work limit of "
                                      f"{self.limit:.0e} limb operations (proofs/checker/reading.py)")
 
 
 def bits(A: Sequence[Sequence[int]]) -> int:
-    """The largest bit length of an entry."""
-    return max((abs(v).bit_length() for row in A for v in row), default=0)
+    """The largest bit length of an entry (``int.bit_length`` ignores the sign)."""
+    return max((max(map(int.bit_length, row), default=0) for row in A), default=0)
 
 
 def over_common(values: Sequence[Fraction]) -> tuple[list[int], int]:
@@ -77,6 +82,56 @@ def combination(coefficients: Sequence[Fraction], vectors: Sequence[Sparse]) -> 
     return {p: v for p, v in total.items() if v}
 
 
+def gram_lower(columns: Sequence[Sequence[int]], budget: Budget | None, what: str) -> list[list[int]]:
+    """The lower triangle of ``CᵀC`` for the integer matrix ``C`` given by its columns: row ``a`` holds
+    ``columns[a]·columns[b]`` for ``b ≤ a`` and 0 above the diagonal.
+
+    Exactly the dense dot products with their zero terms left out: columns with the same support (the
+    rows where they are nonzero) form a group, and two groups meet only on the rows in both supports,
+    so each pair of groups is cut down to those rows once and multiplied there with C-level sums. The
+    Jacobian of a ReLU network is mostly zeros (inactive units, one output per row), and within a
+    layer whole groups of parameters share a support. Charged: one step per pair of groups (the test
+    whether their supports meet), then the products actually made.
+    """
+    n, rows = len(columns), len(columns[0]) if columns else 0
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for a, col in enumerate(columns):
+        groups.setdefault(tuple(r for r, v in enumerate(col) if v), []).append(a)
+    supports = list(groups)
+    members = [groups[s] for s in supports]
+    masks = [int("".join("1" if columns[members[g][0]][r] else "0" for r in range(rows - 1, -1, -1)) or "0", 2)
+             for g in range(len(supports))]
+    if budget is not None:
+        budget.charge(len(supports) ** 2 // 2 + 1, rows, f"{what}: the supports")
+    meets = [(g, h, (masks[g] & masks[h]).bit_count()) for g in range(len(supports)) for h in range(g + 1)]
+    meets = [(g, h, c) for g, h, c in meets if c]
+    if budget is not None:
+        b = bits(columns)
+        budget.charge_products(sum(c * len(members[g]) * len(members[h]) for g, h, c in meets) + 1, b, b,
+                               f"{what}: the products")
+    out = [[0] * n for _ in range(n)]
+    for g, h, count in meets:
+        if g == h:
+            common: Sequence[int] = supports[g]
+        else:
+            small, other = (supports[g], masks[h]) if len(supports[g]) <= len(supports[h]) else (supports[h], masks[g])
+            common = [r for r in small if other >> r & 1]
+        cut = {a: _restrict(columns[a], common) for a in members[g] + members[h]}
+        for a in members[g]:
+            u, row = cut[a], out[a]
+            for b in members[h]:
+                if b < a or (b == a and g == h):
+                    row[b] = sum(map(mul, u, cut[b]))
+                elif g != h:
+                    out[b][a] = sum(map(mul, u, cut[b]))
+    return out
+
+
+def _restrict(column: Sequence[int], rows: Sequence[int]) -> Sequence[int]:
+    """The entries of ``column`` at ``rows``."""
+    return itemgetter(*rows)(column) if len(rows) > 1 else [column[rows[0]]]
+
+
 def ldl_first_bad_pivot(A: list[list[int]], budget: Budget) -> tuple[int, int, int] | None:
     """``None`` when every LDLᵀ pivot of the symmetric ``A`` is positive, else ``(k, num, den)``: pivot
     ``k`` (0-based) is ``num/den ≤ 0``. Fraction-free (Bareiss) on the lower triangle, so the k-th pivot is
@@ -106,7 +161,10 @@ def congruence_first_bad_row(A: Sequence[Sequence[int]], T: Sequence[Sequence[Fr
     positive factor ``den²`` of ``T = Ti/den``."""
     n = len(A)
     Ti, den = matrix_over_common(T)
-    budget.charge(n ** 3, 2 * bits(Ti) + bits(A) + 64, f"the congruence test of a {n}×{n} matrix")
+    t, a = bits(Ti), bits(A)  # T·A: n³/2 products of t by a bits; (T·A)·Tᵀ: n³/6 of t + a + log n by t bits
+    what = f"the congruence test of a {n}×{n} matrix"
+    budget.charge_products(n * n * (n + 1) // 2, t, a, what)
+    budget.charge_products(n * (n + 1) * (n + 2) // 6, t + a + n.bit_length(), t, what)
     TA = [[sum(map(mul, Ti[i][: i + 1], A[m])) for m in range(n)] for i in range(n)]  # A[m] is column m
     C = [[sum(map(mul, TA[i], Ti[m])) for m in range(i + 1)] for i in range(n)]
     for i in range(n):

@@ -17,7 +17,7 @@ from math import lcm
 from operator import mul
 from typing import NamedTuple, Sequence, TypeVar
 
-from .arith import Budget, Sparse, bits, over_common
+from .arith import Budget, Sparse, bits, gram_lower, over_common
 
 Pattern = Sequence[Sequence[Sequence[int]]]
 """``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
@@ -203,10 +203,10 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         gs.reverse()
         g_all.append(gs)
         for k in range(1, H + 2):
-            a, up = run.acts[j][k - 1], e[k - 1]   # times e_k: every column gets scale E·d_x
+            a = run.acts[j][k - 1]   # scale E·d_x / e_k: the factor e_k joins after the Gram products
             for c in range(widths[k]):
                 for d in range(len(a)):
-                    columns[problem.index(k, c, d)] += [Go[c] * a[d] * up for Go in Gs[k - 1]]
+                    columns[problem.index(k, c, d)] += [Go[c] * a[d] for Go in Gs[k - 1]]
         # M_{m,k} = ∂a_m/∂z_k for hidden m ≥ k (scale ∏_{k<i≤m} e_i).
         Ms: dict[tuple[int, int], list[list[int]]] = {}
         for k in range(1, H + 1):
@@ -217,26 +217,37 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
-    if budget is not None:  # the Gram part and the second-order part, each ≤ P²·N·n_out/2 products
-        budget.charge(P * P * N * widths[-1] + 1, bits(columns) * 2 + 64, f"the exact Hessian ({P} parameters)")
-    hess = [[0] * P for _ in range(P)]
-    for a_ in range(P):
-        col, row = columns[a_], hess[a_]
-        for b_ in range(a_ + 1):
-            row[b_] = sum(map(mul, col, columns[b_])) * run.dy
+    size = bits(columns) + max(v.bit_length() for v in e)  # the entries' length with their scale e_k
+    # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
+    linked = {(l, k): [(d, unit) for d in range(widths[l - 1]) for unit in range(widths[k])
+                       if any(Ms[l - 1, k][d][unit] for Ms in m_all)] for l in range(2, H + 2) for k in range(1, l)}
+    if budget is not None:  # the second-order part: one N-long product per (l, c, linked (d, unit), b) below
+        budget.charge(N * sum(widths[l] * len(pairs) * (widths[k - 1] + problem.biases)
+                              for (l, k), pairs in linked.items()) + 1,
+                      2 * size + 64, f"the exact Hessian ({P} parameters)")
+    # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
+    # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
+    hess = gram_lower(columns, budget, f"the exact Hessian ({P} parameters)")
+    if budget is not None:  # two multiplications per entry of the lower triangle
+        budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
+                      f"the exact Hessian ({P} parameters)")
+    layer_scale = [e[k - 1] for k in range(1, H + 2)
+                   for _ in range(problem.offsets[k] - problem.offsets[k - 1] if k <= H else P - problem.offsets[H])]
+    for row, ua in zip(hess, layer_scale):
+        ua *= run.dy
+        row[:] = [v * ua * ub if v else 0 for v, ub in zip(row, layer_scale)]
     for l in range(2, H + 2):
         for k in range(1, l):
             up = e[k - 1] * e[l - 1]
             acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
             for c in range(widths[l]):
-                for d in range(widths[l - 1]):
-                    for unit in range(widths[k]):
-                        u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
-                        if not any(u):
-                            continue
-                        hi = problem.index(l, c, d)
-                        for b, v in enumerate(acts_k):
-                            hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
+                for d, unit in linked[l, k]:
+                    u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
+                    if not any(u):
+                        continue
+                    hi = problem.index(l, c, d)
+                    for b, v in enumerate(acts_k):
+                        hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
     # scale of hess (lower triangle) is E²·d_x²·d_y; symmetrise, then fold in 2α and 2λ.
     two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
     base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
