@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Sequence
 import click
 
 from symbolic.exceptions import PscertError
-from symbolic.files import write_atomic
+from symbolic.files import dumps_certificate, write_atomic
 
 if TYPE_CHECKING:
     from symbolic.problem import Problem
@@ -213,12 +213,12 @@ def _certify_one(path: str, out: str | None, refine: bool, as_json: bool, quiet:
     verdict = answer.local
     saved = out if out and verdict.certificate is not None else None
     if saved:
-        write_atomic(saved, json.dumps(verdict.certificate, indent=1) + "\n")
+        write_atomic(saved, dumps_certificate(verdict.certificate))
     elif out:
         click.echo(f"note: nothing written to {out}: an {verdict.status} verdict has no certificate", err=True)
     saved_global = _global_path(out) if out and answer.globally and answer.globally.certificate else None
     if saved_global and answer.globally is not None:
-        write_atomic(saved_global, json.dumps(answer.globally.certificate, indent=1) + "\n")
+        write_atomic(saved_global, dumps_certificate(answer.globally.certificate))
     if summary:
         batch.write_summary([batch.row_for(path, verdict, time.perf_counter() - start, saved)], summary)
     if as_json:
@@ -476,7 +476,7 @@ def demo(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     cert_path = os.path.join(out_dir, "chain.cert.json")
     if verdict.certificate is not None:
-        write_atomic(cert_path, json.dumps(verdict.certificate, indent=1) + "\n")
+        write_atomic(cert_path, dumps_certificate(verdict.certificate))
         click.echo(f"  certificate written to {cert_path}")
         click.echo(f"  independent check: {checker.check_file(cert_path)}")
         click.echo(f"  re-check it yourself: pscert check {cert_path}")

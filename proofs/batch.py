@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from symbolic.exceptions import ProblemError
-from symbolic.files import write_atomic
+from symbolic.files import dumps_certificate, write_atomic
 
 from .assemble import Verdict
 
@@ -216,7 +216,7 @@ def certify_file(path: str, refine: bool = True, cert_path: str | None = None) -
         verdict = ask(problem, refine=refine, global_check=False).local
         written = None
         if cert_path is not None and verdict.certificate is not None:
-            write_atomic(cert_path, json.dumps(verdict.certificate, indent=1) + "\n")
+            write_atomic(cert_path, dumps_certificate(verdict.certificate))
             written = cert_path
     except Exception as err:  # the batch goes on: the row names what went wrong
         kind = "" if isinstance(err, (ProblemError, OSError)) else f"internal error ({type(err).__name__}): "
