@@ -444,3 +444,11 @@ def test_the_rule_imports_only_the_standard_library():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', 'sympy', 'flint', 'symbolic'}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_proof_of_a_split_certificate_states_the_split():
+    """The LaTeX proof must not call split units zero: it names each group's exact weights."""
+    cert = json.loads((ROOT / "tests" / "certs" / "good" / "case_a_orbit_global.json").read_text())
+    from proofs import latex
+    tex = latex.render(cert, json.dumps(cert).encode(), "c.json")
+    assert "or split from a kept unit" in tex and "($0: 3/5$, $1: 4/5$)" in tex

@@ -20,7 +20,9 @@ loss and residuals in the full network. Write ``r_j = f(x_j; θ*) − y_j`` and 
 decay cost (``Σ_i w_i² = 1``). If they prove that the merged minimum ``θ*_m`` (within ``ρ`` of the merged
 point) is a global minimum over every width, so is its split ``θ*`` (member ``i`` is ``w_i`` times the merged
 unit): same outputs, same loss, and ``‖θ* − c‖ = ‖θ*_m − c_m‖ ≤ ρ`` since the split is an isometry on each
-group (``Σ_i w_i²‖p − q‖² = ‖p − q‖²``). So the claim is about the split point in the certificate's ball.
+group (``Σ_i w_i²‖p − q‖² = ‖p − q‖²``). So the claim is about the split point in the certificate's ball. The top-level ``mu`` is the reduced
+network's modulus (its evidence is re-checked with it); with split groups ``L`` is flat along the orbit
+through ``θ*``, so ``mu`` is no growth modulus of ``L`` about the split point.
 
 *Lemma C.* For every network ``θ = (b, (v_i, a_i)_{i≤m})`` of any width,
 ``L(θ) ≥ L(θ*) + Σ_i T_i`` with ``T_i = a_i G(v_i) + λ(‖v_i‖² + a_i²)``.

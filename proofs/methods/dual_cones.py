@@ -438,8 +438,18 @@ def render(cert: dict[str, Any]) -> str:
         delta = parse_rational_strict(ev["residual_bound"], "residual_bound")
         live = [k for k in ev["cones"] if "unit" in k and "other" not in k]
         kinks = [k for k in ev["cones"] if "other" in k or "units" in k]
+        groups = ev.get("groups", [])
+        split = ""
+        if groups:
+            split = (r" Units sharing a pattern are split: in each group below, unit $i$ is $w_i$ times the "
+                     r"merged unit $p_m$ exactly at the centre, with $\sum_i w_i^2 = 1$ (" + "; ".join(
+                         ", ".join(f"${u}: {rational(Fraction(w), inline=True)}$" for u, w in zip(g["units"], g["weights"]))
+                         for g in groups) + r"). The checks run on the merged point ($p_m$ in place of the "
+                     r"group); the split of its minimum has the same outputs and loss, and lies as close to the "
+                     r"centre, since $\sum_i w_i^2\|p - q\|^2 = \|p - q\|^2$.")
         out += [r"\paragraph{The instance.} The reduced network keeps the units "
-                + ", ".join(str(g) for g in ev["kept"]) + r" (the others are $0$ at the centre); its "
+                + ", ".join(str(g) for g in ev["kept"]) + r" (the others are $0$ at the centre, or split from a kept "
+                r"unit)." + split + r" Its "
                 rf"\texttt{{isolated\_local\_minimum}} evidence (\texttt{{{escape(ev['local']['method'])}}}) puts "
                 rf"its minimum $\theta^*$ within $\rho = {rational(rho, inline=True)}$ of the centre, and "
                 rf"$|r_j(\theta^*) - r_j(c)| \le \Delta = {decimal(delta)}$ for every $j$.",
