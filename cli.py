@@ -225,9 +225,7 @@ def _certify_one(path: str, out: str | None, refine: bool, as_json: bool, quiet:
         emit_json(answer.to_json())
     else:
         _print_answer(answer, out, saved_global)
-    sys.exit(exit_code(verdict.status, verdict.claim) if answer.answers.local_minimum is None
-             else exit_code("CERTIFIED", "isolated_local_minimum") if answer.answers.local_minimum
-             else exit_code("REFUTED", "not_a_local_minimum"))
+    sys.exit(exit_code(answer.answers))
 
 
 def _global_path(out: str) -> str:

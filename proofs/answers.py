@@ -65,13 +65,13 @@ def answers(status: str, claim: str | None) -> Answers:
     return _BY_CLAIM.get((status, claim or ""), UNANSWERED)
 
 
-def exit_code(status: str, claim: str | None) -> int:
-    """``certify``'s exit code: 0 a local minimum, 1 not a local minimum, 3 not decided.
+def exit_code(found: Answers) -> int:
+    """``certify``'s exit code from what was proved: 0 a local minimum, 1 not a local minimum, 3 not decided.
 
-    >>> exit_code("REFUTED", "not_a_local_minimum"), exit_code("REFUTED", "not_isolated")
+    >>> exit_code(answers("REFUTED", "not_a_local_minimum")), exit_code(answers("REFUTED", "not_isolated"))
     (1, 3)
     """
-    local = answers(status, claim).local_minimum
+    local = found.local_minimum
     return EXIT_MINIMUM if local else EXIT_NOT_MINIMUM if local is False else EXIT_UNDECIDED
 
 

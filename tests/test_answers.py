@@ -14,7 +14,7 @@ from proofs.checker import CLAIMS
 ])
 def test_each_verdict_answers_what_it_proves(status, claim, expected, code):
     assert tuple(answers(status, claim)) == expected
-    assert exit_code(status, claim) == code
+    assert exit_code(answers(status, claim)) == code
 
 
 def test_every_point_claim_the_checker_knows_has_answers():
