@@ -27,7 +27,6 @@ import concurrent.futures as cf
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -37,7 +36,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(HERE))
 
+from provenance import commit  # noqa: E402
 from proofs.batch import certify_batch, write_summary  # noqa: E402
 from symbolic.problem import parse_problem  # noqa: E402
 
@@ -118,20 +119,6 @@ def reason_group(reason: str, words: int = 8) -> str:
     text = re.sub(r"\(.*?\)", "", reason)
     text = re.sub(r"-?\d[\d.e+-/]*", "#", text)
     return " ".join(text.replace(":", "").replace(";", "").split()[:words]) + " …"
-
-
-def commit() -> str:
-    """The short hash of HEAD, flagged when ``symbolic/`` or ``proofs/`` differ from it."""
-    if os.environ.get("PSCERT_COMMIT"):  # e.g. when run from a `git archive` export, which has no .git
-        return os.environ["PSCERT_COMMIT"]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "symbolic", "proofs"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" + uncommitted changes in symbolic/ or proofs/" if dirty else "")
 
 
 def tables(rows, origin: dict[str, int], train_time: float, cert_time: float, n_problems: int, restarts: int,
