@@ -637,6 +637,9 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                 "cones: evidence.cones[1].plus: polar-cone weights must be ≥ 0"),
     "global_group_weights_off": (edit(committed("case_a_orbit_global"), setter("evidence.groups.0.weights.0", "4/5")),
                                  "groups: evidence.groups[0].weights must be positive with squares summing to 1"),
+    "global_group_leader_not_kept": (edit(committed("case_a_orbit_global"), setter("evidence.groups.0.units", [1, 0])),
+                                     "groups: evidence.groups[0]: its first unit must be kept and the others not "
+                                     "(got units [1, 0])"),
     "global_group_not_proportional": (edit(committed("case_a_orbit_global"), setter("center.weights.1.0.1", "1")),
                                       "groups: evidence.groups[0]: unit 1 must be w_h/w_g times unit 0 at the centre "
                                       "(parameter 2 is not)"),

@@ -235,7 +235,7 @@ def _groups(obj: Any, problem: Problem, c: list[Fraction], kept: Any, mx: int) -
             fail(f"{where}.units", f"must list at least two new hidden units 0..{n - 1} (got {brief(units)})")
         if not isinstance(kept, list) or units[0] not in kept or any(h in kept for h in units[1:]):
             raise CertificateInvalid("groups", f"{where}: its first unit must be kept and the others not "
-                                     f"(got {brief(units)})")
+                                     f"(got units {units})")
         w = [parse_rational_strict(v, join(f"{where}.weights", i), mx)
              for i, v in enumerate(expect_list(entry["weights"], f"{where}.weights", len(units)))]
         if any(v <= 0 for v in w) or sum(v * v for v in w) != 1:
