@@ -2,10 +2,11 @@
 
 Run from the repository root::
 
-    python bench/corpus/make_corpus.py [--problems 60] [--restarts 4] [--jobs 2] [--work DIR] [--no-write]
+    python bench/corpus/make_corpus.py [--problems 80] [--restarts 4] [--jobs 2] [--work DIR] [--no-write]
 
-1. **Problems** (deterministic: problem ``i`` uses ``numpy.random.default_rng(i)``): one and two hidden
-   layers of widths 1–4, inputs of dimension 1–2, 3–20 samples, λ ∈ {1/100, 1/20, 1/10, 1/4}, mean
+1. **Problems** (deterministic: problem ``i`` uses ``numpy.random.default_rng(i)``): problems 0–59 have one
+   and two hidden layers of widths 1–4, problems from 60 on three hidden layers of widths 2–4 (so the
+   first 60 stay comparable across runs); inputs of dimension 1–2, 3–20 samples, λ ∈ {1/100, 1/20, 1/10, 1/4}, mean
    loss, biases on for two problems in three. Inputs and targets are one-decimal numbers in [−1, 1]
    (``k/10``), so exact arithmetic stays small; targets come from a random "teacher" ReLU network of
    the same architecture plus noise, rounded to one decimal.
@@ -43,14 +44,16 @@ from proofs.batch import certify_batch, write_summary  # noqa: E402
 from symbolic.problem import parse_problem  # noqa: E402
 
 LAMBDAS = ("1/100", "1/20", "1/10", "1/4")
+FIRST_DEEP = 60
+"""Problems from this index on have three hidden layers (the first 60 keep their earlier definition)."""
 
 
 def make_problem(i: int) -> dict:
     """Problem ``i`` of the corpus as a decoded problem file (no point)."""
     rng = np.random.default_rng(i)
-    depth = 1 if i % 5 < 3 else 2  # three in five one hidden layer
+    depth = 3 if i >= FIRST_DEEP else 1 if i % 5 < 3 else 2  # three in five of the first 60: one hidden layer
     d_in = int(rng.integers(1, 3))
-    hidden = [int(rng.integers(1, 5)) for _ in range(depth)]
+    hidden = [int(rng.integers(2 if depth == 3 else 1, 5)) for _ in range(depth)]
     widths = [d_in, *hidden, 1]
     n = int(rng.integers(3, 21))
     lam = LAMBDAS[int(rng.integers(len(LAMBDAS)))]
@@ -115,7 +118,16 @@ def _one_blas_thread() -> None:
 
 
 def reason_group(reason: str, words: int = 8) -> str:
-    """The first words of a reason with numbers blanked, so that similar reasons group together."""
+    """The first words of a reason with numbers blanked, so that similar reasons group together.
+
+    A trained point's UNKNOWN lists every candidate structure's attempt (``no candidate structure was
+    decided ([1] structure: why; [2] …)``); it is grouped by the first attempt's *why*, which is what the
+    most plausible structure ran into.
+    """
+    first = re.match(r"no candidate structure was decided \(\[1\] (.*?)(?:; \[2\] .*)?\)?$", reason, re.S)
+    if first:
+        head, _, why = first.group(1).partition(": ")
+        reason = "first structure: " + (why or head)
     text = re.sub(r"\(.*?\)", "", reason)
     text = re.sub(r"-?\d[\d.e+-/]*", "#", text)
     return " ".join(text.replace(":", "").replace(";", "").split()[:words]) + " …"
@@ -167,7 +179,7 @@ def _rate_row(name: str, problems: int, rs: list) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--problems", type=int, default=60)
+    ap.add_argument("--problems", type=int, default=80)
     ap.add_argument("--restarts", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
