@@ -63,12 +63,13 @@ Progress = Callable[[int, int, Row], None]
 
 
 class Interrupted(KeyboardInterrupt):
-    """Raised when a batch is interrupted (``SIGINT``): ``rows`` are the problems that finished, in input
-    order, and ``total`` is how many the batch had. A ``KeyboardInterrupt``, so callers that do not
-    know about batches still see an interrupt."""
+    """Raised when a batch is interrupted (``SIGINT``): ``rows`` are the results of the tasks that
+    finished (for certify and check, :class:`Row`), in input order, and ``total`` is how many tasks
+    the batch had; ``noun`` names them in the message. A ``KeyboardInterrupt``, so callers that do
+    not know about batches still see an interrupt."""
 
-    def __init__(self, rows: list[Row], total: int):
-        super().__init__(f"interrupted: {len(rows)} of {total} problems finished")
+    def __init__(self, rows: list[Any], total: int, noun: str = "problems"):
+        super().__init__(f"interrupted: {len(rows)} of {total} {noun} finished")
         self.rows, self.total = rows, total
 
 
@@ -197,7 +198,7 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     """
     from .cluster import certify_batch as on_engine  # the engine builds on this module: imported on use
 
-    report = None if progress is None else (lambda p: progress(p.done, p.total, p.row))
+    report = None if progress is None else (lambda p: progress(p.done, p.total, p.result))
     return on_engine(inputs, refine, out_dir, jobs=jobs, progress=report, beside=beside)
 
 

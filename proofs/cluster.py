@@ -1,23 +1,25 @@
 """Running a batch's independent tasks: on a Dask cluster, in local worker processes, or here.
 
-A batch is a list of independent tasks ``fn(*args) -> Row`` (one problem or certificate each; the
-first argument, a file path, names the row). :func:`run` executes them and returns one row per
-task in input order, whatever the engine:
+A batch is a list of independent tasks ``fn(*args)`` (one problem, certificate or training restart
+each). :func:`gather` is the engine every batch runs on: it executes the tasks and returns their
+results in input order, whatever the engine:
 
 - ``scheduler="tcp://host:8786"``: an existing ``dask.distributed`` scheduler (its workers may be on
-  many machines: they need pscert installed and the files at the same paths);
+  many machines: they need pscert installed, and for certify and check the files at the same paths);
 - otherwise ``jobs > 1``: a ``LocalCluster`` of ``jobs`` single-threaded worker processes, or, when
   the optional ``dask`` extra is not installed, a ``concurrent.futures`` process pool;
 - ``jobs == 1``: every task in this process, in order.
 
-Faults. A task that raises becomes an ``ERROR`` row with a one-line reason and the batch goes on.
+Faults. A task that raises comes back as a :class:`Failure` with a one-line reason, and the batch
+decides: :func:`run` (certify, check) turns it into an ``ERROR`` row and goes on; a batch without
+that tolerance (training restarts, :mod:`numeric.training_batch`) stops with :class:`TaskFailed`.
 A Dask worker that dies mid-task (killed, out of memory) has its task re-run on another worker by
-the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after which the row is
-``ERROR``. Re-running is safe because a task's only side effects are whole-file writes
+the scheduler, up to ``distributed.scheduler.allowed-failures`` times, after which it is a failure.
+Re-running is safe because a task's only side effects are whole-file writes
 (:func:`symbolic.files.write_atomic`) of a result that depends on its inputs alone: a second run
 writes the same certificate, and no reader ever sees half of one. Ctrl-C cancels what has not
 finished, closes the cluster (a ``LocalCluster`` only; a shared scheduler is left running) and raises
-:class:`proofs.batch.Interrupted` carrying the rows that did finish. Running tasks are not waited
+:class:`proofs.batch.Interrupted` carrying the results that did finish. Running tasks are not waited
 for: the worker processes of a ``LocalCluster`` or process pool are killed at once (on a shared
 scheduler, running tasks end on their own). Their certificates, if any, are whole.
 
@@ -39,9 +41,9 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Sequence
 
-from symbolic.exceptions import ProblemError
+from symbolic.exceptions import ProblemError, PscertError
 
 from . import batch
 from .batch import Interrupted, Row, certificate_paths, problem_files
@@ -56,16 +58,19 @@ Task = Callable[..., Row]
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a batch stands after a row finished: ``done`` of ``total`` rows, ``elapsed`` seconds."""
+    """Where a batch stands after a task finished: ``done`` of ``total`` tasks, ``elapsed`` seconds;
+    ``result`` is the finished task's result (a :class:`Row` for certify and check) and ``what``
+    describes it in a few words."""
 
     done: int
     total: int
     elapsed: float
-    row: Row
+    result: Any
+    what: str
 
     @property
     def rate(self) -> float:
-        """Finished rows per second since the batch started (start-up of the workers included)."""
+        """Finished tasks per second since the batch started (start-up of the workers included)."""
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
@@ -78,12 +83,25 @@ class Progress:
 
         Examples
         --------
-        >>> Progress(12, 40, 6.0, Row("d/a.json", "CERTIFIED", None, None, None, 0.4, "")).line()
+        >>> Progress(12, 40, 6.0, None, "a.json CERTIFIED").line()
         '12/40 (30%), 2.00/s, ETA 14 s: a.json CERTIFIED'
         """
         eta = "?" if self.eta is None else f"{self.eta:.0f} s"
         return (f"{self.done}/{self.total} ({100 * self.done // max(self.total, 1)}%), {self.rate:.2f}/s, "
-                f"ETA {eta}: {os.path.basename(self.row.file)} {self.row.status}")
+                f"ETA {eta}: {self.what}")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a task that raised (or whose every worker died) brings back instead of its result: a
+    one-line reason. Plain data, so it crosses process boundaries where a traceback may not."""
+
+    reason: str
+    seconds: float = 0.0
+
+
+class TaskFailed(PscertError):
+    """A task of a batch that does not tolerate failures raised (see :func:`gather`); one line."""
 
 
 def dask_available() -> bool:
@@ -104,44 +122,58 @@ def require_engine(scheduler: str | None) -> None:
                            "source tree (or leave --scheduler out to use --jobs local processes)")
 
 
-def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
-        progress: Callable[[Progress], None] | None = None,
-        on_row: Callable[[Row], None] | None = None) -> list[Row]:
-    """Run ``fn(*a)`` for every ``a`` in ``args``; one row per task, in input order.
+def gather(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
+           failed: Callable[[tuple[Any, ...], Failure], Any] | None = None,
+           describe: Callable[[Any], str] = str, progress: Callable[[Progress], None] | None = None,
+           on_result: Callable[[Any], None] | None = None, noun: str = "tasks") -> list[Any]:
+    """The engine: ``fn(*a)`` for every ``a`` in ``args``, on the engine the options name; the results
+    in input order.
 
     Parameters
     ----------
     fn
-        A module-level function (workers import it by name) returning a :class:`Row`; ``a[0]`` names
-        the row when ``fn`` raises.
+        A module-level function (workers import it by name).
     scheduler
         Address of a ``dask.distributed`` scheduler; ``None`` runs locally with ``jobs`` processes.
     jobs
-        Local worker processes (ignored with ``scheduler``).
-    progress, on_row
-        Called in this process, in completion order, after each row (``on_row`` first: a summary
-        writer records the row before it is shown).
+        Local worker processes (ignored with ``scheduler``); ``1`` runs every task here, in order.
+    failed
+        What a task that raised becomes: ``failed(a, failure)`` returns its result (a batch of
+        certify goes on with an ``ERROR`` row) or raises. ``None``: raise :class:`TaskFailed` naming
+        the task's first argument; the tasks still queued are cancelled and the workers stopped.
+    describe
+        A finished result in a few words, for :attr:`Progress.what`.
+    progress, on_result
+        Called in this process, in completion order, after each task (``on_result`` first: a
+        summary writer records the result before it is shown).
+    noun
+        What the tasks are, for the message of an interrupt (``"problems"``, ``"restarts"``).
 
     Raises
     ------
     ProblemError
         ``scheduler`` is given but dask is not installed, or the scheduler cannot be reached.
+    TaskFailed
+        A task raised and ``failed`` is ``None``.
     Interrupted
-        Ctrl-C; the finished rows are attached.
+        Ctrl-C; the finished results are attached, in input order.
     """
     require_engine(scheduler)
-    rows: list[Row | None] = [None] * len(args)
+    results: list[Any] = [None] * len(args)
+    finished = [False] * len(args)
     start = time.perf_counter()
     done = 0
 
-    def emit(i: int, row: Row) -> None:
+    def emit(i: int, outcome: Any) -> None:
         nonlocal done
-        rows[i] = row
+        if isinstance(outcome, Failure):
+            outcome = _fail(args[i], outcome) if failed is None else failed(args[i], outcome)
+        results[i], finished[i] = outcome, True
         done += 1
-        if on_row is not None:
-            on_row(row)
+        if on_result is not None:
+            on_result(outcome)
         if progress is not None:
-            progress(Progress(done, len(args), time.perf_counter() - start, row))
+            progress(Progress(done, len(args), time.perf_counter() - start, outcome, describe(outcome)))
 
     try:
         if scheduler is not None or (jobs > 1 and len(args) > 1 and dask_available()):
@@ -150,10 +182,28 @@ def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = No
             _on_process_pool(fn, args, jobs, emit)
         else:
             for i, a in enumerate(args):
-                emit(i, _guarded(fn, a))
+                emit(i, _attempt(fn, a))
     except KeyboardInterrupt:
-        raise Interrupted([r for r in rows if r is not None], len(args)) from None
-    return [r for r in rows if r is not None]
+        raise Interrupted([r for r, f in zip(results, finished) if f], len(args), noun) from None
+    return results
+
+
+def run(fn: Task, args: Sequence[tuple[Any, ...]], *, scheduler: str | None = None, jobs: int = 1,
+        progress: Callable[[Progress], None] | None = None,
+        on_row: Callable[[Row], None] | None = None) -> list[Row]:
+    """A batch of rows (certify, check) on the engine of :func:`gather`: a task that raises becomes an
+    ``ERROR`` row with its one-line reason and the batch goes on; ``a[0]`` names the row.
+
+    Raises
+    ------
+    ProblemError
+        As :func:`gather`.
+    Interrupted
+        Ctrl-C; the finished rows are attached.
+    """
+    return gather(fn, args, scheduler=scheduler, jobs=jobs, progress=progress, on_result=on_row, noun="problems",
+                  failed=lambda a, failure: error_row(a, failure.reason, failure.seconds),
+                  describe=lambda row: f"{os.path.basename(row.file)} {row.status}")
 
 
 def error_row(a: tuple[Any, ...], reason: str, seconds: float = 0.0) -> Row:
@@ -161,31 +211,45 @@ def error_row(a: tuple[Any, ...], reason: str, seconds: float = 0.0) -> Row:
     return Row(str(a[0]), "ERROR", None, None, None, seconds, " ".join(reason.split()) or "(no message)")
 
 
-def _guarded(fn: Task, a: tuple[Any, ...]) -> Row:
+def _fail(a: tuple[Any, ...], failure: Failure) -> NoReturn:
+    raise TaskFailed(f"{_name(a[0])}: {failure.reason}")
+
+
+def _name(first: Any) -> str:
+    """The first argument of a task, short enough for one line."""
+    text = " ".join(str(first).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _attempt(fn: Callable[..., Any], a: tuple[Any, ...]) -> Any:
+    """``fn(*a)``, or the :class:`Failure` it raised (any ``Exception``: Ctrl-C is not a failure)."""
     start = time.perf_counter()
     try:
         return fn(*a)
-    except Exception as err:  # the batch goes on: the row names what went wrong
-        return error_row(a, f"task failed ({type(err).__name__}): {err}", time.perf_counter() - start)
+    except Exception as err:  # the caller decides (gather's ``failed``); the reason is one line
+        text = " ".join(str(err).split()) or "(no message)"
+        return Failure(f"task failed ({type(err).__name__}): {text}", time.perf_counter() - start)
 
 
-def _guarded_call(task: tuple[Task, tuple[Any, ...]]) -> Row:
-    return _guarded(*task)
+def _attempt_call(task: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    return _attempt(*task)
 
 
-def _on_process_pool(fn: Task, args: Sequence[tuple[Any, ...]], jobs: int, emit: Callable[[int, Row], None]) -> None:
-    """Without dask: a process pool; a worker that dies turns its unfinished tasks into ``ERROR`` rows."""
+def _on_process_pool(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], jobs: int,
+                     emit: Callable[[int, Any], None]) -> None:
+    """Without dask: a process pool; a worker that dies turns its unfinished tasks into failures."""
     pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker)
     try:
-        futures = {pool.submit(_guarded, fn, a): i for i, a in enumerate(args)}
+        futures = {pool.submit(_attempt, fn, a): i for i, a in enumerate(args)}
         for fut in cf.as_completed(futures):
             i = futures[fut]
             try:
-                row = fut.result()
+                outcome = fut.result()
             except Exception as err:  # BrokenProcessPool: the pool cannot re-run a task elsewhere
-                row = error_row(args[i], f"worker failed: {err!r}")
-            emit(i, row)
-    except BaseException:  # Ctrl-C: stop the running tasks now; their certificates, if any, are whole
+                outcome = Failure(f"worker failed: {err!r}")
+            emit(i, outcome)
+    except BaseException:  # Ctrl-C, or a failure that stops the batch: stop the running tasks now; their
+        # certificates, if any, are whole
         _terminate(pool)
         raise
     pool.shutdown()
@@ -207,8 +271,8 @@ def _terminate(pool: cf.ProcessPoolExecutor) -> None:
         w.join()
 
 
-def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, jobs: int,
-             emit: Callable[[int, Row], None]) -> None:
+def _on_dask(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], scheduler: str | None, jobs: int,
+             emit: Callable[[int, Any], None]) -> None:
     """One future per task on a scheduler (given, or a ``LocalCluster`` of ``jobs`` processes)."""
     dd: Any = importlib.import_module("distributed")  # optional and untyped: typed as Any, imported on use
     cluster = None
@@ -227,19 +291,19 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
             raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({' '.join(str(err).split())})") from None
         futures: list[Any] = []
         try:
-            # one message for the whole batch; exceptions become rows on the worker (_guarded), so
-            # only a lost task (every worker that ran it died) comes back as an error
-            futures = client.map(_guarded_call, [(fn, a) for a in args], pure=False)
+            # one message for the whole batch; exceptions become Failures on the worker (_attempt),
+            # so only a lost task (every worker that ran it died) comes back as an error
+            futures = client.map(_attempt_call, [(fn, a) for a in args], pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             # with_results: rows are fetched in the background as tasks finish, not one round trip each
             for fut, result in dd.as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
                 i = index[fut.key]
-                emit(i, result if fut.status == "finished" and isinstance(result, Row) else _lost(dd, fut, args[i]))
+                emit(i, result if fut.status == "finished" else _lost(dd, fut))
         finally:  # normal end, Ctrl-C or error: nothing of this batch stays queued on the scheduler
             if futures:
                 client.cancel([f for f in futures if not f.done()])
             client.close()
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or a failure that stops the batch: nothing to wait for
         if cluster is not None:
             _kill_workers(cluster)
         raise
@@ -249,7 +313,7 @@ def _on_dask(fn: Task, args: Sequence[tuple[Any, ...]], scheduler: str | None, j
 
 
 def _kill_workers(cluster: Any) -> None:
-    """Ctrl-C on our own ``LocalCluster``: stop its worker processes now. Closing alone asks each worker
+    """Ctrl-C (or a failure that stops the batch) on our own ``LocalCluster``: stop its worker processes now. Closing alone asks each worker
     to finish its task and kills it only after dask's nanny timeout (about 4 s); a task cut short
     leaves no half certificate (writes are atomic), so there is nothing to wait for."""
     for nanny in list(cluster.workers.values()):
@@ -257,13 +321,13 @@ def _kill_workers(cluster: Any) -> None:
             cluster.sync(nanny.kill, timeout=0.5, reason="pscert-interrupted")
 
 
-def _lost(dd: Any, fut: Any, a: tuple[Any, ...]) -> Row:
-    """The ``ERROR`` row of a future that brought back no row."""
+def _lost(dd: Any, fut: Any) -> Failure:
+    """The failure of a future that brought back no result."""
     if fut.status != "error":
-        return error_row(a, f"task ended without a row (status {fut.status})")
+        return Failure(f"task ended without a result (status {fut.status})")
     if isinstance(fut.exception(), dd.KilledWorker):
-        return error_row(a, "every worker that ran this task died (distributed.scheduler.allowed-failures reached)")
-    return error_row(a, f"task failed outside its guard: {fut.exception()!r}")
+        return Failure("every worker that ran this task died (distributed.scheduler.allowed-failures reached)")
+    return Failure(f"task failed outside its guard: {fut.exception()!r}")
 
 
 @contextlib.contextmanager

@@ -115,7 +115,8 @@ def test_cluster_gives_the_sequential_verdicts(scheduler, corpus, sequential, tm
     assert "point: missing" in rows[names.index("y_pointless.json")].reason
     assert_certificates_valid(rows, out)
     assert [p.done for p in seen] == list(range(1, 9)) and {p.total for p in seen} == {8}
-    assert sorted(os.path.basename(p.row.file) for p in seen) == names
+    assert sorted(os.path.basename(p.result.file) for p in seen) == names
+    assert {p.what for p in seen} == {f"{os.path.basename(r.file)} {r.status}" for r in rows}
 
 
 def explode(path: str) -> Row:
@@ -130,6 +131,41 @@ def test_a_task_that_raises_is_an_error_row_and_the_batch_goes_on(scheduler):
     assert rows[1].reason == "task failed (ValueError): no good at all"
     here = cluster.run(explode, [("a",), ("b",)])  # in-process: the same rows
     assert [(r.file, r.status, r.reason) for r in here] == [(r.file, r.status, r.reason) for r in rows[:2]]
+
+
+def square(k: int) -> int:
+    if k == 3:
+        raise ValueError("three\nis bad")
+    return k * k
+
+
+def test_gather_returns_any_results_in_input_order(scheduler):
+    args = [(k,) for k in (5, 1, 2, 4)]
+    assert cluster.gather(square, args, scheduler=scheduler) == [25, 1, 4, 16]
+    assert cluster.gather(square, args) == [25, 1, 4, 16]
+
+
+@pytest.mark.parametrize("engine", ["here", "pool", "local", "dask"])
+def test_gather_without_a_failure_policy_stops_at_a_failed_task(engine, request, monkeypatch):
+    """A batch that does not tolerate failures: one line naming the task (its first argument), the rest
+    cancelled (an own LocalCluster's workers stopped); a shared scheduler stays usable for the next batch."""
+    options = {}
+    if engine == "local":
+        if distributed is None:
+            pytest.skip("the optional dask extra is not installed")
+        options = {"jobs": 2}
+    elif engine == "pool":
+        monkeypatch.setattr(cluster, "dask_available", lambda: False)
+        options = {"jobs": 2}
+    elif engine == "dask":
+        options = {"scheduler": request.getfixturevalue("scheduler")}
+    seen = []
+    with pytest.raises(cluster.TaskFailed) as err:
+        cluster.gather(square, [(k,) for k in range(6)], progress=seen.append, **options)
+    assert str(err.value) == "3: task failed (ValueError): three is bad"
+    assert 9 not in [p.result for p in seen] and all(p.what == str(p.result) for p in seen)
+    if engine == "dask":
+        assert cluster.gather(square, [(2,)], **options) == [4]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -420,15 +456,15 @@ def test_summary_log_appends_whole_lines_then_rewrites_in_input_order(tmp_path):
 
 def test_progress_rate_and_eta():
     row = Row("x.json", "CERTIFIED", None, None, None, 0.1, "")
-    p = cluster.Progress(10, 40, 4.0, row)
+    p = cluster.Progress(10, 40, 4.0, row, "x.json CERTIFIED")
     assert (p.rate, p.eta) == (2.5, 12.0)  # 10 rows in 4 s; 30 left at 2.5 per second
-    assert cluster.Progress(0, 40, 0.0, row).eta is None
+    assert cluster.Progress(0, 40, 0.0, row, "x.json CERTIFIED").eta is None
 
 
 @pytest.mark.skipif(distributed is None, reason="the optional dask extra is not installed")
-def test_a_task_lost_with_its_workers_is_an_error_row():
-    """What dask reports for a future without a row (``KilledWorker`` after allowed-failures deaths, or
-    anything else) becomes an ERROR row naming the task's file."""
+def test_a_task_lost_with_its_workers_is_a_failure():
+    """What dask reports for a future without a result (``KilledWorker`` after allowed-failures deaths, or
+    anything else) becomes a Failure with one line; a batch of rows makes it an ERROR row naming the file."""
 
     class Lost:
         def __init__(self, status, exc=None):
@@ -437,9 +473,10 @@ def test_a_task_lost_with_its_workers_is_an_error_row():
         def exception(self):
             return self.exc
 
-    killed = cluster._lost(distributed, Lost("error", distributed.KilledWorker("k", "w", 3)), ("p.json",))
-    assert (killed.file, killed.status) == ("p.json", "ERROR")
+    killed = cluster._lost(distributed, Lost("error", distributed.KilledWorker("k", "w", 3)))
     assert killed.reason == "every worker that ran this task died (distributed.scheduler.allowed-failures reached)"
-    other = cluster._lost(distributed, Lost("error", MemoryError("x")), ("p.json",))
+    row = cluster.error_row(("p.json",), killed.reason)
+    assert (row.file, row.status, row.reason) == ("p.json", "ERROR", killed.reason)
+    other = cluster._lost(distributed, Lost("error", MemoryError("x")))
     assert other.reason == "task failed outside its guard: MemoryError('x')"
-    assert cluster._lost(distributed, Lost("cancelled"), ("q",)).reason == "task ended without a row (status cancelled)"
+    assert cluster._lost(distributed, Lost("cancelled")).reason == "task ended without a result (status cancelled)"
