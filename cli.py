@@ -498,32 +498,63 @@ def demo(out_dir: str) -> None:
               help="Directory for the files <name>-min<k>.json.")
 @click.option("--denominator", metavar="Q", help="Round weights to multiples of 1/Q (e.g. 2^40); default: exact floats.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run this many restarts at once, in separate processes (a dask LocalCluster when dask is "
+              "installed).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run the restarts on this dask.distributed scheduler "
+              "(tcp://host:8786) instead of local processes; needs the dask extra.")
 def train_command(problem_file: str, restarts: int, seed: int, out_dir: str, denominator: str | None,
-                  as_json: bool) -> None:
+                  as_json: bool, quiet: bool, jobs: int, scheduler: str | None) -> None:
     """Search for minima from random starts (float L-BFGS, then exact-kink settling); one file per minimum.
 
     Minima equal up to a permutation of hidden units count once; files are ranked by loss. Floats
     only search: run `pscert certify` on the files to prove anything.
+
+    \b
+    Each restart is one task: --jobs runs them in local processes, --scheduler on a
+    dask cluster; the minima do not depend on either. Progress (done/total, rate,
+    ETA) goes to stderr. Exit code 0; 2 for bad input or a restart that failed
+    (one line names it); Ctrl-C writes the minima of the restarts that finished,
+    says how many, and exits 130.
     """
     from numeric.importer import parse_denominator
-    from numeric.training import minima_rows, train_to_files
+    from numeric.training import minima_rows, write_minima
+    from numeric.training_batch import TrainingInterrupted, train_batch
+    from proofs.cluster import require_engine
+    from symbolic.problem import load_problem
 
     q = parse_denominator(denominator) if denominator is not None else None
-    result, paths = train_to_files(problem_file, restarts, seed, out_dir, q)
+    require_engine(scheduler)
+    problem = load_problem(problem_file)
+    shown = None if quiet or as_json else _BatchProgress("train")
+    interrupted = None
+    try:
+        result = train_batch(problem, restarts, seed, jobs=jobs, scheduler=scheduler, progress=shown)
+    except TrainingInterrupted as stop:
+        result, interrupted = stop.result, stop
+    finally:
+        if shown is not None:
+            shown.close()
+    stem = os.path.splitext(os.path.basename(problem_file))[0]
+    paths = write_minima(problem, result, out_dir, stem, q)
     rows = minima_rows(result, paths)
     if as_json:
-        emit_json({"problem": problem_file, "restarts": restarts, "seed": seed, "failed_starts": result.failed,
+        emit_json({"problem": problem_file, "restarts": result.restarts, "seed": seed, "failed_starts": result.failed,
                    "minima": rows})
-        return
-    click.echo(f"{problem_file}: {restarts} restarts, seed {seed}: {len(rows)} distinct candidate minima "
-               "(float search; nothing is certified)")
-    click.echo(f"{'rank':>4}  {'loss ≈':<14}  {'‖∇L‖ ≈':<9}  {'near z=0':>8}  {'dead':>4}  {'starts':>6}  file")
-    for row in rows:
-        click.echo(f"{row['rank']:>4}  {row['loss_approx']:<14.10g}  {row['gradient_norm_approx']:<9.2e}  "
-                   f"{row['boundary_near_units']:>8}  {row['dead_units']:>4}  {len(row['starts']):>6}  {row['file']}")
-    if result.failed:
-        click.echo(f"{result.failed} start(s) diverged and were dropped")
-    click.echo("units: near z=0 if |z| < 1e-8 at some sample, dead if z < 1e-8 at every sample")
+    else:
+        click.echo(f"{problem_file}: {result.restarts} restarts, seed {seed}: {len(rows)} distinct candidate minima "
+                   "(float search; nothing is certified)")
+        click.echo(f"{'rank':>4}  {'loss ≈':<14}  {'‖∇L‖ ≈':<9}  {'near z=0':>8}  {'dead':>4}  {'starts':>6}  file")
+        for row in rows:
+            click.echo(f"{row['rank']:>4}  {row['loss_approx']:<14.10g}  {row['gradient_norm_approx']:<9.2e}  "
+                       f"{row['boundary_near_units']:>8}  {row['dead_units']:>4}  {len(row['starts']):>6}  {row['file']}")
+        if result.failed:
+            click.echo(f"{result.failed} start(s) diverged and were dropped")
+        click.echo("units: near z=0 if |z| < 1e-8 at some sample, dead if z < 1e-8 at every sample")
+    if interrupted is not None:
+        click.echo(str(interrupted), err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 @main.command(name="import")

@@ -110,23 +110,47 @@ def train(problem: Problem, restarts: int = 10, seed: int = 0, tolerance: float 
     if restarts < 1:
         raise ProblemError("--restarts", f"must be at least 1 (got {restarts})")
     objective = FloatObjective(problem)
-    rng = np.random.default_rng(seed)
-    scales = he_scales(problem)
     found, failed = [], 0
-    with _one_blas_thread():
-        for r in range(restarts):
-            theta = descend(objective, rng.standard_normal(objective.size) * scales)
-            theta = polish(objective, settle(objective, theta))
-            if np.all(np.isfinite(theta)):
-                found.append((r, theta))
-            else:
+    with one_blas_thread():
+        for r, start in zip(range(restarts), start_points(problem, seed)):
+            theta = restart(objective, start)
+            if theta is None:
                 failed += 1
+            else:
+                found.append((r, theta))
         minima = distinct_minima(objective, found, tolerance)
     return TrainResult(minima, restarts, seed, failed)
 
 
+def start_points(problem: Problem, seed: int) -> Iterator[np.ndarray]:
+    """The starts ``0, 1, 2, …`` of a seed: successive draws of one ``numpy.random.Generator(seed)``,
+    scaled by :func:`he_scales`. Start ``r`` depends on the seed and ``r`` only (not on how many are taken).
+
+    Examples
+    --------
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> starts = start_points(p, 0)
+    >>> drawn = np.concatenate([next(starts), next(starts)]) / he_scales(p)[0]
+    >>> bool(np.allclose(drawn, np.random.default_rng(0).standard_normal(4), rtol=1e-15, atol=0))
+    True
+    """
+    rng = np.random.default_rng(seed)
+    scales = he_scales(problem)
+    while True:
+        yield rng.standard_normal(scales.size) * scales
+
+
+def restart(objective: FloatObjective, start: np.ndarray) -> np.ndarray | None:
+    """One restart: descent from ``start``, region settling and piece polishing; ``None`` if it diverged
+    (ended at a non-finite point)."""
+    theta = polish(objective, settle(objective, descend(objective, start)))
+    return theta if bool(np.all(np.isfinite(theta))) else None
+
+
 @contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
+def one_blas_thread() -> Iterator[None]:
     """Limit BLAS to one thread when ``threadpoolctl`` is installed (results do not depend on it)."""
     if threadpool_limits is None:
         yield

@@ -170,8 +170,11 @@ def test_cli_train_table_and_files(chain_file, tmp_path):
     out = tmp_path / "minima"
     res = CliRunner().invoke(main, ["train", chain_file, "--restarts", "4", "--seed", "0", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    lines = res.output.splitlines()
+    lines = res.stdout.splitlines()
     assert "2 distinct candidate minima" in lines[0] and "nothing is certified" in lines[0]
+    progress = res.stderr.splitlines()  # one line per restart, in completion order (here: restart order)
+    assert [line.split(" (")[0] for line in progress] == [f"train: {k}/4" for k in range(1, 5)]
+    assert [line.split(": ", 2)[2] for line in progress[:1]] == ["restart 0: loss ≈ 1"]
     assert lines[2].split()[:2] == ["1", "0.4375"]
     assert lines[2].endswith("chain-min1.json")
     assert sorted(os.listdir(out)) == ["chain-min1.json", "chain-min2.json"]
