@@ -14,7 +14,8 @@ Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and 
    patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit.
 3. The point on or within rounding of first-layer kinks (:mod:`proofs.boundary`): snapped onto them and
    refined along them, then a ``boundary_ball`` or ``kink_ball`` certificate, or ``collapsed_layer`` when
-   every hidden unit is dead; at an exact boundary point an exact descent curve refutes it
+   every hidden unit is dead (``collapsed_network`` first, for two or more hidden layers: every parameter
+   but the output bias within rounding of 0); at an exact boundary point an exact descent curve refutes it
    (``not_a_local_minimum``, radius 0); otherwise UNKNOWN.
 4. Inside a region: refine to a critical point of the piece. A positive-definite Hessian gives an
    ``isolated_local_minimum`` certificate on a tiny ball (interior case); a negative eigenvalue gives a
@@ -37,7 +38,8 @@ from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
 from .boundary import kink_regions, near_constraints
-from .methods import boundary_ball, collapsed_layer, curve, interior_ball, kink_ball, negative_curvature, split_orbit
+from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
+                      negative_curvature, split_orbit)
 from .positivity import smallest_eigenvalue
 from .refine import refine_critical_point
 from .symmetry import symmetry_verdict
@@ -135,7 +137,10 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
 def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: list[Constraint], deep: bool, refine: bool,
                  say: Progress) -> Verdict:
     """Points on (or within rounding of) region boundaries: kink certificates, descent curves, or UNKNOWN."""
-    verdict = None
+    collapsed = collapsed_network.search(problem, theta, say)  # every hidden unit of a deep network dead (cheap)
+    if collapsed is not None and collapsed.status != "UNKNOWN":
+        return collapsed
+    verdict = collapsed     # its reason, should nothing below decide
     if near and not deep:
         verdict = _kinks(problem, theta, near, refine, say)
         if verdict.status != "UNKNOWN":

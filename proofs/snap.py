@@ -54,6 +54,9 @@ SPLIT = 1e-2
 """A split is snapped only within ``SPLIT`` of the smaller unit's own size too: near zero every small
 unit is close to a multiple of any other, and that says nothing (it is a dead-unit question)."""
 
+COLLAPSE = 10
+"""The all-dead candidate is proposed when every parameter but the output bias is within ``COLLAPSE·tol``."""
+
 Unit = tuple[int, int]
 """``(hidden layer, unit)``, both 0-based."""
 
@@ -161,7 +164,8 @@ def _kink_gradient(problem: Problem, x: np.ndarray, wide: float) -> float:
 def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> list[Structure]:
     """Candidate structures near ``θ``, most plausible first, at most :data:`MAX_CANDIDATES`.
 
-    The first snaps every feature within ``tol.tol``; the next only those at rounding level; then
+    First the collapsed network (every hidden unit dead) when every parameter but the output bias is within
+    ``COLLAPSE·tol.tol``; then every feature within ``tol.tol``; the next only those at rounding level; then
     the full structure without splits, without kinks, dead units alone, kinks alone; the last is
     the point as given (the empty structure), so a verdict about the literal point is the last resort.
     """
@@ -169,7 +173,7 @@ def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> l
         return [Structure()]
     full = detect(problem, theta, tol.tol)
     tight = detect(problem, theta, tol.rounding)
-    order = [full, tight,
+    order = [collapsed(problem, theta, tol), full, tight,
              Structure(full.dead, full.kinks, (), full.constant_outputs),
              Structure(full.dead, (), full.splits, full.constant_outputs),
              Structure(full.dead), Structure(tight.dead), Structure((), full.kinks)]
@@ -178,6 +182,28 @@ def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> l
         if s and s not in out:
             out.append(s)
     return out[:MAX_CANDIDATES - 1] + [Structure()]
+
+
+def collapsed(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> Structure:
+    """Every hidden unit dead (all parameters but the output bias at 0) when each of those parameters is within
+    ``COLLAPSE·tol`` of 0, else the empty structure.
+
+    Weight decay kills a whole network geometrically once one layer dies; training stops with the last
+    weights somewhat above the gradient level, so the collapsed network is tried first, a little wider.
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1, 1]},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> t = Tolerance("float32", 1e-9, 1e-7)
+    >>> collapsed(p, [Fraction(1, 10**6)] * 5 + [Fraction(4, 5)], t).dead
+    ((0, 0), (1, 0))
+    >>> bool(collapsed(p, [Fraction(1, 10**5)] * 5 + [Fraction(4, 5)], t))      # 1e-5 > 10·1e-7: live
+    False
+    """
+    rest = problem.parameter_count - (problem.widths[-1] if problem.biases else 0)
+    if any(abs(safe_float(Fraction(t))) > COLLAPSE * tol.tol for t in theta[:rest]):
+        return Structure()
+    return Structure(tuple((layer, i) for layer in range(problem.depth) for i in range(problem.widths[layer + 1])))
 
 
 def detect(problem: Problem, theta: Sequence[Fraction], tol: float) -> Structure:

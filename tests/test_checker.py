@@ -406,6 +406,7 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "kink_one_unit_boundary": generated("tests/data/kink_one_unit.json"),
     "xor_trained_kinks": generated("examples/xor_trained.json"),
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
+    "deep_collapsed": generated("tests/data/collapsed_network.json"),
     "chain_lemma_a": psc_chain,
 }
 
@@ -416,6 +417,8 @@ GOOD_LINES = {
     "xor_trained_kinks": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 19/1000 (kink_ball, 4 "
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
+    "deep_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius 1/8, mu 879/1024 (collapsed_network, 2 hidden "
+                      "layers, bstar_norm 11651/131072",
     "case_a_global": "VALID: CERTIFIED global_minimum, radius 1/803469022129495137770981046170581301261101496891396417650688, "
                      "mu 4/25 (dual_cones, 1 kept unit(s), 2 cone(s): 1 live, 1 witnessed, 0 excluded",
     "case_a_orbit_global": "VALID: CERTIFIED global_minimum, radius 1/200867255532373784442745261542645325315275374222849104412672, "
@@ -631,6 +634,16 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                               "mu: must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ)"),
     "collapsed_centre_alive": (edit(committed("dead_layer_collapsed"), setter("center.weights.0.0.0", "1/1000")),
                                "center: parameter 0 must be 0 (every hidden unit dead; got 1/1000)"),
+    "deep_collapsed_wrong_bias": (edit(committed("deep_collapsed"), setter("center.biases.2.0", "1/10")),
+                                  "gradient bound: the output bias 0 must be exactly critical"),
+    "deep_collapsed_weight_alive": (edit(committed("deep_collapsed"), setter("center.weights.2.0.1", "1/1000")),
+                                    "center: parameter 11 must be 0 (every hidden unit dead; got 1/1000)"),
+    "deep_collapsed_layer_alive": (edit(committed("deep_collapsed"), setter("center.biases.1.0", "1/1000")),
+                                   "center: parameter 8 must be 0 (every hidden unit dead; got 1/1000)"),
+    "deep_collapsed_radius_too_large": (edit(committed("deep_collapsed"), setter("radius", "1/4")),
+                                        "hessian bound: coupling must satisfy coupling ≥ 0 and coupling² ≥"),
+    "deep_collapsed_mu_inflated": (edit(committed("deep_collapsed"), setter("mu", "1")),
+                                   "mu: must be at most 2·(λ(1 − bstar_norm) − coupling)"),
     "global_cone_dropped": (edit(committed("case_a_global"), lambda c: c["evidence"]["cones"].pop()),
                             "regions: the region with kink signs 0 is neither listed among the pieces nor excluded"),
     "global_witness_negative": (edit(committed("case_a_global"), setter("evidence.cones.1.plus.0", "-1")),

@@ -76,6 +76,16 @@ witnesses), ``Q ≥ μ'‖d‖²`` with ``μ' = min(αN + λ_b, ε)``. With ``3�
 with growth ``μ' − α·x_sum·ρ ≥ μ/2`` and the only local minimum in ``B̄`` (elsewhere ``d/ds`` at ``s = 1`` is
 ``2Q + 3C + 4R > 0``). Details: ``proofs/checker/collapse.py``.
 
+``isolated_local_minimum`` (CERTIFIED), evidence ``collapsed_network``: two or more hidden layers whose units
+are all dead at ``c`` (every parameter but the output bias 0, the output bias ``b*`` exactly critical, biases
+decayed or absent). A-priori bounds on the ball (``‖h_ℓ‖² ≤ ρ²(‖h_{ℓ−1}‖² + 1)``) give ``coupling`` ``K`` and
+``h_sum`` ``M``; the only path through the dead layers that is not a product of small factors is the last
+layer's bias path, whose coupling is ``−2λ b*·Aσ(b_H)``, at most ``λν(‖A‖² + ‖b_H‖²)`` with ``ν ≥ ‖b*‖``, ``ν < 1``.
+Then ``L(c + d) − L(c) ≥ (λ(1 − ν) − K)‖d‖² ≥ (μ/2)‖d‖²``, and along ``T_s d`` (``β, W_ℓ`` scaled by ``s``, ``b_ℓ``
+by ``s^ℓ``, ``A`` by ``s^H``: the network is homogeneous of degree ``2H`` in ``s``) the derivative at ``s = 1``
+is positive for every ``d ≠ 0`` in ``B̄`` once ``2λ − (2H+1)M``, ``2Hλ(1 − ν) − 2HK − (2H+1)M`` and ``2λ − 2HK``
+are positive: ``c`` is the only local minimum in ``B̄``. Details: ``proofs/checker/collapse.py``.
+
 ``not_a_local_minimum`` (REFUTED):
 
 - evidence ``negative_curvature`` (``ρ > 0``): step 1 as above and ``dᵀH_0d + δ‖d‖² < 0`` with the same

@@ -297,7 +297,7 @@ def local_minimum_rules() -> dict[str, Callable[[Context], str]]:
 
 
 def _table() -> dict[str, Rule]:
-    from .collapse import collapsed_layer
+    from .collapse import collapsed_layer, collapsed_network
     from .duality import check_global_minimum, check_not_global_minimum
     from .orbit import check_split_orbit
     from .threshold import lemma_a_norm_box
@@ -305,6 +305,7 @@ def _table() -> dict[str, Rule]:
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
     return {"interior_ball": Rule(interior_ball, minimum), "boundary_ball": Rule(boundary_ball, minimum),
             "kink_ball": Rule(kink_ball, minimum), "collapsed_layer": Rule(collapsed_layer, minimum),
+            "collapsed_network": Rule(collapsed_network, minimum),
             "lemma_a_norm_box": Rule(lemma_a_norm_box, ("piecewise_strong_convexity",)),
             "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted),
             "dual_cones": Rule(check_global_minimum, ("global_minimum",)),
