@@ -234,3 +234,23 @@ def test_the_typesetter_refuses_a_false_bound(collapsed):
     bad["evidence"]["coupling"] = "1/40"
     with pytest.raises(LatexError, match="K²"):
         latex.render(bad, b"", "bad.json")
+
+
+def test_two_outputs_compare_the_norm_of_the_output_bias_with_1():
+    """Two outputs, every target (9/8, 9/8): b* = (3/4, 3/4), each entry below 1 but ‖b*‖² = 9/8 > 1, so the
+    centre is a saddle (the curve b_{2,0} = t, A_{:,0} = t·b* lowers L by λ·(1/8)·t² to second order);
+    targets (3/5, −3/10), (3/10, 0), (0, −3/5) give b* = (1/5, −1/5), ‖b*‖² = 2/25, certified."""
+    def problem(targets: list[list[str]], out: list[str]):
+        return parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 2, 2]},
+                              "loss": {"weight_decay": "1/2"},
+                              "data": {"inputs": [["1"], ["-1/2"], ["1/4"]], "targets": targets},
+                              "point": {"weights": [[["0"]] * 2, [["0", "0"]] * 2, [["0", "0"]] * 2],
+                                        "biases": [["0", "0"], ["0", "0"], out]}})
+
+    v = certify(problem([["9/8", "9/8"]] * 3, ["3/4", "3/4"]))
+    assert (v.status, v.claim) == ("REFUTED", "not_a_local_minimum") and "9/8 > 1" in v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_a_local_minimum")
+    v = certify(problem([["3/5", "-3/10"], ["3/10", "0"], ["0", "-3/5"]], ["1/5", "-1/5"]))
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "collapsed_network"
+    assert v.certificate["center"]["biases"][-1] == ["1/5", "-1/5"]
+    assert F(v.certificate["evidence"]["bstar_norm"]) ** 2 >= F(2, 25)

@@ -132,11 +132,12 @@ def saddle(problem: Problem, c: list[Fraction], b_star: list[Fraction]) -> Verdi
     if not problem.biases:
         return Verdict("UNKNOWN", "every hidden unit is dead; without biases there is no output bias to grow along")
     n_out, H = problem.widths[-1], problem.depth
-    idx = problem.unflatten(list(range(problem.parameter_count)))
+    w = problem.widths
+    start = sum(problem.layer_sizes[:H - 1])            # layer H: its rows of W_H, then b_H
     numerators = [[v] for v in c]
-    numerators[int(idx.biases[H - 1][0])] = [Fraction(0), Fraction(1)]
+    numerators[start + w[H] * w[H - 1]] = [Fraction(0), Fraction(1)]            # b_H[0] = t
     for o in range(n_out):
-        numerators[int(idx.weights[H][o][0])] = [Fraction(0), b_star[o]]
+        numerators[start + problem.layer_sizes[H - 1] + o * w[H]] = [Fraction(0), b_star[o]]  # A[o, 0] = t·b*_o
     cert = curve.curve_certificate(problem, c, "not_a_local_minimum", "descent", numerators, [Fraction(1)])
     if cert is None:
         return Verdict("UNKNOWN", "every hidden unit is dead and ‖b*‖ > 1 (a saddle), but its descent curve was not "
