@@ -216,6 +216,8 @@ def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], l
             piv = pivots(A)
             require(len(piv) == P and all(v > 0 for v in piv), "positivity of the LDLᵀ pivots")
             how += " The pivots are (truncated) $" + vector([decimal(v) for v in piv]) + "$."
+    elif pd["method"] == "cholesky":
+        how = _cholesky_how(A)
     else:
         how = ("The certificate gives a lower-triangular matrix $T$ with positive diagonal such that "
                "$C = T A T^\\top$ is strictly diagonally dominant with positive diagonal; by Gershgorin's "
@@ -238,6 +240,30 @@ inequality and Lemma~\ref{pscert:lemma-variation}, $\lambda_{\min}(\nabla^2 L_{<
 \end{proof}
 """, label=label, piece=piece, mu=doc.q(mu, "the modulus $\\mu$"), P=str(P), method=pd["method"], how=how,
         hess=hess)
+
+
+def _cholesky_how(A: list[list[Fraction]]) -> str:
+    """The proof step of a ``cholesky`` witness: Rump's float test, or the exact pivots when it declined."""
+    from .checker.arith import Budget, matrix_over_common
+    from .checker.cholesky import proves_positive_definite
+    from .checker.reading import MAX_WORK
+
+    ints, den = matrix_over_common(A)
+    n = len(A)
+    if proves_positive_definite(ints, den, Budget(MAX_WORK)):
+        return (r"The checker scales $A$ by a power of two, rounds it down to an integer matrix $Q$ whose entries "
+                r"are exact in IEEE binary64, and factorises $Q - CI$ by Cholesky in binary64 arithmetic, with "
+                r"$C = \lceil n + (\gamma_{n+1} \operatorname{tr} Q + n\tau)/(1 - \gamma_{n+1}) \rceil$, "
+                rf"$n = {n}$, $\gamma_m = mu/(1 - mu)$, $u = 2^{{-53}}$ and $\tau$ a bound on the underflow errors. "
+                r"The factorisation runs to completion. Its computed factor satisfies $\hat R^\top \hat R = Q - CI + "
+                r"\Delta$ with $\|\Delta\|_2 \le (\gamma_{n+1} \operatorname{tr} Q + n\tau)/(1 - \gamma_{n+1})$ "
+                r"(Higham, \emph{Accuracy and Stability of Numerical Algorithms}, Thm.~10.3), and rounding $A$ "
+                r"down moves it by less than $n$ in the 2-norm, so $A$ is positive definite (Rump, \emph{BIT} 46 "
+                r"(2006), Cor.~2.4; the checker's module \texttt{cholesky} states the theorem and its "
+                r"floating-point assumptions).")
+    return (r"The checker's floating-point Cholesky test (Rump, \emph{BIT} 46 (2006)) does not decide this "
+            r"matrix, so it runs symmetric Gaussian elimination without pivoting ($A = L D L^\top$) exactly: "
+            f"all {n} pivots are positive, so $D$ and hence $A$ are positive definite.")
 
 
 def pivots(A: list[list[Fraction]]) -> list[Fraction]:

@@ -1,10 +1,13 @@
 """Positive-definiteness certificates for exact symmetric matrices (untrusted construction).
 
-Two kinds, both re-checked by the checker (docs/SPEC.md §4, anchors B1):
+Three kinds, all re-checked by the checker (docs/SPEC.md §4, anchors B1):
 
 - ``{"method": "ldl"}``: the exact LDLᵀ pivots of ``A`` are all positive. Nothing to store, but the
   pivots grow to kilobits for large ``n``, so it is used only for small matrices.
-- ``{"method": "congruence", "T": …}``: a lower-triangular dyadic ``T`` with positive diagonal, close
+- ``{"method": "cholesky"}``: the checker's own binary64 Cholesky factorisation of ``A`` shifted by a
+  proved bound on every rounding error runs to completion (:mod:`proofs.checker.cholesky`). Nothing to
+  store and ``n³/6`` float operations; written only when that very test, run here, succeeds.
+- ``{"method": "congruence", "T": …}`` (when the float test is too coarse): a lower-triangular dyadic ``T`` with positive diagonal, close
   to ``L⁻¹`` for a floating Cholesky factor ``L`` of ``A``, such that ``C = T A Tᵀ`` is strictly
   diagonally dominant with a positive diagonal. ``T`` is nonsingular, so ``A`` is congruent to a
   positive-definite matrix and is positive definite (Sylvester's law of inertia). Entries stay short.
@@ -20,6 +23,10 @@ from flint import fmpq, fmpq_mat
 
 from symbolic.linalg import positive_definite
 from symbolic.rationals import canonical
+
+from .checker.arith import Budget
+from .checker.cholesky import proves_positive_definite
+from .checker.reading import MAX_WORK
 
 LDL_MAX = 12
 """Largest dimension for which the plain exact LDLᵀ certificate is used."""
@@ -46,6 +53,9 @@ def pd_certificate(A: fmpq_mat) -> dict[str, Any] | None:
     n = A.nrows()
     if n <= LDL_MAX:
         return {"method": "ldl"} if positive_definite(A) else None
+    num, den = A.numer_denom()
+    if proves_positive_definite([[int(v) for v in row] for row in num.table()], int(den), Budget(MAX_WORK)):
+        return {"method": "cholesky"}
     try:
         L = np.linalg.cholesky(to_float(A))
     except np.linalg.LinAlgError:

@@ -195,6 +195,25 @@ def chain_minimum_congruence() -> dict:
     return certificate("isolated_local_minimum", chain(), [S, S], F(1, 1000), ball([["1"]], F(1, 50), T), F(1, 2))
 
 
+def chain_minimum_cholesky() -> dict:
+    """As :func:`chain_minimum` with the float Cholesky witness: ∇²L(c) − (μ+δ)I ≈ [[1.48, 1], [1, 1.48]]
+    has eigenvalues ≈ 0.48 and 2.48, far above the theorem's shift (≈ 2^-50 relative)."""
+    ev = ball([["1"]], F(1, 50))
+    ev["pd"] = {"method": "cholesky"}
+    return certificate("isolated_local_minimum", chain(), [S, S], F(1, 1000), ev, F(1, 2))
+
+
+def chain_minimum_cholesky_hair(sign: int = -1) -> dict:
+    """The Cholesky witness on a matrix positive definite by a hair (``sign = −1``) or not at all (``+1``).
+    ∇²L(c) = [[2s²+1/2, 4s²−2], [4s²−2, 2s²+1/2]] has eigenvalues 6s² − 3/2 and 5/2 − 2s² (≈ 3 and 1);
+    with μ = 1/2 and δ = 2 − 2s² + sign·2⁻¹⁰⁰ the shifted matrix has smallest eigenvalue −sign·2⁻¹⁰⁰: far
+    below binary64's resolution, so the float test declines and the exact LDLᵀ decides."""
+    delta = 2 - 2 * S * S + sign * F(1, 2 ** 100)
+    ev = ball([["1"]], delta)
+    ev["pd"] = {"method": "cholesky"}
+    return certificate("isolated_local_minimum", chain(), [S, S], F(1, 1000), ev, F(1, 2))
+
+
 def chain_identity_minimum() -> dict:
     """Identity activation: L = (ab − 1)² + (a² + b²)/4 on all of R²; same numbers as
     :func:`chain_minimum`, and no sign conditions."""
@@ -320,6 +339,8 @@ def depth3_saddle_descent(t0: F = F(1, 5)) -> dict:
 GOOD: dict[str, Callable[[], dict]] = {
     "chain_minimum": chain_minimum,
     "chain_minimum_congruence": chain_minimum_congruence,
+    "chain_minimum_cholesky": chain_minimum_cholesky,
+    "chain_minimum_cholesky_hair": chain_minimum_cholesky_hair,
     "chain_identity_minimum": chain_identity_minimum,
     "regression_minimum": regression_minimum,
     "split_reduced_minimum": split_reduced_minimum,
@@ -431,6 +452,8 @@ GOOD_LINES = {
     "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
     "chain_minimum_congruence": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd congruence",
+    "chain_minimum_cholesky": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd cholesky",
+    "chain_minimum_cholesky_hair": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta ≈ 0.5",
     "chain_identity_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2",
     "regression_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1, mu 1/50 (interior_ball, delta 0",
     "split_reduced_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/5",
@@ -523,6 +546,15 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                     "hessian bound: pivot 1 of 2 of ∇²L_P(c) − (mu+delta)·I is"),
     "mu_inflated_congruence": (edit(chain_minimum_congruence, setter("mu", "3/2")),
                                "hessian bound: row 0 of C = T·(∇²L_P(c) − (mu+delta)·I)·Tᵀ is not diagonally dominant"),
+    "cholesky_not_positive_definite_by_a_hair": (
+        edit(lambda: chain_minimum_cholesky_hair(+1), lambda c: None),
+        "hessian bound: the float Cholesky test did not prove it positive definite, and exact pivot 2 of 2 of "
+        "∇²L_P(c) − (mu+delta)·I is ≈ -1.57772e-30"),
+    "cholesky_mu_inflated": (edit(chain_minimum_cholesky, setter("mu", "2")),
+                             "hessian bound: the float Cholesky test did not prove it positive definite, and exact "
+                             "pivot 1 of 2 of ∇²L_P(c) − (mu+delta)·I is"),
+    "cholesky_with_T": (edit(chain_minimum_cholesky, setter("evidence.pd.T", [["1", "0"], ["0", "1"]])),
+                        "format: evidence.pd: must be {\"method\": \"ldl\"}, {\"method\": \"cholesky\"} or"),
     "mu_zero": (edit(chain_minimum, setter("mu", "0")), "mu: must be positive (got 0)"),
     "mu_missing": (edit(chain_minimum, setter("mu", DELETE)),
                    "mu: missing: isolated_local_minimum needs a strong-convexity modulus mu > 0"),

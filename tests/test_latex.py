@@ -52,7 +52,7 @@ def linear_origin() -> dict:
     ∇L(0) = 0 and ∇²L(0) = 4I plus a block coupling W_1[i, :] with W_2[0, i] through
     −2α Σ_j y_j x_j = −(2/3)(1, 2, 0): eigenvalues 4 ± (2/3)√5 ≥ 2.5, so μ = 1 holds on a small ball. Built
     from the generator's parts (``certify`` does not handle identity activations at z = 0); the checker
-    accepts it with a congruence witness, and P > 12 exercises the summarised determinant form."""
+    accepts it with a float Cholesky witness, and P > 12 exercises the summarised determinant form."""
     from proofs import assemble
     from proofs.positivity import pd_certificate
     from symbolic.derivatives import piece_derivatives, to_fmpq
@@ -275,12 +275,12 @@ def test_kink_ball_false_statements_are_refused(kink_cert, tamper, step, message
 
 
 def test_larger_network_is_summarised(tmp_path, certs):
-    """P = 16: one determinant form of order 8 instead of all, the congruence witness described, no H_0."""
+    """P = 16: one determinant form of order 8 instead of all, the float Cholesky witness described, no H_0."""
     cert = certs["interior_16"]
-    assert cert["evidence"]["pd"]["method"] == "congruence"
+    assert cert["evidence"]["pd"]["method"] == "cholesky"
     tex = latex.proof_from_file(save(tmp_path, cert))
     assert tex.count("\\qquad B_{") == 1 and "The other 2 matrices" in tex
-    assert "Gershgorin" in tex and "H_0 = \\begin{pmatrix}" not in tex
+    assert "Rump" in tex and "runs to completion" in tex and "H_0 = \\begin{pmatrix}" not in tex
     text = flat(pdf_text(compile_ok(tmp_path, tex).path))
     assert "ρ=1/210andμ=1" in text and "∥∇L(c)∥2/μ=0" in text and "Thenetworkhasnosignconditions(identityactivation)" in text
 
@@ -603,3 +603,13 @@ def test_boundary_proof_with_excluded_sign_vectors_compiles(tmp_path):
         mutate(bad["evidence"]["empty"][0]["gordan"])
         with pytest.raises(LatexError, match="y ≥ 0, y ≠ 0|Σ y_m s_m a_m = 0"):
             latex.render(bad, data, "bad.cert.json")
+
+
+@pytest.mark.parametrize("name,phrase", [("chain_minimum_congruence", "Gershgorin"),
+                                         ("chain_minimum_cholesky", "runs to completion"),
+                                         ("chain_minimum_cholesky_hair", "does not decide this matrix")])
+def test_each_positive_definiteness_witness_is_described(name, phrase):
+    """The lemma names the route the checker took: congruence, the float Cholesky test, or its exact
+    fallback for a matrix positive definite by a hair."""
+    path = Path(__file__).parent / "certs" / "good" / f"{name}.json"
+    assert phrase in latex.proof_from_file(str(path))

@@ -7,7 +7,8 @@ other than ``pscert.certificate/1``). The checker re-computes; it never searches
 
 Layout (a small kernel): ``reading`` (strict canonical rationals, shapes, the LIMITS), ``arith`` (the one
 exact linear-algebra module), ``network`` (exact forward pass, derivatives, a-priori bounds, loss along a
-curve), ``lemmas`` (one function per lemma below, statement and proof in its docstring), ``rules`` (each
+curve), ``cholesky`` (positive definiteness from a float factorisation with a proved error bound), ``lemmas``
+(one function per lemma below, statement and proof in its docstring), ``rules`` (each
 evidence method as a composition of lemmas, and THE table of methods), ``collapse`` and ``threshold``
 (the two rules with lemmas of their own).
 
@@ -24,8 +25,10 @@ Notation (``proofs/FORMAT.md``): ``L`` is the loss of the problem *embedded in t
    parameters of layers ``1..k``. By the mean-value theorem and induction over layers, every hidden
    pre-activation keeps its strict sign on ``B̄``, so ``L = L_P`` on a neighbourhood of ``B̄``.
 2. *Hessian bound.* ``H_0 = ∇²L_P(c)`` exactly; ``H_0 − (μ+δ)I`` is positive definite (all LDLᵀ pivots
-   positive, or ``T·(H_0 − (μ+δ)I)·Tᵀ`` strictly diagonally dominant for a lower-triangular ``T`` with
-   positive diagonal); ``δ ≥ 0`` and ``δ² ≥ P³K²ρ²`` where ``K`` bounds every third partial derivative
+   positive; or ``T·(H_0 − (μ+δ)I)·Tᵀ`` strictly diagonally dominant for a lower-triangular ``T`` with
+   positive diagonal; or the checker's binary64 Cholesky factorisation of the matrix, scaled and
+   shifted by a proved bound on all rounding errors, runs to completion — Rump's theorem, stated and
+   proved in ``cholesky`` with its floating-point assumptions — else the exact pivots decide); ``δ ≥ 0`` and ``δ² ≥ P³K²ρ²`` where ``K`` bounds every third partial derivative
    of ``L_P`` on the box, so ``‖∇²L_P(θ) − H_0‖₂ ≤ P^{3/2}Kρ ≤ δ`` and ``∇²L_P(θ) ⪰ μI`` on ``B̄``.
 3. *Gradient bound.* ``‖∇L_P(c)‖² < μ²ρ²``.
 

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from .arith import Budget, Sparse, combination, congruence_first_bad_row, ldl_first_bad_pivot
+from .cholesky import proves_positive_definite
 from .exceptions import CertificateInvalid
 from .network import Bounds, Pattern, Poly, Problem, forward, null_sample, poly_trim
 from .reading import MAX_WORK, brief, expect_list, expect_object, fail, join, read_vector, show
@@ -82,25 +83,38 @@ def hessian_variation(bd: Bounds, delta: Fraction) -> None:
 def positive_definite(A: list[list[int]], S: int, pd_text: Any, where: str, max_digits: int,
                       budget: Budget | None = None) -> None:
     """**Positive definiteness of a witness.** ``A/S ≻ 0`` (``S > 0``, ``A`` symmetric) when the witness
-    ``pd`` at JSON path ``where`` is ``{"method": "ldl"}`` and every LDLᵀ pivot is positive (Sylvester:
-    the pivots are ratios of leading principal minors), or ``{"method": "congruence", "T": …}`` with ``T``
-    lower triangular, positive diagonal, and ``T·A·Tᵀ`` strictly diagonally dominant with positive
-    diagonal (Gershgorin: it is ``≻ 0``; ``T`` is invertible, so ``A`` is congruent to it). ``A`` may be
-    mutated. Messages speak of ``∇²L_P(c) − (mu+delta)·I``, the matrix this is used on.
+    ``pd`` at JSON path ``where`` is
+
+    - ``{"method": "ldl"}`` and every LDLᵀ pivot is positive (Sylvester: the pivots are ratios of leading
+      principal minors);
+    - ``{"method": "cholesky"}`` and the float Cholesky factorisation of the shifted, scaled matrix runs
+      to completion (the theorem of :mod:`cholesky`: the shift bounds every rounding error), or, when it
+      does not, every exact LDLᵀ pivot is positive as for ``ldl``;
+    - ``{"method": "congruence", "T": …}`` with ``T`` lower triangular, positive diagonal, and ``T·A·Tᵀ``
+      strictly diagonally dominant with positive diagonal (Gershgorin: it is ``≻ 0``; ``T`` is
+      invertible, so ``A`` is congruent to it).
+
+    ``A`` may be mutated. Messages speak of ``∇²L_P(c) − (mu+delta)·I``, the matrix this is used on.
     """
     pd = expect_object(pd_text, f"{where}.pd", {"method", "T"}, {"method"})
     budget = budget or Budget(MAX_WORK)
     prefix = "" if where == "evidence" else f"{where}: "
     n = len(A)
-    if pd.get("method") == "ldl" and "T" not in pd:
+    method = pd.get("method")
+    if method in ("ldl", "cholesky") and "T" not in pd:
+        if method == "cholesky" and proves_positive_definite(A, S, budget):
+            return
         bad = ldl_first_bad_pivot(A, budget)
         if bad is not None:
             k, num, den = bad
-            raise CertificateInvalid("hessian bound", f"{prefix}pivot {k + 1} of {n} of ∇²L_P(c) − (mu+delta)·I "
-                                     f"is {show(Fraction(num, den * S))}, must be positive")
+            before = "the float Cholesky test did not prove it positive definite, and exact " if method == "cholesky" \
+                else ""
+            raise CertificateInvalid("hessian bound", f"{prefix}{before}pivot {k + 1} of {n} of ∇²L_P(c) − "
+                                     f"(mu+delta)·I is {show(Fraction(num, den * S))}, must be positive")
         return
     if pd.get("method") != "congruence" or "T" not in pd:
-        fail(f"{where}.pd", "must be {\"method\": \"ldl\"} or {\"method\": \"congruence\", \"T\": [...]} "
+        fail(f"{where}.pd", "must be {\"method\": \"ldl\"}, {\"method\": \"cholesky\"} or "
+             "{\"method\": \"congruence\", \"T\": [...]} "
              f"(got method {brief(pd.get('method'))}{' with T' if 'T' in pd else ''})")
     name = f"{where}.pd.T"
     T = []

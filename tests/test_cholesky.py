@@ -1,0 +1,197 @@
+"""The checker's floating-point Cholesky test (proofs/checker/cholesky.py) and its exact fallback.
+
+Answers come from an independent exact method: the checker's fraction-free LDLᵀ (Sylvester), or
+matrices built with a known smallest eigenvalue. The float test may say "not proved" for a positive
+definite matrix (then the exact test decides); it must never say "proved" for one that is not.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction as F
+
+import pytest
+
+from proofs.checker import cholesky
+from proofs.checker.arith import Budget, ldl_first_bad_pivot
+from proofs.checker.cholesky import gamma, proves_positive_definite, shift
+from proofs.checker.exceptions import CertificateInvalid
+from proofs.checker.lemmas import positive_definite
+
+BIG = 10 ** 12
+
+
+def proved(M: list[list[F]]) -> bool:
+    A, S = over_common(M)
+    return proves_positive_definite(A, S, Budget(BIG))
+
+
+def exactly_pd(M: list[list[F]]) -> bool:
+    A, _ = over_common(M)
+    return ldl_first_bad_pivot([row[:] for row in A], Budget(BIG)) is None
+
+
+def over_common(M: list[list[F]]) -> tuple[list[list[int]], int]:
+    from math import lcm
+
+    S = lcm(*(v.denominator for row in M for v in row))
+    return [[int(v * S) for v in row] for row in M], S
+
+
+def shifted(M: list[list[F]], t: F) -> list[list[F]]:
+    return [[v - (t if i == j else 0) for j, v in enumerate(row)] for i, row in enumerate(M)]
+
+
+def gram(B: list[list[int]]) -> list[list[F]]:
+    """``BᵀB``, exactly."""
+    n = len(B[0])
+    return [[F(sum(B[k][i] * B[k][j] for k in range(len(B)))) for j in range(n)] for i in range(n)]
+
+
+def test_the_arithmetic_here_is_ieee() -> None:
+    """The probes pass on the platforms the tests run on (else every test below is only the fallback)."""
+    assert cholesky.arithmetic_is_ieee()
+
+
+def test_gamma_and_shift_by_hand() -> None:
+    """γ_3 = 3u/(1 − 3u); for n = 2 and tr Q = 2^52: Γ·tr Q = 1.5/(1 − 3u) ≈ 1.5, so C = ⌈2 + 1.5⁺⌉ = 4."""
+    u = F(1, 2 ** 53)
+    assert gamma(3) == 3 * u / (1 - 3 * u)
+    assert shift(2, 2 ** 52) == 4
+    assert shift(2, 0) == 3            # n plus the underflow term, rounded up
+    assert shift(2, -5) == 3           # a negative trace is not allowed to lower the shift
+
+
+def test_small_matrices_by_hand() -> None:
+    """[[2, 1], [1, 2]] has eigenvalues 1, 3; [[1, 2], [2, 1]] has −1, 3; the zero matrix is singular;
+    the 1×1 matrix [1/7] is positive; the empty matrix is positive definite vacuously."""
+    assert proved([[F(2), F(1)], [F(1), F(2)]])
+    assert not proved([[F(1), F(2)], [F(2), F(1)]])
+    assert not proved([[F(0), F(0)], [F(0), F(0)]])
+    assert not proved([[F(-1)]])
+    assert proved([[F(1, 7)]])
+    assert proves_positive_definite([], 1, Budget(BIG))
+
+
+def test_a_non_symmetric_matrix_is_not_proved() -> None:
+    """Only the upper triangle is factorised, so a non-symmetric input must be refused outright."""
+    assert not proved([[F(2), F(1)], [F(0), F(2)]])
+
+
+def test_positive_definite_by_a_hair_is_left_to_the_exact_test() -> None:
+    """[[1, 1], [1, 1 + ε]] has determinant ε: positive definite for ε = 2^-80, but far below what
+    binary64 can resolve, so the float test declines and the exact LDLᵀ decides (pivots 1 and ε)."""
+    eps = F(1, 2 ** 80)
+    for e, pd in ((eps, True), (F(0), False), (-eps, False)):
+        M = [[F(1), F(1)], [F(1), 1 + e]]
+        assert not proved(M)
+        assert exactly_pd(M) is pd
+
+
+def test_hilbert_matrices_well_and_ill_conditioned() -> None:
+    """Hilbert matrices are positive definite; n = 5 (condition ≈ 5·10⁵) is proved in floats, n = 13
+    (≈ 10¹⁸, beyond binary64) is not, and its exact pivots are still all positive."""
+    def hilbert(n: int) -> list[list[F]]:
+        return [[F(1, i + j + 1) for j in range(n)] for i in range(n)]
+
+    assert proved(hilbert(5)) and exactly_pd(hilbert(5))
+    assert not proved(hilbert(13)) and exactly_pd(hilbert(13))
+
+
+def test_shifted_gram_matrices_agree_with_the_exact_test() -> None:
+    """``BᵀB − t·I`` with ``t`` just below, at and just above the smallest eigenvalue (located by the
+    exact test with bisection): whenever the float test says proved, the exact pivots are positive; and
+    well inside (``t`` a tenth of λ_min) it does prove them."""
+    rng = random.Random(7)
+    for n in (3, 6, 10):
+        B = [[rng.randint(-9, 9) for _ in range(n)] for _ in range(n + 2)]
+        G = gram(B)
+        lo, hi = F(0), F(sum(G[i][i] for i in range(n)))
+        for _ in range(60):  # λ_min in [lo, hi)
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if exactly_pd(shifted(G, mid)) else (lo, mid)
+        assert lo > 0
+        assert proved(shifted(G, lo / 10))
+        for t in (lo * (1 - F(1, 10 ** 9)), lo, hi, hi * (1 + F(1, 10 ** 9))):
+            M = shifted(G, t)
+            if proved(M):
+                assert exactly_pd(M)
+        assert not proved(shifted(G, hi))
+
+
+def test_indefinite_by_a_hair_where_the_unshifted_float_factorisation_succeeds() -> None:
+    """The shift matters: ``BᵀB − ε·I`` with ``B`` of ``n − 1`` rows is singular minus ``ε = 10⁻³⁰``, so
+    indefinite; the plain float Cholesky of the rounded matrix reaches a last pivot that is rounding
+    noise, positive about half the time. The theorem's test never accepts these matrices, and the exact
+    test rejects them."""
+    rng = random.Random(3)
+    fooled, n = 0, 6
+    for _ in range(40):
+        B = [[F(rng.randint(-10 ** 6, 10 ** 6), 10 ** 6) for _ in range(n)] for _ in range(n - 1)]
+        M = [[sum(B[k][i] * B[k][j] for k in range(n - 1)) - (F(1, 10 ** 30) if i == j else 0) for j in range(n)]
+             for i in range(n)]
+        fooled += plain_cholesky_succeeds([[float(M[i][j]) for j in range(i, n)] for i in range(n)])
+        assert not proved(M)
+        assert not exactly_pd(M)
+    assert fooled >= 10, "the unshifted float test is rarely fooled here: the test shows little"
+
+
+def plain_cholesky_succeeds(rows: list[list[float]]) -> bool:
+    """Textbook float Cholesky without any shift (what a naive check would do)."""
+    import math
+
+    n = len(rows)
+    for k in range(n):
+        if not rows[k][0] > 0:
+            return False
+        r = math.sqrt(rows[k][0])
+        rk = [x / r for x in rows[k]]
+        for i in range(1, n - k):
+            rows[k + i] = [a - rk[i] * b for a, b in zip(rows[k + i], rk[i:])]
+    return True
+
+
+def test_entries_beyond_binary64_are_scaled_not_overflowed() -> None:
+    """Scaling by a power of two first: entries of 10^400 and 10^-400 are handled like [[2, 1], [1, 2]]."""
+    for scale in (F(10) ** 400, F(1, 10) ** 400):
+        assert proved([[2 * scale, scale], [scale, 2 * scale]])
+        assert not proved([[scale, 2 * scale], [2 * scale, scale]])
+
+
+def test_widely_spread_diagonal_is_not_proved_but_is_positive_definite() -> None:
+    """diag(1, 2^-200): positive definite, but after scaling the second entry floors to 0 in binary64
+    fixed point, so the float test declines; the exact test accepts."""
+    M = [[F(1), F(0)], [F(0), F(1, 2 ** 200)]]
+    assert not proved(M) and exactly_pd(M)
+
+
+def test_a_non_ieee_platform_falls_back_to_the_exact_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the probes fail, the float route declines; the lemma then decides with exact pivots."""
+    monkeypatch.setattr(cholesky, "arithmetic_is_ieee", lambda: False)
+    assert not proved([[F(2), F(1)], [F(1), F(2)]])
+    positive_definite([[2, 1], [1, 2]], 1, {"method": "cholesky"}, "evidence", 100)
+    with pytest.raises(CertificateInvalid, match="did not prove it positive definite, and exact pivot 2 of 2"):
+        positive_definite([[1, 2], [2, 1]], 1, {"method": "cholesky"}, "evidence", 100)
+
+
+def test_the_lemma_with_a_cholesky_witness() -> None:
+    """Accepted when the float test proves it, accepted by the exact fallback by a hair, and rejected
+    with the exact pivot when the matrix is not positive definite."""
+    positive_definite([[2, 1], [1, 2]], 1, {"method": "cholesky"}, "evidence", 100)
+    hair = 2 ** 80
+    positive_definite([[hair, hair], [hair, hair + 1]], hair, {"method": "cholesky"}, "evidence", 100)
+    with pytest.raises(CertificateInvalid, match=r"hessian bound: the float Cholesky test did not prove it positive "
+                       r"definite, and exact pivot 2 of 2 of ∇²L_P\(c\) − \(mu\+delta\)·I is -1/1208925819614629174706176"):
+        positive_definite([[hair, hair], [hair, hair - 1]], hair, {"method": "cholesky"}, "evidence", 100)
+    with pytest.raises(CertificateInvalid, match="format: evidence.pd: must be"):
+        positive_definite([[2, 1], [1, 2]], 1, {"method": "cholesky", "T": [["1", "0"], ["0", "1"]]}, "evidence", 100)
+
+
+def test_the_work_is_charged_before_it_is_done() -> None:
+    """A 40×40 test books about 40³/6 float multiply-adds; a budget far below that rejects it."""
+    n = 40
+    A = [[2 if i == j else 0 for j in range(n)] for i in range(n)]
+    with pytest.raises(CertificateInvalid, match="limits: the float Cholesky test of a 40×40 matrix"):
+        proves_positive_definite(A, 1, Budget(10 ** 4))
+    b = Budget(BIG)
+    assert proves_positive_definite(A, 1, b) and b.used >= 17 * n ** 3 // 6
