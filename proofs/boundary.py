@@ -157,8 +157,9 @@ def ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], wo
     return Verdict("UNKNOWN", "no ball radius keeps the other activations fixed")
 
 
-def kink_verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction,
-             evidence: dict[str, Any], reason: str, kinks: int, regions: int) -> Verdict:
+def ball_verdict(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, worst: Fraction,
+                 evidence: dict[str, Any], reason: str, kinks: int, regions: int) -> Verdict:
+    """The checked CERTIFIED ``isolated_local_minimum`` verdict of a ``boundary_ball`` or ``kink_ball`` search."""
     cert = certificate(problem, "CERTIFIED", "isolated_local_minimum", c, rho, evidence, mu)
     facts = {"mu": canonical(mu), "radius": canonical(rho), "kinks": kinks, "regions": regions,
              "distance_bound": canonical(sqrt_above(4 * worst / (mu * mu)))}

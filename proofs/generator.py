@@ -116,7 +116,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
             crossed, deep = _crossed(problem, r.theta, pattern)
             if crossed and not deep:
                 say("the piece's critical point lies outside its region: trying the kinks it crossed")
-                return _kinks(problem, theta, crossed, refine, say)
+                return kink_verdict(problem, theta, crossed, refine, say)
             return Verdict("UNKNOWN", "refinement left the point's activation region across a boundary of a deeper "
                            "layer (curved boundaries are not supported)")
         theta = r.theta
@@ -142,7 +142,7 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
         return collapsed
     verdict = collapsed     # its reason, should nothing below decide
     if near and not deep:
-        verdict = _kinks(problem, theta, near, refine, say)
+        verdict = kink_verdict(problem, theta, near, refine, say)
         if verdict.status != "UNKNOWN":
             return verdict
         collapsed = collapsed_layer.search(problem, theta, say)  # every hidden unit dead: too many regions to list
@@ -182,21 +182,30 @@ def _crossed(problem: Problem, theta: list[Fraction], pattern: Pattern) -> tuple
     return crossed, deep
 
 
-def _kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool, say: Progress) -> Verdict:
-    """First-layer kinks ``cons`` near ``θ``: ``boundary_ball`` if every adjacent region is convex at the
-    centre, else ``kink_ball`` if the kinks are strictly complementary, else UNKNOWN."""
+def kink_verdict(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool, say: Progress,
+                 on_kinks: bool = False) -> Verdict:
+    """The minimum on the first-layer kinks ``cons`` near ``θ``: ``boundary_ball`` if every adjacent region is
+    convex at the centre, else ``kink_ball`` if the kinks are strictly complementary, else UNKNOWN.
+
+    ``on_kinks`` asks for ``kink_ball`` only: its theorem puts the minimum *on* every kink, which a split
+    orbit through kink units needs (:mod:`proofs.checker.orbit`); ``boundary_ball``'s may lie beside them.
+    """
     found = kink_regions(problem, theta, cons, refine, say)
     if isinstance(found, Verdict):
         return found
-    if all(p.lam > 0 for p in found.pieces):
+    if not on_kinks and all(p.lam > 0 for p in found.pieces):
         return boundary_ball.search(problem, found, say)
-    bad = next(p for p in found.pieces if p.lam <= 0)
-    if not found.empty and all(v > 0 for p in found.pieces for v in p.nu):
+    bad = next((p for p in found.pieces if p.lam <= 0), None)
+    complementary = not found.empty and all(v > 0 for p in found.pieces for v in p.nu)
+    if complementary:
         verdict = kink_ball.search(problem, found, say)
-        if verdict.status != "UNKNOWN":
+        if verdict.status != "UNKNOWN" or bad is None:
             return verdict
         return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite "
                        f"(smallest eigenvalue ≈ {bad.lam:.3g}) and the second-order kink test failed: {verdict.reason}")
+    if bad is None:
+        return Verdict("UNKNOWN", "the kinks are not strictly complementary (a zero multiplier or dependent "
+                       "constraints): the minimum is not proved to lie on them")
     return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite at the "
                    f"centre (smallest eigenvalue ≈ {bad.lam:.3g}) and the kink is degenerate (a zero multiplier or "
                    "dependent constraints); a dead or split unit may make the point non-isolated")

@@ -25,7 +25,7 @@ from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from ..assemble import Verdict, hessian_of, identity, rational_below, short
-from ..boundary import Kinks, ball_radius, kink_verdict
+from ..boundary import Kinks, ball_radius, ball_verdict
 from ..checker.network import bounds, derivatives, forward
 from ..checker.reading import read_pattern
 from ..latex_format import LatexError, decimal, rational, vector
@@ -60,7 +60,7 @@ def search(problem: Problem, kinks: Kinks, say: Progress) -> Verdict:
                 "empty": [{"signs": s, "gordan": [canonical(v) for v in y]} for s, y in empty]}
     reason = (f"isolated strict local minimum on {len(order)} kink hyperplane(s); {len(listed)} region(s) meet the ball of "
               f"radius {short(rho)}, each μ-strongly convex with μ = {short(mu)}")
-    return kink_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+    return ball_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
 
 
 MAX_CONSTRAINTS = 20

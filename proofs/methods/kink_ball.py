@@ -28,7 +28,7 @@ from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from ..assemble import Verdict, hessian_of, identity, rational_below, short, sqrt_above
-from ..boundary import Kinks, ball_radius, kink_verdict
+from ..boundary import Kinks, ball_radius, ball_verdict
 from ..checker.arith import pseudo_inverse_columns
 from ..checker.network import bounds, derivatives, forward
 from ..checker.reading import read_pattern
@@ -90,7 +90,7 @@ def search(problem: Problem, kinks: Kinks, say: Progress) -> Verdict:
                 "delta": canonical(dlt), "pieces": listed, "row_norms": [canonical(v) for v in r]}
     reason = (f"isolated strict local minimum on {len(order)} strictly complementary kink(s); L grows at least linearly "
               f"across them and is μ-strongly convex along them (μ = {short(mu)}) on the ball of radius {short(rho)}")
-    return kink_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
+    return ball_verdict(problem, c, rho, mu, worst, evidence, reason, len(order), len(listed))
 
 
 REGION_ROWS = 32
