@@ -421,6 +421,7 @@ def generated_orbit(path: str) -> Callable[[], dict]:
 GENERATED: dict[str, Callable[[], dict]] = {
     "case_a_orbit": generated_orbit("tests/data/global_case_a_orbit.json"),
     "case_c_orbit": generated_orbit("tests/data/orbit_case_c.json"),
+    "kink_orbit": generated_orbit("tests/data/orbit_kink.json"),
     "case_a_global": generated_global("tests/data/global_case_a.json"),
     "case_c_wider": generated_global("tests/data/global_case_c.json"),
     "case_a_orbit_global": generated_global("tests/data/global_case_a_orbit.json"),
@@ -448,6 +449,8 @@ GOOD_LINES = {
                     "orbit dimension 1, stable radius 6/25, reduced interior_ball)",
     "case_c_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1099511627776, mu 1/4 (split_orbit, groups 2, "
                     "orbit dimension 1, stable radius 3/20, reduced interior_ball)",
+    "kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1048576, mu 2/5 (split_orbit, groups 2, orbit "
+                  "dimension 1, stable radius 7/33, reduced kink_ball, 1 kink(s))",
     "case_c_wider": "VALID: REFUTED not_global_minimum, radius 1/1099511627776 (wider_network of width 2, loss 15/16 <",
     "chain_lemma_a": "VALID: CERTIFIED piecewise_strong_convexity, radius 0, mu 3/10 (piecewise strong convexity",
     "chain_minimum": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta 1/50, pd ldl",
@@ -709,6 +712,15 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                        "pattern: evidence.local (the reduced network): evidence.pattern[1][0] unit 0"),
     "orbit_mu_inflated": (edit(committed("case_c_orbit"), setter("mu", "1")),
                           "hessian bound: evidence.local (the reduced network): pivot"),
+    "orbit_kink_outgoing_sign_unkept": (edit(committed("kink_orbit"), setter("evidence.stable_radius", "3/5")),
+                                        "orbit: unit 0 is on a kink, so its outgoing weight must keep its sign on the "
+                                        "ball of radius stable_radius: a² = 9/25 must exceed R² = 9/25"),
+    "orbit_kink_unit_off_the_kink": (edit(committed("kink_orbit"), setter("center.biases.0.1", "1/1000")),
+                                     "orbit: evidence.groups[0]: unit 1 must be κ = 4/3 times unit 0 at the centre "
+                                     "(parameter 1 is 1/1000, κ times it 0)"),
+    "orbit_kink_units_apart": (edit(committed("kink_orbit"), setter("evidence.groups", [
+        {"units": [0], "kappa": ["1"]}, {"units": [1], "kappa": ["1"]}])),
+                               "orbit: some group must have at least two units"),
     "wider_network_worse": (edit(committed("case_c_wider"), setter("evidence.point.weights.1.0.1", "1")),
                             "wider network: its loss 17/16 must be below L(c) − drop = 31/32 − "),
     "lemma_a_epsilon_star_inflated": (edit(committed("chain_lemma_a"), setter("evidence.epsilon_star", "1/8")),

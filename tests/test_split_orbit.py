@@ -13,6 +13,15 @@ Known answers, worked out by hand (mean reduction, everything decayed):
   points are local minima, but not global: adding the left unit ``(−1/2, 1/2)`` gives ``L = 15/16 < 31/32``,
   and the dead-unit end point ``(1/2, 1/2 | 0, 0)`` is a saddle (``ΔL = ε⁴/2 − ε²/4`` along ``w_2 = −ε,
   a_2 = ε``): it must never be certified.
+- case K (1-2-1, biases, x = (0, 1), y = (−5/4, 1), λ = 1/4), a split orbit *on a kink*: the reduced unit
+  ``w = a = 1``, ``b = 0`` with output bias ``−1/2`` has sample x = 0 on its kink. Off the kink: residuals
+  ``r_1 = w² + b_out − y_1 = −1/2 = −2λ`` (so ``∂L/∂w = a r_1 + 2λw = 0``, ``∂L/∂a = 0``) and ``r_0 = −1/2 + 5/4 =
+  3/4``, with ``∂L/∂b_out = (r_0 + r_1)/1 + 2λ(−1/2) = 0``. Across the kink (the bias ``b``): the inactive side
+  has ``∂L/∂b = a r_1 = −1/2``, multiplier ``ν = 1/2`` (pushing ``b`` down raises ``L``); the active side adds
+  ``a r_0 = 3/4``, multiplier ``ν' = 1/4``: strictly complementary. On the kink face ``(w, a, b_out)`` the
+  Hessian ``[[3/2, 1/2, 1], [1/2, 3/2, 1], [1, 1, 5/2]]`` has leading minors ``3/2, 2, 3``. ``L* = ½(9/16 + 1/4) +
+  ¼(1 + 1 + 1/4) = 31/32``. The orbit point (3/5, 4/5) has units ``(3/5, 0, 3/5)`` and ``(4/5, 0, 4/5)``,
+  ``κ = (1, 4/3)``; both sit on the kink.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ import pytest
 from proofs import checker
 from proofs.answers import answers, merge
 from proofs.methods.dual_cones import global_verdict
+from proofs.generator import kink_verdict
 from proofs.methods.split_orbit import latex, search
+from proofs.trained import certify_trained
 from symbolic.problem import load_problem, parse_problem
 
 ROOT = Path(__file__).parent.parent
@@ -63,6 +74,21 @@ def loss(theta: list[F] | list[float], x=(1, -1), y=(1, 1), lam=F(3, 8)):
     w, a = theta[:2], theta[2:]
     data = sum((sum(ai * max(wi * xj, 0) for wi, ai in zip(w, a)) - yj) ** 2 for xj, yj in zip(x, y)) / 2
     return data + lam * sum(t * t for t in theta)
+
+
+def case_k(t1: F | float, t2: F | float, b: tuple[F, F] = (F(0), F(0))) -> dict:
+    """Case K's problem file with the units ``t_m·(1, b_m/t_m, 1)`` (weight, bias, outgoing weight)."""
+    return {"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": True},
+            "loss": {"weight_decay": "1/4"}, "data": {"inputs": [["0"], ["1"]], "targets": [["-5/4"], ["1"]]},
+            "point": {"weights": [[[str(t1)], [str(t2)]], [[str(t1), str(t2)]]],
+                      "biases": [[str(b[0]), str(b[1])], ["-1/2"]]}}
+
+
+def loss_k(w: list, b: list, a: list, c) -> F:
+    """Case K's loss written out: ½Σ_j (Σ_i a_i relu(w_i x_j + b_i) + c − y_j)² + ¼‖θ‖²."""
+    data = sum((sum(ai * max(wi * xj + bi, 0) for wi, bi, ai in zip(w, b, a)) + c - yj) ** 2
+               for xj, yj in ((0, F(-5, 4)), (1, F(1)))) / 2
+    return data + sum(t * t for t in [*w, *b, *a, c]) / 4
 
 
 def rejected(cert: dict) -> str:
@@ -121,12 +147,87 @@ def test_case_c_loss_is_constant_on_the_orbit_and_not_lower_nearby():
     assert loss([F(1, 2), -eps, F(1, 2), eps]) - F(31, 32) == eps ** 4 / 2 - eps ** 2 / 4 < 0
 
 
+def test_a_split_orbit_on_a_kink_is_a_nonisolated_local_minimum():
+    """Case K: the reduced minimum is certified on its kink (kink_ball, the multipliers of the docstring) and
+    split back exactly."""
+    problem = load_problem(str(DATA / "orbit_kink.json"))
+    v = at(problem, None)
+    assert v is not None and v.status == "CERTIFIED" and v.claim == "nonisolated_local_minimum", v
+    cert = v.certificate
+    assert checker.check_certificate(cert).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+    assert cert["center"] == {"weights": [[["3/5"], ["4/5"]], [["3/5", "4/5"]]], "biases": [["0", "0"], ["-1/2"]]}
+    ev = cert["evidence"]
+    assert ev["groups"] == [{"units": [0, 1], "kappa": ["1", "4/3"]}] and ev["dimension"] == 1
+    assert ev["local"]["method"] == "kink_ball" and ev["local"]["constraints"] == [[0, 0]]
+    assert {p["signs"]: p["multipliers"] for p in ev["local"]["pieces"]} == {"1": ["1/4"], "0": ["1/2"]}
+    # the outgoing weights 3/5, 4/5 keep their sign on the ball, and so does z = w + b at x = 1 (‖x̃‖ = √2)
+    R = F(ev["stable_radius"])
+    assert R * R < F(9, 25) and 2 * R * R < F(9, 25)
+    assert answers(v.status, v.claim) == (True, False, None)
+
+
+def test_case_k_loss_is_constant_on_the_orbit_and_not_lower_nearby():
+    """An independent check of the kink theorem: exact L* = 31/32 at rational orbit points, and no lower loss at
+    random points near the centre, where the two units' biases cross the kink independently."""
+    for cos, sin in [(F(3, 5), F(4, 5)), (F(4, 5), F(3, 5)), (F(5, 13), F(12, 13)), (F(1), F(0))]:
+        assert loss_k([cos, sin], [F(0), F(0)], [cos, sin], F(-1, 2)) == F(31, 32)
+    centre = [0.6, 0.8, 0.0, 0.0, 0.6, 0.8, -0.5]
+    rng = random.Random(11)
+    for _ in range(3000):
+        d = [rng.uniform(-1, 1) for _ in centre]
+        scale = rng.uniform(1e-4, 0.05) / math.sqrt(sum(v * v for v in d))
+        t = [c + scale * v for c, v in zip(centre, d)]
+        assert loss_k(t[0:2], t[2:4], t[4:6], t[6]) >= 31 / 32 - 1e-12
+    # onto the kink's active side the loss rises to first order (ν' = 1/4 per unit of the merged bias)
+    assert loss_k([F(3, 5), F(4, 5)], [F(1, 100), F(1, 100)], [F(3, 5), F(4, 5)], F(-1, 2)) > F(31, 32)
+
+
+def test_a_kink_orbit_needs_kink_ball_evidence():
+    """boundary_ball also certifies the reduced minimum of case K, but its theorem does not put the minimum on
+    the kink: a split orbit with that evidence is rejected (the kink sample is then an ordinary sample)."""
+    red = parse_problem({**case_k(F(1), F(0)), "network": {"widths": [1, 1, 1], "biases": True},
+                         "point": {"weights": [[["1"]], [["1"]]], "biases": [["0"], ["-1/2"]]}})
+    boundary = kink_verdict(red, red.flatten(red.point), [(0, 0)], True, lambda _m: None)
+    assert boundary.status == "CERTIFIED" and boundary.certificate["evidence"]["method"] == "boundary_ball"
+    on = kink_verdict(red, red.flatten(red.point), [(0, 0)], True, lambda _m: None, on_kinks=True)
+    assert on.certificate["evidence"]["method"] == "kink_ball"
+    cert = committed("kink_orbit")
+    cert["evidence"]["local"] = boundary.certificate["evidence"]
+    cert["radius"], cert["mu"] = boundary.certificate["radius"], boundary.certificate["mu"]
+    assert rejected(cert).startswith("orbit: unit 0 is not live on the ball of radius stable_radius: sample 0 has "
+                                     "z² ≤ R²‖x̃_j‖² and is no kink of the reduced kink_ball evidence")
+
+
+def test_a_trained_network_with_split_units_on_kinks_is_a_nonisolated_local_minimum():
+    """bench/practitioner's 2-4-1 adam seed 0: its independent 80-digit reference finds a local minimum, not
+    isolated (units 0, 2 and 3 proportional, seven kinks). The snapped split orbit is certified within 1e-4."""
+    problem = load_problem(str(DATA / "orbit_kinks_trained.json"))
+    v = certify_trained(problem)
+    assert v.status == "CERTIFIED" and v.claim == "nonisolated_local_minimum", v.reason
+    assert answers(v.status, v.claim) == (True, False, None)
+    ev = v.certificate["evidence"]
+    assert [g["units"] for g in ev["groups"]] == [[0, 2, 3], [1]] and ev["dimension"] == 2
+    assert ev["local"]["method"] == "kink_ball"
+    assert checker.check_certificate(v.certificate).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+    assert F(v.certificate["origin_distance"]) < F(1, 10 ** 4)
+
+
+def test_global_optimality_is_not_attempted_on_a_split_reduced_minimum():
+    """dual_cones keeps kink units apart, so case K's reduced network is case K itself, certified only as a
+    split orbit: UNKNOWN at once, with the reason."""
+    v = global_verdict(parse_problem(case_k(F(3, 5), F(4, 5))))
+    assert v.status == "UNKNOWN"
+    assert "certified only as nonisolated_local_minimum" in v.reason
+
+
 def test_end_points_and_points_off_an_orbit_are_not_split_orbit_points():
     """A dead unit (case A's and case C's end points), units of different patterns and units that share a
     pattern without being proportional are not split-orbit points: no verdict."""
     for prob in (case_a(F(1), F(0)), case_c([F(1, 2), F(0), F(1, 2), F(0)]),
                  case_c([F(1, 2), F(-1, 2), F(1, 2), F(1, 2)]),           # one unit per pattern
-                 case_c([F(3, 10), F(2, 5), F(3, 10), F(1, 5)])):          # shared pattern, not proportional
+                 case_c([F(3, 10), F(2, 5), F(3, 10), F(1, 5)]),           # shared pattern, not proportional
+                 case_k(F(1), F(0)),                                       # case K's end point: a dead unit
+                 case_k(F(3, 5), F(3, 5), (F(0), F(-1, 5)))):              # on and off the kink: no shared direction
         problem = parse_problem(prob)
         assert search(problem, problem.flatten(problem.point)) is None
 
@@ -218,3 +319,6 @@ def test_latex_states_the_groups_and_refuses_a_tampered_certificate():
     bad["evidence"]["stable_radius"] = "12/25"
     with pytest.raises(checker.CertificateInvalid):
         latex(bad)
+    kink = latex(committed("kink_orbit"))
+    assert r"\paragraph{Units on kinks.}" in kink and "(sample, group) $(0, 0)$" in kink
+    assert r"\paragraph{Live units.}" not in kink

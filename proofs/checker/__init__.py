@@ -124,8 +124,9 @@ global minimum over one-hidden-layer networks of every width (Lemmas C and D), o
 more unit has a lower loss than every point of the ball. The statements and proofs, and the split groups
 that let the certificate sit at the user's split units, are the docstring of :mod:`proofs.checker.duality`.
 
-``nonisolated_local_minimum`` (CERTIFIED), evidence ``split_orbit`` (the same setting, every unit live):
-a reduced strict minimum split back along exact rational weights is a local minimum, and near it the local
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``split_orbit`` (the same setting, every unit live, or
+on the kinks of a ``kink_ball`` reduced minimum with its outgoing weight of a fixed sign on the ball): a
+reduced strict minimum split back along exact rational weights is a local minimum, and near it the local
 minima are exactly its split orbit, of the stated dimension; no growth modulus away from the orbit is
 claimed. Statement and proof: the docstring of :mod:`proofs.checker.orbit`.
 

@@ -20,41 +20,72 @@ v·x̃) = a σ(v·x̃)``) and the norm of the unit parameters (``Σ_m t_m² = 1`
 ``‖Sp(θ) − Sp(θ')‖ = ‖θ − θ'‖``.
 
 Checks: (1) the setting; (2) the groups and ``κ`` as above, ``dimension`` equal to ``Σ_g (k_g − 1) ≥ 1``;
-(3) ``R ≥ ρ`` (``stable_radius``) and every unit ``i`` *live on* ``B̄(c, R)``: active on some sample and
-``z_ij(c)² > R²‖x̃_j‖²`` for every sample ``j``; (4) ``local``, the reduced network's
-``isolated_local_minimum`` evidence, re-checked about ``c_red`` with the certificate's ``ρ`` and ``μ``.
+(3) ``local``, the reduced network's ``isolated_local_minimum`` evidence, re-checked about ``c_red`` with the
+certificate's ``ρ`` and ``μ``. Group ``g``'s *kinks* ``K_g`` are the samples ``j`` with ``(j, g)`` a constraint
+of ``local`` when it is ``kink_ball`` (whose theorem puts its minimum on every constraint), and none otherwise
+(``boundary_ball``'s minimum may lie beside its kinks); (4) ``R ≥ ρ`` (``stable_radius``) and every unit ``i``
+of group ``g`` *live off its kinks on* ``B̄(c, R)``: ``z_ij(c)² > R²‖x̃_j‖²`` for every sample ``j ∉ K_g``, some
+of them with ``z_ij(c) > 0``; and, when ``K_g ≠ ∅``, ``a_i(c)² > R²`` (the outgoing weight keeps its sign
+``ε_g`` on the ball: only that sign of the dual inequality is proved at a kink).
 
-*Theorem.* Let ``θ*_red`` be the reduced local minimum given by (4) (``‖θ*_red − c_red‖ ≤ ρ``, strict),
-``θ* = Sp(θ*_red)``, ``L* = L(θ*) = L_red(θ*_red)``, ``S_g`` the sign string of group ``g``'s units at
-``c`` and ``U`` the open set of ``θ`` in which every unit ``i ∈ g`` has pre-activations of the strict signs
-``S_g`` on every sample. Then ``B̄(c, R) ⊂ U``, ``‖θ* − c‖ ≤ ρ``, ``L ≥ L*`` on ``U``, and the local minima of
-``L`` in ``U`` are exactly the *split orbit* ``O = {b = b*, p_i = τ_i u*_g for i ∈ g, τ_i > 0,
-Σ_{i∈g} τ_i² = 1}`` (``u*_g`` the units of ``θ*_red``), a product of open positive parts of spheres of
-dimension ``Σ_g (k_g − 1)``, on which ``L = L*``. In particular ``θ*`` is a local minimum of ``L`` and,
-since some group has two units, it is not isolated.
+*Theorem.* Let ``θ*_red`` be the reduced local minimum given by (3) (``‖θ*_red − c_red‖ ≤ ρ``, strict),
+``θ* = Sp(θ*_red)``, ``L* = L(θ*) = L_red(θ*_red)``, ``S_g`` the strict signs of group ``g``'s units at ``c`` on
+the samples off ``K_g`` and ``U`` the open set of ``θ`` in which every unit ``i ∈ g`` has pre-activations of the
+strict signs ``S_g`` on every sample ``j ∉ K_g`` (any sign on ``K_g``) and, when ``K_g ≠ ∅``, ``ε_g a_i > 0``.
+Then ``B̄(c, R) ⊂ U``, ``‖θ* − c‖ ≤ ρ``, ``L ≥ L*`` on ``U``, and the local minima of ``L`` in ``U`` are exactly
+the *split orbit* ``O = {b = b*, p_i = τ_i u*_g for i ∈ g, τ_i > 0, Σ_{i∈g} τ_i² = 1}`` (``u*_g`` the units of
+``θ*_red``), a product of open positive parts of spheres of dimension ``Σ_g (k_g − 1)``, on which ``L = L*``.
+In particular ``θ*`` is a local minimum of ``L`` and, since some group has two units, it is not isolated.
 
-*Proof.* ``B̄(c, R) ⊂ U``: ``|z_ij(θ) − z_ij(c)| ≤ ‖v_i − v_i(c)‖‖x̃_j‖ ≤ R‖x̃_j‖ < |z_ij(c)|``. Split: ``‖θ* −
-c‖ = ‖Sp(θ*_red) − Sp(c_red)‖ ≤ ρ``. The reduced unit ``u_g(c_red) = s_g p_{i_1}(c)`` has the strict signs
-``S_g`` on ``B̄(c_red, ρ)`` (``s_g ≥ 1`` and ``R ≥ ρ``: ``s_g²z² ≥ z² > ρ²‖x̃‖²``), so ``L_red`` is smooth in
-``(v_g, a_g)`` near ``θ*_red`` and stationary there: ``a*_g c_S + 2λv*_g = 0`` and ``c_S·v*_g + 2λa*_g = 0``
-with ``c_S = 2α Σ_{j∈S_g} r_j x̃_j`` and ``r_j`` the residuals of ``θ*_red`` (equal to those of ``θ*``).
-Strict signs give ``v*_g ≠ 0``, hence ``a*_g ≠ 0``, ``c_S = −2λv*_g/a*_g`` and, substituting, ``‖v*_g‖ =
-|a*_g|``: ``‖c_S‖ = 2λ`` and ``T*_g = a*_g c_S·v*_g + λ(‖v*_g‖² + a*_g²) = 0``; the output bias is stationary,
-``2αΣ_j r_j + 2λb* = 0``. The units of ``θ*`` are ``t_m u*_g``, with ``T = t_m² T*_g = 0`` each. Lemma C
-(:mod:`.duality`, whose proof uses only these three facts at ``θ*``) gives for every ``θ``
-``L(θ) ≥ L* + α‖z(θ) − z*‖² + λ(b − b*)² + Σ_i T_i``, ``T_i = a_i G(v_i) + λ(‖v_i‖² + a_i²)``. In ``U``,
-``G(v_i) = c_{S_g}·v_i`` with ``|c_{S_g}·v_i| ≤ 2λ‖v_i‖``, so ``T_i ≥ λ(‖v_i‖ − |a_i|)² + |a_i|(2λ‖v_i‖ −
-|c_S·v_i|) ≥ 0`` and ``L ≥ L*`` on ``U``. *Equality* needs ``z = z*``, ``b = b*``, balance and equality in
-Cauchy–Schwarz: ``v_i ≠ 0`` in ``U``, so ``a_i ≠ 0`` and ``v_i`` is a multiple of ``v*_g`` of sign
-``sign(a_i a*_g)``; as ``v_i`` and ``v*_g`` have the same strict signs on ``N ≥ 1`` samples, it is positive:
-``p_i = τ_i u*_g``, ``τ_i > 0``. Then ``z = z*`` reads ``Σ_g (Σ_{i∈g} τ_i² − 1) φ_g = 0`` with ``φ_g =
+*Proof.* ``B̄(c, R) ⊂ U``: ``|z_ij(θ) − z_ij(c)| ≤ ‖v_i − v_i(c)‖‖x̃_j‖ ≤ R‖x̃_j‖ < |z_ij(c)|`` off ``K_g``, and
+``|a_i(θ) − a_i(c)| ≤ R < |a_i(c)|`` (``a_i(c)`` has the sign ``ε_g`` of ``a_{i_1}(c)``, ``κ > 0``). Split:
+``‖θ* − c‖ = ‖Sp(θ*_red) − Sp(c_red)‖ ≤ ρ``. The reduced unit ``u_g(c_red) = s_g p_{i_1}(c)`` has the strict
+signs ``S_g`` off ``K_g`` on ``B̄(c_red, ρ)`` (``s_g ≥ 1`` and ``R ≥ ρ``: ``s_g²z² ≥ z² > ρ²‖x̃‖²``), ``x̃_j·v*_g = 0``
+on ``K_g`` (``kink_ball``), and ``sign a*_g = ε_g`` when ``K_g ≠ ∅`` (``a_g(c_red)² = s_g²a_{i_1}(c)² > R² ≥ ρ²``).
+
+*Stationarity of a unit.* Let ``S'`` be any sign string equal to ``S_g`` off ``K_g``. Moving only ``(v_g, a_g)``
+near ``θ*_red`` inside the polyhedron ``{s'_j x̃_j·v_g ≥ 0, j ∈ K_g}``, every other pre-activation keeps its
+sign and ``L_red`` is the polynomial ``L_{S'}`` (a pre-activation 0 contributes ``σ(0) = 0`` under either
+entry). ``θ*_red`` minimises it locally there, and linear constraints qualify, so for some ``ν ≥ 0``
+``a*_g c_{S'} + 2λv*_g = Σ_{j∈K_g} ν_j s'_j x̃_j`` and ``c_{S'}·v*_g + 2λa*_g = 0``, with ``c_{S'} = 2α Σ_{j∈S'} r_j x̃_j``
+and ``r`` the residuals of ``θ*_red`` (equal to those of ``θ*``). Dotting the first with ``v*_g`` (``x̃_j·v*_g = 0``
+on ``K_g``) gives balance ``‖v*_g‖ = |a*_g|``; an active sample off ``K_g`` makes ``v*_g ≠ 0``, so ``a*_g ≠ 0``.
+Hence, for every ``v`` of the closed cone ``C_{S'} = {s'_j x̃_j·v ≥ 0 for all j}``, where ``G(v) = c_{S'}·v``,
+
+  (*)  ``−sign(a*_g) G(v) = (2λ v*_g·v − Σ_{K_g} ν_j s'_j x̃_j·v)/|a*_g| ≤ 2λ‖v‖``,
+
+with equality only if ``v`` is a nonnegative multiple of ``v*_g`` (Cauchy–Schwarz). When ``K_g = ∅`` there is
+no ``ν``: ``c_S = −2λv*_g/a*_g`` has norm ``2λ`` and ``|G(v)| ≤ 2λ‖v‖`` on ``C_S`` for both signs. Also ``T*_g =
+a*_g c_{S'}·v*_g + λ(‖v*_g‖² + a*_g²) = 0`` and the output bias is stationary, ``2αΣ_j r_j + 2λb* = 0``; the units
+of ``θ*`` are ``t_m u*_g``, with ``T = t_m² T*_g = 0`` each.
+
+*Lower bound.* Lemma C (:mod:`.duality`, whose proof uses only these facts at ``θ*``) gives for every ``θ``
+``L(θ) ≥ L* + α‖z(θ) − z*‖² + λ(b − b*)² + Σ_i T_i``, ``T_i = a_i G(v_i) + λ(‖v_i‖² + a_i²) = λ(‖v_i‖ − |a_i|)² +
+|a_i|(2λ‖v_i‖ + sign(a_i) G(v_i))``. In ``U`` each ``v_i`` (``i ∈ g``) lies in some ``C_{S'}`` with ``S'`` equal to
+``S_g`` off ``K_g``, and ``sign(a_i) = sign(a*_g)`` where ``K_g ≠ ∅``: by (*) ``T_i ≥ 0``, so ``L ≥ L*`` on ``U``.
+*Equality* needs ``z = z*``, ``b = b*``, balance and equality in (*): ``v_i ≠ 0`` in ``U`` (strict signs off
+``K_g`` on an active sample), so ``a_i ≠ 0`` and ``v_i`` is a positive multiple of ``v*_g`` (for ``K_g = ∅``:
+a multiple of sign ``sign(a_i a*_g)``, positive since ``v_i`` and ``v*_g`` have the same strict signs on a
+sample): ``p_i = τ_i u*_g``, ``τ_i > 0``. Then ``z = z*`` reads ``Σ_g (Σ_{i∈g} τ_i² − 1) φ_g = 0`` with ``φ_g =
 (a*_g σ(v*_g·x̃_j))_j``. The ``φ_g`` are independent: if ``Σ δ_g φ_g = 0``, ``δ ≠ 0``, the reduced curve
-``u_g ↦ (1 + εδ_g)^½ u*_g`` keeps the outputs and changes ``L_red`` by ``ελΣ_g δ_g‖u*_g‖²``, linear in
-``ε``: some ``θ_red ≠ θ*_red`` arbitrarily near has ``L_red ≤ L_red(θ*_red)``, against strictness. So
-``Σ_{i∈g} τ_i² = 1``: the equality set in ``U`` is ``O`` (and ``O ⊂ U``). Every point of ``O`` minimises
-``L`` over the open ``U``: a local minimum. Conversely a local minimum ``θ'`` in ``U`` is live and
-stationary, so the same argument about ``θ'`` gives ``L(θ*) ≥ L(θ')``, i.e. ``L(θ') = L*`` and ``θ' ∈ O``.
-Near ``θ*`` (``τ = t``), ``O`` has dimension ``Σ_g (k_g − 1) ≥ 1``: ``θ*`` is not isolated. ∎
+``u_g ↦ (1 + εδ_g)^½ u*_g`` keeps the outputs (and the kinks) and changes ``L_red`` by ``ελΣ_g δ_g‖u*_g‖²``, linear
+in ``ε``: some ``θ_red ≠ θ*_red`` arbitrarily near has ``L_red ≤ L_red(θ*_red)``, against strictness. So
+``Σ_{i∈g} τ_i² = 1``: the equality set in ``U`` is ``O`` (and ``O ⊂ U``). Every point of ``O`` minimises ``L`` over
+the open ``U``: a local minimum.
+
+*No other local minimum in U.* Let ``θ'`` be a local minimum of ``L`` in ``U``, with residuals ``r'`` and dual
+function ``G'``. For each group pick a unit ``i ∈ g``; the stationarity argument above, at ``θ'`` with the
+kinks ``{j ∈ K_g : x̃_j·v'_i = 0}`` and ``v'_i``'s own strict signs elsewhere (``v'_i ≠ 0`` in ``U``), gives
+``−sign(a'_i) G'(v) ≤ 2λ‖v‖`` on every cone ``C_{S''}`` adjacent to ``v'_i`` (both signs when ``K_g = ∅``). ``v*_g``
+lies in one: it has the signs ``S_g`` off ``K_g`` and ``x̃_j·v*_g = 0`` on ``K_g``; and ``sign(a'_i) = sign(a*_g)``
+in ``U`` where ``K_g ≠ ∅``. With balance of ``u*_g``, each unit ``t_m u*_g`` of ``θ*`` has ``T' = t_m²|a*_g|(2λ‖v*_g‖ +
+sign(a*_g) G'(v*_g)) ≥ 0``, and Lemma C about ``θ'`` gives ``L(θ*) ≥ L(θ') + Σ T' ≥ L(θ')``. As ``L(θ') ≥ L*``,
+``L(θ') = L*`` and ``θ' ∈ O``. Near ``θ*`` (``τ = t``), ``O`` has dimension ``Σ_g (k_g − 1) ≥ 1``: ``θ*`` is not
+isolated. ∎
+
+Why ``a_i(c)² > R²`` at a kink: the multipliers ``ν ≥ 0`` bound ``G`` near ``v*_g`` for the sign of ``a*_g`` only.
+A unit whose outgoing weight could change sign on the ball would need ``+sign(a*_g) G(v) ≤ 2λ‖v‖`` on the
+cones beside the kink too, which nothing here proves.
 
 What acceptance does not say. No quadratic growth of ``L`` away from ``O`` is claimed: the top-level
 ``mu`` (required for minimum claims) is the reduced certificate's modulus, ``L_red(θ) ≥ L_red(θ*_red) +
@@ -70,7 +101,7 @@ from math import isqrt
 from typing import Any
 
 # the setting and the reduced network's re-check are the ones of global optimality (one definition each)
-from .duality import _local, _setting, live_signs, unit_index
+from .duality import _local, _setting, unit_index
 from .exceptions import CertificateInvalid
 from .network import Problem
 from .reading import brief, expect_list, expect_object, fail, join, parse_rational_strict, show
@@ -99,13 +130,16 @@ def check_split_orbit(ctx: Context) -> str:
     if R < rho:
         raise CertificateInvalid("orbit", f"evidence.stable_radius must be at least the radius {show(rho)} (got "
                                  f"{show(R)})")
-    for g in range(problem.widths[1]):
-        _live(problem, c, R, xt, g)
+    kinks = _kinks(ev["local"], len(groups))
+    for g, (units, _, _) in enumerate(groups):
+        for i in units:
+            _live(problem, c, R, xt, i, kinks[g])
     reduced, c_red = _reduced(problem, c, groups)
-    _local(ctx, ev["local"], reduced, c_red)
+    _local(ctx, ev["local"], reduced, c_red)   # validates the kinks read above (kink_ball's constraints)
     sizes = "+".join(str(len(units)) for units, _, _ in groups)
+    on = f", {sum(map(len, kinks))} kink(s)" if any(kinks) else ""
     return (f"split_orbit, groups {sizes}, orbit dimension {dimension}, stable radius {show(R)}, reduced "
-            f"{ev['local']['method']}")
+            f"{ev['local']['method']}{on}")
 
 
 def _groups(obj: Any, problem: Problem, c: list[Fraction], mx: int) -> list[tuple[list[int], list[Fraction], Fraction]]:
@@ -150,14 +184,40 @@ def _rational_sqrt(q: Fraction, where: str) -> Fraction:
     return Fraction(num, den)
 
 
-def _live(problem: Problem, c: list[Fraction], R: Fraction, xt: list[list[Fraction]], g: int) -> None:
-    """Unit ``g`` keeps strict signs on ``B̄(c, R)`` and is active on some sample."""
-    signs = live_signs(problem, c, R, xt, g)
-    if signs is None:
-        raise CertificateInvalid("orbit", f"unit {g} is not live on the ball of radius stable_radius: some sample has "
-                                 "z² ≤ R²‖x̃_j‖² (a dead unit or a unit near a kink is not a split-orbit unit)")
-    if "1" not in signs:
-        raise CertificateInvalid("orbit", f"unit {g} is active on no sample (a dead unit: Lemma D's business, "
+def _kinks(local: Any, n: int) -> list[set[int]]:
+    """Each reduced unit's kink samples: the constraints ``[j, g]`` of ``kink_ball`` evidence, else none. Read
+    before ``local`` is re-checked (so that cheap checks come first): entries that are not pairs of integers
+    are skipped here and rejected by the re-check, which acceptance needs anyway."""
+    out: list[set[int]] = [set() for _ in range(n)]
+    if isinstance(local, dict) and local.get("method") == "kink_ball" and isinstance(local.get("constraints"), list):
+        for item in local["constraints"]:
+            if isinstance(item, list) and len(item) == 2 and all(type(v) is int for v in item) and 0 <= item[1] < n:
+                out[item[1]].add(item[0])
+    return out
+
+
+def _live(problem: Problem, c: list[Fraction], R: Fraction, xt: list[list[Fraction]], i: int, kinks: set[int]) -> None:
+    """Unit ``i`` keeps strict signs off ``kinks`` on ``B̄(c, R)``, is active on some of those samples and, on a
+    kink, keeps the sign of its outgoing weight (``a² > R²``)."""
+    row = [c[unit_index(problem, i, p)] for p in range(len(xt[0]))]
+    active = False
+    if kinks:
+        a = c[unit_index(problem, i, len(xt[0]))]
+        if a * a <= R * R:
+            raise CertificateInvalid("orbit", f"unit {i} is on a kink, so its outgoing weight must keep its sign on the "
+                                     f"ball of radius stable_radius: a² = {show(a * a)} must exceed R² = {show(R * R)}")
+    for j, x in enumerate(xt):
+        if j in kinks:
+            continue
+        z = sum((w * v for w, v in zip(row, x)), Fraction(0))
+        if z * z <= R * R * sum(v * v for v in x):
+            raise CertificateInvalid("orbit", f"unit {i} is not live on the ball of radius stable_radius: sample {j} "
+                                     "has z² ≤ R²‖x̃_j‖² and is no kink of the reduced kink_ball evidence (a dead unit "
+                                     "or a unit near a kink is not a split-orbit unit)")
+        active = active or z > 0
+    if not active:
+        off = " off its kinks" if kinks else ""
+        raise CertificateInvalid("orbit", f"unit {i} is active on no sample{off} (a dead unit: Lemma D's business, "
                                  "not a split orbit's)")
 
 

@@ -101,6 +101,9 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
     local = certify(red.with_point(red.unflatten(red_theta)), progress=say)
     if local.status != "CERTIFIED" or local.certificate is None:
         return Verdict("UNKNOWN", f"the reduced network's minimum is not certified ({local.reason})")
+    if local.claim != "isolated_local_minimum":   # e.g. proportional kink units, which _reduce keeps apart
+        return Verdict("UNKNOWN", f"the reduced network's minimum is certified only as {local.claim} (its units still "
+                       "split); global optimality is checked on an isolated reduced minimum only")
     lc = local.certificate
     creads = checker_problem(red)
     c_red = read_point(lc["center"], creads, "center")

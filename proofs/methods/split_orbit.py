@@ -3,15 +3,19 @@
 Units of one hidden layer that are positively proportional trade weight on a sphere of equal loss (the
 split orbit, ``docs/MATHEMATICS.md`` §3). :func:`search`
 
-1. groups the live units by their strict activation pattern and checks (in floats) that each group is
-   positively proportional; every unit must be live (dead units are ``dual_cones``' business);
+1. groups the units by direction: each group positively proportional (in floats), kink samples included
+   (proportional units share their kinks); every unit must be active on some sample (dead units are
+   ``dual_cones``' business), and two groups must not share a sign pattern (that is a rotation orbit);
 2. merges each group into one unit of the same function and cost and certifies the reduced network's
-   minimum with :func:`proofs.generator.certify` (a ball ``B̄(c_red, ρ)`` holding the exact minimum);
+   minimum (a ball ``B̄(c_red, ρ)`` holding the exact minimum): with :func:`proofs.generator.certify` when no
+   unit sits on a kink, else with :func:`proofs.generator.kink_verdict` asking for ``kink_ball``, whose
+   minimum lies on every kink;
 3. splits the reduced centre back along weights ``t`` on a *rational* sphere (``Σ t² = 1``; the user's
    exact ratios when their squares sum to a rational square, else a Pythagorean approximation by inverse
    stereographic projection), so that the certificate's centre is exactly the split of ``c_red`` and
    ``κ_m = t_m/t_1`` has ``Σ κ² = (1/t_1)²``;
-4. picks the largest short radius ``R ≥ ρ`` on which every unit keeps its strict signs.
+4. picks the largest short radius ``R ≥ ρ`` on which every unit keeps its strict signs off its kinks and,
+   for a unit on a kink, the sign of its outgoing weight (``a² > R²``).
 
 The theorem the checker's acceptance proves is in :mod:`proofs.checker.orbit`. Floats only search; the
 verdict is re-checked by the checker before it is returned.
@@ -58,13 +62,14 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     Returns
     -------
     Verdict or None
-        ``None`` when the point has no group of two or more positively proportional units, a dead unit
-        or a unit on a kink; UNKNOWN when the reduced network's minimum is not certified; else a checked
+        ``None`` when the point has no group of two or more positively proportional units, a unit active
+        on no sample, or two groups that share a sign pattern; UNKNOWN when the reduced network's minimum is not certified; else a checked
         CERTIFIED ``nonisolated_local_minimum``.
 
     Notes
     -----
-    Cost: one local certificate of the reduced network, plus ``O(n·N)`` exact sign tests.
+    Cost: one local certificate of the reduced network (on its kinks, when units sit on kinks), plus
+    ``O(n·N)`` exact sign tests.
     """
     say = say or (lambda _msg: None)
     if problem.depth != 1 or problem.activation != "relu" or problem.widths[-1] != 1 or problem.weight_decay <= 0 \
@@ -86,13 +91,22 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
             red_theta[_index(red, k, p)] = units[members[0]][p] / t[0]
     if problem.biases:
         red_theta[-1] = theta[-1]
-    from ..generator import certify
+    from ..generator import certify, kink_verdict
 
-    say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged)")
-    local = certify(red.with_point(red.unflatten(red_theta)), progress=say)
+    at = red.with_point(red.unflatten(red_theta))
+    kinks = _near_kinks(red, red_theta, xt)
+    if kinks:
+        say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged) on "
+            f"its {len(kinks)} kink(s)")
+        local = kink_verdict(at, red_theta, kinks, True, say, on_kinks=True)
+    else:
+        say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged)")
+        local = certify(at, progress=say)
     if local.status != "CERTIFIED" or local.certificate is None or local.claim != "isolated_local_minimum":
         return Verdict("UNKNOWN", f"the split orbit's reduced network is not certified an isolated minimum "
                        f"({local.reason})")
+    if kinks and local.certificate["evidence"]["method"] != "kink_ball":
+        return Verdict("UNKNOWN", "the split orbit's reduced minimum is not proved to lie on its kinks (no kink_ball)")
     lc = local.certificate
     c_red = read_point(lc["center"], read_problem(lc["problem"]), "center")
     rho, mu = parse_rational_strict(lc["radius"], "radius"), parse_rational_strict(lc["mu"], "mu")
@@ -107,16 +121,19 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
         c[-1] = c_red[-1]
     R = _stable_radius(problem, c, xt, rho)
     if R is None:
-        return Verdict("UNKNOWN", "a unit of the split centre is not live on a ball containing the reduced minimum")
+        return Verdict("UNKNOWN", "a unit of the split centre does not keep its signs off its kinks (and, on a kink, "
+                       "the sign of its outgoing weight) on a ball containing the reduced minimum")
     dimension = sum(len(g) - 1 for g in groups)
     evidence = {"method": "split_orbit", "groups": evidence_groups, "local": lc["evidence"],
                 "stable_radius": canonical(R), "dimension": dimension}
     cert = certificate(problem, "CERTIFIED", "nonisolated_local_minimum", c, rho, evidence, mu)
     sizes = ", ".join("{" + ", ".join(map(str, g)) + "}" for g in groups if len(g) > 1)
+    on = f", on its {len(kinks)} kink(s)" if kinks else ""
     reason = (f"non-isolated local minimum: the proportional units {sizes} split a strict minimum of the reduced "
-              f"network ({len(groups)} unit(s)); near it the local minima are exactly its split orbit, of dimension "
+              f"network ({len(groups)} unit(s){on}); near it the local minima are exactly its split orbit, of dimension "
               f"{dimension}, all at the same loss; the minimum lies within {short(rho)} of the centre")
-    facts = {"radius": canonical(rho), "stable_radius": canonical(R), "dimension": dimension, "groups": groups}
+    facts = {"radius": canonical(rho), "stable_radius": canonical(R), "dimension": dimension, "groups": groups,
+             "kinks": len(kinks)}
     return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
 
 
@@ -131,25 +148,45 @@ def _index(problem: Problem, g: int, p: int) -> int:
 
 
 def _groups(problem: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -> list[list[int]] | None:
-    """Units grouped by strict pattern, each group positively proportional; ``None`` if a unit is dead, on
-    a kink, or shares a pattern with a unit it is not proportional to."""
+    """Units grouped by direction (positively proportional, kinks included), groups ordered by their first
+    unit; ``None`` if a unit is active on no sample, or two groups share a sign pattern (``'k'`` at a kink)."""
     size = problem.widths[0] + int(problem.biases) + 1
     scale = max(1.0, max(abs(float(t)) for t in theta))
-    by_pattern: dict[str, list[int]] = {}
+    groups: list[list[int]] = []
+    patterns: list[str] = []
     for i in range(problem.widths[1]):
-        row = [float(theta[_index(problem, i, p)]) for p in range(size - 1)]
-        z = [sum(w * float(v) for w, v in zip(row, x)) for x in xt]
-        if any(abs(v) <= TOL * scale for v in z) or max(z) <= 0:
+        unit = [float(theta[_index(problem, i, p)]) for p in range(size)]
+        z = [sum(w * float(v) for w, v in zip(unit, x)) for x in xt]
+        if max(z) <= TOL * scale:
             return None
-        by_pattern.setdefault("".join("1" if v > 0 else "0" for v in z), []).append(i)
-    for members in by_pattern.values():
-        first = [float(theta[_index(problem, members[0], p)]) for p in range(size)]
-        for i in members[1:]:
-            other = [float(theta[_index(problem, i, p)]) for p in range(size)]
-            cos = sum(a * b for a, b in zip(first, other)) / math.hypot(*first) / math.hypot(*other)
-            if cos < 1 - TOL:
+        pattern = "".join("k" if abs(v) <= TOL * scale else "1" if v > 0 else "0" for v in z)
+        for members, seen in zip(groups, patterns):
+            first = [float(theta[_index(problem, members[0], p)]) for p in range(size)]
+            cos = sum(a * b for a, b in zip(first, unit)) / math.hypot(*first) / math.hypot(*unit)
+            if cos >= 1 - TOL:
+                if seen != pattern:
+                    return None
+                members.append(i)
+                break
+        else:
+            if pattern in patterns:
                 return None
-    return sorted(by_pattern.values(), key=lambda g: g[0])
+            groups.append([i])
+            patterns.append(pattern)
+    return groups
+
+
+def _near_kinks(red: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -> list[tuple[int, int]]:
+    """The reduced network's first-layer kinks ``(j, g)``: pre-activations within rounding of 0."""
+    scale = max(1.0, max(abs(float(t)) for t in theta))
+    size = red.widths[0] + int(red.biases)
+    out = []
+    for j, x in enumerate(xt):
+        for g in range(red.widths[1]):
+            z = sum((theta[_index(red, g, p)] * v for p, v in enumerate(x[:size])), Fraction(0))
+            if abs(float(z)) <= TOL * scale * max(1.0, math.hypot(*map(float, x))):
+                out.append((j, g))
+    return out
 
 
 def _sphere_point(units: list[list[Fraction]]) -> list[Fraction]:
@@ -171,14 +208,16 @@ def _sphere_point(units: list[list[Fraction]]) -> list[Fraction]:
 
 
 def _stable_radius(problem: Problem, c: list[Fraction], xt: list[list[Fraction]], rho: Fraction) -> Fraction | None:
-    """A short ``R ≥ ρ`` with ``z² > R²‖x̃‖²`` for every unit and sample (about half the largest), or ``None``."""
+    """A short ``R ≥ ρ`` (about half the largest) with ``z² > R²‖x̃‖²`` for every unit and sample off its kinks
+    (``z = 0`` exactly) and ``a² > R²`` for every unit on a kink, or ``None``."""
     size = problem.widths[0] + int(problem.biases) + 1
     ratios = []
     for i in range(problem.widths[1]):
         row = [c[_index(problem, i, p)] for p in range(size - 1)]
-        for x in xt:
-            z = sum((w * v for w, v in zip(row, x)), Fraction(0))
-            ratios.append(z * z / sum(v * v for v in x))
+        zs = [sum((w * v for w, v in zip(row, x)), Fraction(0)) for x in xt]
+        ratios += [z * z / sum(v * v for v in x) for z, x in zip(zs, xt) if z]
+        if not all(zs):
+            ratios.append(c[_index(problem, i, size - 1)] ** 2)
     least = min(ratios)
     R = Fraction(math.sqrt(float(least)) / 2).limit_denominator(1000)
     if R * R >= least or R <= 0:
@@ -214,6 +253,7 @@ def latex(cert: dict[str, Any]) -> str:
         rows.append(rf"{k} & {', '.join(map(str, g['units']))} & "
                     + ", ".join(f"${rational(v, inline=True)}$" for v in kappa) + rf" & ${rational(s, inline=True)}$ \\")
     method = ev["local"]["method"].replace("_", r"\_")
+    kinks = sorted((g, j) for j, g in ev["local"].get("constraints", [])) if ev["local"]["method"] == "kink_ball" else []
     bias = bool(cert["problem"]["network"].get("biases", True))
     return "\n".join([
         r"\subsection*{A split orbit of local minima}",
@@ -239,10 +279,7 @@ def latex(cert: dict[str, Any]) -> str:
         rf"network's evidence (\texttt{{{method}}}) proves a strict local minimum $\theta^*_{{red}}$ within "
         rf"$\rho = {rational(rho, inline=True)}$ of the reduced centre; its split $\theta^*$ is within $\rho$ of $c$.",
         "",
-        rf"\paragraph{{Live units.}} Every unit keeps strict signs on the ball of radius $R = {rational(R, inline=True)}$ "
-        r"about $c$ ($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), so on the open set $U$ of those signs each unit stays in "
-        r"its cone $C_S$, where $G(v) = c_S\cdot v$. Stationarity and balance of the reduced unit give "
-        r"$\|c_S\| = 2\lambda$ at $\theta^*$.",
+        *(_live_paragraph(R) if not kinks else _kink_paragraph(R, kinks)),
         "",
         r"\paragraph{Conclusion.} By Lemma C, $L(\theta) \ge L(\theta^*) + \sum_i T_i$ with $T_i \ge "
         r"\lambda(\|v_i\| - |a_i|)^2 \ge 0$ on $U$: $\theta^*$ minimises $L$ on $U$. Equality forces equal outputs, "
@@ -250,3 +287,25 @@ def latex(cert: dict[str, Any]) -> str:
         rf"the local minima in $U$ are exactly the split orbit of $\theta^*$, of dimension {ev['dimension']}. "
         r"No quadratic growth away from the orbit is claimed; $\mu$ is the reduced certificate's modulus.",
     ]) + "\n"
+
+
+def _live_paragraph(R: Fraction) -> list[str]:
+    return [rf"\paragraph{{Live units.}} Every unit keeps strict signs on the ball of radius $R = {rational(R, inline=True)}$ "
+            r"about $c$ ($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), so on the open set $U$ of those signs each unit stays in "
+            r"its cone $C_S$, where $G(v) = c_S\cdot v$. Stationarity and balance of the reduced unit give "
+            r"$\|c_S\| = 2\lambda$ at $\theta^*$."]
+
+
+def _kink_paragraph(R: Fraction, kinks: list[tuple[int, int]]) -> list[str]:
+    listed = ", ".join(f"$({j}, {g})$" for g, j in kinks)
+    return [r"\paragraph{Units on kinks.} The reduced evidence (\texttt{kink\_ball}) puts its minimum on the kinks "
+            rf"(sample, group) {listed}: $\tilde x_j\cdot v^*_g = 0$ there. Off its kinks every unit keeps strict signs "
+            rf"on the ball of radius $R = {rational(R, inline=True)}$ about $c$ ($z_{{ij}}(c)^2 > R^2\|\tilde x_j\|^2$), "
+            r"and a unit on a kink keeps the sign of its outgoing weight ($a_i(c)^2 > R^2$). On the open set $U$ of "
+            r"those signs each $v_i$ lies in a closed cone $C_{S'}$ beside $v^*_g$ (any sign on the kinks), where "
+            r"$G(v) = c_{S'}\cdot v$. The reduced minimum satisfies the KKT conditions of each such cone, "
+            r"$a^*_g c_{S'} + 2\lambda v^*_g = \sum_{j \in K_g} \nu_j s'_j \tilde x_j$ with $\nu \ge 0$ and "
+            r"$c_{S'}\cdot v^*_g + 2\lambda a^*_g = 0$; so $\|v^*_g\| = |a^*_g|$ and, for $v \in C_{S'}$, "
+            r"$-\operatorname{sign}(a^*_g)\, c_{S'}\cdot v = (2\lambda v^*_g\cdot v - \sum_j \nu_j s'_j \tilde x_j\cdot v)/|a^*_g| "
+            r"\le 2\lambda\|v\|$, with equality only along $v^*_g$. Units without kinks are live as in the "
+            r"interior case ($\|c_S\| = 2\lambda$)."]
