@@ -160,9 +160,11 @@ EXIT_INTERRUPTED = 130
 @click.option("--snap-tol", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Snapping tolerance relative to max(1, |θ|∞) [default: from the point's dtype, size and gradient].")
 @click.option("--no-global", is_flag=True, help="Do not ask whether a wider one-hidden-layer network does better.")
+@click.option("--no-check", is_flag=True, help="Do not run the checker on the certificates (about a third of the "
+              "time): the verdict is the generator's alone until `pscert check` accepts the file. One file only.")
 def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as_json: bool, quiet: bool,
             summary: str | None, jobs: int, scheduler: str | None, resume: bool, exact_point: bool,
-            snap_tol: float | None, no_global: bool) -> None:
+            snap_tol: float | None, no_global: bool, no_check: bool) -> None:
     """Did training reach a local minimum? Is it isolated? Is it global? Prove or refute it.
 
     The point is snapped to the structure it approximates (dead units, kinks, split units), refined, and
@@ -191,26 +193,34 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
     if summary:
         batch.summary_kind(summary)  # a bad extension fails before any work
     if len(problem_files) > 1 or os.path.isdir(problem_files[0]):
+        if no_check:
+            raise click.UsageError("--no-check: applies to one file only; a batch always runs the checker on each "
+                                   "certificate (its summary and --resume rely on that)")
         _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs, scheduler, resume)
     _batch_only(scheduler=scheduler, resume=resume)
     if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
         raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
     _certify_one(problem_files[0], out, not no_refine, as_json, quiet, summary, not exact_point, snap_tol,
-                 not no_global)
+                 not no_global, not no_check)
 
 
 def _certify_one(path: str, out: str | None, refine: bool, as_json: bool, quiet: bool, summary: str | None,
-                 snap: bool, snap_tol: float | None, global_check: bool) -> NoReturn:
+                 snap: bool, snap_tol: float | None, global_check: bool, recheck: bool = True) -> NoReturn:
     """``certify`` on one problem: the answers, the certificates (local, and global beside it), the exit code."""
     from proofs import batch
     from proofs.answers import exit_code
+    from proofs.assemble import without_recheck
     from proofs.question import ask
 
     start = time.perf_counter()
     problem = load(path, needs_point=True)
     progress = None if quiet or as_json else (lambda msg: click.echo(f"  … {msg}", err=True))
-    answer = ask(problem, snap=snap, tol=snap_tol, refine=refine, global_check=global_check, progress=progress)
+    with contextlib.nullcontext() if recheck else without_recheck():
+        answer = ask(problem, snap=snap, tol=snap_tol, refine=refine, global_check=global_check, progress=progress)
     verdict = answer.local
+    if not recheck and verdict.certificate is not None and not quiet:
+        click.echo("note: --no-check: the checker has not run on this certificate; run `pscert check` on it before "
+                   "relying on the verdict", err=True)
     saved = out if out and verdict.certificate is not None else None
     if saved:
         write_atomic(saved, dumps_certificate(verdict.certificate))

@@ -6,9 +6,11 @@ Each evidence method builds its own evidence in :mod:`proofs.methods`; what they
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from symbolic.network import forward, null_samples
 from symbolic.problem import Problem, params_to_json, problem_to_json
@@ -52,8 +54,35 @@ def certificate(problem: Problem, status: str, claim: str, theta: Sequence[Fract
     return cert
 
 
+NOT_RECHECKED = "not_rechecked"
+"""``facts["checker"]`` of a verdict whose certificate the checker has not run on (``certify --no-check``)."""
+
+_RECHECK: ContextVar[bool] = ContextVar("pscert_recheck", default=True)
+
+
+@contextmanager
+def without_recheck() -> Iterator[None]:
+    """Within the block, :func:`checked` does not run the checker: a verdict stands as the generator found
+    it and its facts say ``checker: not_rechecked``. For runs whose certificates are checked afterwards
+    (``certify --no-check``, then ``pscert check``); the checker's run is about a third of certify."""
+    token = _RECHECK.set(False)
+    try:
+        yield
+    finally:
+        _RECHECK.reset(token)
+
+
+def rechecking() -> bool:
+    """Whether :func:`checked` runs the checker here (it does unless inside :func:`without_recheck`)."""
+    return _RECHECK.get()
+
+
 def checked(v: Verdict) -> Verdict:
-    """Run the independent checker; a rejected certificate becomes UNKNOWN, never a verdict."""
+    """Run the independent checker; a rejected certificate becomes UNKNOWN, never a verdict (unless inside
+    :func:`without_recheck`, where the facts say ``not_rechecked`` instead)."""
+    if not rechecking():
+        v.facts["checker"] = NOT_RECHECKED
+        return v
     try:
         line = checker.check_certificate(v.certificate)
     except checker.CertificateInvalid as err:

@@ -3,7 +3,8 @@
 It searches (floating point, Newton refinement, eigenvalue screens) and then writes every fact into a
 certificate whose claims rest on exact rational arithmetic. Before it reports CERTIFIED or REFUTED it
 runs the independent checker on the certificate; a certificate the checker rejects is never reported
-as anything but UNKNOWN.
+as anything but UNKNOWN. (Inside :func:`proofs.assemble.without_recheck` — ``certify --no-check`` — it
+does not, and the verdict's facts say ``checker: not_rechecked``.)
 
 Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and proof live in :mod:`proofs.methods`:
 

@@ -69,7 +69,8 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
     Returns
     -------
     Answer
-        Every verdict in it was re-checked by the trusted checker.
+        Every verdict in it was re-checked by the trusted checker (not inside
+        :func:`proofs.assemble.without_recheck`, where the facts say ``not_rechecked``).
     """
     say = progress or (lambda _msg: None)
     local = certify_trained(problem, tol, refine, say) if snap else certify(problem, refine=refine, progress=say)

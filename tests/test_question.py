@@ -50,6 +50,34 @@ def test_the_global_certificate_is_written_beside_the_local_one_and_checks(tmp_p
     assert "answers:              local minimum yes, isolated yes, global minimum no" in r.output
 
 
+def test_no_check_skips_the_checker_and_says_so(tmp_path, monkeypatch):
+    """--no-check: the same certificate as a checked run, written without any checker run (the checker is
+    made to fail if called), facts saying not_rechecked; `check` accepts the file afterwards."""
+    checked_out, unchecked_out = tmp_path / "checked.json", tmp_path / "unchecked.json"
+    r = certify(str(ROOT / "examples" / "chain.json"), "--no-global", "--json", "-o", str(checked_out))
+    assert r.exit_code == 0 and json.loads(r.stdout)["facts"]["checker"].startswith("VALID: CERTIFIED")
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the checker ran under --no-check")
+
+    with monkeypatch.context() as m:
+        m.setattr(checker, "check_certificate", refuse)
+        r = certify(str(ROOT / "examples" / "chain.json"), "--no-global", "--json", "--no-check", "-o",
+                    str(unchecked_out))
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["facts"]["checker"] == "not_rechecked"
+    assert unchecked_out.read_text() == checked_out.read_text()
+    assert checker.check_file(str(unchecked_out)).startswith("VALID: CERTIFIED isolated_local_minimum")
+
+
+def test_no_check_is_refused_for_a_batch():
+    r = CliRunner().invoke(main, ["certify", str(ROOT / "examples" / "chain.json"), str(ROOT / "examples" / "xor.json"),
+                                  "--no-check"])
+    assert r.exit_code == 2 and r.output.strip().splitlines()[-1].endswith(
+        "certify: --no-check: applies to one file only; a batch always runs the checker on each "
+        "certificate (its summary and --resume rely on that)")
+
+
 def test_no_global_and_exact_point_options():
     problem = load_problem(str(ROOT / "examples" / "chain.json"))
     a = ask(problem, global_check=False)
