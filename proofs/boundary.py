@@ -17,12 +17,11 @@ from itertools import product
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-from flint import fmpq_mat
-from scipy.optimize import linprog
 
+from symbolic.arrangement import RegionLimit, prefix_split
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
-from symbolic.linalg import independent, nullspace, solve, to_fmpq, to_fraction
+from symbolic.linalg import independent, solve, to_fraction
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -82,7 +81,10 @@ def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constra
     per_unit = {}
     for i in units:
         mine = [con for con in cons if con[1] == i]
-        per_unit[i] = (mine, *case_split(problem, mine))
+        try:
+            per_unit[i] = (mine, *case_split(problem, mine, MAX_PIECES))
+        except RegionLimit:
+            return Verdict("UNKNOWN", f"more than {MAX_PIECES} regions meet the ball: not attempted")
     count = 1
     for _, feasible, _ in per_unit.values():
         count *= len(feasible)
@@ -97,7 +99,7 @@ def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constra
             full = ["*"] * len(order)
             full[start:start + len(mine)] = signs
             ys = [Fraction(0)] * len(order)
-            ys[start:start + len(y)] = y
+            ys[start:start + len(y)] = [Fraction(v) for v in y]
             empty.append(("".join(full), ys))
         start += len(mine)
     pieces = []
@@ -190,67 +192,18 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
     return theta
 
 
-def case_split(problem: Problem, cons: list[Constraint]) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+def case_split(problem: Problem, cons: list[Constraint], limit: int | None = None
+               ) -> tuple[list[str], list[tuple[str, list[int]]]]:
     """Feasible sign strings of one unit's constraints, and Gordan certificates for empty prefixes.
 
     Signs are ``"1"`` (active, ``z > 0``) or ``"0"`` (inactive, ``z < 0``); a prefix shorter than the
-    constraint list stands for every completion (written with ``*`` in the certificate).
+    constraint list stands for every completion (written with ``*`` in the certificate). The cells of
+    the arrangement of the samples ``x̃_j`` by :func:`symbolic.arrangement.prefix_split`, which raises
+    :class:`~symbolic.arrangement.RegionLimit` past ``limit`` cells.
     """
-    rows = [[float(v) for v in problem.inputs[j]] + ([1.0] if problem.biases else []) for j, _ in cons]
-    exact = [list(problem.inputs[j]) + ([Fraction(1)] if problem.biases else []) for j, _ in cons]
-    feasible: list[str] = []
-    empty: list[tuple[str, list[Fraction]]] = []
-
-    def visit(prefix: str) -> None:
-        signed = [[(1 if s == "1" else -1) * v for v in rows[m]] for m, s in enumerate(prefix)]
-        if prefix and not _cone_open(signed):
-            y = _gordan(prefix, exact)
-            if y is not None:
-                empty.append((prefix + "*" * (len(cons) - len(prefix)), y))
-                return
-        if len(prefix) == len(cons):
-            feasible.append(prefix)
-            return
-        visit(prefix + "1")
-        visit(prefix + "0")
-
-    visit("")
-    return feasible, empty
-
-
-def _cone_open(signed: list[list[float]]) -> bool:
-    """Float screen: is ``{v : s_m x̃_m·v > 0}`` nonempty? (max t with s_m x̃_m·v ≥ t, |v| ≤ 1)."""
-    n = len(signed[0])
-    res = linprog(np.r_[np.zeros(n), -1.0], A_ub=np.c_[-np.array(signed), np.ones(len(signed))], b_ub=np.zeros(len(signed)),
-                  bounds=[(-1, 1)] * n + [(None, 1)], method="highs")
-    return bool(res.status == 0 and -res.fun > 1e-9)
-
-
-def _gordan(prefix: str, exact: list[list[Fraction]]) -> list[Fraction] | None:
-    """Exact ``y ≥ 0``, ``y ≠ 0`` with ``Σ y_m s_m x̃_m = 0`` over the prefix, or ``None``."""
-    k = len(prefix)
-    M = [[(1 if s == "1" else -1) * v for v in exact[m]] for m, s in enumerate(prefix)]
-    Mf = np.array([[float(v) for v in row] for row in M]).T
-    res = linprog(np.zeros(k), A_eq=np.r_[Mf, np.ones((1, k))], b_eq=np.r_[np.zeros(Mf.shape[0]), 1.0],
-                  bounds=[(0, None)] * k, method="highs")
-    if res.status != 0:
-        return None
-    support = [m for m in range(k) if res.x[m] > 1e-9]
-    # the exact null space of the support columns, and a positive vector in it near the float one
-    sub = fmpq_mat(len(M[0]), len(support), [to_fmpq(M[m][r]) for r in range(len(M[0])) for m in support])
-    basis = nullspace(sub)
-    if not basis:
-        return None
-    Bf = np.array([[float(to_fraction(v)) for v in vec] for vec in basis]).T
-    coef = np.linalg.lstsq(Bf, res.x[support], rcond=None)[0]
-    ys = [sum((dyadic(float(cf), 40) * to_fraction(vec[r]) for cf, vec in zip(coef, basis)), Fraction(0))
-          for r in range(len(support))]
-    if any(v < 0 for v in ys) or not any(ys):
-        return None
-    y = [Fraction(0)] * k
-    for m, v in zip(support, ys):
-        y[m] = v
-    return y
+    rows = [list(problem.inputs[j]) + ([Fraction(1)] if problem.biases else []) for j, _ in cons]
+    split = prefix_split(rows, limit)
+    return list(split.cells), [(signs, list(y)) for signs, y in split.empty]
 
 
 def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:

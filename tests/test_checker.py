@@ -679,6 +679,19 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                         "hessian bound: coupling must satisfy coupling ≥ 0 and coupling² ≥"),
     "deep_collapsed_mu_inflated": (edit(committed("deep_collapsed"), setter("mu", "1")),
                                    "mu: must be at most 2·(λ(1 − bstar_norm) − coupling)"),
+    "collapsed_cell_missing": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].pop()),
+                               "regions: the region with kink signs 000000 is neither listed among the pieces nor "
+                               "excluded by an empty entry"),
+    # '110***' narrowed to '1100**' keeps a valid Gordan vector (y is 0 at the new position) but covers half
+    "collapsed_empty_narrowed": (edit(committed("dead_layer_collapsed"), setter("evidence.empty.3.signs", "1100**")),
+                                 "regions: the region with kink signs 110111 is neither listed among the pieces nor "
+                                 "excluded by an empty entry"),
+    "collapsed_cell_duplicated": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].append(
+        c["evidence"]["cells"][0])), "format: evidence.cells[12].signs: must be a new string of 6 characters 0 or 1 "
+                                     "(got '111111')"),
+    "collapsed_cell_excluded": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].insert(
+        1, dict(c["evidence"]["cells"][0], signs="111110"))),
+                                "regions: piece with signs 111110 is excluded by an empty entry; remove it"),
     "global_cone_dropped": (edit(committed("case_a_global"), lambda c: c["evidence"]["cones"].pop()),
                             "regions: the region with kink signs 0 is neither listed among the pieces nor excluded"),
     "global_witness_negative": (edit(committed("case_a_global"), setter("evidence.cones.1.plus.0", "-1")),

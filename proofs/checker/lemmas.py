@@ -164,6 +164,7 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
     As ``z_m(θ) = a_m·(θ − c)`` near a kink, no region with those signs meets the ball. Returns the sign
     strings of all entries."""
     out, size = [], sum(len(a) for a in normals) + 1
+    normal_bits = max((_bits(v) for a in normals for v in a.values()), default=0)
     for k, item in enumerate(expect_list(obj, "evidence.empty")):
         where = join("evidence.empty", k)
         entry = expect_object(item, where, {"signs", "gordan"}, {"signs", "gordan"})
@@ -171,8 +172,7 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
         if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
             fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
         y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
-        budget.charge(size, 2 * max(_bits(v) for v in y) + max(_bits(v) for a in normals for v in a.values()),
-                      "the Gordan vectors")
+        budget.charge(size, 2 * max(_bits(v) for v in y) + normal_bits, "the Gordan vectors")
         for m, (v, s) in enumerate(zip(y, signs)):
             if v < 0 or (s == "*" and v != 0):
                 raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
@@ -187,21 +187,33 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
 
 def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budget) -> None:
     """**Every region is accounted for.** A depth-first case split over the ``n`` kink signs: each branch
-    ends under an ``empty`` entry (all its remaining characters ``*``, the fixed ones agreeing) or at a
-    full sign string that is ``listed``; and no listed string lies under an empty entry. Then the listed
-    pieces are exactly the regions that meet the ball. The search visits at most ``2n`` nodes per listed
-    piece or empty entry, each testing every empty entry: that is charged first."""
-    budget.charge(2 * (n + 1) * (len(listed) + len(empty) + 1) * (len(empty) + 1) * (n + 1), 0, "the case split")
+    ends under an ``empty`` entry (the entry's characters past the branch all ``*``, the others agreeing
+    with it) or at a full sign string that is ``listed``; and no listed string lies under an empty
+    entry. Then every sign string is listed or lies under an empty entry, and no string is both: the
+    listed pieces are exactly the regions that meet the ball.
+
+    An entry whose last fixed character is at position ``t`` closes a branch of length ``ℓ > t`` exactly
+    when it closes the branch's ancestor of length ``t + 1``, and the search stops at the first closed
+    ancestor; so a branch of length ``ℓ`` is tested only against the entries with ``t = ℓ − 1``, looked
+    up by their fixed characters (grouped by which positions are fixed). Charged as it goes: ``n + 1``
+    steps per entry to index it, and per branch ``n + 1`` plus the fixed positions of each group tested.
+    """
+    groups: dict[int, dict[tuple[int, ...], set[str]]] = {}  # last fixed position → fixed positions → keys
+    budget.charge((len(empty) + 1) * (n + 1), 0, "the case split")
+    for e in empty:
+        fixed = tuple(k for k, ch in enumerate(e) if ch != "*")
+        last = fixed[-1] if fixed else -1
+        groups.setdefault(last, {}).setdefault(fixed, set()).add("".join(e[k] for k in fixed))
     reached: set[str] = set()
-
-    def closed(prefix: str) -> bool:
-        m = len(prefix)
-        return any(all(e[k] in (prefix[k], "*") for k in range(m)) and set(e[m:]) <= {"*"} for e in empty)
-
-    stack = [""]
+    steps, stack = 0, [""]
     while stack:
         prefix = stack.pop()
-        if prefix and closed(prefix):
+        tests = groups.get(len(prefix) - 1, {})
+        steps += n + 1 + sum(len(fixed) for fixed in tests)
+        if steps > 65536:
+            budget.charge(steps, 0, "the case split")
+            steps = 0
+        if any("".join(prefix[k] for k in fixed) in keys for fixed, keys in tests.items()):
             continue
         if len(prefix) == n:
             if prefix not in listed:
@@ -210,6 +222,7 @@ def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budg
             reached.add(prefix)
             continue
         stack += [prefix + "0", prefix + "1"]
+    budget.charge(steps, 0, "the case split")
     for s in sorted(listed - reached):
         raise CertificateInvalid("regions", f"piece with signs {s} is excluded by an empty entry; remove it")
 

@@ -23,6 +23,7 @@ import numpy as np
 from flint import fmpq_mat
 from scipy.optimize import nnls
 
+from symbolic.arrangement import RegionLimit
 from symbolic.linalg import to_fmpq
 from symbolic.network import null_samples
 from symbolic.problem import Problem
@@ -63,9 +64,10 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
               else Fraction(0) for o in range(n_out)]
     c = [Fraction(0)] * hidden + (b_star if problem.biases else [])
     snapped = any(t != v for t, v in zip(theta, c))
-    cells, empty = case_split(problem, [(j, 0) for j in range(N)])
-    if len(cells) > MAX_CELLS:
-        return Verdict("UNKNOWN", f"{len(cells)} cells in one dead unit's arrangement (more than {MAX_CELLS})")
+    try:
+        cells, empty = case_split(problem, [(j, 0) for j in range(N)], MAX_CELLS)
+    except RegionLimit:
+        return Verdict("UNKNOWN", f"more than {MAX_CELLS} cells in one dead unit's arrangement: not listed")
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
     residuals = [[b - y[o] for o, b in enumerate(b_star)] for y in problem.targets]
     witnesses, worst2 = [], Fraction(0)

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from symbolic.arrangement import RegionLimit
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
@@ -229,9 +230,13 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     run_r = _residuals(problem, c)
     delta = sqrt_above(red.count * bounds(red, c_red, rho).F1[-1] ** 2 * rho * rho)
     norms = [sqrt_above(sum((v * v for v in x), Fraction(0))) for x in xt]
-    cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else case_split(problem, [(j, 0) for j in range(N)])
-    if len(cells) > MAX_CONES:
-        return Verdict("UNKNOWN", f"{len(cells)} cones in the data arrangement (more than {MAX_CONES})")
+    try:
+        cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else \
+            case_split(problem, [(j, 0) for j in range(N)], MAX_CONES)
+    except RegionLimit:
+        cells = []  # more than MAX_CONES: the message below
+    if not cells or len(cells) > MAX_CONES:
+        return Verdict("UNKNOWN", f"more than {MAX_CONES} cones in the data arrangement: not listed")
     live = {s: g for g in kept if (s := live_signs(cp, c, rho, xt, g)) is not None}
     kinked = _kinked_units(cp, c, rho, xt, kept, local)
     cones: list[dict[str, Any]] = []
