@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import importlib.util
 import json
 import logging
@@ -54,6 +55,7 @@ CONNECT_TIMEOUT = 20.0
 """Seconds to wait for a scheduler before giving up with one line."""
 
 Task = Callable[..., Row]
+"""A task of a batch of rows (certify, check): see :func:`run`."""
 
 
 @dataclass(frozen=True)
@@ -284,11 +286,18 @@ def _on_dask(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], scheduler:
             cluster = dd.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
                                       silence_logs=logging.CRITICAL)
     try:
+        failure = None
         try:
             client = dd.Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT,
                                set_as_default=False)
         except (OSError, ValueError, TimeoutError) as err:
-            raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({' '.join(str(err).split())})") from None
+            failure = " ".join(str(err).split())
+        if failure is not None:
+            # The half-started client is kept in a reference cycle by the error's frames. Collected now,
+            # it closes at once; left to the interpreter's exit, its loop is gone by then, and closing
+            # waits 2 × CONNECT_TIMEOUT and prints a traceback after the one-line error.
+            gc.collect()
+            raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({failure})")
         futures: list[Any] = []
         try:
             # one message for the whole batch; exceptions become Failures on the worker (_attempt),

@@ -238,6 +238,18 @@ def test_an_unreachable_scheduler_is_one_line(chain_file, tmp_path, monkeypatch)
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.skipif(distributed is None, reason="the optional dask extra is not installed")
+def test_a_malformed_scheduler_address_is_one_line_in_a_real_process(chain_file, tmp_path):
+    """In a process of its own (the exit matters): one line, exit 2, and no hang or traceback at exit from
+    the half-started dask client (closing it at the interpreter's exit used to wait 40 s, then print one)."""
+    proc = subprocess.run([sys.executable, "-c", "from cli import main; main()", "train", chain_file,
+                           "-o", str(tmp_path / "m"), "--scheduler", "nonsense"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == ["Error: --scheduler: cannot connect to nonsense "
+                                        "(missing port number in address 'nonsense')"]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Ctrl-C
 
