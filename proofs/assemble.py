@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from symbolic.network import forward, null_samples
 from symbolic.problem import Problem, params_to_json, problem_to_json
 from symbolic.rationals import canonical
 
 from . import checker, replay
-from .checker.network import Bounds
+from .checker.network import Bounds, null_sample
+from .checker.network import forward as checker_forward
 
 if TYPE_CHECKING:  # flint is imported lazily at run time
     from flint import fmpq_mat
@@ -103,20 +103,25 @@ def ball_bounds(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> B
 
 def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
     """Every hidden pre-activation keeps its strict sign on the ball (the checker's rule; the first
-    layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly)."""
+    layer is skipped when ``first_layer`` is false: boundary certificates treat it exactly).
+
+    With the checker's own integer forward pass and bounds: ``z² > F1(k)²·P_k·ρ²`` is compared as
+    ``Z²·den > num·s_k²`` for ``z = Z/s_k`` and ``F1(k)²·P_k·ρ² = num/den``, without a Fraction per unit."""
     if problem.depth == 0 or problem.activation != "relu":
         return True
-    b = ball_bounds(problem, theta, rho)
-    fw = forward(problem, problem.unflatten(list(theta)))
-    nulls = null_samples(problem)
-    for j, zs in enumerate(fw.preactivations):
-        if j in nulls:
+    cp = checker_problem(problem)
+    c = list(theta)
+    b = replay.derivative_bounds(cp, c, rho)
+    run = checker_forward(cp, c, None)
+    for j, sample in enumerate(run.pre):
+        if null_sample(cp, j):
             continue
-        for m, layer in enumerate(zs):
+        for m, layer in enumerate(sample):
             if m == 0 and not first_layer:
                 continue
-            need = b.F1[m + 1] ** 2 * b.prefix[m + 1] * rho * rho
-            if any(z * z <= need for z in layer):
+            need = b.F1[m + 1] ** 2 * b.prefix[m + 1] * rho * rho * run.s[m + 1] ** 2
+            num, den = need.numerator, need.denominator
+            if any(z * z * den <= num for z in layer):
                 return False
     return True
 

@@ -122,10 +122,11 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
                            "layer (curved boundaries are not supported)")
         theta = r.theta
     say("computing the exact Hessian at the centre")
-    H0 = hessian_of(piece_derivatives(problem, theta, pattern))
+    d0 = piece_derivatives(problem, theta, pattern)
+    H0 = hessian_of(d0)
     lam_min = smallest_eigenvalue(H0)
     if lam_min > 0:
-        return interior_ball.search(problem, theta, pattern, lam_min, refine, say)
+        return interior_ball.search(problem, theta, pattern, lam_min, refine, say, d0)
     if lam_min < 0:
         v = negative_curvature.search(problem, theta, pattern, H0, say)
         if v is not None:

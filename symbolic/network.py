@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
+from operator import mul
 from typing import Any, Sequence
 
 from .exceptions import PatternError
@@ -72,32 +74,51 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
     """
     params = _point(problem, params)
     relu = problem.activation == "relu"
+    # Integers over one denominator per layer (and one for the inputs): no gcd inside the N·P loop,
+    # which Fraction arithmetic would pay per operation; each z becomes a Fraction once, at the end.
+    layers = []
+    for k in range(problem.depth + 1):
+        W = params.weights[k]
+        b = params.biases[k] if params.biases is not None else [Fraction(0)] * len(W)
+        ints, den = _over_common([v for row, bias in zip(W, b) for v in (*row, bias)])
+        width = len(W[0]) + 1 if W else 1
+        layers.append(([ints[i: i + width] for i in range(0, len(ints), width)], den))
+    xs, dx = _over_common([v for x in problem.inputs for v in x])
+    n0 = problem.widths[0]
     outputs, pres, pats = [], [], []
     boundary: list[tuple[int, int, int]] = []
-    for j, x in enumerate(problem.inputs):
-        a: Sequence[Fraction] = x
+    for j in range(len(problem.inputs)):
+        scale = dx
+        a = xs[j * n0: (j + 1) * n0] + [dx]   # ã = (a, 1) at the current scale
         zs, bits = [], []
-        for k in range(problem.depth + 1):
-            W = params.weights[k]
-            b = params.biases[k] if params.biases is not None else None
-            z = [sum((w * v for w, v in zip(row, a)), Fraction(0)) + (b[i] if b else 0) for i, row in enumerate(W)]
+        for k, (rows, den) in enumerate(layers):
+            zi = [sum(map(mul, row, a)) for row in rows]
+            scale *= den
+            z = tuple(Fraction(v, scale) for v in zi)
             if k == problem.depth:
-                outputs.append(tuple(z))
+                outputs.append(z)
                 break
             if pattern is not None:
                 d = pattern[j][k]
             elif relu:
-                d = tuple(1 if v > 0 else 0 for v in z)
+                d = tuple(1 if v > 0 else 0 for v in zi)
             else:
-                d = (1,) * len(z)
+                d = (1,) * len(zi)
             if relu:
-                boundary.extend((j, k, i) for i, v in enumerate(z) if v == 0)
-            zs.append(tuple(z))
+                boundary.extend((j, k, i) for i, v in enumerate(zi) if v == 0)
+            zs.append(z)
             bits.append(tuple(d))
-            a = [v if on else Fraction(0) for v, on in zip(z, d)]
+            a = [v if on else 0 for v, on in zip(zi, d)] + [scale]
         pres.append(tuple(zs))
         pats.append(tuple(bits))
     return Forward(tuple(outputs), tuple(pres), tuple(pats), tuple(boundary))
+
+
+def _over_common(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """``(ints, d)`` with ``values = ints / d``, ``d`` the lcm of the denominators."""
+    fr = [Fraction(v) for v in values]
+    den = lcm(*(v.denominator for v in fr)) if fr else 1
+    return [v.numerator * (den // v.denominator) for v in fr], den
 
 
 def null_samples(problem: Problem) -> frozenset[int]:

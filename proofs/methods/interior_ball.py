@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
-from symbolic.derivatives import piece_derivatives
+from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import to_fmpq, to_fraction
 from symbolic.network import Pattern, pattern_to_json
 from symbolic.problem import Problem
@@ -34,32 +34,36 @@ Progress = Callable[[str], None]
 
 
 def search(problem: Problem, theta: list[Fraction], pattern: Pattern, lam_min: float, refine: bool,
-           say: Progress) -> Verdict:
+           say: Progress, d: PieceDerivatives | None = None) -> Verdict:
     """An ``interior_ball`` certificate about a critical point of the piece ``pattern`` near ``θ``.
 
     ``lam_min > 0`` is the float estimate of the Hessian's smallest eigenvalue at ``θ``; ``μ`` is a
     short rational below ``lam_min/2``. The radius is the smallest power of 2 with ``‖∇L‖ < μρ``; the
-    centre is refined (to smaller gradients) until δ and sign stability fit on that ball.
+    centre is refined (to smaller gradients) until δ and sign stability fit on that ball. ``d``, the
+    piece's derivatives at ``θ`` when the caller has them, saves computing the exact Hessian again.
     """
     mu = rational_below(lam_min / 2)
     P = problem.parameter_count
     for target in (1e-40, 1e-80, 1e-160):
-        d = piece_derivatives(problem, theta, pattern)
+        if d is None:  # the Hessian waits until the ball is known to fit
+            d = piece_derivatives(problem, theta, pattern, hessian=False)
         g2 = sum((to_fraction(v) ** 2 for v in d.gradient), Fraction(0))
         rho = radius_for(g2, mu)
         if rho is None:
             if not refine:
                 break
             say(f"refining further (‖∇L‖² ≈ {float(g2):.2g})")
-            theta = refine_critical_point(problem, theta, pattern, target=target).theta
+            theta, d = refine_critical_point(problem, theta, pattern, target=target).theta, None
             continue
         dlt = delta(problem, theta, rho)
         stable = sign_stable(problem, theta, rho)
         if not stable or float(mu + dlt) >= 0.9 * lam_min:
             if not refine:
                 break
-            theta = refine_critical_point(problem, theta, pattern, target=target).theta
+            theta, d = refine_critical_point(problem, theta, pattern, target=target).theta, None
             continue
+        if d.hessian is None:
+            d = piece_derivatives(problem, theta, pattern)
         say("building the positive-definiteness certificate")
         A = hessian_of(d) - to_fmpq(mu + dlt) * identity(P)
         pd = pd_certificate(A)
