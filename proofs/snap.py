@@ -84,8 +84,16 @@ class Structure:
         return bool(self.dead or self.kinks or self.splits or self.constant_outputs)
 
     def describe(self) -> str:
-        """A short phrase for status lines, e.g. ``"unit 1 of hidden layer 1 dead; 2 kinks"``."""
-        parts = [f"unit {i} of hidden layer {k + 1} dead" for k, i in self.dead]
+        """A short phrase for status lines, e.g. ``"unit 1 of hidden layer 1 dead; 2 kinks"``.
+
+        >>> Structure(dead=((0, 0), (0, 1), (1, 2))).describe()
+        'units 0, 1 of hidden layer 1 dead; unit 2 of hidden layer 2 dead'
+        """
+        layers: dict[int, list[int]] = {}
+        for k, i in self.dead:
+            layers.setdefault(k, []).append(i)
+        parts = [f"unit {units[0]} of hidden layer {k + 1} dead" if len(units) == 1 else
+                 f"units {', '.join(map(str, units))} of hidden layer {k + 1} dead" for k, units in layers.items()]
         if self.kinks:
             parts.append(f"{len(self.kinks)} kink{'s' if len(self.kinks) > 1 else ''} (z = 0)")
         parts += [f"unit {s.j} of hidden layer {s.layer + 1} = {canonical(s.kappa)} × unit {s.i}" for s in self.splits]
