@@ -6,7 +6,10 @@ they run as the tasks of one batch on :func:`proofs.cluster.gather` (this proces
 processes, or a ``dask.distributed`` scheduler), and the end points come back in restart order to
 the same grouping as in one process (:func:`numeric.training.distinct_minima`). Hence the result
 does not depend on the number of workers, nor on where the tasks ran: it is the result of
-:func:`numeric.training.train` with the same seed and number of restarts.
+:func:`numeric.training.train` with the same seed and number of restarts, bit for bit where the
+workers run the same numpy and scipy builds on the same kind of CPU (one BLAS thread each). A
+cluster of mixed machines may round differently in the last bits, which moves an end point by far
+less than the grouping tolerance but is not excluded from changing a tie.
 
 What travels per task: the problem (its exact data, pickled: about 0.5 KB for the examples), the
 restart's index and its start (``P`` floats); back: the end point (``P`` floats), its loss and

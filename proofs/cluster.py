@@ -103,7 +103,8 @@ class Failure:
 
 
 class TaskFailed(PscertError):
-    """A task of a batch that does not tolerate failures raised (see :func:`gather`); one line."""
+    """Raised when a task of a batch that does not tolerate failures raised, or every worker that ran it
+    died (:func:`gather` without ``failed``); the message is one line naming the task."""
 
 
 def dask_available() -> bool:
