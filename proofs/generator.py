@@ -11,7 +11,9 @@ Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and 
 0. A number beyond the floating-point range: UNKNOWN at once (the search screens with floats).
 1. ``λ = 0``: never CERTIFIED. A live hidden unit gives the rescaling curve, a ``not_isolated``
    refutation (:mod:`proofs.methods.curve`); otherwise UNKNOWN.
-2. Symmetries (:mod:`proofs.symmetry`): units of one layer that can rotate into each other (shared
+2. Symmetries: a split orbit of live units (``split_orbit``) or, inside a region, units sharing a pattern
+   whose piece grows across their rotation orbit (``rotation_orbit``) give ``nonisolated_local_minimum``;
+   otherwise (:mod:`proofs.symmetry`) units of one layer that can rotate into each other (shared
    patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit.
 3. The point on or within rounding of first-layer kinks (:mod:`proofs.boundary`): snapped onto them and
    refined along them, then a ``boundary_ball`` or ``kink_ball`` certificate, or ``collapsed_layer`` when
@@ -40,7 +42,7 @@ from symbolic.problem import Problem
 from .assemble import Verdict, hessian_of
 from .boundary import kink_regions, near_constraints
 from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
-                      negative_curvature, split_orbit)
+                      negative_curvature, rotation_orbit, split_orbit)
 from .positivity import smallest_eigenvalue
 from .refine import refine_critical_point
 from .symmetry import symmetry_verdict
@@ -100,6 +102,9 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     if problem.weight_decay == 0:
         return curve.rescaling(problem, theta)
     v = split_orbit.search(problem, theta, say)  # a split orbit of live units: a local minimum, not isolated
+    if v is not None and v.status == "CERTIFIED":
+        return v
+    v = rotation_orbit.search(problem, theta, refine, say)  # units sharing a pattern inside a region (Lemma M)
     if v is not None and v.status == "CERTIFIED":
         return v
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)

@@ -203,11 +203,8 @@ def matrix_display(rows: list[list[Fraction]], digits: int = 4) -> str:
     return f"\\begin{{pmatrix}}\n{body}\n\\end{{pmatrix}}"
 
 
-def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], label: str,
-             piece: str = "P") -> str:
-    """Lemma: ``∇²L_P ⪰ μI`` on the ball, from the positive-definiteness certificate of ``H_0 − (μ+δ)I``."""
-    mu = doc.mu or Fraction(0)
-    A, _, _ = shifted(doc, pattern_text, mu + delta)
+def pd_how(A: list[list[Fraction]], pd: dict[str, Any]) -> str:
+    """The proof that the exact symmetric ``A`` is positive definite by its witness ``pd`` (checked here first)."""
     P = len(A)
     if pd["method"] == "ldl":
         how = ("Symmetric Gaussian elimination without pivoting ($A = L D L^\\top$, $L$ unit lower triangular) "
@@ -223,6 +220,16 @@ def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], l
                "$C = T A T^\\top$ is strictly diagonally dominant with positive diagonal; by Gershgorin's "
                "theorem $C$ is positive definite, and so is $A = T^{-1} C T^{-\\top}$. The entries of $T$ "
                "are in the certificate (\\texttt{evidence.pd.T}).")
+    return how
+
+
+def pd_lemma(doc: Doc, pattern_text: Any, delta: Fraction, pd: dict[str, Any], label: str,
+             piece: str = "P") -> str:
+    """Lemma: ``∇²L_P ⪰ μI`` on the ball, from the positive-definiteness certificate of ``H_0 − (μ+δ)I``."""
+    mu = doc.mu or Fraction(0)
+    A, _, _ = shifted(doc, pattern_text, mu + delta)
+    P = len(A)
+    how = pd_how(A, pd)
     hess = ""
     if P <= SHOW_HESSIAN:
         H0 = [[v + (mu + delta if i == m else 0) for m, v in enumerate(row)] for i, row in enumerate(A)]

@@ -429,6 +429,7 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "xor_trained_kinks": generated("examples/xor_trained.json"),
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
     "deep_collapsed": generated("tests/data/collapsed_network.json"),
+    "rotation_orbit": generated("tests/data/rotation_2_3_2.json"),
     "chain_lemma_a": psc_chain,
 }
 
@@ -439,6 +440,7 @@ GOOD_LINES = {
     "xor_trained_kinks": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 19/1000 (kink_ball, 4 "
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
+    "rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "deep_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius 1/8, mu 879/1024 (collapsed_network, 2 hidden "
                       "layers, bstar_norm 11651/131072",
     "case_a_global": "VALID: CERTIFIED global_minimum, radius 1/803469022129495137770981046170581301261101496891396417650688, "
@@ -511,6 +513,20 @@ def setter(path: str, value: Any) -> Callable[[dict], None]:
 
 
 DELETE = object()
+
+
+def nudge(path: str, by: F) -> Callable[[dict], None]:
+    """Add ``by`` to the rational at a dotted path."""
+
+    def change(cert: dict) -> None:
+        *parents, last = path.split(".")
+        node = cert
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        key: Any = int(last) if isinstance(node, list) else last
+        node[key] = str(F(node[key]) + by)
+
+    return change
 
 
 def committed(name: str) -> Callable[[], dict]:
@@ -679,6 +695,26 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                         "hessian bound: coupling must satisfy coupling ≥ 0 and coupling² ≥"),
     "deep_collapsed_mu_inflated": (edit(committed("deep_collapsed"), setter("mu", "1")),
                                    "mu: must be at most 2·(λ(1 − bstar_norm) − coupling)"),
+    "rotation_orbit_kappa_zero": (edit(committed("rotation_orbit"), setter("evidence.kappa", "0")),
+                                  "hessian bound: the float Cholesky test did not prove it positive definite"),
+    "rotation_orbit_kappa_negative": (edit(committed("rotation_orbit"), setter("evidence.kappa", "-1")),
+                                      "orbit: evidence.kappa must be ≥ 0 (got -1)"),
+    # without unit 2 the rotations that move it are missing from T, and those directions are flat
+    "rotation_orbit_unit_dropped": (edit(committed("rotation_orbit"), setter("evidence.groups.0.units", [0, 1])),
+                                    "hessian bound: the float Cholesky test did not prove it positive definite"),
+    "rotation_orbit_single_unit": (edit(committed("rotation_orbit"), setter("evidence.groups", [{"layer": 1, "units": [0]}])),
+                                   "format: evidence.groups[0].units: must be at least two new units 0..2 of layer 1"),
+    "rotation_orbit_unit_twice": (edit(committed("rotation_orbit"), setter("evidence.groups", [{"layer": 1, "units": [0, 1]},
+                                                                                                {"layer": 1, "units": [1, 2]}])),
+                                  "format: evidence.groups[1].units: must be at least two new units 0..2 of layer 1"),
+    "rotation_orbit_output_layer": (edit(committed("rotation_orbit"), setter("evidence.groups.0.layer", 2)),
+                                    "format: evidence.groups[0].layer: must be a hidden layer 1..1 (got the JSON number 2)"),
+    "rotation_orbit_mu_inflated": (edit(committed("rotation_orbit"), setter("mu", "1")),
+                                   "hessian bound: the float Cholesky test did not prove it positive definite"),
+    "rotation_orbit_radius_too_large": (edit(committed("rotation_orbit"), setter("radius", "1/100")),
+                                        "sign stability: evidence.pattern[0][0] unit 2"),
+    "rotation_orbit_not_critical": (edit(committed("rotation_orbit"), nudge("center.biases.1.0", F(1, 10 ** 30))),
+                                    "gradient bound: ‖∇L_P(c)‖²"),
     "collapsed_cell_missing": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].pop()),
                                "regions: the region with kink signs 000000 is neither listed among the pieces nor "
                                "excluded by an empty entry"),

@@ -130,6 +130,12 @@ reduced strict minimum split back along exact rational weights is a local minimu
 minima are exactly its split orbit, of the stated dimension; no growth modulus away from the orbit is
 claimed. Statement and proof: the docstring of :mod:`proofs.checker.orbit`.
 
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``rotation_orbit`` (any depth, any number of outputs):
+inside one region, groups of units of a layer that share their pattern rotate into each other (the group
+``Π O(|g|)`` keeps ``L_P``); with ``∇²L_P(c) − (μ+δ)I + κ·TTᵀ ≻ 0`` for the orbit's tangents ``T`` and a small
+gradient, the local minima in the ball are exactly one orbit ``Gθ*``, not a point, with
+``L(θ) ≥ L(θ*) + (μ/2)·dist(θ, Gθ*)²`` on the ball. Statement and proof: :mod:`proofs.checker.rotation`.
+
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.

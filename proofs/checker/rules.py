@@ -300,6 +300,7 @@ def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer, collapsed_network
     from .duality import check_global_minimum, check_not_global_minimum
     from .orbit import check_split_orbit
+    from .rotation import rotation_orbit
     from .threshold import lemma_a_norm_box
 
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
@@ -310,7 +311,8 @@ def _table() -> dict[str, Rule]:
             "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted),
             "dual_cones": Rule(check_global_minimum, ("global_minimum",)),
             "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",)),
-            "split_orbit": Rule(check_split_orbit, ("nonisolated_local_minimum",))}
+            "split_orbit": Rule(check_split_orbit, ("nonisolated_local_minimum",)),
+            "rotation_orbit": Rule(rotation_orbit, ("nonisolated_local_minimum",))}
 
 
 RULES = _table()

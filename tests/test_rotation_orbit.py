@@ -1,0 +1,166 @@
+"""``rotation_orbit``: units sharing a pattern inside a region, whose nearby minima are one rotation orbit.
+
+The committed problems are trained ReLU networks whose hidden units are active on every sample, so on
+their region the network is the linear map ``x ↦ V(Ux + b) + c`` and ``O(3)`` (``O(2)``) rotates the
+hidden units' stacked parameters ``p_i = (u_i, b_i, V_i)`` without changing ``L``. The independent
+checks are in floats: two separately trained points of the 2-3-2 problem have the same loss and
+stacked matrices related by an orthogonal ``Q`` (Procrustes), rotations of the centre keep ``L``, and
+steps across the orbit raise it by at least ``μ/2`` times their squared length.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cli import main  # noqa: E402
+from proofs.checker import CertificateInvalid, check_certificate  # noqa: E402
+from proofs.checker.rotation import read_groups  # noqa: E402
+from proofs.generator import certify  # noqa: E402
+from proofs.methods.rotation_orbit import shared_groups  # noqa: E402
+from symbolic.problem import load_problem  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    return {name: certify(load_problem(str(DATA / f"{name}.json")))
+            for name in ("rotation_2_3_2", "rotation_2_3_2_other", "rotation_1_2_2")}
+
+
+def _stacked(theta: list[Fraction], n_in: int, n_hidden: int, n_out: int) -> np.ndarray:
+    """Rows ``p_i = (W_1[i], b_1[i], W_2[:, i])`` of a one-hidden-layer net in canonical order."""
+    t = np.array([float(v) for v in theta])
+    W1 = t[:n_in * n_hidden].reshape(n_hidden, n_in)
+    b1 = t[n_in * n_hidden:n_in * n_hidden + n_hidden]
+    off = n_in * n_hidden + n_hidden
+    W2 = t[off:off + n_out * n_hidden].reshape(n_out, n_hidden)
+    return np.hstack([W1, b1[:, None], W2.T])
+
+
+def _float_loss(problem, theta: np.ndarray) -> float:
+    X = np.array([[float(v) for v in x] for x in problem.inputs])
+    Y = np.array([[float(v) for v in y] for y in problem.targets])
+    n_in, n_h, n_out = problem.widths
+    W1 = theta[:n_in * n_h].reshape(n_h, n_in)
+    b1 = theta[n_in * n_h:n_in * n_h + n_h]
+    off = n_in * n_h + n_h
+    W2 = theta[off:off + n_out * n_h].reshape(n_out, n_h)
+    b2 = theta[off + n_out * n_h:]
+    F = np.maximum(X @ W1.T + b1, 0) @ W2.T + b2
+    return float(np.mean(np.sum((F - Y) ** 2, axis=1)) + float(problem.weight_decay) * np.sum(theta ** 2))
+
+
+def _unstack(P: np.ndarray, b2: np.ndarray, n_in: int) -> np.ndarray:
+    return np.concatenate([P[:, :n_in].ravel(), P[:, n_in], P[:, n_in + 1:].T.ravel(), b2])
+
+
+def test_trained_2_3_2_is_a_non_isolated_minimum(verdicts):
+    v = verdicts["rotation_2_3_2"]
+    assert (v.status, v.claim) == ("CERTIFIED", "nonisolated_local_minimum"), v.reason
+    assert v.certificate["evidence"]["method"] == "rotation_orbit"
+    assert v.certificate["evidence"]["groups"] == [{"layer": 1, "units": [0, 1, 2]}]
+    # three units whose stacked 3×5 matrix has rank 3: O(3) acts freely, the orbit has dimension 3
+    assert v.facts["orbit_dimension"] == 3
+    assert check_certificate(v.certificate).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+
+
+def test_two_trained_points_lie_on_one_orbit(verdicts):
+    """Independent of the certificate: the two centres' stacked matrices differ by an orthogonal Q."""
+    a, b = verdicts["rotation_2_3_2"], verdicts["rotation_2_3_2_other"]
+    assert b.status == "CERTIFIED" and b.claim == "nonisolated_local_minimum", b.reason
+    assert abs(float(Fraction(a.facts["loss"])) - float(Fraction(b.facts["loss"]))) < 1e-12
+    problem = load_problem(str(DATA / "rotation_2_3_2.json"))
+    ca, cb = (a.certificate["center"], b.certificate["center"])
+    ta = _theta(problem, ca)
+    tb = _theta(problem, cb)
+    Pa, Pb = _stacked(ta, 2, 3, 2), _stacked(tb, 2, 3, 2)
+    assert np.linalg.norm(Pa - Pb) > 0.1      # genuinely different points
+    U, _, Vt = np.linalg.svd(Pb @ Pa.T)       # Procrustes: the orthogonal Q minimising ‖Q·Pa − Pb‖
+    Q = U @ Vt
+    assert np.linalg.norm(Q @ Pa - Pb) < 1e-8
+    assert np.allclose([float(v) for v in ta[-2:]], [float(v) for v in tb[-2:]], atol=1e-9)  # the output bias
+
+
+def _theta(problem, center: dict) -> list[Fraction]:
+    from proofs.checker import read_point
+
+    return read_point(center, _checker_problem(problem), "center")
+
+
+def _checker_problem(problem):
+    from proofs.assemble import checker_problem
+
+    return checker_problem(problem)
+
+
+def test_rotations_keep_the_loss_and_steps_across_raise_it(verdicts):
+    v = verdicts["rotation_2_3_2"]
+    problem = load_problem(str(DATA / "rotation_2_3_2.json"))
+    theta = np.array([float(x) for x in _theta(problem, v.certificate["center"])])
+    mu = float(Fraction(v.certificate["mu"]))
+    L0 = _float_loss(problem, theta)
+    P, b2 = _stacked(list(theta), 2, 3, 2), theta[-2:]
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        S = rng.normal(size=(3, 3))
+        Q = np.linalg.matrix_power(np.eye(3) + 1e-3 * (S - S.T) / 2, 1)
+        Q, _ = np.linalg.qr(Q)
+        Q = Q @ np.diag(np.sign(np.diag(Q)))     # near the identity
+        assert abs(_float_loss(problem, _unstack(Q @ P, b2, 2)) - L0) < 1e-12
+    tangents = []
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        X = np.zeros((3, 3))
+        X[a, b], X[b, a] = 1, -1
+        tangents.append(_unstack(X @ P, np.zeros(2), 2))
+    T = np.array(tangents).T
+    across = np.linalg.svd(T, full_matrices=True)[0][:, 3:]
+    for _ in range(5):
+        d = across @ rng.normal(size=across.shape[1])
+        d *= 1e-3 / np.linalg.norm(d)
+        assert _float_loss(problem, theta + d) - L0 >= 0.9 * mu / 2 * 1e-6
+
+
+def test_two_units_of_a_vector_output_net(verdicts):
+    v = verdicts["rotation_1_2_2"]
+    assert (v.status, v.claim, v.facts["orbit_dimension"]) == ("CERTIFIED", "nonisolated_local_minimum", 1), v.reason
+
+
+def test_shared_groups_by_hand():
+    """Units 0 and 2 of layer 1 agree on both samples; unit 1 differs; a dead pair is no group."""
+    problem = load_problem(str(DATA / "rotation_2_3_2.json"))
+    pattern = [[(1, 0, 1)], [(0, 0, 0)]]
+    assert shared_groups(problem, pattern) == [(1, [0, 2])]
+    assert shared_groups(problem, [[(0, 0, 0)], [(0, 0, 0)]]) == []
+
+
+def test_checker_refuses_units_with_different_patterns():
+    cp = _checker_problem(load_problem(str(DATA / "rotation_2_3_2.json")))
+    pattern = [[(1, 1, 1)], [(1, 0, 1)]]
+    assert read_groups([{"layer": 1, "units": [0, 2]}], cp, pattern) == [(1, [0, 2])]
+    with pytest.raises(CertificateInvalid, match="sample 1 activates only some of them"):
+        read_groups([{"layer": 1, "units": [0, 1, 2]}], cp, pattern)
+
+
+def test_proof_compiles(tmp_path, verdicts):
+    from test_latex import compile_ok, flat, pdf_text  # the LaTeX test helpers (tests/ is on sys.path)
+
+    path = tmp_path / "cert.json"
+    path.write_text(json.dumps(verdicts["rotation_2_3_2"].certificate), encoding="utf-8")
+    result = CliRunner().invoke(main, ["latex", str(path)])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    for name in ("Rotation invariance", "Strong convexity across the orbit"):
+        assert f"\\begin{{lemma}}[{name}]" in tex
+    text = flat(pdf_text(compile_ok(tmp_path, tex).path))
+    assert "localminimaofLintheopenballareexactlythepointsoftheorbit" in text
