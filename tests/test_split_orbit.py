@@ -256,6 +256,23 @@ def test_a_trained_orbit_point_gets_a_pythagorean_split():
     assert math.dist([float(t) for t in centre], [float(t) for t in problem.flatten(problem.point)]) < 1e-6
 
 
+def test_nearly_proportional_units_are_merged_and_split_back_onto_the_orbit():
+    """A trained point stops near the orbit, not on it: case A's units at (3/5, 4/5) with the second unit's
+    weight 10⁻⁵ off proportional (cosine ≈ 1 − 10⁻¹¹, beyond rounding, within PARALLEL). The merged network is
+    refined to case A's reduced minimum and split back exactly proportional, about 10⁻⁵ from the point."""
+    prob = case_a(F(3, 5), F(4, 5))
+    prob["point"]["weights"][0][1] = [str(F(48, 125) * (1 + F(1, 10 ** 5)))]
+    problem = parse_problem(prob)
+    v = search(problem, problem.flatten(problem.point))
+    assert v is not None and v.status == "CERTIFIED" and v.claim == "nonisolated_local_minimum", v
+    kappa = [F(k) for k in v.certificate["evidence"]["groups"][0]["kappa"]]
+    assert kappa[0] == 1 and abs(kappa[1] - F(4, 3)) < F(1, 10 ** 4)
+    t1 = F(v.certificate["center"]["weights"][0][0][0]) / F(12, 25)   # the first unit is t_1·p*, p* = (12/25, …)
+    assert abs(t1 - F(3, 5)) < F(1, 10 ** 4)
+    centre = problem.flatten(parse_problem({**prob, "point": v.certificate["center"]}).point)
+    assert math.dist([float(t) for t in centre], [float(t) for t in problem.flatten(problem.point)]) < 1e-4
+
+
 # --- the checker ----------------------------------------------------------------------------------------
 
 def test_kappa_must_have_a_rational_norm():

@@ -41,7 +41,12 @@ from . import renders
 Progress = Callable[[str], None]
 
 TOL = 1e-7
-"""Relative tolerance (to ``max(1, ‖θ‖∞)``) for a dead unit, a pre-activation on a kink, proportionality."""
+"""Relative tolerance (to ``max(1, ‖θ‖∞)``) for a dead unit and a pre-activation on a kink."""
+
+PARALLEL = 1e-4
+"""Units of one sign pattern whose cosine is within ``PARALLEL`` of 1 are one group. At a critical point,
+live units that share a pattern are exactly proportional (Lemma C); a trained point is only near one, and
+refining the merged (reduced) network moves the split centre to the exact orbit."""
 
 DIGITS = 2 ** 24
 """Denominator bound of the stereographic coordinates of a Pythagorean split (about 7 digits)."""
@@ -94,7 +99,7 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     from ..generator import certify, kink_verdict
 
     at = red.with_point(red.unflatten(red_theta))
-    kinks = _near_kinks(red, red_theta, xt)
+    kinks = _near_kinks(red, red_theta)
     if kinks:
         say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged) on "
             f"its {len(kinks)} kink(s)")
@@ -102,10 +107,21 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     else:
         say(f"certifying the minimum of the reduced network ({len(groups)} unit(s), proportional units merged)")
         local = certify(at, progress=say)
+    if local.status == "CERTIFIED" and local.certificate is not None \
+            and local.certificate["evidence"]["method"] == "boundary_ball":
+        # refinement reached kinks the reduced minimum may lie beside: ask for it on them (kink_ball)
+        lc = local.certificate
+        cons = [(j, g) for j, g in lc["evidence"]["constraints"]]
+        kinks = kinks or cons
+        c0 = read_point(lc["center"], read_problem(lc["problem"]), "center")
+        say(f"certifying the reduced minimum on its {len(cons)} kink(s)")
+        local = kink_verdict(red.with_point(red.unflatten(c0)), c0, cons, False, say, on_kinks=True)
     if local.status != "CERTIFIED" or local.certificate is None or local.claim != "isolated_local_minimum":
         return Verdict("UNKNOWN", f"the split orbit's reduced network is not certified an isolated minimum "
                        f"({local.reason})")
-    if kinks and local.certificate["evidence"]["method"] != "kink_ball":
+    if local.certificate["evidence"]["method"] == "kink_ball":
+        kinks = [(j, g) for j, g in local.certificate["evidence"]["constraints"]]
+    elif kinks:
         return Verdict("UNKNOWN", "the split orbit's reduced minimum is not proved to lie on its kinks (no kink_ball)")
     lc = local.certificate
     c_red = read_point(lc["center"], read_problem(lc["problem"]), "center")
@@ -148,8 +164,9 @@ def _index(problem: Problem, g: int, p: int) -> int:
 
 
 def _groups(problem: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -> list[list[int]] | None:
-    """Units grouped by direction (positively proportional, kinks included), groups ordered by their first
-    unit; ``None`` if a unit is active on no sample, or two groups share a sign pattern (``'k'`` at a kink)."""
+    """Units grouped by direction (one sign pattern, ``'k'`` at a kink, and nearly positively proportional:
+    :data:`PARALLEL`), groups ordered by their first unit; ``None`` if a unit is active on no sample, or two
+    groups share a sign pattern (a rotation orbit, not a split one)."""
     size = problem.widths[0] + int(problem.biases) + 1
     scale = max(1.0, max(abs(float(t)) for t in theta))
     groups: list[list[int]] = []
@@ -163,7 +180,7 @@ def _groups(problem: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -
         for members, seen in zip(groups, patterns):
             first = [float(theta[_index(problem, members[0], p)]) for p in range(size)]
             cos = sum(a * b for a, b in zip(first, unit)) / math.hypot(*first) / math.hypot(*unit)
-            if cos >= 1 - TOL:
+            if cos >= 1 - PARALLEL:
                 if seen != pattern:
                     return None
                 members.append(i)
@@ -176,17 +193,14 @@ def _groups(problem: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -
     return groups
 
 
-def _near_kinks(red: Problem, theta: list[Fraction], xt: list[list[Fraction]]) -> list[tuple[int, int]]:
-    """The reduced network's first-layer kinks ``(j, g)``: pre-activations within rounding of 0."""
+def _near_kinks(red: Problem, theta: list[Fraction]) -> list[tuple[int, int]]:
+    """The reduced network's first-layer kinks ``(j, g)``: pre-activations within the snapping tolerance of the
+    merged point (:mod:`proofs.snap`; rounding level at an exact critical point, up to ``10·‖∇L‖`` away from
+    one), so that a trained point's kinks are found where the merged network's refinement needs them."""
+    from ..snap import detect, tolerance
+
     scale = max(1.0, max(abs(float(t)) for t in theta))
-    size = red.widths[0] + int(red.biases)
-    out = []
-    for j, x in enumerate(xt):
-        for g in range(red.widths[1]):
-            z = sum((theta[_index(red, g, p)] * v for p, v in enumerate(x[:size])), Fraction(0))
-            if abs(float(z)) <= TOL * scale * max(1.0, math.hypot(*map(float, x))):
-                out.append((j, g))
-    return out
+    return list(detect(red, theta, max(tolerance(red, theta).tol, TOL * scale)).kinks)
 
 
 def _sphere_point(units: list[list[Fraction]]) -> list[Fraction]:
