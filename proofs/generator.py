@@ -44,7 +44,7 @@ from .boundary import kink_regions, near_constraints
 from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
                       negative_curvature, rotation_orbit, split_orbit)
 from .positivity import smallest_eigenvalue
-from .refine import refine_critical_point
+from .refine import SHORT_TARGET, refine_critical_point, short_centre
 from .symmetry import symmetry_verdict
 
 Progress = Callable[[str], None]
@@ -117,7 +117,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     pattern = fw.pattern
     if refine:
         say("refining the point to a critical point of its piece")
-        r = refine_critical_point(problem, theta, pattern)
+        r = refine_critical_point(problem, theta, pattern, target=SHORT_TARGET)
         if r.left_region:
             crossed, deep = _crossed(problem, r.theta, pattern)
             if crossed and not deep:
@@ -125,7 +125,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
                 return kink_verdict(problem, theta, crossed, refine, say)
             return Verdict("UNKNOWN", "refinement left the point's activation region across a boundary of a deeper "
                            "layer (curved boundaries are not supported)")
-        theta = r.theta
+        theta = short_centre(problem, r.theta, pattern)  # interior_ball refines further if its ball does not fit
     say("computing the exact Hessian at the centre")
     d0 = piece_derivatives(problem, theta, pattern)
     H0 = hessian_of(d0)
