@@ -568,7 +568,8 @@ def test_collapsed_layer_tables_are_abbreviated(tmp_path, dead_cert, monkeypatch
 @pytest.mark.parametrize("tamper,step,message", [
     (lambda c: c["evidence"]["cells"][0]["plus"].__setitem__(1, "0"), "hessian bound", "‖±m_S − y±‖²"),
     (lambda c: c["evidence"].update(x_sum="7"), "hessian bound", "x_sum² ≥ N·Σ‖x̃_j‖²"),
-    (lambda c: c["evidence"]["cells"].pop(), "regions", "the case split covers signs 000000"),
+    (lambda c: c["evidence"]["cells"].pop(), "regions", "the case split covers every sign string (regions: the region with "
+     "kink signs 000000 is neither listed"),
     (lambda c: c.update(mu="1/100"), "mu", "μ ≤ 2(μ' − α·x_sum·ρ)"),
     (lambda c: c["center"]["biases"][1].__setitem__(0, "1/64"), "gradient bound", "α Σ_j r_j + λ_b b* = 0"),
 ])
