@@ -10,6 +10,10 @@ Run: ``python bench/bench_regions.py [--quick]``. Prints two tables (nothing is 
 2. **Local enumeration** at trained minima (``numeric.training.train``, float L-BFGS, then rational
    points): the regions meeting balls of radius ``1/1000`` and ``1/10``, without and with the exact
    Hessian bound of every piece.
+3. **Sign-prefix split** of one unit's sample arrangement (what ``collapsed_layer``, ``dual_cones`` and the
+   kink balls list, with a Gordan vector per empty prefix): :func:`symbolic.arrangement.prefix_split`
+   next to the split it replaced, one float LP per tree node and a Gordan LP per empty prefix
+   (``reference_split`` in ``tests/test_prefix_split.py``), on the same seeded data; the two must agree.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from symbolic.arrangement import arrangement_cells, general_position_count  # noqa: E402
+from symbolic.arrangement import arrangement_cells, general_position_count, prefix_split  # noqa: E402
 from symbolic.problem import parse_problem  # noqa: E402
 from symbolic.region_graph import sample_classes  # noqa: E402
 from symbolic.regions import global_regions  # noqa: E402
@@ -78,10 +82,32 @@ def bench_local(quick: bool) -> None:
                       f"{t1 - t0:>8.3f} {rate:>10.0f} {t2 - t1:>14.3f}")
 
 
+def bench_prefix_split(sizes: list[int], baseline_up_to: int) -> None:
+    from tests.test_prefix_split import reference_split
+
+    print("\nSign-prefix split of one unit's arrangement {v·x̃_j = 0} in Q^3 (n_0 = 2, biases), Gordan vectors included")
+    print(f"{'N':>5} {'cells':>6} {'empty':>7} {'prefix_split (s)':>17} {'LP per node (s)':>16} {'speed-up':>9} {'same':>5}")
+    for N in sizes:
+        p = data_problem(2, [2, 1, 1], N, seed=N)
+        rows = [list(x) + [Fraction(1)] for x in p.inputs]
+        t0 = time.perf_counter()
+        split = prefix_split(rows)
+        t1 = time.perf_counter()
+        base, same = "-", "-"
+        speed = "-"
+        if N <= baseline_up_to:
+            cells, empty = reference_split(rows)
+            t2 = time.perf_counter()
+            same = str(list(split.cells) == cells and [s for s, _ in split.empty] == empty)
+            base, speed = f"{t2 - t1:.2f}", f"{(t2 - t1) / (t1 - t0):.0f}×"
+        print(f"{N:>5} {len(split.cells):>6} {len(split.empty):>7} {t1 - t0:>17.2f} {base:>16} {speed:>9} {same:>5}")
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     bench_global([20, 50] if quick else [20, 50, 100, 150, 200])
     bench_local(quick)
+    bench_prefix_split([10, 20] if quick else [10, 20, 30, 40, 60], 20 if quick else 30)
 
 
 if __name__ == "__main__":

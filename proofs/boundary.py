@@ -13,12 +13,13 @@ multipliers ``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P`` (least squar
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from itertools import product
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from symbolic.arrangement import RegionLimit, prefix_split
+from symbolic.arrangement import PrefixSplit, RegionLimit, prefix_split
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import independent, solve, to_fraction
@@ -201,9 +202,16 @@ def case_split(problem: Problem, cons: list[Constraint], limit: int | None = Non
     the arrangement of the samples ``x̃_j`` by :func:`symbolic.arrangement.prefix_split`, which raises
     :class:`~symbolic.arrangement.RegionLimit` past ``limit`` cells.
     """
-    rows = [list(problem.inputs[j]) + ([Fraction(1)] if problem.biases else []) for j, _ in cons]
-    split = prefix_split(rows, limit)
+    rows = tuple(tuple(problem.inputs[j]) + ((Fraction(1),) if problem.biases else ()) for j, _ in cons)
+    split = _split(rows, limit)
     return list(split.cells), [(signs, list(y)) for signs, y in split.empty]
+
+
+@lru_cache(maxsize=8)
+def _split(rows: tuple[tuple[Fraction, ...], ...], limit: int | None) -> PrefixSplit:
+    """:func:`prefix_split`, remembered: the local search, the dead-layer search and the global cone list
+    of one trained network all split the same sample arrangement."""
+    return prefix_split(rows, limit)
 
 
 def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:

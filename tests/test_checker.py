@@ -722,6 +722,8 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "collapsed_empty_narrowed": (edit(committed("dead_layer_collapsed"), setter("evidence.empty.3.signs", "1100**")),
                                  "regions: the region with kink signs 110111 is neither listed among the pieces nor "
                                  "excluded by an empty entry"),
+    "collapsed_gordan_off": (edit(committed("dead_layer_collapsed"), setter("evidence.empty.0.gordan.0", "35/2")),
+                             "regions: evidence.empty[0]: Σ y_m s_m a_m must be 0 (Gordan), it is not"),
     "collapsed_cell_duplicated": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].append(
         c["evidence"]["cells"][0])), "format: evidence.cells[12].signs: must be a new string of 6 characters 0 or 1 "
                                      "(got '111111')"),

@@ -10,6 +10,7 @@ loss polynomial, and the a-priori bounds ``K``, ``F1``, ``P_k`` of ``network.bou
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 from typing import Any, Sequence
 
 from .arith import Budget, Sparse, combination, congruence_first_bad_row, ldl_first_bad_pivot
@@ -162,9 +163,15 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
     where ``s_m = '*'`` and ``Σ_m y_m s'_m a_m = 0`` proves that no ``d`` has ``s'_m a_m·d > 0`` for every
     signed ``m`` (dot the identity with ``d``: a sum of non-negative terms, one positive, would be 0).
     As ``z_m(θ) = a_m·(θ − c)`` near a kink, no region with those signs meets the ball. Returns the sign
-    strings of all entries."""
+    strings of all entries.
+
+    The sum is formed in integers: ``a_m = n_m / d_m`` with ``d_m`` the lcm of ``a_m``'s denominators, and
+    ``Σ_m y_m s'_m a_m = Σ_m k_m s'_m n_m / D`` with ``D`` the lcm of the denominators of ``y_m / d_m`` and
+    ``k_m = D·y_m / d_m``, so it is zero iff the integer sum is."""
     out, size = [], sum(len(a) for a in normals) + 1
     normal_bits = max((_bits(v) for a in normals for v in a.values()), default=0)
+    dens = [lcm(*(v.denominator for v in a.values())) if a else 1 for a in normals]
+    ints = [{p: v.numerator * (d // v.denominator) for p, v in a.items()} for a, d in zip(normals, dens)]
     for k, item in enumerate(expect_list(obj, "evidence.empty")):
         where = join("evidence.empty", k)
         entry = expect_object(item, where, {"signs", "gordan"}, {"signs", "gordan"})
@@ -172,14 +179,22 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
         if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
             fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
         y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
-        budget.charge(size, 2 * max(_bits(v) for v in y) + normal_bits, "the Gordan vectors")
+        used = [m for m, v in enumerate(y) if v]
+        budget.charge(size, 2 * max((_bits(y[m]) for m in used), default=0) + normal_bits, "the Gordan vectors")
         for m, (v, s) in enumerate(zip(y, signs)):
             if v < 0 or (s == "*" and v != 0):
                 raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
                                          f"(got {show(v)})")
-        if not any(y):
+        if not used:
             raise CertificateInvalid("regions", f"{where}.gordan must not be all zero")
-        if combination([v if s == "1" else -v for v, s in zip(y, signs)], normals):
+        w = {m: y[m] / dens[m] for m in used}
+        D = lcm(*(v.denominator for v in w.values()))
+        total: dict[int, int] = {}
+        for m, v in w.items():
+            k = v.numerator * (D // v.denominator) * (1 if signs[m] == "1" else -1)
+            for p, x in ints[m].items():
+                total[p] = total.get(p, 0) + k * x
+        if any(total.values()):
             raise CertificateInvalid("regions", f"{where}: Σ y_m s_m a_m must be 0 (Gordan), it is not")
         out.append(signs)
     return out
