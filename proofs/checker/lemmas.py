@@ -181,10 +181,10 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
         y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
         used = [m for m, v in enumerate(y) if v]
         budget.charge(size, 2 * max((_bits(y[m]) for m in used), default=0) + normal_bits, "the Gordan vectors")
-        for m, (v, s) in enumerate(zip(y, signs)):
-            if v < 0 or (s == "*" and v != 0):
+        for m in used:  # a zero entry is allowed everywhere
+            if y[m] < 0 or signs[m] == "*":
                 raise CertificateInvalid("regions", f"{where}.gordan[{m}] must be ≥ 0, and 0 where signs has '*' "
-                                         f"(got {show(v)})")
+                                         f"(got {show(y[m])})")
         if not used:
             raise CertificateInvalid("regions", f"{where}.gordan must not be all zero")
         w = {m: y[m] / dens[m] for m in used}
@@ -213,22 +213,25 @@ def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budg
     up by their fixed characters (grouped by which positions are fixed). Charged as it goes: ``n + 1``
     steps per entry to index it, and per branch ``n + 1`` plus the fixed positions of each group tested.
     """
-    groups: dict[int, dict[tuple[int, ...], set[str]]] = {}  # last fixed position → fixed positions → keys
+    # last fixed position → fixed positions → their characters; an entry fixed at 0..t alone is keyed by
+    # its prefix, which a branch of length t + 1 is itself (no characters to pick)
+    groups: dict[int, dict[tuple[int, ...] | None, set[str]]] = {}
     budget.charge((len(empty) + 1) * (n + 1), 0, "the case split")
     for e in empty:
         fixed = tuple(k for k, ch in enumerate(e) if ch != "*")
         last = fixed[-1] if fixed else -1
-        groups.setdefault(last, {}).setdefault(fixed, set()).add("".join(e[k] for k in fixed))
+        key = None if len(fixed) == last + 1 else fixed
+        groups.setdefault(last, {}).setdefault(key, set()).add("".join(e[k] for k in fixed))
     reached: set[str] = set()
     steps, stack = 0, [""]
     while stack:
         prefix = stack.pop()
         tests = groups.get(len(prefix) - 1, {})
-        steps += n + 1 + sum(len(fixed) for fixed in tests)
+        steps += n + 1 + sum(len(fixed) if fixed else len(prefix) for fixed in tests)
         if steps > 65536:
             budget.charge(steps, 0, "the case split")
             steps = 0
-        if any("".join(prefix[k] for k in fixed) in keys for fixed, keys in tests.items()):
+        if any(("".join(prefix[k] for k in fixed) if fixed else prefix) in keys for fixed, keys in tests.items()):
             continue
         if len(prefix) == n:
             if prefix not in listed:

@@ -39,7 +39,6 @@ from ..latex_format import decimal, rational
 from ..latex_lemmas import pivots, require
 from ..latex_setting import Doc, Parts, fill, longtable
 from ..positivity import pd_certificate
-from ..refine import dyadic
 from . import renders
 
 MAX_CELLS = 4096
@@ -120,9 +119,11 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
 
 def _polar_witness(c: list[Fraction], xt: list[list[Fraction]], signs: str) -> tuple[list[Fraction], Fraction]:
     """Weights ``μ ≥ 0`` (dyadic) making ``‖c + Σ μ_j s'_j x̃_j‖`` small, and that squared distance exactly."""
-    cols = np.array([[float((1 if s == "1" else -1) * v) for v in x] for x, s in zip(xt, signs)]).T
+    sign = np.array([1.0 if s == "1" else -1.0 for s in signs])
+    cols = (np.array([[float(v) for v in x] for x in xt]) * sign[:, None]).T
     mu, _ = nnls(cols, -np.array([float(v) for v in c]))
-    weights = [max(Fraction(0), dyadic(float(m), 40)) for m in mu]
+    # round(m·2^40) is exact in binary64 (a power-of-two scaling), so this is dyadic(m, 40) without Fractions
+    weights = [Fraction(round(float(m) * 2 ** 40), 2 ** 40) if m > 0 else Fraction(0) for m in mu]
     gap = list(c)
     for w, x, s in zip(weights, xt, signs):
         if w:
