@@ -17,7 +17,7 @@ from .arith import Budget, Sparse, combination, congruence_first_bad_row, ldl_fi
 from .cholesky import proves_positive_definite
 from .exceptions import CertificateInvalid
 from .network import Bounds, Pattern, Poly, Problem, forward, null_sample, poly_trim
-from .reading import MAX_WORK, brief, expect_list, expect_object, fail, join, read_vector, show
+from .reading import MAX_WORK, ZERO, brief, expect_list, expect_object, fail, join, read_vector, show
 
 
 def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pattern, bd: Bounds,
@@ -166,8 +166,8 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
     strings of all entries.
 
     The sum is formed in integers: ``a_m = n_m / d_m`` with ``d_m`` the lcm of ``a_m``'s denominators, and
-    ``Σ_m y_m s'_m a_m = Σ_m k_m s'_m n_m / D`` with ``D`` the lcm of the denominators of ``y_m / d_m`` and
-    ``k_m = D·y_m / d_m``, so it is zero iff the integer sum is."""
+    ``Σ_m y_m s'_m a_m = Σ_m k_m s'_m n_m / D`` with ``y_m = p_m / q_m``, ``D`` the lcm of the ``q_m d_m`` and
+    ``k_m = p_m·D / (q_m d_m)``, so it is zero iff the integer sum is."""
     out, size = [], sum(len(a) for a in normals) + 1
     normal_bits = max((_bits(v) for a in normals for v in a.values()), default=0)
     dens = [lcm(*(v.denominator for v in a.values())) if a else 1 for a in normals]
@@ -179,7 +179,7 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
         if not isinstance(signs, str) or len(signs) != len(normals) or set(signs) - {"0", "1", "*"}:
             fail(f"{where}.signs", f"must be {len(normals)} characters 0, 1 or * (got {signs!r})")
         y = read_vector(entry["gordan"], f"{where}.gordan", len(normals), max_digits)
-        used = [m for m, v in enumerate(y) if v]
+        used = [m for m, v in enumerate(y) if v is not ZERO and v]  # read_vector's "0" is the one ZERO
         budget.charge(size, 2 * max((_bits(y[m]) for m in used), default=0) + normal_bits, "the Gordan vectors")
         for m in used:  # a zero entry is allowed everywhere
             if y[m] < 0 or signs[m] == "*":
@@ -187,11 +187,10 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
                                          f"(got {show(y[m])})")
         if not used:
             raise CertificateInvalid("regions", f"{where}.gordan must not be all zero")
-        w = {m: y[m] / dens[m] for m in used}
-        D = lcm(*(v.denominator for v in w.values()))
+        D = lcm(*(y[m].denominator * dens[m] for m in used))
         total: dict[int, int] = {}
-        for m, v in w.items():
-            k = v.numerator * (D // v.denominator) * (1 if signs[m] == "1" else -1)
+        for m in used:
+            k = y[m].numerator * (D // (y[m].denominator * dens[m])) * (1 if signs[m] == "1" else -1)
             for p, x in ints[m].items():
                 total[p] = total.get(p, 0) + k * x
         if any(total.values()):

@@ -355,11 +355,12 @@ def read_pattern(obj: Any, problem: Problem, where: str) -> list[list[tuple[int,
 def read_vector(obj: Any, where: str, length: int | None, max_digits: int = MAX_DIGITS) -> list[Fraction]:
     """A list of canonical rationals (of the given length unless None). The exact string ``"0"`` (a plain
     ``str``, not a JSON number) is read without the general parser: most entries of sparse vectors are 0."""
-    return [_ZERO if type(v) is str and v == "0" else parse_rational_strict(v, join(where, i), max_digits)
+    return [ZERO if type(v) is str and v == "0" else parse_rational_strict(v, join(where, i), max_digits)
             for i, v in enumerate(expect_list(obj, where, length))]
 
 
-_ZERO = Fraction(0)
+ZERO = Fraction(0)
+"""The value :func:`read_vector` gives every ``"0"`` (one shared object, so zeros are found by identity)."""
 
 
 def read_poly(obj: Any, where: str, max_digits: int = MAX_DIGITS) -> list[Fraction]:
