@@ -170,6 +170,8 @@ def test_three_hidden_layers_and_no_biases():
     base["point"] = {"weights": base["point"]["weights"]}
     v = certify(parse_problem(base))
     assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "collapsed_network", v.reason
+    assert "there is no output bias" in v.reason and v.certificate["evidence"]["bstar_norm"] == "0"
+    assert "The network has no biases." in latex.render(v.certificate, b"", "c.json")
 
 
 def test_a_live_layer_is_not_collapsed():

@@ -79,8 +79,9 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
     snapped = any(t != v for t, v in zip(theta, c))
     note = " (about the snapped centre: every parameter but the output bias set exactly to 0" + \
         (", the output bias to its exact minimiser)" if problem.biases else ")") if snapped else ""
-    reason = (f"isolated strict local minimum: every hidden unit of the {H} hidden layers is dead and the output bias "
-              f"has norm at most {short(nu, 'up')} < 1; L grows at least μ/2 = {short(mu / 2)} times the squared "
+    bias = (f"the output bias has norm at most {short(nu, 'up')} < 1" if problem.biases
+            else "there is no output bias")
+    reason = (f"isolated strict local minimum: every hidden unit of the {H} hidden layers is dead and {bias}; L grows at least μ/2 = {short(mu / 2)} times the squared "
               f"distance on the ball of radius {short(rho)}{note}")
     facts = {"mu": canonical(mu), "radius": canonical(rho), "bstar_norm": canonical(nu), "coupling": canonical(K)}
     return checked(Verdict("CERTIFIED", reason, "isolated_local_minimum", cert, facts))
@@ -181,8 +182,8 @@ def render(doc: Doc) -> Parts:
     mu_q = lam * (1 - nu) - K
     require(0 < mu <= 2 * mu_q, "0 < μ ≤ 2(λ(1 − ν) − K)")
     vec = ", ".join(rational(v) for v in bstar)
-    crit = (", and the output bias is exactly critical: $\\alpha \\sum_j r_j + \\lambda b^* = 0$."
-            if prob.biases else " (there is no output bias, $b^* = 0$).")
+    crit = ("The decay of every bias equals $\\lambda$, and the output bias is exactly critical: $\\alpha \\sum_j "
+            "r_j + \\lambda b^* = 0$." if prob.biases else "The network has no biases.")
     plus = " + 1" if prob.biases else ""
     lemmas = [fill(CENTRE, H=str(H), bstar=f"({vec})" if n_out > 1 else vec, crit=crit),
               fill(BOUNDS, plus=plus, H=str(H), Hm=str(H - 1), K=doc.q(K, "$K$"), M=doc.q(M, "$M$"),
@@ -200,8 +201,8 @@ def render(doc: Doc) -> Parts:
 CENTRE = r"""
 \begin{lemma}[The exact centre]\label{pscert:lemma-centre}
 At the centre $c$ every parameter of the $<<H>>$ hidden layers and every outgoing weight is $0$, so every
-hidden unit is dead and $f(x; c) = b^*$ for every input, with $b^* = <<bstar>>$. With the residuals $r_j =
-b^* - y_j$ the decay of every bias equals $\lambda$<<crit>>
+hidden unit is dead and $f(x; c) = b^*$ for every input, with $b^* = <<bstar>>$; write $r_j = b^* - y_j$.
+<<crit>>
 \end{lemma}
 
 \begin{proof}
