@@ -182,6 +182,19 @@ def test_case_k_loss_is_constant_on_the_orbit_and_not_lower_nearby():
     assert loss_k([F(3, 5), F(4, 5)], [F(1, 100), F(1, 100)], [F(3, 5), F(4, 5)], F(-1, 2)) > F(31, 32)
 
 
+@pytest.mark.parametrize("b", [F(1, 100), F(-1, 100), F(1, 20)])
+def test_a_split_point_beside_the_kink_is_refined_onto_it(b):
+    """Case K's units moved off the kink by the bias b·t_m (on either side, beyond any snapping tolerance): the
+    merged network's refinement crosses the kink and boundary_ball certifies it; that minimum is re-certified
+    on the kink with kink_ball, and the centre is case K's exact orbit point."""
+    problem = parse_problem(case_k(F(3, 5), F(4, 5), (b * F(3, 5), b * F(4, 5))))
+    v = search(problem, problem.flatten(problem.point))
+    assert v is not None and v.status == "CERTIFIED" and v.claim == "nonisolated_local_minimum", v
+    assert v.certificate["center"] == {"weights": [[["3/5"], ["4/5"]], [["3/5", "4/5"]]],
+                                       "biases": [["0", "0"], ["-1/2"]]}
+    assert v.certificate["evidence"]["local"]["method"] == "kink_ball"
+
+
 def test_a_kink_orbit_needs_kink_ball_evidence():
     """boundary_ball also certifies the reduced minimum of case K, but its theorem does not put the minimum on
     the kink: a split orbit with that evidence is rejected (the kink sample is then an ordinary sample)."""

@@ -47,9 +47,10 @@ on ``K_g`` (``kink_ball``), and ``sign a*_g = ε_g`` when ``K_g ≠ ∅`` (``a_g
 near ``θ*_red`` inside the polyhedron ``{s'_j x̃_j·v_g ≥ 0, j ∈ K_g}``, every other pre-activation keeps its
 sign and ``L_red`` is the polynomial ``L_{S'}`` (a pre-activation 0 contributes ``σ(0) = 0`` under either
 entry). ``θ*_red`` minimises it locally there, and linear constraints qualify, so for some ``ν ≥ 0``
-``a*_g c_{S'} + 2λv*_g = Σ_{j∈K_g} ν_j s'_j x̃_j`` and ``c_{S'}·v*_g + 2λa*_g = 0``, with ``c_{S'} = 2α Σ_{j∈S'} r_j x̃_j``
-and ``r`` the residuals of ``θ*_red`` (equal to those of ``θ*``). Dotting the first with ``v*_g`` (``x̃_j·v*_g = 0``
-on ``K_g``) gives balance ``‖v*_g‖ = |a*_g|``; an active sample off ``K_g`` makes ``v*_g ≠ 0``, so ``a*_g ≠ 0``.
+``a*_g c_{S'} + 2λv*_g = Σ_{j∈K_g} ν_j s'_j x̃_j`` and ``c_{S'}·v*_g + 2λa*_g = 0``, with
+``c_{S'} = 2α Σ_{j∈S'} r_j x̃_j`` and ``r`` the residuals of ``θ*_red`` (equal to those of ``θ*``). Dotting
+the first with ``v*_g`` (``x̃_j·v*_g = 0`` on ``K_g``) gives balance ``‖v*_g‖ = |a*_g|``; an active sample off
+``K_g`` makes ``v*_g ≠ 0``, so ``a*_g ≠ 0``.
 Hence, for every ``v`` of the closed cone ``C_{S'} = {s'_j x̃_j·v ≥ 0 for all j}``, where ``G(v) = c_{S'}·v``,
 
   (*)  ``−sign(a*_g) G(v) = (2λ v*_g·v − Σ_{K_g} ν_j s'_j x̃_j·v)/|a*_g| ≤ 2λ‖v‖``,
@@ -204,8 +205,9 @@ def _live(problem: Problem, c: list[Fraction], R: Fraction, xt: list[list[Fracti
     if kinks:
         a = c[unit_index(problem, i, len(xt[0]))]
         if a * a <= R * R:
-            raise CertificateInvalid("orbit", f"unit {i} is on a kink, so its outgoing weight must keep its sign on the "
-                                     f"ball of radius stable_radius: a² = {show(a * a)} must exceed R² = {show(R * R)}")
+            raise CertificateInvalid("orbit", f"unit {i} is on a kink, so its outgoing weight must keep its sign on "
+                                     f"the ball of radius stable_radius: a² = {show(a * a)} must exceed R² = "
+                                     f"{show(R * R)}")
     for j, x in enumerate(xt):
         if j in kinks:
             continue

@@ -3,13 +3,15 @@
 Units of one hidden layer that are positively proportional trade weight on a sphere of equal loss (the
 split orbit, ``docs/MATHEMATICS.md`` §3). :func:`search`
 
-1. groups the units by direction: each group positively proportional (in floats), kink samples included
-   (proportional units share their kinks); every unit must be active on some sample (dead units are
-   ``dual_cones``' business), and two groups must not share a sign pattern (that is a rotation orbit);
-2. merges each group into one unit of the same function and cost and certifies the reduced network's
-   minimum (a ball ``B̄(c_red, ρ)`` holding the exact minimum): with :func:`proofs.generator.certify` when no
-   unit sits on a kink, else with :func:`proofs.generator.kink_verdict` asking for ``kink_ball``, whose
-   minimum lies on every kink;
+1. groups the units by direction: one sign pattern (``'k'`` at a kink: proportional units share their
+   kinks) and nearly positively proportional (:data:`PARALLEL`, in floats: a trained point is only near
+   the orbit); every unit must be active on some sample (dead units are ``dual_cones``' business), and
+   two groups must not share a sign pattern (that is a rotation orbit);
+2. merges each group into one unit of the same cost and certifies the reduced network's minimum (a ball
+   ``B̄(c_red, ρ)`` holding the exact minimum): with :func:`proofs.generator.kink_verdict` asking for
+   ``kink_ball`` (whose minimum lies on every kink) when the merged point has kinks within the snapping
+   tolerance, else with :func:`proofs.generator.certify`, whose ``boundary_ball`` (refinement crossed
+   kinks) is certified again on those kinks with ``kink_ball``;
 3. splits the reduced centre back along weights ``t`` on a *rational* sphere (``Σ t² = 1``; the user's
    exact ratios when their squares sum to a rational square, else a Pythagorean approximation by inverse
    stereographic projection), so that the certificate's centre is exactly the split of ``c_red`` and
@@ -68,8 +70,8 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     -------
     Verdict or None
         ``None`` when the point has no group of two or more positively proportional units, a unit active
-        on no sample, or two groups that share a sign pattern; UNKNOWN when the reduced network's minimum is not certified; else a checked
-        CERTIFIED ``nonisolated_local_minimum``.
+        on no sample, or two groups that share a sign pattern; UNKNOWN when the reduced network's minimum
+        is not certified; else a checked CERTIFIED ``nonisolated_local_minimum``.
 
     Notes
     -----
@@ -146,7 +148,8 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     sizes = ", ".join("{" + ", ".join(map(str, g)) + "}" for g in groups if len(g) > 1)
     on = f", on its {len(kinks)} kink(s)" if kinks else ""
     reason = (f"non-isolated local minimum: the proportional units {sizes} split a strict minimum of the reduced "
-              f"network ({len(groups)} unit(s){on}); near it the local minima are exactly its split orbit, of dimension "
+              f"network ({len(groups)} unit(s){on}); near it the local minima are exactly its split orbit, of "
+              f"dimension "
               f"{dimension}, all at the same loss; the minimum lies within {short(rho)} of the centre")
     facts = {"radius": canonical(rho), "stable_radius": canonical(R), "dimension": dimension, "groups": groups,
              "kinks": len(kinks)}
@@ -267,7 +270,8 @@ def latex(cert: dict[str, Any]) -> str:
         rows.append(rf"{k} & {', '.join(map(str, g['units']))} & "
                     + ", ".join(f"${rational(v, inline=True)}$" for v in kappa) + rf" & ${rational(s, inline=True)}$ \\")
     method = ev["local"]["method"].replace("_", r"\_")
-    kinks = sorted((g, j) for j, g in ev["local"].get("constraints", [])) if ev["local"]["method"] == "kink_ball" else []
+    on_kinks = ev["local"]["method"] == "kink_ball"
+    kinks = sorted((g, j) for j, g in ev["local"]["constraints"]) if on_kinks else []
     bias = bool(cert["problem"]["network"].get("biases", True))
     return "\n".join([
         r"\subsection*{A split orbit of local minima}",
@@ -304,8 +308,9 @@ def latex(cert: dict[str, Any]) -> str:
 
 
 def _live_paragraph(R: Fraction) -> list[str]:
-    return [rf"\paragraph{{Live units.}} Every unit keeps strict signs on the ball of radius $R = {rational(R, inline=True)}$ "
-            r"about $c$ ($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), so on the open set $U$ of those signs each unit stays in "
+    return [r"\paragraph{Live units.} Every unit keeps strict signs on the ball of radius "
+            rf"$R = {rational(R, inline=True)}$ about $c$ "
+            r"($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), so on the open set $U$ of those signs each unit stays in "
             r"its cone $C_S$, where $G(v) = c_S\cdot v$. Stationarity and balance of the reduced unit give "
             r"$\|c_S\| = 2\lambda$ at $\theta^*$."]
 
@@ -313,13 +318,15 @@ def _live_paragraph(R: Fraction) -> list[str]:
 def _kink_paragraph(R: Fraction, kinks: list[tuple[int, int]]) -> list[str]:
     listed = ", ".join(f"$({j}, {g})$" for g, j in kinks)
     return [r"\paragraph{Units on kinks.} The reduced evidence (\texttt{kink\_ball}) puts its minimum on the kinks "
-            rf"(sample, group) {listed}: $\tilde x_j\cdot v^*_g = 0$ there. Off its kinks every unit keeps strict signs "
-            rf"on the ball of radius $R = {rational(R, inline=True)}$ about $c$ ($z_{{ij}}(c)^2 > R^2\|\tilde x_j\|^2$), "
+            rf"(sample, group) {listed}: $\tilde x_j\cdot v^*_g = 0$ there. Off its kinks every unit keeps strict "
+            rf"signs on the ball of radius $R = {rational(R, inline=True)}$ about $c$ "
+            r"($z_{ij}(c)^2 > R^2\|\tilde x_j\|^2$), "
             r"and a unit on a kink keeps the sign of its outgoing weight ($a_i(c)^2 > R^2$). On the open set $U$ of "
             r"those signs each $v_i$ lies in a closed cone $C_{S'}$ beside $v^*_g$ (any sign on the kinks), where "
             r"$G(v) = c_{S'}\cdot v$. The reduced minimum satisfies the KKT conditions of each such cone, "
             r"$a^*_g c_{S'} + 2\lambda v^*_g = \sum_{j \in K_g} \nu_j s'_j \tilde x_j$ with $\nu \ge 0$ and "
             r"$c_{S'}\cdot v^*_g + 2\lambda a^*_g = 0$; so $\|v^*_g\| = |a^*_g|$ and, for $v \in C_{S'}$, "
-            r"$-\operatorname{sign}(a^*_g)\, c_{S'}\cdot v = (2\lambda v^*_g\cdot v - \sum_j \nu_j s'_j \tilde x_j\cdot v)/|a^*_g| "
+            r"$-\operatorname{sign}(a^*_g)\, c_{S'}\cdot v = "
+            r"(2\lambda v^*_g\cdot v - \sum_j \nu_j s'_j \tilde x_j\cdot v)/|a^*_g| "
             r"\le 2\lambda\|v\|$, with equality only along $v^*_g$. Units without kinks are live as in the "
             r"interior case ($\|c_S\| = 2\lambda$)."]
