@@ -300,6 +300,7 @@ def _on_dask(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], scheduler:
             gc.collect()
             raise ProblemError("--scheduler", f"cannot connect to {scheduler} ({failure})")
         futures: list[Any] = []
+        stopped = False
         try:
             # one message for the whole batch; exceptions become Failures on the worker (_attempt),
             # so only a lost task (every worker that ran it died) comes back as an error
@@ -309,17 +310,44 @@ def _on_dask(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], scheduler:
             for fut, result in dd.as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
                 i = index[fut.key]
                 emit(i, result if fut.status == "finished" else _lost(dd, fut))
+        except BaseException:
+            stopped = True
+            raise
         finally:  # normal end, Ctrl-C or error: nothing of this batch stays queued on the scheduler
-            if futures:
-                client.cancel([f for f in futures if not f.done()])
-            client.close()
+            with _dask_logs_off() if stopped else contextlib.nullcontext():
+                if futures:
+                    client.cancel([f for f in futures if not f.done()])
+                client.close()
     except BaseException:  # Ctrl-C, or a failure that stops the batch: nothing to wait for
         if cluster is not None:
-            _kill_workers(cluster)
+            with _dask_logs_off():
+                _kill_workers(cluster)
+                cluster.close()
+            cluster = None
         raise
     finally:
         if cluster is not None:
             cluster.close()
+
+
+@contextlib.contextmanager
+def _dask_logs_off() -> Iterator[None]:
+    """Silence dask's (and its event loop's) logs while a stopped batch tears down. Connections are cut
+    mid-message then, as intended, and each cut could be logged with a traceback on stderr after the
+    user's Ctrl-C or the one-line error."""
+    roots = ("distributed", "asyncio", "tornado")
+    # every logger of these trees: a child with a level of its own (dask's config sets some) does not
+    # consult its parent's level, so each is switched off by its own ``disabled`` flag
+    names = set(roots) | {n for n in logging.root.manager.loggerDict if n.split(".")[0] in roots}
+    loggers = [logging.getLogger(n) for n in sorted(names)]
+    saved = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, was in zip(loggers, saved):
+            logger.disabled = was
 
 
 def _kill_workers(cluster: Any) -> None:
