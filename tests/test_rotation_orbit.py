@@ -131,6 +131,29 @@ def test_rotations_keep_the_loss_and_steps_across_raise_it(verdicts):
         assert _float_loss(problem, theta + d) - L0 >= 0.9 * mu / 2 * 1e-6
 
 
+def _case_b(cos: Fraction, sin: Fraction):
+    """Case B of the symmetry notes (exact): units p_1 = (1, 1 | 1, 1), p_2 = (−1, 3 | −1, 3) rotated by
+    (cos, sin); at (1, 0) the pre-activations are [[2, 3], [2, 1]], ∇L = 0 and L = 66/25 (worked by hand)."""
+    problem = load_problem(str(DATA / "rotation_case_b.json"))
+    p1, p2 = (Fraction(1), Fraction(1), Fraction(1), Fraction(1)), (Fraction(-1), Fraction(3), Fraction(-1), Fraction(3))
+    q1 = [cos * a - sin * b for a, b in zip(p1, p2)]
+    q2 = [sin * a + cos * b for a, b in zip(p1, p2)]
+    theta = [q1[0], q2[0], q1[1], q2[1], q1[2], q2[2], q1[3], q2[3], Fraction(0), Fraction(1)]  # canonical order
+    return problem.with_point(problem.unflatten(theta))
+
+
+@pytest.mark.parametrize("cos,sin", [(Fraction(1), Fraction(0)), (Fraction(99, 101), Fraction(20, 101))])
+def test_case_b_two_non_parallel_units(cos, sin):
+    """Two points of one SO(2) orbit whose units are never parallel: no reduced network exists, yet each
+    point is certified a non-isolated minimum on a curve of dimension 1, with L = 66/25 exactly and the
+    centre the given point (gradient exactly 0)."""
+    v = certify(_case_b(cos, sin), refine=False)
+    assert (v.status, v.claim) == ("CERTIFIED", "nonisolated_local_minimum"), v.reason
+    assert v.certificate["evidence"]["method"] == "rotation_orbit"
+    assert (v.facts["orbit_dimension"], v.facts["loss"], v.facts["distance_bound"]) == (1, "66/25", "0")
+    assert check_certificate(v.certificate).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+
+
 def test_two_units_of_a_vector_output_net(verdicts):
     v = verdicts["rotation_1_2_2"]
     assert (v.status, v.claim, v.facts["orbit_dimension"]) == ("CERTIFIED", "nonisolated_local_minimum", 1), v.reason

@@ -125,7 +125,8 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
         facts = {"mu": canonical(mu), "radius": canonical(rho), "distance_bound": canonical(dist),
                  "loss": canonical(to_fraction(d.loss)), "orbit_dimension": rank, "groups": evidence["groups"]}
         reason = (f"non-isolated local minimum: {named} share their activation pattern and rotate into each other; "
-                  f"near the centre (within {short(dist, 'up')}) the local minima are exactly one rotation orbit of "
+                  f"near the centre ({'through it' if g2 == 0 else 'within ' + short(dist, 'up')}) the local minima are "
+                  "exactly one rotation orbit of "
                   f"dimension {rank}, and L grows at least μ/2 times the squared distance to it (μ = {short(mu)})")
         return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
     return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but the gradient could not be made small "
