@@ -195,3 +195,36 @@ def test_the_work_is_charged_before_it_is_done() -> None:
         proves_positive_definite(A, 1, Budget(10 ** 4))
     b = Budget(BIG)
     assert proves_positive_definite(A, 1, b) and b.used >= 17 * n ** 3 // 6
+
+
+def test_certify_writes_the_witness_the_checker_accepts() -> None:
+    """``pd_certificate`` (certify's side): exact pivots up to 12 parameters; above, the float Cholesky
+    witness when the checker's own test succeeds on it; a congruence witness or nothing otherwise, and
+    every witness written is accepted by the checker's lemma."""
+    from flint import fmpq_mat
+
+    from proofs.positivity import LDL_MAX, pd_certificate
+
+    def fmpq(M: list[list[F]]) -> fmpq_mat:
+        return fmpq_mat(len(M), len(M), [str(v) for row in M for v in row])
+
+    def accepted(M: list[list[F]], pd: dict) -> bool:
+        A, S = over_common(M)
+        try:
+            positive_definite(A, S, pd, "evidence", 10 ** 4, Budget(BIG))
+        except CertificateInvalid:
+            return False
+        return True
+
+    n = LDL_MAX + 1
+    tridiagonal = [[F(2) if i == j else F(-1) if abs(i - j) == 1 else F(0) for j in range(n)] for i in range(n)]
+    # the second-difference matrix: eigenvalues 2 − 2cos(kπ/(n+1)) ∈ (0, 4), so positive definite, and
+    # shifted by 1 (eigenvalues on both sides of 0) not
+    assert pd_certificate(fmpq([row[:LDL_MAX] for row in tridiagonal[:LDL_MAX]])) == {"method": "ldl"}
+    assert pd_certificate(fmpq(tridiagonal)) == {"method": "cholesky"} and accepted(tridiagonal, {"method": "cholesky"})
+    indefinite = shifted(tridiagonal, F(1))
+    assert not exactly_pd(indefinite) and pd_certificate(fmpq(indefinite)) is None
+    assert not accepted(indefinite, {"method": "cholesky"})
+    hilbert = [[F(1, i + j + 1) for j in range(n)] for i in range(n)]  # condition ≈ 10^19: beyond binary64
+    pd = pd_certificate(fmpq(hilbert))
+    assert pd is None or (pd["method"] == "congruence" and accepted(hilbert, pd))
