@@ -264,8 +264,8 @@ def _cholesky_how(A: list[list[Fraction]]) -> str:
                 rf"$n = {n}$, $\gamma_m = mu/(1 - mu)$, $u = 2^{{-53}}$ and $\tau$ a bound on the underflow errors. "
                 r"The factorisation runs to completion. Its computed factor satisfies $\hat R^\top \hat R = Q - CI + "
                 r"\Delta$ with $\|\Delta\|_2 \le (\gamma_{n+1} \operatorname{tr} Q + n\tau)/(1 - \gamma_{n+1})$ "
-                r"(Higham, \emph{Accuracy and Stability of Numerical Algorithms}, Thm.~10.3), and rounding $A$ "
-                r"down moves it by less than $n$ in the 2-norm, so $A$ is positive definite (Rump, \emph{BIT} 46 "
+                r"(Higham, \emph{Accuracy and Stability of Numerical Algorithms}, Thm.~10.3), and rounding the "
+                r"scaled $A$ down to $Q$ moves it by less than $n$ in the 2-norm, so $A$ is positive definite (Rump, \emph{BIT} 46 "
                 r"(2006), Cor.~2.4; the checker's module \texttt{cholesky} states the theorem and its "
                 r"floating-point assumptions).")
     return (r"The checker's floating-point Cholesky test (Rump, \emph{BIT} 46 (2006)) does not decide this "
