@@ -20,7 +20,6 @@ import sys
 import textwrap
 import threading
 import time
-import warnings
 
 import pytest
 
@@ -39,22 +38,6 @@ else:
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need not import this test module
 PROBLEMS = sorted(os.path.join(ROOT, "examples", n) for n in os.listdir(os.path.join(ROOT, "examples"))) + [
     os.path.join(ROOT, "tests", "certs", "problems", "chain_target_2.json")]
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """One LocalCluster for the module (start-up costs a second or two), as an address like a real cluster."""
-    import logging
-
-    if distributed is None:
-        pytest.skip("the optional dask extra is not installed")
-
-    with warnings.catch_warnings():  # no dashboard, but its HTTP server still takes a port (see _on_dask)
-        warnings.filterwarnings("ignore", message="Port .* is already in use")
-        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      silence_logs=logging.CRITICAL)
-    with lc:
-        yield lc.scheduler_address
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -42,21 +41,6 @@ WAVY = {"format": "pscert.problem/1", "name": "wavy", "network": {"widths": [2, 
         "loss": {"weight_decay": "1/100"},
         "data": {"inputs": [[str(round(np.cos(k), 3)), str(round(np.sin(2 * k), 3))] for k in range(24)],
                  "targets": [[str(round(np.sin(3 * k), 3))] for k in range(24)]}}
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """One LocalCluster of 2 worker processes for the module, used by its address like a real cluster."""
-    import logging
-
-    if distributed is None:
-        pytest.skip("the optional dask extra is not installed")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Port .* is already in use")
-        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      silence_logs=logging.CRITICAL)
-    with lc:
-        yield lc.scheduler_address
 
 
 @pytest.fixture
