@@ -225,12 +225,20 @@ def test_a_trained_network_with_split_units_on_kinks_is_a_nonisolated_local_mini
     assert F(v.certificate["origin_distance"]) < F(1, 10 ** 4)
 
 
-def test_global_optimality_is_not_attempted_on_a_split_reduced_minimum():
-    """dual_cones keeps kink units apart, so case K's reduced network is case K itself, certified only as a
-    split orbit: UNKNOWN at once, with the reason."""
+def test_global_optimality_merges_proportional_kink_units():
+    """dual_cones merges case K's proportional units on their kink into one unit, certifies that reduced
+    minimum on the kink (kink_ball), and finds a cone where Lemma D fails: a network with one more unit does
+    better. Independently of the checker, its loss is computed here exactly and lies below L* = 31/32."""
     v = global_verdict(parse_problem(case_k(F(3, 5), F(4, 5))))
-    assert v.status == "UNKNOWN"
-    assert "certified only as nonisolated_local_minimum" in v.reason
+    assert (v.status, v.claim) == ("REFUTED", "not_global_minimum"), v.reason
+    point = v.certificate["evidence"]["point"]
+    (w1,), (a1,) = zip(*point["weights"][0]), point["weights"][1]
+    b1, (c,) = point["biases"]
+    w, a, b, c = [F(x) for x in w1], [F(x) for x in a1], [F(x) for x in b1], F(c)
+    f = [sum(ai * max(wi * x + bi, F(0)) for wi, ai, bi in zip(w, a, b)) + c for x in (F(0), F(1))]
+    loss = sum((fj - yj) ** 2 for fj, yj in zip(f, (F(-5, 4), F(1)))) / 2 + F(1, 4) * sum(
+        t * t for t in w + a + b + [c])
+    assert loss < F(31, 32)
 
 
 def test_end_points_and_points_off_an_orbit_are_not_split_orbit_points():

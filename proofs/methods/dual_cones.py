@@ -4,9 +4,11 @@ Given a problem with a (trained, floating-point) point, :func:`global_verdict`
 
 1. drops the dead units (every parameter within rounding of 0) and merges units that share a strict
    activation pattern (at a critical point they are positively proportional, docs/MATHEMATICS.md §3,
-   and one unit of norm ``√(Σ‖p_i‖²)`` computes the same function at the same cost);
+   and one unit of norm ``√(Σ‖p_i‖²)`` computes the same function at the same cost), and proportional
+   units on the same kinks;
 2. certifies the reduced network's minimum with :func:`proofs.generator.certify` (a ball ``B̄(c, ρ)``
-   holding the exact minimum ``θ*``);
+   holding the exact minimum ``θ*``), on its kinks with ``kink_ball`` where that succeeds, because a
+   merged unit on a kink needs its minimum *on* the kink (a kink cone of the checker);
 3. lists the cones of the data arrangement ``{v·x̃_j = 0}`` (empty sign strings with Gordan vectors;
    exactly from the order of the samples for 1-D inputs, by the LP case split of
    :mod:`proofs.boundary` otherwise) and
@@ -40,7 +42,7 @@ from ..checker.network import bounds
 from ..checker.reading import parse_rational_strict, read_point
 from . import renders
 from .collapsed_layer import _polar_witness
-from ..generator import certify
+from ..generator import certify, kink_verdict
 from ..latex_format import decimal, rational
 from ..latex_setting import Doc, Parts
 
@@ -100,6 +102,16 @@ def global_verdict(problem: Problem, progress: Progress | None = None) -> Verdic
         red_theta[-1] = Fraction(merged[-1])
     say(f"certifying the minimum of the reduced network ({len(kept)} unit(s))")
     local = certify(red.with_point(red.unflatten(red_theta)), progress=say)
+    if local.status == "CERTIFIED" and local.certificate is not None \
+            and local.certificate["evidence"]["method"] == "boundary_ball":
+        # boundary_ball's minimum may lie beside its kinks, and a merged unit there leaves a cone with
+        # ‖c_S‖ = 2λ that no margin certifies; kink_ball puts the minimum on the kinks (a kink cone)
+        lc = local.certificate
+        c0 = read_point(lc["center"], read_problem(lc["problem"]), "center")
+        on = kink_verdict(red.with_point(red.unflatten(c0)), c0, [(j, g) for j, g in lc["evidence"]["constraints"]],
+                          False, say, on_kinks=True)
+        if on.status == "CERTIFIED" and on.certificate is not None:
+            local = on
     if local.status != "CERTIFIED" or local.certificate is None:
         return Verdict("UNKNOWN", f"the reduced network's minimum is not certified ({local.reason})")
     if local.claim != "isolated_local_minimum":   # e.g. proportional kink units, which _reduce keeps apart
@@ -193,10 +205,16 @@ def _reduce(problem: Problem, theta: list[float],
     groups: dict[tuple[int, ...], list[int]] = {}
     for g in live:
         z = xt @ units[g][:-1]
-        if np.any(np.abs(z) <= TOL * scale):
-            groups[(g,)] = [g]  # a unit on a kink: kept as it is (the boundary methods decide it)
+        # the pattern with kinks as a third symbol: proportional units on the same kinks merge as well
+        groups.setdefault(tuple(0 if abs(v) <= TOL * scale else 1 if v > 0 else -1 for v in z), []).append(g)
+    for pattern, members in list(groups.items()):
+        if 0 not in pattern or len(members) < 2:
             continue
-        groups.setdefault(tuple(int(v > 0) for v in z), []).append(g)
+        p1 = units[members[0]]
+        if any(float(units[g] @ p1) / (np.linalg.norm(units[g]) * np.linalg.norm(p1)) < 1 - 1e-6 for g in members):
+            del groups[pattern]  # kink units that are not proportional: kept as they are (the boundary methods
+            for g in members:    # decide them)
+                groups[(g, -2)] = [g]
     kept = []
     for members in groups.values():
         first = members[0]
