@@ -31,7 +31,6 @@ from symbolic.rationals import canonical
 from ..assemble import (Verdict, certificate, checked, checker_problem, delta, hessian_of, identity, radius_for,
                         rational_below, short, sign_stable, sqrt_above)
 from ..boundary import near_constraints
-from ..checker.network import Problem as CheckerProblem
 from ..checker.rotation import stacked, tangent
 from ..latex_format import rational
 from ..latex_lemmas import apriori, bounds, pd_how, require, shifted, sign_lemma, variation_lemma
@@ -112,7 +111,8 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
         kappa = Fraction(2 * (float(np.abs(Hf).sum(axis=1).max()) + float(mu + dlt) + 1) / s[rank - 1] ** 2)
         kappa = Fraction(2) ** max(0, kappa.numerator.bit_length() - kappa.denominator.bit_length() + 1)
         say("building the positive-definiteness certificate across the orbit")
-        Tq = fmpq_mat(P, len(pairs), [to_fmpq(v) for p in range(P) for v in _row(cp, theta, pairs, p)])
+        ts = [tangent(cp, theta, k, a, b) for k, a, b in pairs]
+        Tq = fmpq_mat(P, len(pairs), [to_fmpq(t.get(p, Fraction(0))) for p in range(P) for t in ts])
         A = H - to_fmpq(mu + dlt) * identity(P) + to_fmpq(kappa) * (Tq * Tq.transpose())
         pd = pd_certificate(A)
         if pd is None:
@@ -124,18 +124,13 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
         named = "; ".join(f"units {', '.join(map(str, units))} of hidden layer {k}" for k, units in groups)
         facts = {"mu": canonical(mu), "radius": canonical(rho), "distance_bound": canonical(dist),
                  "loss": canonical(to_fraction(d.loss)), "orbit_dimension": rank, "groups": evidence["groups"]}
+        where = "through the centre" if g2 == 0 else f"within {short(dist, 'up')} of the centre"
         reason = (f"non-isolated local minimum: {named} share their activation pattern and rotate into each other; "
-                  f"near the centre ({'through it' if g2 == 0 else 'within ' + short(dist, 'up')}) the local minima are "
-                  "exactly one rotation orbit of "
-                  f"dimension {rank}, and L grows at least μ/2 times the squared distance to it (μ = {short(mu)})")
+                  f"the local minima near the centre are exactly one rotation orbit of dimension {rank} ({where}), "
+                  f"and L grows at least μ/2 times the squared distance to it (μ = {short(mu)})")
         return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
     return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but the gradient could not be made small "
                    "enough for a ball certificate" + ("" if refine else " (try without --no-refine)"))
-
-
-def _row(cp: CheckerProblem, theta: list[Fraction], pairs: list[tuple[int, int, int]], p: int) -> list[Fraction]:
-    """Row ``p`` of the tangent matrix ``T`` (one column per pair ``a < b``)."""
-    return [tangent(cp, theta, k, a, b).get(p, Fraction(0)) for k, a, b in pairs]
 
 
 @renders("rotation_orbit")
