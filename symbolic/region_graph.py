@@ -291,6 +291,55 @@ def graph_to_json(problem: Problem, graph: RegionGraph) -> dict[str, Any]:
     }
     if graph.unit_regions is not None:
         out["unit_regions"] = graph.unit_regions
+    if graph.units and "cells" in graph.units[0]:
+        out["unit_cells"] = [u["cells"] for u in graph.units]
+        exact = all(u["cells"] is not None and u["cells_exact"] for u in graph.units)
+        out["unit_cells_product"] = math.prod(u["cells"] for u in graph.units) if exact else None
+    return out
+
+
+def unit_lines(units: Sequence[dict[str, Any]]) -> list[str]:
+    """Local mode: each unit's cells meeting the ball (runs of equal units joined) and their product.
+
+    Every first-layer region meeting the ball is one combination of the units' cells, so the product
+    bounds the regions from above when every unit's count is exact.
+
+    >>> unit_lines([{"unit": 0, "cells": 3, "dead": True, "cells_exact": True},
+    ...             {"unit": 1, "cells": 3, "dead": True, "cells_exact": True},
+    ...             {"unit": 2, "cells": 2, "dead": False, "cells_exact": True}])
+    ['units:      units 0–1: 3 cells each (dead)', '            unit 2: 2 cells', 'product:    3^2·2 = 18 combinations of unit cells']
+    """
+    if not units or "cells" not in units[0]:
+        return []
+    runs: list[tuple[list[int], str]] = []
+    for u in units:
+        if u["cells"] is None:
+            what = f"more than {u['cells_more_than']} cells"
+        else:
+            what = f"{'' if u['cells_exact'] else 'at least '}{u['cells']} cell{'' if u['cells'] == 1 else 's'}"
+        what += " (dead)" if u["dead"] else ""
+        if runs and runs[-1][1] == what and runs[-1][0][-1] == u["unit"] - 1:
+            runs[-1][0].append(u["unit"])
+        else:
+            runs.append(([u["unit"]], what))
+    out: list[str] = []
+    for ids, what in runs:
+        each = what if len(ids) == 1 else what.replace(" cell ", " cells ").replace("cells", "cells each", 1)
+        head = f"unit {ids[0]}: {each}" if len(ids) == 1 else f"units {ids[0]}–{ids[-1]}: {each}"
+        out.append(("units:      " if not out else "            ") + head)
+    factors: list[tuple[int, int]] = []
+    for u in units:
+        if u["cells"] is None or not u["cells_exact"]:
+            return out
+        if factors and factors[-1][0] == u["cells"]:
+            factors[-1] = (u["cells"], factors[-1][1] + 1)
+        else:
+            factors.append((u["cells"], 1))
+    product = math.prod(k ** e for k, e in factors)
+    text = "·".join(f"{k}^{e}" if e > 1 else f"{k}" for k, e in factors)
+    digits = str(product)
+    value = digits if len(digits) <= 40 else f"{digits[:6]}… ({len(digits)} digits)"
+    out.append(f"product:    {text} = {value} combinations of unit cells")
     return out
 
 
@@ -302,6 +351,7 @@ def graph_lines(graph: RegionGraph, show: Callable[[Fraction | None], str], rows
     exact = "exact" if graph.count_exact else "at least"
     most = f", at most {graph.at_most}" if graph.at_most is not None and not graph.count_exact else ""
     lines.append(f"regions:    {graph.count} ({exact}{most}); {len(graph.regions)} listed with witnesses")
+    lines += unit_lines(graph.units)
     if graph.unit_regions is not None:
         u = graph.units[0]
         lines.append(f"per unit:   {graph.unit_regions} regions, {u['facets']} facets "

@@ -11,12 +11,13 @@ undetermined. :func:`check_unit_exclusion` re-checks one unit's exclusion certif
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
 from flint import fmpq
 
-from .arrangement import BallCells, ball_cells, signed_rows
+from .arrangement import BallCells, RegionLimit, ball_cells, general_position_count, prefix_split, signed_rows
 from .linalg import to_fmpq, to_fraction
 from .exceptions import RegionError
 from .lp import excludes_ball
@@ -31,6 +32,12 @@ Class = tuple[int, int, Fraction] | None
 
 COUNT_LIMIT = 10**6
 """Local mode stops counting combinations of the units' regions past this many."""
+
+DEAD_CELL_LIMIT = 10**5
+"""A dead unit's arrangement is counted (:func:`symbolic.arrangement.prefix_split`) up to this many cells."""
+
+DEAD_LIST_LIMIT = 64
+"""A dead unit's cells are listed with exact distances (an LP and a projection each) only up to this many."""
 
 
 def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = DEFAULT_MAX_REGIONS,
@@ -78,6 +85,13 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     whose exact interval over the box ``[c − R, c + R] ⊇ B(c, R)`` excludes 0 has a constant sign on the
     ball; any other one is *undetermined*: its boundary may cross the ball along a curved surface. Then
     each listed region's deeper bits are those of its witness and ``complete`` is false.
+
+    A *dead* unit (``‖c_i‖ < R``: the origin of its weight space is in its ball) meets every cell of the
+    samples' arrangement, often thousands. Its cells are counted once by
+    :func:`symbolic.arrangement.prefix_split` (all units share the arrangement) and, unless each dead unit
+    has at most :data:`DEAD_LIST_LIMIT` cells and the product of the units' counts is at most
+    :data:`COUNT_LIMIT`, the regions are counted as a product over units and not listed
+    (:func:`_counted`).
     """
     radius = Fraction(radius)
     if radius < 0:
@@ -95,17 +109,35 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     n1, R2 = problem.widths[1], radius * radius
     deep = _deep_signs(problem, c, radius)
     undetermined = sorted(key for key, s in deep.items() if s == 0)
-    units = []
+    # a dead unit: the origin of its weight space is inside the ball, so every cell of its arrangement meets it
+    dead = [i for i in range(n1) if sum((c[p] * c[p] for p in incoming(problem, i)), Fraction(0)) < R2]
+    units: list[BallCells | None] = [None] * n1
+    done = 0
     for i in range(n1):
-        units.append(ball_cells(normals, [c[p] for p in incoming(problem, i)], radius))
-        if progress:
-            progress("units", i + 1, n1)
-    order = [sorted(range(len(u.cells)), key=_by_distance(u)) for u in units]
-    combos, count, finished = _combinations(units, order, R2, max_regions)
+        if i not in dead:
+            units[i] = ball_cells(normals, [c[p] for p in incoming(problem, i)], radius)
+            done += 1
+            if progress:
+                progress("units", done, n1)
+    if dead:
+        k_dead = _arrangement_count(normals)
+        live = math.prod(len(u.cells) for u in units if u is not None)
+        if k_dead is None or k_dead > DEAD_LIST_LIMIT or live * k_dead ** len(dead) > COUNT_LIMIT:
+            if progress:
+                progress("units", n1, n1)
+            return _counted(problem, c, radius, normals, cls, units, dead, k_dead, deep, undetermined)
+        for i in dead:
+            units[i] = ball_cells(normals, [c[p] for p in incoming(problem, i)], radius)
+            done += 1
+            if progress:
+                progress("units", done, n1)
+    listed = [u for u in units if u is not None]  # every unit's cells are listed from here on
+    order = [sorted(range(len(u.cells)), key=_by_distance(u)) for u in listed]
+    combos, count, finished = _combinations(listed, order, R2, max_regions)
     members = class_members(cls, len(normals))
     reps = [m[0] for m in members]  # every hyperplane comes from at least one sample
 
-    ball = _Ball(problem, c, R2, normals, cls, units, deep, not undetermined)
+    ball = _Ball(problem, c, R2, normals, cls, listed, deep, not undetermined)
     regions: list[Region] = []
     index: dict[tuple[int, ...], int] = {}
     exact_points: list[list[fmpq]] = []
@@ -125,8 +157,8 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     edges, failed = ball.edges(members, regions, index, exact_points)
 
     reasons: list[str] = []
-    layers = [{"layer": 1, "complete": finished and not any(u.undecided for u in units), "reason": ""}]
-    if any(u.undecided for u in units):
+    layers = [{"layer": 1, "complete": finished and not any(u.undecided for u in listed), "reason": ""}]
+    if any(u.undecided for u in listed):
         layers[0]["reason"] = "the LP oracle left some neighbouring regions undecided"
     if not finished:
         layers[0]["reason"] = f"more than {COUNT_LIMIT} combinations of unit regions; counting stopped"
@@ -136,7 +168,7 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
                f"interval over the box around it contains 0; such boundaries are curved)") if open_ else ""
         layers.append({"layer": k + 1, "complete": not open_, "reason": why})
     reasons += [f"layer {lay['layer']}: {lay['reason']}" for lay in layers if not lay["complete"]]
-    exact = finished and not undetermined and not any(u.undecided for u in units)
+    exact = finished and not undetermined and not any(u.undecided for u in listed)
     if undetermined:
         reasons.append(f"every region meeting the ball is one of {count} first-layer regions combined with the "
                        f"fixed deeper signs and any signs of the {len(undetermined)} undetermined pre-activations; "
@@ -149,9 +181,9 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
     if failed:
         reasons.append(f"{failed} facet(s) between listed regions got no verified witness")
     complete = exact and len(regions) == count and not failed
-    decided = finished and not any(u.undecided for u in units)
+    decided = finished and not any(u.undecided for u in listed)
     return RegionGraph("local", count if exact else len(regions), len(edges), exact, complete, regions, edges,
-                       reasons, radius, layers, [_unit_json(problem, i, normals, cls, reps, u) for i, u in enumerate(units)],
+                       reasons, radius, layers, [_unit_json(problem, i, normals, cls, reps, u, i in dead) for i, u in enumerate(listed)],
                        edges_exact=complete, at_most=count * 2 ** len(undetermined) if decided else None)
 
 
@@ -401,7 +433,7 @@ def _deep_signs(problem: Problem, c: Sequence[Fraction], radius: Fraction) -> di
 
 
 def _unit_json(problem: Problem, i: int, normals: Sequence[Sequence[int]], cls: Sequence[Class], reps: Sequence[int],
-               cells: BallCells) -> dict[str, Any]:
+               cells: BallCells, dead: bool = False) -> dict[str, Any]:
     """One unit's local evidence: its reachable samples, cells with exact distances, exclusions."""
     def bits(signs: Sequence[int]) -> str:
         return "".join(str(sample_bit(cl, signs)) for cl in cls)
@@ -418,7 +450,111 @@ def _unit_json(problem: Problem, i: int, normals: Sequence[Sequence[int]], cls: 
         "excluded": [{"pattern": bits(e.signs), "kind": e.kind, "multipliers": per_sample(e.multipliers)}
                      for e in cells.excluded],
         "undecided": [bits(s) for s in cells.undecided],
+        "dead": dead,
+        "cells": len(cells.cells),
+        "cells_exact": not cells.undecided,
     }
+
+
+def _arrangement_count(normals: Sequence[Sequence[int]]) -> int | None:
+    """The number of cells of the samples' central arrangement, or ``None`` past :data:`DEAD_CELL_LIMIT`.
+
+    Counted by :func:`symbolic.arrangement.prefix_split`: every counted cell has an exact interior point
+    and every pruned prefix an exact Gordan vector, so the count is exact, and a stop past the limit
+    proves more than :data:`DEAD_CELL_LIMIT` cells.
+    """
+    try:
+        return len(prefix_split(normals, DEAD_CELL_LIMIT).cells)
+    except RegionLimit:
+        return None
+
+
+def _counted(problem: Problem, c: Sequence[Fraction], radius: Fraction, normals: Sequence[Sequence[int]],
+             cls: Sequence[Class], units: Sequence[BallCells | None], dead: Sequence[int], k_dead: int | None,
+             deep: dict[tuple[int, int, int], int], undetermined: Sequence[tuple[int, int, int]]) -> RegionGraph:
+    """The first-layer regions meeting the ball, counted as a product over units and not listed.
+
+    A first-layer region is a choice of one cell per unit, and it meets the ball iff ``Σ_i d_i² < R²``
+    (:func:`local_regions`). A dead unit (``‖c_i‖ < R``) has the origin, which lies in the closure of every
+    cell of its central arrangement, inside its ball: each of its ``k`` cells has ``d_i² ≤ ‖c_i‖²``. So with
+    ``D = Σ_dead ‖c_i‖²`` and ``n(ρ)`` the live units' combinations with ``Σ_live d_i² < ρ``,
+
+        n(R² − D) · k^{#dead}  ≤  #regions meeting the ball  ≤  n(R²) · k^{#dead},
+
+    and the two sides agree whenever no live combination's ``Σ d²`` falls in ``[R² − D, R²)``. With more
+    than :data:`DEAD_CELL_LIMIT` cells, ``k`` is replaced by that limit plus one in the lower bound, and
+    the upper bound is the general-position count, the most regions any central arrangement of as
+    many hyperplanes in that dimension has.
+    """
+    R2 = radius * radius
+    n1 = len(units)
+    dims = len(incoming(problem, 0))
+    live = [u for u in units if u is not None]
+    members = class_members(cls, len(normals))
+    reps = [m[0] for m in members]
+    D = sum((sum((c[p] * c[p] for p in incoming(problem, i)), Fraction(0)) for i in dead), Fraction(0))
+    order = [sorted(range(len(u.cells)), key=_by_distance(u)) for u in live]
+    _, n_hi, fin_hi = _combinations(live, order, R2, 0)
+    n_lo, fin_lo = (0, True) if D >= R2 else _combinations(live, order, R2 - D, 0)[1:]
+    k_lo = k_dead if k_dead is not None else DEAD_CELL_LIMIT + 1
+    k_hi = k_dead if k_dead is not None else general_position_count(len(normals), dims)
+    decided = fin_hi and fin_lo and not any(u.undecided for u in live)
+    lo, hi = n_lo * k_lo ** len(dead), n_hi * k_hi ** len(dead)
+    fixed = not undetermined  # every deeper sign is constant on the ball
+    exact = decided and fixed and k_dead is not None and lo == hi
+    counted = decided and k_dead is not None and lo == hi
+    layers = [{"layer": 1, "complete": counted, "reason": ""}]
+    reasons = []
+    for k in range(1, problem.depth):
+        open_ = [key for key in undetermined if key[1] == k]
+        why = (f"{len(open_)} pre-activation(s) of layer {k + 1} may change sign in the ball (their exact "
+               f"interval over the box around it contains 0; such boundaries are curved)") if open_ else ""
+        layers.append({"layer": k + 1, "complete": not open_, "reason": why})
+    if k_dead is None:
+        layers[0]["reason"] = f"a dead unit's arrangement has more than {DEAD_CELL_LIMIT} cells; counting stopped"
+    elif not fin_hi or not fin_lo:
+        layers[0]["reason"] = f"more than {COUNT_LIMIT} combinations of the other units' cells; counting stopped"
+    elif any(u.undecided for u in live):
+        layers[0]["reason"] = "the LP oracle left some neighbouring regions undecided"
+    elif lo != hi:
+        layers[0]["reason"] = (f"between {lo} and {hi} first-layer regions meet the ball: some combinations of the "
+                               "other units' cells are too near the ball's surface to count exactly")
+    reasons += [f"layer {lay['layer']}: {lay['reason']}" for lay in layers if not lay["complete"]]
+    reasons.append(f"not listed: the first-layer regions are a product over units (units {_ranges(dead)} are "
+                   "dead: every cell of the samples' arrangement meets the ball), counted and not enumerated "
+                   f"(listing needs at most {DEAD_LIST_LIMIT} cells per dead unit and at most "
+                   f"{COUNT_LIMIT} combinations of the units' cells)")
+    if undetermined:
+        reasons.append(f"every region meeting the ball is one of these first-layer regions combined with the fixed "
+                       f"deeper signs and any signs of the {len(undetermined)} undetermined pre-activations")
+    unit_json = []
+    it = iter(live)
+    for i in range(n1):
+        if i in dead:
+            unit_json.append({"unit": i, "reachable": sorted(j for j, cl in enumerate(cls) if cl is not None),
+                              "regions": [], "excluded": [], "undecided": [], "dead": True,
+                              "cells": k_dead, "cells_exact": k_dead is not None,
+                              **({} if k_dead is not None else {"cells_more_than": DEAD_CELL_LIMIT})})
+        else:
+            unit_json.append(_unit_json(problem, i, normals, cls, reps, next(it)))
+    # listed regions: none, so count (a lower bound unless exact) is only proved without curved boundaries
+    count = lo if fixed else 0
+    at_most = hi * 2 ** len(undetermined) if decided and fin_hi else None
+    return RegionGraph("local", count, 0, exact, False, [], [], reasons, radius, layers, unit_json,
+                       edges_exact=False, at_most=at_most)
+
+
+def _ranges(ids: Sequence[int]) -> str:
+    """``0–3, 5`` for ``[0, 1, 2, 3, 5]``."""
+    out: list[str] = []
+    last = -2
+    for i in ids:
+        if out and i == last + 1:
+            out[-1] = f"{out[-1].split('–')[0]}–{i}"
+        else:
+            out.append(str(i))
+        last = i
+    return ", ".join(out)
 
 
 def _scale(cl: Class) -> Fraction:
