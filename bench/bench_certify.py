@@ -81,17 +81,17 @@ SEEDS = 10
 # the cases
 
 
-def find_case(widths: list[int], n: int, lam: str) -> tuple[Problem, int | None]:
+def find_case(widths: list[int], n: int, lam: str, digits: int = 4) -> tuple[Problem, int | None]:
     """The first of :data:`SEEDS` seeds whose case passes :func:`interior_screen` (``None``: none did,
     and seed 0 is used); cases that cannot be made critical (``N·m < P − h``) are not screened."""
     d, h, m = widths
     if n * m < h * (d + m) + m:
-        return make_case(widths, n, lam, 0), None
+        return make_case(widths, n, lam, 0, digits), None
     for seed in range(SEEDS):
-        problem = make_case(widths, n, lam, seed)
+        problem = make_case(widths, n, lam, seed, digits)
         if interior_screen(problem):
             return problem, seed
-    return make_case(widths, n, lam, 0), None
+    return make_case(widths, n, lam, 0, digits), None
 
 
 def interior_screen(problem: Problem, steps: int = 30) -> bool:
@@ -112,8 +112,9 @@ def interior_screen(problem: Problem, steps: int = 30) -> bool:
         return bool(same and np.linalg.eigvalsh(model.hessian(x))[0] > 0)
 
 
-def make_case(widths: list[int], n: int, lam: str = SCALAR, seed: int = 0) -> Problem:
-    """A problem with an (approximate) interior critical point as its point; see the module notes."""
+def make_case(widths: list[int], n: int, lam: str = SCALAR, seed: int = 0, digits: int = 4) -> Problem:
+    """A problem with an (approximate) interior critical point as its point; see the module notes.
+    ``digits``: decimal places of the targets (more places, a point nearer to critical)."""
     d, h, m = widths
     rng = np.random.default_rng(seed)
     X = rng.integers(-100, 101, size=(n, d)) / 100
@@ -140,10 +141,10 @@ def make_case(widths: list[int], n: int, lam: str = SCALAR, seed: int = 0) -> Pr
     model = FloatModel(X, np.zeros((n, m)), h, float(Fraction(lam)))
     J = model.jacobian(theta)
     r = np.linalg.lstsq(J.T, -model.lam / model.alpha * theta, rcond=None)[0]
-    y = np.round(model.outputs(theta).ravel() - r, 4).reshape(n, m)
+    y = np.round(model.outputs(theta).ravel() - r, digits).reshape(n, m)
     obj = {"format": "pscert.problem/1", "name": f"bench {d}-{h}-{m}, N = {n}",
            "network": {"widths": widths, "biases": True}, "loss": {"weight_decay": lam},
-           "data": {"inputs": [[text(v) for v in row] for row in X], "targets": [[text(v) for v in row] for row in y]}}
+           "data": {"inputs": [[text(v) for v in row] for row in X], "targets": [[text(v, digits) for v in row] for row in y]}}
     problem = parse_problem(obj)
     point = [Fraction(text(v)) for v in theta]
     return problem.with_point(problem.unflatten(point))
@@ -217,9 +218,9 @@ class FloatModel:
         return H
 
 
-def text(v: float) -> str:
-    """A short decimal: at most 4 places, no trailing zeros (``"0.25"``, ``"-1"``, ``"0"``)."""
-    s = f"{v:.4f}".rstrip("0").rstrip(".")
+def text(v: float, digits: int = 4) -> str:
+    """A short decimal: at most ``digits`` places, no trailing zeros (``"0.25"``, ``"-1"``, ``"0"``)."""
+    s = f"{v:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
