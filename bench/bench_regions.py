@@ -14,6 +14,10 @@ Run: ``python bench/bench_regions.py [--quick]``. Prints two tables (nothing is 
    kink balls list, with a Gordan vector per empty prefix): :func:`symbolic.arrangement.prefix_split`
    next to the split it replaced, one float LP per tree node and a Gordan LP per empty prefix
    (``reference_split`` in ``tests/test_prefix_split.py``), on the same seeded data; the two must agree.
+4. **Dead units on trained networks** (``bench/practitioner/problems``): ``pscert regions`` at its default
+   radius ``1/100`` with Hessians (what the command runs), next to a float baseline: the distinct
+   first-layer sign patterns among 10,000 uniform random points of the ball (float64, numpy), which only
+   ever sees a few of the regions and proves nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from fractions import Fraction
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 from symbolic.arrangement import arrangement_cells, general_position_count, prefix_split  # noqa: E402
-from symbolic.problem import parse_problem  # noqa: E402
+from symbolic.problem import Problem, parse_problem  # noqa: E402
 from symbolic.region_graph import sample_classes  # noqa: E402
 from symbolic.regions import global_regions  # noqa: E402
 from symbolic.regions_local import local_regions  # noqa: E402
@@ -103,11 +107,52 @@ def bench_prefix_split(sizes: list[int], baseline_up_to: int) -> None:
         print(f"{N:>5} {len(split.cells):>6} {len(split.empty):>7} {t1 - t0:>17.2f} {base:>16} {speed:>9} {same:>5}")
 
 
+DEAD_NETS = ["2-8-1_sgd_f32_s1", "2-4-1_adam_f32_s6", "1-3-3-3-1_adam_f32_s0"]
+
+
+def float_patterns(p: Problem, radius: Fraction, samples: int = 10_000, seed: int = 0) -> int:
+    """Distinct first-layer sign patterns among uniform random points of the ball (float64)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    c = np.array([float(v) for v in p.flatten(p.point)])
+    g = rng.standard_normal((samples, len(c)))
+    g *= (rng.random(samples) ** (1 / len(c)) / np.linalg.norm(g, axis=1))[:, None]
+    points = c + float(radius) * g
+    from symbolic.region_graph import incoming
+
+    nb = 1 if p.biases else 0
+    X = np.array([[float(v) for v in x] + [1.0] * nb for x in p.inputs])  # samples × (n0 + bias)
+    W = np.stack([points[:, incoming(p, i)] for i in range(p.widths[1])], axis=1)  # points × units × (n0 + bias)
+    return len({row.tobytes() for row in (np.einsum("sud,jd->suj", W, X) > 0)})
+
+
+def bench_dead_units() -> None:
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "practitioner", "problems")
+    from symbolic.problem import load_problem
+
+    print("\nDead units on trained networks: regions meeting the ball of radius 1/100 (with Hessians)")
+    print(f"{'network':<24} {'dead':>5} {'cells/unit':>12} {'regions':>26} {'exact':>6} {'seconds':>8} "
+          f"{'float patterns':>15} {'float (s)':>10}")
+    for name in DEAD_NETS:
+        p = load_problem(os.path.join(root, name + ".json"))
+        t0 = time.perf_counter()
+        g = local_regions(p, Fraction(1, 100))
+        t1 = time.perf_counter()
+        seen = float_patterns(p, Fraction(1, 100))
+        t2 = time.perf_counter()
+        dead = sum(1 for u in g.units if u["dead"])
+        cells = sorted({str(u["cells"]) for u in g.units})
+        print(f"{name:<24} {dead:>5} {'/'.join(cells):>12} {g.count:>26} {str(g.count_exact):>6} {t1 - t0:>8.2f} "
+              f"{seen:>15} {t2 - t1:>10.2f}")
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     bench_global([20, 50] if quick else [20, 50, 100, 150, 200])
     bench_local(quick)
     bench_prefix_split([10, 20] if quick else [10, 20, 30, 40, 60], 20 if quick else 30)
+    bench_dead_units()
 
 
 if __name__ == "__main__":

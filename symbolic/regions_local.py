@@ -33,7 +33,7 @@ Class = tuple[int, int, Fraction] | None
 COUNT_LIMIT = 10**6
 """Local mode stops counting combinations of the units' regions past this many."""
 
-DEAD_CELL_LIMIT = 10**5
+DEAD_CELL_LIMIT = 5000
 """A dead unit's arrangement is counted (:func:`symbolic.arrangement.prefix_split`) up to this many cells."""
 
 DEAD_LIST_LIMIT = 64
