@@ -115,6 +115,8 @@ def float_patterns(p: Problem, radius: Fraction, samples: int = 10_000, seed: in
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    if p.point is None:
+        raise ValueError("float_patterns: the problem has no point")
     c = np.array([float(v) for v in p.flatten(p.point)])
     g = rng.standard_normal((samples, len(c)))
     g *= (rng.random(samples) ** (1 / len(c)) / np.linalg.norm(g, axis=1))[:, None]
