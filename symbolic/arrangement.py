@@ -413,7 +413,8 @@ class PrefixSplit:
     empty: tuple[tuple[str, tuple[int, ...]], ...]
 
 
-def prefix_split(rows: Sequence[Sequence[Fraction | int]], limit: int | None = None) -> PrefixSplit:
+def prefix_split(rows: Sequence[Sequence[Fraction | int]], limit: int | None = None,
+                 report: Callable[[int], None] | None = None) -> PrefixSplit:
     """The regions of ``{v : a_m·v ≠ 0}`` by a case split over the signs of ``a_0, a_1, …`` in turn.
 
     Parameters
@@ -422,6 +423,8 @@ def prefix_split(rows: Sequence[Sequence[Fraction | int]], limit: int | None = N
         The normals ``a_m`` (rationals; zero, repeated and proportional rows are allowed).
     limit
         Raise :class:`RegionLimit` once more than ``limit`` regions are found, before any Gordan work.
+    report
+        Called with the number of regions found so far, every 100 regions (progress for long splits).
 
     Examples
     --------
@@ -460,6 +463,8 @@ def prefix_split(rows: Sequence[Sequence[Fraction | int]], limit: int | None = N
             prefix, point = stack.pop()
             if len(prefix) == m:
                 cells.append(prefix)
+                if report is not None and len(cells) % 100 == 0:
+                    report(len(cells))
                 if limit is not None and len(cells) > limit:
                     raise RegionLimit(f"more than {limit} regions")
                 continue

@@ -120,7 +120,9 @@ def local_regions(problem: Problem, radius: Fraction | int, max_regions: int = D
             if progress:
                 progress("units", done, n1)
     if dead:
-        k_dead = _arrangement_count(normals)
+        most = min(DEAD_CELL_LIMIT + 1, general_position_count(len(normals), len(incoming(problem, 0))))
+        report = (lambda found: progress("cells of the dead units' arrangement", min(found, most), most)) if progress else None
+        k_dead = _arrangement_count(normals, report)
         live = math.prod(len(u.cells) for u in units if u is not None)
         if k_dead is None or k_dead > DEAD_LIST_LIMIT or live * k_dead ** len(dead) > COUNT_LIMIT:
             if progress:
@@ -456,7 +458,7 @@ def _unit_json(problem: Problem, i: int, normals: Sequence[Sequence[int]], cls: 
     }
 
 
-def _arrangement_count(normals: Sequence[Sequence[int]]) -> int | None:
+def _arrangement_count(normals: Sequence[Sequence[int]], report: Callable[[int], None] | None = None) -> int | None:
     """The number of cells of the samples' central arrangement, or ``None`` past :data:`DEAD_CELL_LIMIT`.
 
     Counted by :func:`symbolic.arrangement.prefix_split`: every counted cell has an exact interior point
@@ -464,7 +466,7 @@ def _arrangement_count(normals: Sequence[Sequence[int]]) -> int | None:
     proves more than :data:`DEAD_CELL_LIMIT` cells.
     """
     try:
-        return len(prefix_split(normals, DEAD_CELL_LIMIT).cells)
+        return len(prefix_split(normals, DEAD_CELL_LIMIT, report).cells)
     except RegionLimit:
         return None
 

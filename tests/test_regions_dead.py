@@ -136,3 +136,14 @@ def test_command_shows_the_product(tmp_path):
     assert result.stderr.startswith("regions:")  # the progress bar's label (no terminal: no bar)
     bad = CliRunner().invoke(main, ["regions", str(path), "--radius", "-1/10"])
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "radius must be non-negative" in bad.stderr
+
+
+def test_counting_a_dead_unit_reports_progress():
+    """29 samples in general position in Q³: 814 cells, reported at every 100th; the total never falls
+    below what is reported (the general-position count, 814, caps it)."""
+    p = load_problem("bench/practitioner/problems/2-8-1_sgd_f32_s1.json")
+    seen = []
+    local_regions(p, F(1, 100), hessian=False, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    cells = [(d, t) for s, d, t in seen if s.startswith("cells")]
+    assert cells == [(100 * k, 814) for k in range(1, 9)]
+    assert seen[-1] == ("units", 8, 8)
