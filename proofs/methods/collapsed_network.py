@@ -22,7 +22,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
-from symbolic.network import null_samples
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 

@@ -202,27 +202,28 @@ def _reduce(problem: Problem, theta: list[float],
             for p in range(size):
                 theta[_index(problem, g, p)] = 0.0
         return list(range(n1)), theta
-    groups: dict[tuple[int, ...], list[int]] = {}
+
+    def cos(g: int, h: int) -> float:
+        return float(units[g] @ units[h]) / float(np.linalg.norm(units[g]) * np.linalg.norm(units[h]))
+
+    by_pattern: dict[tuple[int, ...], list[int]] = {}
     for g in live:
         z = xt @ units[g][:-1]
         # the pattern with kinks as a third symbol: proportional units on the same kinks merge as well
-        groups.setdefault(tuple(0 if abs(v) <= TOL * scale else 1 if v > 0 else -1 for v in z), []).append(g)
-    for pattern, members in list(groups.items()):
-        if 0 not in pattern or len(members) < 2:
-            continue
-        p1 = units[members[0]]
-        if any(float(units[g] @ p1) / (np.linalg.norm(units[g]) * np.linalg.norm(p1)) < 1 - 1e-6 for g in members):
-            del groups[pattern]  # kink units that are not proportional: kept as they are (the boundary methods
-            for g in members:    # decide them)
-                groups[(g, -2)] = [g]
+        by_pattern.setdefault(tuple(0 if abs(v) <= TOL * scale else 1 if v > 0 else -1 for v in z), []).append(g)
+    groups: list[list[int]] = []
+    for pattern, members in by_pattern.items():
+        if 0 in pattern and any(cos(g, members[0]) < 1 - 1e-6 for g in members):
+            groups += [[g] for g in members]  # kink units that are not proportional: kept as they are (the
+        else:                                 # boundary methods decide them)
+            groups.append(members)
     kept = []
-    for members in groups.values():
+    for members in groups:
         first = members[0]
         if len(members) > 1:
             p1 = units[first]
             for g in members[1:]:
-                cos = float(units[g] @ p1) / (np.linalg.norm(units[g]) * np.linalg.norm(p1))
-                if cos < 1 - 1e-6:
+                if cos(g, first) < 1 - 1e-6:
                     return None, (f"units {first} and {g} share an activation pattern but are not proportional "
                                   "(not a critical point of the split orbit)")
             total = math.sqrt(sum(float(units[g] @ units[g]) for g in members))
