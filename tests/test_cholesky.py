@@ -21,6 +21,16 @@ from proofs.checker.lemmas import positive_definite
 BIG = 10 ** 12
 
 
+@pytest.fixture(autouse=True, params=["left-looking", "right-looking"])
+def order(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with both orders of evaluation of the factorisation (the module docstring)."""
+    if request.param == "left-looking":
+        assert cholesky.sum_is_recursive(), "this interpreter's sum is not recursive: only one order is tested"
+    else:
+        monkeypatch.setattr(cholesky, "sum_is_recursive", lambda: False)
+    return request.param
+
+
 def proved(M: list[list[F]]) -> bool:
     A, S = over_common(M)
     return proves_positive_definite(A, S, Budget(BIG))
@@ -51,6 +61,33 @@ def gram(B: list[list[int]]) -> list[list[F]]:
 def test_the_arithmetic_here_is_ieee() -> None:
     """The probes pass on the platforms the tests run on (else every test below is only the fallback)."""
     assert cholesky.arithmetic_is_ieee()
+
+
+def test_compensated_summation_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The left-looking order needs ``sum`` to round every addition: a correctly rounded sum (``fsum``,
+    like the compensated ``sum`` of Python 3.12) or Python 3.12 itself selects the right-looking order."""
+    import math
+    import sys
+
+    with monkeypatch.context() as m:
+        m.setattr(cholesky, "sum", math.fsum, raising=False)
+        assert not cholesky.sum_is_recursive()
+    with monkeypatch.context() as m:
+        m.setattr(sys, "version_info", (3, 12, 0, "final", 0))
+        assert not cholesky.sum_is_recursive()
+
+
+def test_both_orders_decide_alike_on_shifted_gram_matrices() -> None:
+    """Left- and right-looking factorisations of ``BBᵀ + t·I`` (rank-deficient ``B``) in floats: both
+    succeed for ``t`` well above the rounding level (about 10⁻¹³ here) and fail for ``t`` well below −10⁻¹³."""
+    rng = random.Random(11)
+    for n in (5, 40, 120):
+        B = [[rng.uniform(-1, 1) for _ in range(n // 2)] for _ in range(n)]
+        for t, ok in ((1.0, True), (1e-6, True), (-1e-9, False), (-1.0, False)):
+            rows = [[sum(B[i][k] * B[j][k] for k in range(n // 2)) + (t if i == j else 0.0) for j in range(i, n)]
+                    for i in range(n)]
+            assert cholesky._left_looking([r[:] for r in rows]) is ok
+            assert cholesky._right_looking([r[:] for r in rows]) is ok
 
 
 def test_gamma_and_shift_by_hand() -> None:
