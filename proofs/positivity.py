@@ -6,7 +6,9 @@ Three kinds, all re-checked by the checker (docs/SPEC.md §4, anchors B1):
   pivots grow to kilobits for large ``n``, so it is used only for small matrices.
 - ``{"method": "cholesky"}``: the checker's own binary64 Cholesky factorisation of ``A`` shifted by a
   proved bound on every rounding error runs to completion (:mod:`proofs.checker.cholesky`). Nothing to
-  store and ``n³/6`` float operations; written only when that very test, run here, succeeds.
+  store and ``n³/6`` float operations. Written when a float screen predicts that the test will succeed
+  (:func:`cholesky_screen`: the smallest eigenvalue well above the test's shift); the test itself runs
+  once, in the checker, which decides (a witness it rejects makes the verdict UNKNOWN, never wrong).
 - ``{"method": "congruence", "T": …}`` (when the float test is too coarse): a lower-triangular dyadic ``T`` with positive diagonal, close
   to ``L⁻¹`` for a floating Cholesky factor ``L`` of ``A``, such that ``C = T A Tᵀ`` is strictly
   diagonally dominant with a positive diagonal. ``T`` is nonsingular, so ``A`` is congruent to a
@@ -24,9 +26,6 @@ from flint import fmpq, fmpq_mat
 from symbolic.linalg import positive_definite
 from symbolic.rationals import canonical
 
-from .checker.arith import Budget
-from .checker.cholesky import proves_positive_definite
-from .checker.reading import MAX_WORK
 
 LDL_MAX = 12
 """Largest dimension for which the plain exact LDLᵀ certificate is used."""
@@ -53,11 +52,11 @@ def pd_certificate(A: fmpq_mat) -> dict[str, Any] | None:
     n = A.nrows()
     if n <= LDL_MAX:
         return {"method": "ldl"} if positive_definite(A) else None
-    num, den = A.numer_denom()
-    if proves_positive_definite([[int(v) for v in row] for row in num.table()], int(den), Budget(MAX_WORK)):
+    Af = to_float(A)
+    if cholesky_screen(Af):
         return {"method": "cholesky"}
     try:
-        L = np.linalg.cholesky(to_float(A))
+        L = np.linalg.cholesky(Af)
     except np.linalg.LinAlgError:
         return None
     Tf = np.linalg.inv(L)
@@ -66,6 +65,31 @@ def pd_certificate(A: fmpq_mat) -> dict[str, Any] | None:
         if T is not None and diagonally_dominant(T * A * T.transpose()):
             return {"method": "congruence", "T": [[canonical(_fraction(T[i, j])) for j in range(n)] for i in range(n)]}
     return None
+
+
+def cholesky_screen(Af: np.ndarray, safety: float = 16.0) -> bool:
+    """Whether the checker's float Cholesky test (:mod:`proofs.checker.cholesky`) is expected to prove the
+    symmetric matrix with float copy ``Af`` positive definite (a prediction, not a proof).
+
+    The test scales ``A`` by ``2^e`` with the largest diagonal entry ``D`` in ``[2^51, 2^52)``, floors it
+    and subtracts ``C ≤ n + (n+1)u·tr Q/(1 − Γ) ≤ n + (n+1)n/2 + 1`` (``tr Q ≤ n·2^52``); unscaled that is at
+    most ``D·2^-51·(n+2)²/2``. A float Cholesky factorisation succeeds when the smallest eigenvalue exceeds
+    its rounding errors, which are of that same order (Rump 2006, §2), and ``eigvalsh`` is accurate to
+    about ``n·u·‖A‖``. So: ``λ_min > safety · D · 2^-51 · (n+2)²/2``, with the smallest eigenvalue from
+    ``eigvalsh``.
+
+    >>> cholesky_screen(np.array([[2.0, 1.0], [1.0, 2.0]])), cholesky_screen(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    (True, False)
+    """
+    n = Af.shape[0]
+    if n == 0:
+        return True
+    if not np.all(np.isfinite(Af)):
+        return False
+    top = float(np.max(np.diag(Af)))
+    if not top > 0:
+        return False
+    return float(np.linalg.eigvalsh(Af)[0]) > safety * top * 2.0 ** -51 * (n + 2) ** 2 / 2
 
 
 def diagonally_dominant(C: fmpq_mat) -> bool:

@@ -41,8 +41,28 @@ def search(problem: Problem, theta: list[Fraction], pattern: Pattern, lam_min: f
     short rational below ``lam_min/2``. The radius is the smallest power of 2 with ``‖∇L‖ < μρ``; the
     centre is refined (to smaller gradients) until δ and sign stability fit on that ball. ``d``, the
     piece's derivatives at ``θ`` when the caller has them, saves computing the exact Hessian again.
+
+    The float Cholesky witness is chosen by a float screen and decided by the checker's single run; if
+    the checker rejects a certificate, ``μ`` is halved (a larger margin for ``H − (μ+δ)I``) and the
+    search tries once more before it answers UNKNOWN.
     """
     mu = rational_below(lam_min / 2)
+    verdict = _search(problem, theta, pattern, mu, lam_min, refine, say, d)
+    if verdict.status == "UNKNOWN" and verdict.reason.startswith(REJECTED):
+        say(f"the checker rejected the certificate; retrying with μ halved ({verdict.reason})")
+        retry = _search(problem, theta, pattern, rational_below(float(mu) / 2), lam_min, refine, say, d)
+        verdict = retry if retry.status != "UNKNOWN" else Verdict(
+            "UNKNOWN", f"{verdict.reason}; with μ halved: {retry.reason}")
+    return verdict
+
+
+REJECTED = "internal error: the generated certificate was rejected by the checker"
+"""How :func:`proofs.assemble.checked` begins the reason of a verdict whose certificate the checker rejected."""
+
+
+def _search(problem: Problem, theta: list[Fraction], pattern: Pattern, mu: Fraction, lam_min: float, refine: bool,
+            say: Progress, d: PieceDerivatives | None) -> Verdict:
+    """:func:`search` with ``μ`` given."""
     P = problem.parameter_count
     for target in (1e-40, 1e-80, 1e-160):
         if d is None:  # the Hessian waits until the ball is known to fit
