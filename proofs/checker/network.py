@@ -17,7 +17,7 @@ from math import lcm
 from operator import mul
 from typing import NamedTuple, Sequence, TypeVar
 
-from .arith import Budget, Sparse, bits, gram_lower, over_common
+from .arith import Budget, Sparse, bits, over_common
 
 Pattern = Sequence[Sequence[Sequence[int]]]
 """``pattern[j][k-1][i]`` is 1 when hidden unit ``i`` of layer ``k`` is active at sample ``j``."""
@@ -183,7 +183,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     W = [[row[: widths[k]] for row in run.rows[k]] for k in range(H + 1)]  # W[k-1] = V_k without bias
     e, E = run.e, run.s[-1] // run.s[0]
     P = problem.count
-    columns: list[list[int]] = [[] for _ in range(P)]
+    G_all: list[list[list[list[int]]]] = []  # G_all[j][k-1] = G_k at sample j
     g_all: list[list[list[int]]] = []       # g_all[j][k-1] = g_k = (∂f/∂z_k)ᵀ r_j, scale s_r·∏_{i>k} e_i
     m_all: list[dict[tuple[int, int], list[list[int]]]] = []
     for j in range(N):
@@ -202,11 +202,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         Gs.reverse()
         gs.reverse()
         g_all.append(gs)
-        for k in range(1, H + 2):
-            a = run.acts[j][k - 1]   # scale E·d_x / e_k: the factor e_k joins after the Gram products
-            for c in range(widths[k]):
-                for d in range(len(a)):
-                    columns[problem.index(k, c, d)] += [Go[c] * a[d] for Go in Gs[k - 1]]
+        G_all.append(Gs)
         # M_{m,k} = ∂a_m/∂z_k for hidden m ≥ k (scale ∏_{k<i≤m} e_i).
         Ms: dict[tuple[int, int], list[list[int]]] = {}
         for k in range(1, H + 1):
@@ -217,7 +213,9 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
                              for c in range(widths[k])] for d in range(widths[m])]
         m_all.append(Ms)
-    size = bits(columns) + max(v.bit_length() for v in e)  # the entries' length with their scale e_k
+    # a Jacobian entry G_k[o,c]·ã_{k−1}[d] has at most this many bits with its scale e_k
+    size = max(bits(G) for Gs in G_all for G in Gs) + bits([a for acts in run.acts for a in acts]) + \
+        max(v.bit_length() for v in e)
     # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
     linked = {(l, k): [(d, unit) for d in range(widths[l - 1]) for unit in range(widths[k])
                        if any(Ms[l - 1, k][d][unit] for Ms in m_all)] for l in range(2, H + 2) for k in range(1, l)}
@@ -227,7 +225,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                       2 * size + 64, f"the exact Hessian ({P} parameters)")
     # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
     # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
-    hess = gram_lower(columns, budget, f"the exact Hessian ({P} parameters)")
+    hess = unit_gram(problem, G_all, run.acts, budget)
     if budget is not None:  # two multiplications per entry of the lower triangle
         budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
                       f"the exact Hessian ({P} parameters)")
@@ -270,6 +268,66 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 if problem.decayed[i]:
                     grad[i] += two_lam * theta[i]
     return Derivatives(loss_value(problem, theta, run), grad, hess, den)
+
+
+def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]]],
+              acts: Sequence[Sequence[Sequence[int]]], budget: Budget | None) -> list[list[int]]:
+    """The lower triangle of ``Σ_j J_jᵀJ_j`` (row ``p`` holds the entries ``q ≤ p``, zeros above), where
+    ``J_j[o, (k,c,d)] = G_k[o,c]·ã_{k−1}[d]`` with ``G_k = G_all[j][k-1]`` and ``ã_{k−1} = acts[j][k-1]``.
+
+    Exactly the dense sums over the rows ``(j, o)``, grouped by unit: for the parameters ``(k,c,d)`` and
+    ``(l,c',d')``, ``Σ_{j,o} G_k[o,c]ã[d]·G_l[o,c']ã'[d'] = Σ_j U_j·ã_{k−1}[d]·ã_{l−1}[d']`` with
+    ``U_j = Σ_o G_k[o,c]·G_l[o,c']``, an identity of integers. ``U`` is formed once per pair of units (on
+    the samples where both units have a nonzero ``∂f/∂z``: inactive units have none), and each entry is
+    then one C-level sum over the samples with ``U_j ≠ 0``, instead of ``n_out`` times as many products
+    per entry. Charged before each pair of units: the products it makes.
+    """
+    H, widths, P, bias = problem.depth, problem.widths, problem.count, problem.biases
+    N = len(G_all)
+    what = f"the exact Hessian ({P} parameters)"
+    units = []  # (layer k, indices of the unit's parameters by d, samples where ∂f/∂z_{k,c} ≠ 0, those columns)
+    for k in range(1, H + 2):
+        for c in range(widths[k]):
+            cols = [tuple(Go[c] for Go in G_all[j][k - 1]) for j in range(N)]
+            support = [j for j in range(N) if any(cols[j])]
+            units.append((k, [problem.index(k, c, d) for d in range(widths[k - 1] + bias)], support, cols))
+    bg = max((bits(G) for Gs in G_all for G in Gs), default=0)
+    ba = bits([a for sample in acts for a in sample])
+    bu = 2 * bg + widths[-1].bit_length()
+    if budget is not None:
+        budget.charge(len(units) * (len(units) + 1) // 2 + 1, N, f"{what}: the supports")
+    out = [[0] * P for _ in range(P)]
+    for at, (k, idx_u, sup_u, cols_u) in enumerate(units):
+        in_u = set(sup_u)
+        for bt, (l, idx_v, sup_v, cols_v) in enumerate(units[: at + 1]):
+            common = [j for j in sup_v if j in in_u]
+            if not common:
+                continue
+            if budget is not None:
+                budget.charge_products(len(common) * widths[-1], bg, bg, f"{what}: the unit products")
+            U = [sum(map(mul, cols_u[j], cols_v[j])) for j in common]
+            js = [j for j, x in zip(common, U) if x]
+            if not js:
+                continue
+            U = [x for x in U if x]
+            A_u = [[acts[j][k - 1][d] for j in js] for d in range(len(idx_u))]
+            A_v = A_u if l == k else [[acts[j][l - 1][d] for j in js] for d in range(len(idx_v))]
+            same = at == bt
+            if budget is not None:
+                pairs = len(idx_u) * (len(idx_u) + 1) // 2 if same else len(idx_u) * len(idx_v)
+                budget.charge_products(len(js) * len(idx_u), bu, ba, f"{what}: the Gram products")
+                budget.charge_products(len(js) * pairs, bu + ba, ba, f"{what}: the Gram products")
+            for d, p in enumerate(idx_u):
+                w = list(map(mul, U, A_u[d]))
+                if not any(w):
+                    continue
+                row = out[p]
+                for q, a_v in zip(idx_v[: d + 1] if same else idx_v, A_v):
+                    if q <= p:
+                        row[q] = sum(map(mul, w, a_v))
+                    else:
+                        out[q][p] = sum(map(mul, w, a_v))
+    return out
 
 
 class Bounds(NamedTuple):
