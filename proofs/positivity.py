@@ -81,7 +81,7 @@ def cholesky_screen(Af: np.ndarray, safety: float = 16.0) -> bool:
     >>> cholesky_screen(np.array([[2.0, 1.0], [1.0, 2.0]])), cholesky_screen(np.array([[1.0, 1.0], [1.0, 1.0]]))
     (True, False)
     """
-    n = Af.shape[0]
+    n = int(Af.shape[0])
     if n == 0:
         return True
     if not np.all(np.isfinite(Af)):
