@@ -43,8 +43,7 @@ from .assemble import Verdict, hessian_of
 from .boundary import kink_regions, near_constraints
 from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
                       negative_curvature, rotation_orbit, split_orbit)
-from .positivity import smallest_eigenvalue
-from .refine import SHORT_TARGET, refine_critical_point, short_centre
+from .refine import SHORT_TARGET, float_hessian, refine_critical_point, short_centre
 from .symmetry import symmetry_verdict
 
 Progress = Callable[[str], None]
@@ -126,14 +125,14 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
             return Verdict("UNKNOWN", "refinement left the point's activation region across a boundary of a deeper "
                            "layer (curved boundaries are not supported)")
         theta = short_centre(problem, r.theta, pattern)  # interior_ball refines further if its ball does not fit
-    say("computing the exact Hessian at the centre")
-    d0 = piece_derivatives(problem, theta, pattern)
-    H0 = hessian_of(d0)
-    lam_min = smallest_eigenvalue(H0)
+    say("computing the Hessian at the centre")
+    d0 = piece_derivatives(problem, theta, pattern, hessian=False)  # the exact Hessian only where it is used
+    lam_min = float(np.linalg.eigvalsh(float_hessian(problem, theta, pattern))[0])
     if lam_min > 0:
         return interior_ball.search(problem, theta, pattern, lam_min, refine, say, d0)
     if lam_min < 0:
-        v = negative_curvature.search(problem, theta, pattern, H0, say)
+        v = negative_curvature.search(problem, theta, pattern, hessian_of(piece_derivatives(problem, theta, pattern)),
+                                      say)
         if v is not None:
             return v
     return Verdict("UNKNOWN", f"the Hessian of the piece at the centre is singular or nearly so (smallest eigenvalue "

@@ -201,6 +201,13 @@ def _float_phase(screen: _Screen, theta: list[Fraction],
     return theta, H, gnorm, 0, False
 
 
+def float_hessian(problem: Problem, theta: Sequence[Fraction], pattern: Pattern) -> np.ndarray:
+    """``∇²L_P(θ)`` in float64 (complex steps, for screening only): ``P`` float gradients instead of one
+    exact Hessian, whose ``O(P²N)`` long-integer products cost many times more at a few hundred
+    parameters and up."""
+    return _Screen(problem, pattern).hessian(np.array([float(t) for t in theta]))
+
+
 class _Screen:
     """The piece in floats (gradient, Hessian) and the region test: float screen, exact confirmation."""
 

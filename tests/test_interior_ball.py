@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from proofs import assemble
+from proofs import assemble, checker, generator
 from proofs.checker import CertificateInvalid
 from proofs.checker.arith import Budget
 from proofs.checker.cholesky import proves_positive_definite
 from proofs.generator import certify
 from proofs.methods import interior_ball
 from proofs.positivity import cholesky_screen
-from symbolic.problem import parse_problem
+from symbolic.problem import load_problem, parse_problem
 
 # L = (ab − 1)² + (a² + b²)/4 on a > 0: the minimum (√3/2, √3/2), Hessian eigenvalues 1 and 3
 CHAIN = {"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
@@ -76,3 +77,41 @@ def test_the_screen_declines_non_finite_or_non_positive_diagonals() -> None:
     assert not cholesky_screen(np.array([[np.inf, 0.0], [0.0, 1.0]]))
     assert not cholesky_screen(np.array([[0.0, 0.0], [0.0, -1.0]]))
     assert cholesky_screen(np.zeros((0, 0)))
+
+
+INTERIOR = Path(__file__).parent / "data" / "interior_minimum_3_3_2.json"   # P = 20 > LDL_MAX
+
+
+def exact_hessians(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the generator's exact Hessians (``piece_derivatives`` with ``hessian=True``)."""
+    import symbolic.derivatives
+
+    real, calls = symbolic.derivatives.piece_derivatives, []
+
+    def counted(*args: object, hessian: bool = True, **kw: object) -> object:
+        if hessian:
+            calls.append(1)
+        return real(*args, hessian=hessian, **kw)  # type: ignore[arg-type]
+
+    for module in (generator, interior_ball):
+        monkeypatch.setattr(module, "piece_derivatives", counted)
+    return calls
+
+
+def test_above_ldl_max_the_witness_comes_from_the_float_screen_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interior minimum with 20 parameters: the Cholesky witness is written without any exact Hessian
+    in the generator, and the checker accepts it."""
+    calls = exact_hessians(monkeypatch)
+    v = certify(load_problem(str(INTERIOR)))
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["pd"] == {"method": "cholesky"}
+    assert not calls and checker.check_certificate(v.certificate).startswith("VALID")
+
+
+def test_when_the_screen_declines_the_exact_hessian_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the float screen saying no, interior_ball computes the exact Hessian and builds the witness
+    from it (:func:`proofs.positivity.pd_certificate`), which the checker accepts."""
+    calls = exact_hessians(monkeypatch)
+    monkeypatch.setattr(interior_ball, "cholesky_screen", lambda Af: False)
+    v = certify(load_problem(str(INTERIOR)))
+    assert v.status == "CERTIFIED" and len(calls) == 1
+    assert checker.check_certificate(v.certificate).startswith("VALID")

@@ -15,6 +15,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
+import numpy as np
+
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import to_fmpq, to_fraction
 from symbolic.network import Pattern, pattern_to_json
@@ -26,8 +28,8 @@ from ..assemble import (Verdict, certificate, checked, delta, hessian_of, identi
 from ..latex_format import decimal, rational
 from ..latex_lemmas import apriori, bounds, pd_lemma, require, shifted, sign_lemma, sqrt_upper, variation_lemma
 from ..latex_setting import Doc, Parts, fill
-from ..positivity import pd_certificate
-from ..refine import refine_critical_point
+from ..positivity import LDL_MAX, cholesky_screen, pd_certificate
+from ..refine import float_hessian, refine_critical_point
 from . import renders
 
 Progress = Callable[[str], None]
@@ -82,11 +84,15 @@ def _search(problem: Problem, theta: list[Fraction], pattern: Pattern, mu: Fract
                 break
             theta, d = refine_critical_point(problem, theta, pattern, target=target).theta, None
             continue
-        if d.hessian is None:
-            d = piece_derivatives(problem, theta, pattern)
         say("building the positive-definiteness certificate")
-        A = hessian_of(d) - to_fmpq(mu + dlt) * identity(P)
-        pd = pd_certificate(A)
+        pd = None
+        if P > LDL_MAX:  # the float screen needs no exact Hessian: the checker computes it and decides
+            Af = float_hessian(problem, theta, pattern) - float(mu + dlt) * np.eye(P)
+            pd = {"method": "cholesky"} if cholesky_screen(Af) else None
+        if pd is None:
+            if d.hessian is None:
+                d = piece_derivatives(problem, theta, pattern)
+            pd = pd_certificate(hessian_of(d) - to_fmpq(mu + dlt) * identity(P))
         if pd is None:
             return Verdict("UNKNOWN", f"no positive-definiteness certificate found for H − (μ+δ)I (μ = {canonical(mu)})")
         evidence = {"method": "interior_ball", "pattern": pattern_to_json(pattern), "delta": canonical(dlt), "pd": pd}
