@@ -280,7 +280,12 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
     ``U_j = Σ_o G_k[o,c]·G_l[o,c']``, an identity of integers. ``U`` is formed once per pair of units (on
     the samples where both units have a nonzero ``∂f/∂z``: inactive units have none), and each entry is
     then one C-level sum over the samples with ``U_j ≠ 0``, instead of ``n_out`` times as many products
-    per entry. Charged before each pair of units: the products it makes.
+    per entry. When both units have one and the same column ``v`` at every sample of their supports (an
+    output unit: ``G_{H+1} = I``; a unit of the last hidden layer: ``W_{H+1}[:,c]``), ``U_j = v_u·v_v`` is
+    a constant ``K`` on the common samples and the entry is ``K·Σ_j ã_{k−1}[d]·ã_{l−1}[d']``; that sum
+    depends only on the two layers and the common samples, so it is formed once for all the pairs that
+    share them (every output with a given unit, all outputs with each other). Charged before each pair
+    of units: the products it makes.
     """
     H, widths, P, bias = problem.depth, problem.widths, problem.count, problem.biases
     N = len(G_all)
@@ -290,18 +295,25 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
         for c in range(widths[k]):
             cols = [tuple(Go[c] for Go in G_all[j][k - 1]) for j in range(N)]
             support = [j for j in range(N) if any(cols[j])]
-            units.append((k, [problem.index(k, c, d) for d in range(widths[k - 1] + bias)], support, cols))
+            distinct = {cols[j] for j in support}
+            const = next(iter(distinct)) if len(distinct) == 1 else None   # the one column, if there is one
+            units.append((k, [problem.index(k, c, d) for d in range(widths[k - 1] + bias)], support, cols, const))
     bg = max((bits(G) for Gs in G_all for G in Gs), default=0)
     ba = bits([a for sample in acts for a in sample])
     bu = 2 * bg + widths[-1].bit_length()
     if budget is not None:
         budget.charge(len(units) * (len(units) + 1) // 2 + 1, N, f"{what}: the supports")
     out = [[0] * P for _ in range(P)]
-    for at, (k, idx_u, sup_u, cols_u) in enumerate(units):
+    sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]] = {}  # Σ_j ã ã'ᵀ by layers and samples
+    for at, (k, idx_u, sup_u, cols_u, const_u) in enumerate(units):
         in_u = set(sup_u)
-        for bt, (l, idx_v, sup_v, cols_v) in enumerate(units[: at + 1]):
+        for bt, (l, idx_v, sup_v, cols_v, const_v) in enumerate(units[: at + 1]):
             common = [j for j in sup_v if j in in_u]
             if not common:
+                continue
+            if const_u is not None and const_v is not None:
+                _constant_pair(out, sums, acts, (k, idx_u, const_u), (l, idx_v, const_v), common, at == bt,
+                               budget, (bg, ba, what))
                 continue
             if budget is not None:
                 budget.charge_products(len(common) * widths[-1], bg, bg, f"{what}: the unit products")
@@ -328,6 +340,43 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
                     else:
                         out[q][p] = sum(map(mul, w, a_v))
     return out
+
+
+def _constant_pair(out: list[list[int]], sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]],
+                   acts: Sequence[Sequence[Sequence[int]]], u: tuple[int, list[int], tuple[int, ...]],
+                   v: tuple[int, list[int], tuple[int, ...]], common: list[int], same: bool, budget: Budget | None,
+                   sizes: tuple[int, int, str]) -> None:
+    """The entries of two units with constant columns (:func:`unit_gram`): ``K·S[d][d']`` with ``K = v_u·v_v``
+    and ``S = Σ_{j ∈ common} ã_{k−1,j} ã_{l−1,j}ᵀ`` (its lower triangle when ``k = l``: it is symmetric)."""
+    (k, idx_u, col_u), (l, idx_v, col_v) = u, v
+    bg, ba, what = sizes
+    K = sum(map(mul, col_u, col_v))
+    if not K:
+        return
+    key = (k, l, tuple(common))
+    S = sums.get(key)
+    if S is None:
+        A_u = [[acts[j][k - 1][d] for j in common] for d in range(len(idx_u))]
+        if budget is not None:
+            count = len(idx_u) * (len(idx_u) + 1) // 2 if k == l else len(idx_u) * len(idx_v)
+            budget.charge_products(len(common) * count, ba, ba, f"{what}: the Gram products")
+        if k == l:
+            S = [[sum(map(mul, a, b)) for b in A_u[: d + 1]] for d, a in enumerate(A_u)]
+        else:
+            A_v = [[acts[j][l - 1][d] for j in common] for d in range(len(idx_v))]
+            S = [[sum(map(mul, a, b)) for b in A_v] for a in A_u]
+        sums[key] = S
+    if budget is not None:
+        budget.charge_products(len(idx_u) * len(idx_v), 2 * bg, 2 * ba + len(common).bit_length(),
+                               f"{what}: the Gram products")
+    for d, p in enumerate(idx_u):
+        row = out[p]
+        for e, q in enumerate(idx_v[: d + 1] if same else idx_v):
+            value = K * (S[d][e] if k != l or e <= d else S[e][d])
+            if q <= p:
+                row[q] = value
+            else:
+                out[q][p] = value
 
 
 class Bounds(NamedTuple):
