@@ -108,8 +108,8 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
         r = [f * dy - y * s[H + 1] for f, y in zip(a, ys[j * n_out: (j + 1) * n_out])]
         data += sum(v * v for v in r)
 
-        # Jacobian rows, one back-propagation per output
-        for o in range(n_out):
+        # Jacobian rows, one back-propagation per output (only the Hessian uses them)
+        for o in range(n_out if hessian else 0):
             row = [0] * P
             _accumulate(row, [int(i == o) for i in range(n_out)], atil, offs, widths, nb, H, V, D, ones)
             jac.extend(row)

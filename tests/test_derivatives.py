@@ -152,6 +152,8 @@ def test_piece_derivatives_match_sympy(case):
     got = as_fractions(piece_derivatives(p, theta, pattern))
     assert got == reference(p, theta, pattern)
     assert got[0] == exact_loss(p, p.unflatten(theta), pattern)
+    # without the Hessian (no Jacobian rows are formed): the same loss and gradient
+    assert as_fractions(piece_derivatives(p, theta, pattern, hessian=False))[:2] == got[:2]
 
 
 
