@@ -20,6 +20,30 @@ input of that layer at sample ``s`` (with a 1 for the bias), ``e_s = f(x_s) − 
 ``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, docs/MATHEMATICS.md §3
 §4.2(c), case C).
 
+**The residual margin.** Lemma D's curve is checked exactly, so its verdict is true of the centre
+whatever margin is used. The margin decides only whether it also speaks about the critical point ``θ*``
+the centre approximates, rather than about the centre's own distance from it. At ``θ*`` every live
+unit ``i`` of the last hidden layer has ``F(v_i) = ‖c(v_i)‖² − 4λ²‖v_i‖²_dec = 0`` exactly:
+stationarity in ``a_i`` gives ``c(v_i) = −2λ a_i``, the radial derivative in ``v_i`` (defined at kinks
+too, ``σ`` being positively homogeneous) gives ``a_i·c(v_i) = −2λ‖v_i‖²_dec``, so ``‖a_i‖ = ‖v_i‖_dec``.
+(At any point ``F(v_i) = ‖g_a‖² − 2λ(a_i·g_a + v_i·g_v)`` with ``g_a, g_v`` the gradient in ``a_i, v_i``.)
+So at a minimum ``F ≤ 0`` touches 0 on the live directions, and a residual can lift it above 0 there.
+What lifts it: ``c(v) = Σ_s r_s σ(v·h̃_s)`` (``r_s = 2α e_s``) is linear in the residuals, which at the
+centre ``θ = θ* + δ`` differ by ``Δr = 2α Jδ`` to first order (``J`` the Jacobian of the outputs). With
+the Gauss–Newton Hessian ``H ≈ 2α JᵀJ + 2λ I`` and ``g = Hδ``, ``2α‖Jδ‖² ≤ δᵀHδ = gᵀH⁻¹g ≤ ‖g‖²/(2λ)``,
+so ``‖Δr‖ ≤ ‖g‖·√(α/λ)`` and ``‖δ‖ ≤ ‖g‖/(2λ)``. Hence ``‖Δc(v)‖ ≤ d(v) = ‖Δr‖·‖σ(H̃v)‖ +
+‖v‖·‖δ‖·Σ_s ‖r_s‖ B_s``, the second term for a deeper layer, whose inputs ``h̃_s`` move with the lower
+layers (``B_s`` their Lipschitz constant in the parameters: ``B⁽⁰⁾ = 0``,
+``B⁽ᵏ⁺¹⁾ = ‖[W_k | b_k]‖_F B⁽ᵏ⁾ + ‖h̃⁽ᵏ⁾_s‖``), and ``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess
+``F(v)`` above ``SAFETY`` times that bound cannot come from the residual: ``F*(v) > 0`` as well, and
+the dead unit of ``θ*`` grows too. (First order and Gauss–Newton, and undecayed biases lack the ``2λ``
+curvature: hence ``SAFETY``.) ``g`` is the exact gradient at the centre with each first-layer unit's
+incoming block replaced by its radial component ``v_i·g_v/‖v_i‖``: a kink's normal at unit ``i`` is
+``h̃_s`` with ``v_i·h̃_s = z = 0``, so a critical point on kinks (with multipliers) has ``g = 0``. An
+exactly critical centre thus has margin 0, a structured centre (``‖g‖ ≈ 10⁻³⁰``) a margin of that
+order, and a raw float point (``‖g‖ ≈ 10⁻³``) one far above the rounding-level excess at its live
+directions.
+
 Floating-point trained points are first tried as given; failing that, a unit within ``TOL`` of zero is
 set to exactly zero, or a unit within ``TOL`` of a positive multiple ``κ·p_i`` of another is set to
 it exactly (``κ`` the simplest rational that close). Every verdict is then about that **snapped**
@@ -35,6 +59,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from symbolic.derivatives import piece_derivatives, to_fraction
 from symbolic.network import Forward, forward
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -46,9 +71,9 @@ from .refine import dyadic
 TOL = 1e-7
 """Snapping tolerance, relative to ``max(1, ‖θ‖_∞)`` (as for kinks in :mod:`proofs.boundary`)."""
 
-MARGIN = Fraction(1, 1000)
-"""Lemma D is used only when ``‖c(v)‖² − 4λ²‖v‖²_dec > MARGIN·4λ²‖v‖²``: at a live direction the
-two sides are equal at a critical point, and a float point must not turn rounding into a 'saddle'."""
+SAFETY = 10
+"""The residual margin (:func:`residual_margin`) is a first-order estimate: an excess must exceed it
+``SAFETY`` times over before Lemma D speaks about the critical point the centre approximates."""
 
 Progress = Callable[[str], None]
 
@@ -245,18 +270,22 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
     resid = [[2 * alpha * (f - y) for f, y in zip(fs, ys)] for fs, ys in zip(fw.outputs, problem.targets)]
     dec = [Fraction(1)] * len(problem.inputs[0] if H == 1 else fw.preactivations[0][H - 2]) \
         + ([Fraction(1 if problem.decay_biases else 0)] if problem.biases else [])
-    floats = [np.array([[float(x) for x in row] for row in M]) for M in (inputs, resid)]
+    floats = [np.array([[_float(x) for x in row] for row in M]) for M in (inputs, resid)]
+    spurious = residual_margin(problem, c, fw, floats[1])
     for vf in _directions(floats[0], floats[1], float(lam), np.array([float(d) for d in dec])):
         v = [dyadic(x, 20) for x in vf / np.max(np.abs(vf))]
         cv = [Fraction(0)] * len(resid[0])
+        on = []
         for h, r in zip(inputs, resid):
             act = sum((a * b for a, b in zip(v, h)), Fraction(0))
+            on.append(max(act, Fraction(0)))
             if act > 0:
                 cv = [x + ro * act for x, ro in zip(cv, r)]
         c2 = sum((x * x for x in cv), Fraction(0))
         vdec = sum((d * x * x for d, x in zip(dec, v)), Fraction(0))
-        vall = sum((x * x for x in v), Fraction(0))
-        if c2 - 4 * lam * lam * vdec <= MARGIN * 4 * lam * lam * vall:
+        excess = c2 - 4 * lam * lam * vdec
+        margin = spurious(_norm(v), _norm(on), _norm(cv))
+        if excess <= 0 or not margin < excess:
             continue
         a = [-x / (2 * lam) for x in cv]
         nums = [[x] for x in c]
@@ -268,13 +297,89 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
             continue
         rate = lam * vdec - c2 / (4 * lam)
         reason = (f"the centre is not a local minimum: growing dead unit {j} of hidden layer {H} along "
-                  f"(t·v, t·a) lowers L by {short(-rate)}·t² + O(t⁴) (its dual function exceeds 2λ on v, Lemma D); "
+                  f"(t·v, t·a) lowers L by {short(-rate)}·t² + O(t⁴) (its dual function exceeds 2λ on v, Lemma D; "
+                  f"‖c(v)‖² − 4λ²‖v‖²_dec = {short(excess)}, above the centre's residual margin "
+                  f"{_margin_text(margin)}); "
                   "this end of a split circle is no minimum" + _snap_text(notes))
         facts = {"kind": "dead_end_descent", "unit": [H - 1, j], "direction": [canonical(x) for x in v],
                  "outgoing": [canonical(x) for x in a], "rate": canonical(rate), "t0": cert["evidence"]["t0"],
-                 "snapped": list(notes)}
+                 "excess": canonical(excess), "margin": _margin_text(margin), "snapped": list(notes)}
         return checked(Verdict("REFUTED", reason, "not_a_local_minimum", cert, facts))
     return None
+
+
+def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
+                    resid: np.ndarray) -> Callable[[float, float, float], Fraction]:
+    """The excess ``F(v)`` a residual can fake at the centre ``c``: ``(‖v‖, ‖σ(H̃v)‖, ‖c(v)‖) ↦ margin``.
+
+    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖g‖√(α/λ)·‖σ(H̃v)‖ + ‖v‖·‖g‖/(2λ)·Σ_s ‖r_s‖ B_s`` (the module
+    docstring derives it); 0 at an exactly critical centre, where any excess is real.
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+    ...     "loss": {"weight_decay": "3/8"}, "data": {"inputs": [[1], [-1]], "targets": [[1], [1]]},
+    ...     "point": {"weights": [[["1/2"], [0]], [["1/2", 0]]]}})
+    >>> c = p.flatten(p.point)
+    >>> residual_margin(p, c, forward(p), np.array([[-0.75], [-1.0]]))(1.0, 1.0, 1.0)
+    Fraction(0, 1)
+    """
+    g = _residual(problem, c, fw)
+    if g == 0:
+        return lambda _v, _act, _cv: Fraction(0)
+    lam, alpha = _float(problem.weight_decay), _float(problem.alpha)
+    dr, delta = g * np.sqrt(alpha / lam), g / (2 * lam)
+    lipschitz = 0.0
+    if problem.depth > 1:
+        params = problem.unflatten(c)
+        rnorm = np.linalg.norm(resid, axis=1)
+        for s, x in enumerate(problem.inputs):
+            B, h = 0.0, [_float(t) for t in x]
+            for k in range(problem.depth - 1):
+                h1 = h + ([1.0] if problem.biases else [])
+                W = np.array([[_float(w) for w in row] + ([_float(params.biases[k][i])] if problem.biases else [])
+                              for i, row in enumerate(params.weights[k])])
+                B = float(np.linalg.norm(W)) * B + float(np.linalg.norm(h1))
+                h = [_float(z) if on else 0.0 for z, on in zip(fw.preactivations[s][k], fw.pattern[s][k])]
+            lipschitz += float(rnorm[s]) * B
+
+    def margin(vnorm: float, act: float, cvnorm: float) -> Fraction:
+        d = dr * act + vnorm * delta * lipschitz
+        m = SAFETY * (2 * cvnorm * d + d * d)
+        return Fraction(m) if np.isfinite(m) else Fraction(10) ** 400   # beyond floats: no excess is above it
+
+    return margin
+
+
+def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> float:
+    """``‖g‖`` (float, from the exact gradient): first-layer incoming blocks by their radial component."""
+    grad = [to_fraction(x) for x in piece_derivatives(problem, c, fw.pattern, hessian=False).gradient]
+    total, radial = Fraction(0), set()
+    width = len(problem.inputs[0]) + (1 if problem.biases else 0)
+    for i in range(problem.widths[1]):
+        block = unit_positions(problem, 0, i)[:width]
+        radial.update(block)
+        vv = sum((c[p] * c[p] for p in block), Fraction(0))
+        if vv:
+            along = sum((c[p] * grad[p] for p in block), Fraction(0))
+            total += along * along / vv
+    total += sum((x * x for p, x in enumerate(grad) if p not in radial), Fraction(0))
+    return float(np.sqrt(_float(total)))
+
+
+def _norm(xs: Sequence[Fraction]) -> float:
+    return float(np.sqrt(_float(sum((x * x for x in xs), Fraction(0)))))
+
+
+def _float(x: Fraction) -> float:
+    """``float(x)``, or ``±inf`` beyond the float range (a screen must not crash on a legal huge number)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return float("inf") if x > 0 else float("-inf")
+
+
+def _margin_text(m: Fraction) -> str:
+    return "0" if m == 0 else f"{float(m):.2g}" if m < Fraction(10) ** 300 else "beyond floats"
 
 
 def _directions(Hx: np.ndarray, R: np.ndarray, lam: float, dec: np.ndarray, tries: int = 48) -> list[np.ndarray]:

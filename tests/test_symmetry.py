@@ -7,6 +7,7 @@ checker and, independently of it, by evaluating the exact loss at the curve's en
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 from proofs import checker
 from proofs.methods.curve import curve_certificate
 from proofs.generator import certify
+from proofs import symmetry
 from proofs.symmetry import simplest_between, symmetry_verdict, unit_positions
-from symbolic.network import loss
+from symbolic.network import forward, loss
 from symbolic.problem import parse_params, parse_problem
 
 R = Fraction
@@ -234,15 +236,82 @@ def test_identity_activation_units_always_rotate():
     assert_flat(p, v)
 
 
-def test_dead_unit_of_the_last_of_two_hidden_layers_is_grown_into_a_descent():
+def test_dead_unit_of_the_last_of_two_hidden_layers_is_grown_into_a_descent(monkeypatch):
     """``[1, 2, 2, 1]``, no biases, ``λ = 3/8``, ``x = ±1``, ``y = 1``: layer 1 ``W1 = [[1], [−1]]`` gives
     ``h(1) = (1, 0)``, ``h(−1) = (0, 1)``; layer 2 unit 1 is dead. ``v = (0, 1)`` sees ``x = −1`` only,
-    where ``f = 0``: ``c(v) = 2·(1/2)·(−1) = −1``, ``|c| = 1 > 2λ``, a descent."""
+    where ``f = 0``: ``c(v) = 2·(1/2)·(−1) = −1``, ``|c| = 1 > 2λ``, a descent.
+
+    The point is far from critical (``∂L/∂w₂ = 2λ·(−1) = −3/4``: layer-1 unit 1 feeds nothing), so its
+    excesses (``1 − 9/16 = 7/16`` at ``v = (0, 1)``) are below the residual margin and the verdict is the dead end's rotation;
+    with the margin switched off (``SAFETY = 0``) the exact descent curve is found and checked."""
     p = problem([1, 2, 2, 1], False, "3/8", [[1], [-1]], [[1], [1]],
                 [[[1], [-1]], [["1/2", 0], [0, 0]], [["1/2", 0]]])
+    assert_flat(p, symmetry_verdict(p, theta(p)))
+    monkeypatch.setattr(symmetry, "SAFETY", 0)
     v = symmetry_verdict(p, theta(p))
     assert_descent(p, v)
-    assert v.facts["unit"] == [1, 1]
+    assert v.facts["unit"] == [1, 1] and R(v.facts["excess"]) > 0 and v.facts["margin"] == "0"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the residual margin: a small excess decides at an exactly critical centre, not at a float point
+
+SMALL = R(3, 4) * (1 + R(1, 10 ** 5))
+"""``y(−1)`` in :func:`small_excess`: ``|c(−1)| = y(−1)`` is ``1.00001·2λ``."""
+
+
+def small_excess(w1, a1, y2=SMALL):
+    """Case C with ``y(−1) = y2``: unit 0 ``(w1, a1)`` faces right, unit 1 is dead. At ``w1 = a1 = 1/2``
+    the centre is exactly critical (unit 0 sees ``x = 1`` only: ``e = 1/4 − 1``, ``∂L/∂a = −3/8 + 3/8 = 0``,
+    likewise ``∂L/∂w``). The dead unit's direction ``v = −1`` sees ``x = −1`` alone, where ``f = 0``:
+    ``c(−1) = 2·(1/2)·(0 − y2) = −y2``, so ``F = y2² − 4λ² = y2² − 9/16``."""
+    return problem([1, 2, 1], False, "3/8", [[1], [-1]], [[1], [y2]], [[[w1], [0]], [[a1, 0]]])
+
+
+def test_a_small_real_excess_at_an_exactly_critical_centre_is_a_descent():
+    """``F = (3/4)²·((1 + 10⁻⁵)² − 1) ≈ 1.1·10⁻⁵``, relative ``≈ 2·10⁻⁵``: far below the old fixed margin
+    ``10⁻³``, but the centre is exactly critical, so its margin is 0 and the excess is real. The rate
+    is ``λ − y2²/(4λ) = 3/8 − (2/3)·y2²``, by hand."""
+    p = small_excess("1/2", "1/2")
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert v.facts["kind"] == "dead_end_descent" and v.facts["direction"] == ["-1"] and v.facts["margin"] == "0"
+    assert R(v.facts["excess"]) == SMALL ** 2 - R(9, 16)
+    assert R(v.facts["rate"]) == R(3, 8) - R(2, 3) * SMALL ** 2 < 0
+    assert R(v.facts["outgoing"][0]) == SMALL / R(3, 4)           # a = −c/(2λ) = y2/(3/4)
+
+
+def test_the_same_small_excess_at_a_float_perturbed_point_is_below_the_margin():
+    """Unit 0 moved to ``w1 = 1/2 + 10⁻⁴`` (a float point, not critical: ``‖∇L‖ ≈ 10⁻⁴``). The dead unit's
+    excess is the same ``≈ 1.1·10⁻⁵`` (it does not depend on unit 0), but a residual of ``10⁻⁴`` can fake
+    an excess of about ``2‖c‖·‖∇L‖√(α/λ) ≈ 2·10⁻⁴``: no descent; the dead end's rotation instead."""
+    p = small_excess("0.5001", "1/2")
+    v = symmetry_verdict(p, theta(p))
+    assert_flat(p, v)
+    assert v.facts["kind"] == "dead_end"
+
+
+def test_a_large_excess_at_the_float_perturbed_point_is_still_a_descent():
+    """With ``y(−1) = 1`` (case C, excess ``7/16``) the same perturbation leaves the excess far above the
+    margin (``≈ 10⁻³``): the descent is found at the float point."""
+    p = small_excess("0.5001", "1/2", R(1))
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert v.facts["excess"] == "7/16" and 0 < R(v.facts["margin"]) < R(1, 100)
+
+
+def test_the_margin_grows_with_the_residual():
+    """``residual_margin`` is 0 at the exact centre and grows linearly with the distance of unit 0
+    from it (first order: ``2‖c‖·d``, ``d ∝ ‖∇L‖``)."""
+    margins = []
+    for w in ("1/2", "0.5001", "0.501"):
+        p = small_excess(w, "1/2")
+        c = theta(p)
+        fw = forward(p)
+        resid = np.array([[2 * p.alpha * float(f - y) for f, y in zip(fs, ys)] for fs, ys in zip(fw.outputs, p.targets)])
+        margins.append(symmetry.residual_margin(p, c, fw, resid)(1.0, 1.0, 0.75))
+    assert margins[0] == 0 < margins[1] < margins[2]
+    assert 5 < margins[2] / margins[1] < 20
 
 
 # ---------------------------------------------------------------------------------------------------
