@@ -331,12 +331,13 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
     lipschitz = 0.0
     if problem.depth > 1:
         params = problem.unflatten(c)
+        biases = params.biases or ()
         rnorm = np.linalg.norm(resid, axis=1)
         for s, x in enumerate(problem.inputs):
             B, h = 0.0, [_float(t) for t in x]
             for k in range(problem.depth - 1):
                 h1 = h + ([1.0] if problem.biases else [])
-                W = np.array([[_float(w) for w in row] + ([_float(params.biases[k][i])] if problem.biases else [])
+                W = np.array([[_float(w) for w in row] + ([_float(biases[k][i])] if biases else [])
                               for i, row in enumerate(params.weights[k])])
                 B = float(np.linalg.norm(W)) * B + float(np.linalg.norm(h1))
                 h = [_float(z) if on else 0.0 for z, on in zip(fw.preactivations[s][k], fw.pattern[s][k])]
