@@ -13,6 +13,7 @@ sample (``[W_k | b_k] = V_k / e_k``, ``x = X / d_x``, ``y = Y / d_y``), so the `
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import compress
 from math import lcm
 from operator import mul
 from typing import NamedTuple, Sequence, TypeVar
@@ -181,6 +182,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     """
     H, widths, N = problem.depth, problem.widths, len(run.acts)
     W = [[row[: widths[k]] for row in run.rows[k]] for k in range(H + 1)]  # W[k-1] = V_k without bias
+    W_columns = [[list(col) for col in zip(*Wk)] for Wk in W]
     e, E = run.e, run.s[-1] // run.s[0]
     P = problem.count
     G_all: list[list[list[list[int]]]] = []  # G_all[j][k-1] = G_k at sample j
@@ -193,10 +195,9 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         g = list(run.residuals[j])
         Gs, gs = [G], [g]
         for k in range(H, 0, -1):
-            Wn, D = W[k], mask[k - 1]
-            G = [[sum(Go[i] * Wn[i][c] for i in range(len(Go))) if D[c] else 0 for c in range(widths[k])]
-                 for Go in G]
-            g = [sum(g[i] * Wn[i][c] for i in range(len(g))) if D[c] else 0 for c in range(widths[k])]
+            Wt, D = W_columns[k], mask[k - 1]
+            G = [[sum(map(mul, Go, Wt[c])) if D[c] else 0 for c in range(widths[k])] for Go in G]
+            g = [sum(map(mul, g, Wt[c])) if D[c] else 0 for c in range(widths[k])]
             Gs.append(G)
             gs.append(g)
         Gs.reverse()
@@ -217,8 +218,9 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     size = max(bits(G) for Gs in G_all for G in Gs) + bits([a for acts in run.acts for a in acts]) + \
         max(v.bit_length() for v in e)
     # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
-    linked = {(l, k): [(d, unit) for d in range(widths[l - 1]) for unit in range(widths[k])
-                       if any(Ms[l - 1, k][d][unit] for Ms in m_all)] for l in range(2, H + 2) for k in range(1, l)}
+    linked = {(l, k): sorted({(d, unit) for Ms in m_all for d, row in enumerate(Ms[l - 1, k])
+                              for unit in compress(range(widths[k]), row)})
+              for l in range(2, H + 2) for k in range(1, l)}
     if budget is not None:  # the second-order part: one N-long product per (l, c, linked (d, unit), b) below
         budget.charge(N * sum(widths[l] * len(pairs) * (widths[k - 1] + problem.biases)
                               for (l, k), pairs in linked.items()) + 1,
@@ -260,10 +262,12 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     grad = [Fraction(0)] * P
     r_scale = run.s[-1] * run.dy * E * run.s[0]
     for k in range(1, H + 2):
+        acts_by_d = list(zip(*(run.acts[j][k - 1] for j in range(N))))
         for c in range(widths[k]):
+            g_c = [g_all[j][k - 1][c] for j in range(N)]
             for d in range(widths[k - 1] + problem.biases):
                 i = problem.index(k, c, d)
-                total = sum(g_all[j][k - 1][c] * run.acts[j][k - 1][d] for j in range(N))
+                total = sum(map(mul, g_c, acts_by_d[d]))
                 grad[i] = two_alpha * Fraction(total * e[k - 1], r_scale)
                 if problem.decayed[i]:
                     grad[i] += two_lam * theta[i]
