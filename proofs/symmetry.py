@@ -30,14 +30,17 @@ too, ``σ`` being positively homogeneous) gives ``a_i·c(v_i) = −2λ‖v_i‖�
 So at a minimum ``F ≤ 0`` touches 0 on the live directions, and a residual can lift it above 0 there.
 What lifts it: ``c(v) = Σ_s r_s σ(v·h̃_s)`` (``r_s = 2α e_s``) is linear in the residuals, which at the
 centre ``θ = θ* + δ`` differ by ``Δr = 2α Jδ`` to first order (``J`` the Jacobian of the outputs). With
-the Gauss–Newton Hessian ``H ≈ 2α JᵀJ + 2λ I`` and ``g = Hδ``, ``2α‖Jδ‖² ≤ δᵀHδ = gᵀH⁻¹g ≤ ‖g‖²/(2λ)``,
-so ``‖Δr‖ ≤ ‖g‖·√(α/λ)`` and ``‖δ‖ ≤ ‖g‖/(2λ)``. Hence ``‖Δc(v)‖ ≤ d(v) = ‖Δr‖·‖σ(H̃v)‖ +
-‖v‖·‖δ‖·Σ_s ‖r_s‖ B_s``, the second term for a deeper layer, whose inputs ``h̃_s`` move with the lower
+the Gauss–Newton Hessian ``M = 2α JᵀJ + 2λ I`` and ``g = Mδ`` the first-order step is ``δ = M⁻¹g`` and
+``Δr = ρ⃗ = 2α J M⁻¹g``, in floats. (Every bound on it through ``‖g‖`` alone, such as
+``‖Δr‖² ≤ 2α·gᵀM⁻¹g ≤ ‖g‖²α/λ``, is far too large where training is slow: along the directions in
+which units sharing a pattern trade weight the curvature is only ``2λ``, so ``δ`` is large there, but
+the outputs do not move, ``Jδ ≈ 0``; the residual lies mostly in those directions.) Hence
+``‖Δc(v)‖ ≤ d(v) = ‖ρ⃗‖·‖σ(H̃v)‖ + ‖v‖·‖δ‖·Σ_s ‖r_s‖ B_s``, the second term for a deeper layer, whose inputs ``h̃_s`` move with the lower
 layers (``B_s`` their Lipschitz constant in the parameters: ``B⁽⁰⁾ = 0``,
 ``B⁽ᵏ⁺¹⁾ = ‖[W_k | b_k]‖_F B⁽ᵏ⁾ + ‖h̃⁽ᵏ⁾_s‖``), and ``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess
 ``F(v)`` above ``SAFETY`` times that bound cannot come from the residual: ``F*(v) > 0`` as well, and
-the dead unit of ``θ*`` grows too. (First order and Gauss–Newton, and undecayed biases lack the ``2λ``
-curvature: hence ``SAFETY``.) ``g`` is the exact gradient at the centre with each first-layer unit's
+the dead unit of ``θ*`` grows too. (A first-order Gauss–Newton estimate, not a proof: hence
+``SAFETY``; soundness never rests on it.) ``g`` is the exact gradient at the centre with each first-layer unit's
 incoming block replaced by its radial component ``v_i·g_v/‖v_i‖``: a kink's normal at unit ``i`` is
 ``h̃_s`` with ``v_i·h̃_s = z = 0``, so a critical point on kinks (with multipliers) has ``g = 0``. An
 exactly critical centre thus has margin 0, a structured centre (``‖g‖ ≈ 10⁻³⁰``) a margin of that
@@ -54,12 +57,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import ceil, floor, log10
 from typing import Callable, Sequence
 
 import numpy as np
 
 from symbolic.derivatives import piece_derivatives, to_fraction
+from symbolic.float_loss import FloatObjective
 from symbolic.network import Forward, forward
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -126,17 +130,24 @@ def symmetry_verdict(problem: Problem, theta: Sequence[Fraction], say: Progress 
     given = [Fraction(t) for t in theta]
     if _collapsed(problem, given):
         return None          # near an all-dead layer, which can be an isolated minimum (docs/SPEC.md §4)
-    verdict = _at(problem, given, [], say)
-    if verdict is not None:
-        return verdict
+    centres = [(given, list[str]())]
     centre, notes = _snap_dead(problem, given)
     if notes:
-        verdict = _at(problem, centre, notes, say)
+        centres.append((centre, notes))
+    idle = _zero_idle(problem, centre, notes)
+    # A descent answers more than a rotation (the point is no minimum at all): Lemma D at every centre first.
+    for c, n in centres + ([idle] if idle is not None else []):
+        verdict = _descent(problem, c, n, say)
+        if verdict is not None:
+            return verdict
+    for c, n in centres:
+        verdict = _rotation_at(problem, c, n, say)
         if verdict is not None:
             return verdict
     snapped = _snap_proportional(problem, centre)
     if snapped is not None:
-        return _at(problem, snapped[0], notes + [snapped[1]], say)
+        c, n = snapped[0], notes + [snapped[1]]
+        return _descent(problem, c, n, say) or _rotation_at(problem, c, n, say)
     return None
 
 
@@ -171,8 +182,8 @@ def simplest_between(lo: Fraction, hi: Fraction) -> Fraction:
 # one exact centre
 
 
-def _at(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) -> Verdict | None:
-    """Lemma D at each dead unit beside a live one, then Lemma S for the best pair, at the exact ``c``."""
+def _descent(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) -> Verdict | None:
+    """Lemma D at each dead unit of the last hidden layer beside a live one, at the exact ``c``."""
     fw = forward(problem, problem.unflatten(c))
     for layer, j in _dead_beside_live(problem, c):
         if layer == problem.depth - 1:
@@ -180,7 +191,12 @@ def _at(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) ->
             v = _dead_end_descent(problem, c, fw, j, notes)
             if v is not None:
                 return v
-    pair = _pair(problem, c, fw)
+    return None
+
+
+def _rotation_at(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) -> Verdict | None:
+    """Lemma S for the best pair at the exact ``c``."""
+    pair = _pair(problem, c, forward(problem, problem.unflatten(c)))
     if pair is None:
         return None
     say(f"units {pair.i} and {pair.j} of hidden layer {pair.layer + 1} can be rotated into each other: "
@@ -312,8 +328,8 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
                     resid: np.ndarray) -> Callable[[float, float, float], Fraction]:
     """The excess ``F(v)`` a residual can fake at the centre ``c``: ``(‖v‖, ‖σ(H̃v)‖, ‖c(v)‖) ↦ margin``.
 
-    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖g‖√(α/λ)·‖σ(H̃v)‖ + ‖v‖·‖g‖/(2λ)·Σ_s ‖r_s‖ B_s`` (the module
-    docstring derives it); 0 at an exactly critical centre, where any excess is real.
+    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖2αJM⁻¹g‖·‖σ(H̃v)‖ + ‖v‖·‖M⁻¹g‖·Σ_s ‖r_s‖ B_s`` (the
+    module docstring derives it); 0 at an exactly critical centre, where any excess is real.
 
     >>> from symbolic.problem import parse_problem
     >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
@@ -324,10 +340,17 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
     Fraction(0, 1)
     """
     g = _residual(problem, c, fw)
-    if g == 0:
+    if not np.any(g):
         return lambda _v, _act, _cv: Fraction(0)
     lam, alpha = _float(problem.weight_decay), _float(problem.alpha)
-    dr, delta = g * np.sqrt(alpha / lam), g / (2 * lam)
+    J = _output_jacobian(problem, c, fw)
+    try:
+        y = np.linalg.solve(2 * alpha * J.T @ J + 2 * lam * np.eye(len(g)), g)
+        dr, delta = float(np.linalg.norm(2 * alpha * J @ y)), float(np.linalg.norm(y))
+    except np.linalg.LinAlgError:
+        dr, delta = float(np.linalg.norm(g)) * np.sqrt(alpha / lam), float(np.linalg.norm(g)) / (2 * lam)
+    if not (np.isfinite(dr) and np.isfinite(delta)):
+        dr, delta = float(np.linalg.norm(g)) * np.sqrt(alpha / lam), float(np.linalg.norm(g)) / (2 * lam)
     lipschitz = 0.0
     if problem.depth > 1:
         params = problem.unflatten(c)
@@ -351,22 +374,32 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
     return margin
 
 
-def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> float:
-    """``‖g‖`` (float, from the exact gradient): first-layer incoming blocks by their radial component."""
+def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
+    """``g`` (floats, from the exact gradient): each first-layer incoming block by its radial component."""
     grad = [to_fraction(x) for x in piece_derivatives(problem, c, fw.pattern, hessian=False).gradient]
-    total, radial = Fraction(0), set()
     width = len(problem.inputs[0]) + (1 if problem.biases else 0)
     for i in range(problem.widths[1]):
         block = unit_positions(problem, 0, i)[:width]
-        radial.update(block)
         vv = sum((c[p] * c[p] for p in block), Fraction(0))
-        if vv:
-            along = sum((c[p] * grad[p] for p in block), Fraction(0))
-            total += along * along / vv
-    total += sum((x * x for p, x in enumerate(grad) if p not in radial), Fraction(0))
-    return float(np.sqrt(_float(total)))
+        along = sum((c[p] * grad[p] for p in block), Fraction(0)) / vv if vv else Fraction(0)
+        for p in block:
+            grad[p] = along * c[p]
+    return np.array([_float(x) for x in grad])
 
 
+def _output_jacobian(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
+    """``∂f(x_s)/∂θ`` on the centre's piece, rows sample by sample (complex steps, floats)."""
+    objective = FloatObjective(problem)
+    masks = [np.array([[float(fw.pattern[s][k][i]) for i in range(w)] for s in range(len(problem.inputs))])
+             for k, w in enumerate(problem.widths[1:-1])]
+    theta = np.array([_float(t) for t in c])
+    h = 1e-30
+    cols = []
+    for p in range(len(theta)):
+        shifted = theta.astype(complex)
+        shifted[p] += 1j * h
+        cols.append(np.imag(objective.preactivations(shifted, masks)[2]).ravel() / h)
+    return np.array(cols).T
 def _norm(xs: Sequence[Fraction]) -> float:
     return float(np.sqrt(_float(sum((x * x for x in xs), Fraction(0)))))
 
@@ -458,6 +491,45 @@ def _snap_dead(problem: Problem, theta: list[Fraction]) -> tuple[list[Fraction],
             notes.append(f"unit {i} of hidden layer {layer + 1} set exactly to zero (it was within "
                          f"{short(max(abs(Fraction(theta[p])) for p in units[i]), 'up')} of it)")
     return c, notes
+
+
+def _zero_idle(problem: Problem, theta: list[Fraction], notes: list[str]) -> tuple[list[Fraction], list[str]] | None:
+    """Units of the last hidden layer off on every sample (``z < 0`` strictly) but not zero, set to zero.
+
+    On their region such a unit enters ``L`` only through its decay, ``L = L_rest + λ‖p_j‖²_dec``: the
+    piece's critical point has ``p_j = 0`` exactly, and ``L`` falls monotonically along ``s·p_j``,
+    ``s ↓ 0`` (the unit stays off for ``s > 0``). Training with weight decay is slowly taking it there; the
+    zeroed unit is a dead unit, where Lemma D asks whether it can grow. Only a live unit beside it in
+    the layer counts (otherwise ``None``), and only a descent is taken from this centre.
+    """
+    if problem.activation != "relu":
+        return None
+    layer = problem.depth - 1
+    fw = forward(problem, problem.unflatten(theta))
+    units = [unit_positions(problem, layer, i) for i in range(problem.widths[layer + 1])]
+    idle = [i for i, pos in enumerate(units) if any(theta[p] for p in pos)
+            and all(zs[layer][i] < 0 for zs in fw.preactivations)]
+    live = [i for i, pos in enumerate(units) if any(theta[p] for p in pos) and i not in idle]
+    if not idle or not live:
+        return None
+    c, out = list(theta), list(notes)
+    for i in idle:
+        moved = _up(max(abs(theta[p]) for p in units[i]))
+        for p in units[i]:
+            c[p] = Fraction(0)
+        out.append(f"unit {i} of hidden layer {layer + 1}, off on every sample, set to zero, where weight decay "
+                   f"takes it (it moved by at most {moved}; L only falls on the way)")
+    return c, out
+
+
+def _up(q: Fraction) -> str:
+    """``q > 0`` with two significant digits, rounded up.
+
+    >>> _up(Fraction(9787199, 536870912))
+    '0.019'
+    """
+    digits = 1 - floor(log10(q))
+    return f"{ceil(q * 10 ** digits) / 10 ** digits:g}" if digits > 0 else str(ceil(q))
 
 
 def _snap_proportional(problem: Problem, theta: list[Fraction]) -> tuple[list[Fraction], str] | None:

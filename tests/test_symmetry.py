@@ -300,6 +300,51 @@ def test_a_large_excess_at_the_float_perturbed_point_is_still_a_descent():
     assert v.facts["excess"] == "7/16" and 0 < R(v.facts["margin"]) < R(1, 100)
 
 
+def idle(w1, a1):
+    """``[2, 2, 1]``, no biases, ``λ = 3/8``, ``x = e₁, e₂``, ``y = 1, 1``: unit 0 ``(w1, 0 | a1)`` sees ``e₁``
+    (at ``1/2, 1/2``: ``f = 1/4``, ``e = −3/4``, ``∂L/∂a = −3/8 + 3/8 = 0``, exactly critical); unit 1
+    ``(−1/5, −1/10 | 1/5)`` is off on both samples, but not zero: only its decay acts on it."""
+    return problem([2, 2, 1], False, "3/8", [[1, 0], [0, 1]], [[1], [1]],
+                   [[[w1, 0], ["-1/5", "-1/10"]], [[a1, "1/5"]]])
+
+
+def test_a_unit_off_on_every_sample_is_zeroed_and_grown():
+    """Zeroed (where weight decay takes it, ``L`` falling by ``λ·(1/25 + 1/100 + 1/25) = 27/800``), unit 1
+    is dead beside unit 0 at an exactly critical centre. On the quadrant ``v ≥ 0`` (both samples on),
+    ``c(v) = r₁v₁ + r₂v₂`` with ``r = 2·(1/2)·e = (−3/4, −1)``, maximal over ``‖v‖ = 1`` along ``v ∝ (3/4, 1)``:
+    ``c = −9/16 − 1 = −25/16``, ``‖v‖² = 25/16``, excess ``625/256 − (9/16)(25/16) = 25/16``, rate
+    ``λ‖v‖² − c²/(4λ) = 75/128 − 625/384 = −25/24``. (Along ``e₂`` alone, ``|c| = 1 > 2λ`` already.)"""
+    p = idle("1/2", "1/2")
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    c = centre(p, v.certificate)
+    assert c == [R(1, 2), 0, 0, 0, R(1, 2), 0] and loss(p) - loss(p, p.unflatten(c)) == R(3, 8) * R(9, 100)
+    assert v.facts["direction"] == ["3/4", "1"] and v.facts["rate"] == "-25/24" and v.facts["margin"] == "0"
+    assert v.facts["excess"] == "25/16"
+    assert "off on every sample" in v.facts["snapped"][0] and "snapped centre" in v.reason
+
+
+def test_a_unit_off_on_every_sample_gives_no_rotation_far_away():
+    """With ``y = (1, 0)`` sample ``e₂`` is fitted (``r₂ = 0``): ``c(v) = −(3/4)v₁⁺``, at most ``2λ‖v‖``,
+    with equality only along the live unit: no descent, and the zeroed centre (``0.3`` away) is not
+    used for a rotation either: no symmetry verdict (the pipeline decides)."""
+    p = problem([2, 2, 1], False, "3/8", [[1, 0], [0, 1]], [[1], [0]],
+                [[["1/2", 0], ["-1/5", "-1/10"]], [["1/2", "1/5"]]])
+    assert symmetry_verdict(p, theta(p)) is None
+
+
+def test_a_descent_at_a_dust_unit_is_preferred_to_a_rotation_of_a_shared_pattern():
+    """``[2, 3, 1]`` as in :func:`idle`, the live unit split into units 0 and 2 (``3/5`` and ``4/5`` of
+    ``(1/2, 0 | 1/2)``: they share a pattern, a rotation pair as given), and unit 1 dust ``10⁻⁹``.
+    Snapped to zero the dust unit is a dead end at an exactly critical centre with ``|c| = 1 > 2λ``:
+    the descent answers more (no minimum at all) and is preferred."""
+    p = problem([2, 3, 1], False, "3/8", [[1, 0], [0, 1]], [[1], [1]],
+                [[["3/10", 0], ["1e-9", "1e-9"], ["2/5", 0]], [["3/10", "1e-9", "2/5"]]])
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert v.facts["unit"] == [0, 1] and v.facts["rate"] == "-25/24" and len(v.facts["snapped"]) == 1
+
+
 def test_the_margin_grows_with_the_residual():
     """``residual_margin`` is 0 at the exact centre and grows linearly with the distance of unit 0
     from it (first order: ``2‖c‖·d``, ``d ∝ ‖∇L‖``)."""
