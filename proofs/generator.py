@@ -127,9 +127,10 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
         theta = short_centre(problem, r.theta, pattern)  # interior_ball refines further if its ball does not fit
     say("computing the Hessian at the centre")
     d0 = piece_derivatives(problem, theta, pattern, hessian=False)  # the exact Hessian only where it is used
-    lam_min = float(np.linalg.eigvalsh(float_hessian(problem, theta, pattern))[0])
+    hf = float_hessian(problem, theta, pattern)
+    lam_min = float(np.linalg.eigvalsh(hf)[0])
     if lam_min > 0:
-        return interior_ball.search(problem, theta, pattern, lam_min, refine, say, d0)
+        return interior_ball.search(problem, theta, pattern, lam_min, refine, say, d0, hf)
     if lam_min < 0:
         v = negative_curvature.search(problem, theta, pattern, hessian_of(piece_derivatives(problem, theta, pattern)),
                                       say)

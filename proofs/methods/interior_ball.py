@@ -36,23 +36,24 @@ Progress = Callable[[str], None]
 
 
 def search(problem: Problem, theta: list[Fraction], pattern: Pattern, lam_min: float, refine: bool,
-           say: Progress, d: PieceDerivatives | None = None) -> Verdict:
+           say: Progress, d: PieceDerivatives | None = None, hf: np.ndarray | None = None) -> Verdict:
     """An ``interior_ball`` certificate about a critical point of the piece ``pattern`` near ``θ``.
 
     ``lam_min > 0`` is the float estimate of the Hessian's smallest eigenvalue at ``θ``; ``μ`` is a
     short rational below ``lam_min/2``. The radius is the smallest power of 2 with ``‖∇L‖ < μρ``; the
     centre is refined (to smaller gradients) until δ and sign stability fit on that ball. ``d``, the
-    piece's derivatives at ``θ`` when the caller has them, saves computing the exact Hessian again.
+    piece's derivatives at ``θ`` when the caller has them, saves computing the exact Hessian again, and
+    ``hf``, the float Hessian at ``θ``, a float one.
 
     The float Cholesky witness is chosen by a float screen and decided by the checker's single run; if
     the checker rejects a certificate, ``μ`` is halved (a larger margin for ``H − (μ+δ)I``) and the
     search tries once more before it answers UNKNOWN.
     """
     mu = rational_below(lam_min / 2)
-    verdict = _search(problem, theta, pattern, mu, lam_min, refine, say, d)
+    verdict = _search(problem, theta, pattern, mu, lam_min, refine, say, d, hf)
     if verdict.status == "UNKNOWN" and verdict.reason.startswith(REJECTED):
         say(f"the checker rejected the certificate; retrying with μ halved ({verdict.reason})")
-        retry = _search(problem, theta, pattern, rational_below(float(mu) / 2), lam_min, refine, say, d)
+        retry = _search(problem, theta, pattern, rational_below(float(mu) / 2), lam_min, refine, say, d, hf)
         verdict = retry if retry.status != "UNKNOWN" else Verdict(
             "UNKNOWN", f"{verdict.reason}; with μ halved: {retry.reason}")
     return verdict
@@ -63,8 +64,8 @@ REJECTED = "internal error: the generated certificate was rejected by the checke
 
 
 def _search(problem: Problem, theta: list[Fraction], pattern: Pattern, mu: Fraction, lam_min: float, refine: bool,
-            say: Progress, d: PieceDerivatives | None) -> Verdict:
-    """:func:`search` with ``μ`` given."""
+            say: Progress, d: PieceDerivatives | None, hf: np.ndarray | None) -> Verdict:
+    """:func:`search` with ``μ`` given (``hf`` is dropped once ``θ`` moves)."""
     P = problem.parameter_count
     for target in (1e-40, 1e-80, 1e-160):
         if d is None:  # the Hessian waits until the ball is known to fit
@@ -75,19 +76,19 @@ def _search(problem: Problem, theta: list[Fraction], pattern: Pattern, mu: Fract
             if not refine:
                 break
             say(f"refining further (‖∇L‖² ≈ {float(g2):.2g})")
-            theta, d = refine_critical_point(problem, theta, pattern, target=target).theta, None
+            theta, d, hf = refine_critical_point(problem, theta, pattern, target=target).theta, None, None
             continue
         dlt = delta(problem, theta, rho)
         stable = sign_stable(problem, theta, rho)
         if not stable or float(mu + dlt) >= 0.9 * lam_min:
             if not refine:
                 break
-            theta, d = refine_critical_point(problem, theta, pattern, target=target).theta, None
+            theta, d, hf = refine_critical_point(problem, theta, pattern, target=target).theta, None, None
             continue
         say("building the positive-definiteness certificate")
         pd = None
         if P > LDL_MAX:  # the float screen needs no exact Hessian: the checker computes it and decides
-            Af = float_hessian(problem, theta, pattern) - float(mu + dlt) * np.eye(P)
+            Af = (float_hessian(problem, theta, pattern) if hf is None else hf) - float(mu + dlt) * np.eye(P)
             pd = {"method": "cholesky"} if cholesky_screen(Af) else None
         if pd is None:
             if d.hessian is None:
