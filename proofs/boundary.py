@@ -58,6 +58,23 @@ def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1
     return near, deep
 
 
+def crossed_constraints(problem: Problem, theta: list[Fraction], pattern: Pattern) -> tuple[list[tuple[int, int]], bool]:
+    """First-layer constraints whose sign differs from ``pattern`` at ``θ`` (or vanish), and whether deeper ones do."""
+    fw = forward(problem, problem.unflatten(theta))
+    crossed, deep, nulls = [], False, null_samples(problem)
+    for j, zs in enumerate(fw.preactivations):
+        if j in nulls:
+            continue
+        for k, layer in enumerate(zs):
+            for i, z in enumerate(layer):
+                if z == 0 or (z > 0) != bool(pattern[j][k][i]):
+                    if k == 0:
+                        crossed.append((j, i))
+                    else:
+                        deep = True
+    return crossed, deep
+
+
 def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constraint], refine: bool,
                  say: Progress) -> Kinks | Verdict:
     """The exact centre on the kinks ``cons`` near ``θ`` and the regions meeting a ball about it, or why not.

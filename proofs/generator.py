@@ -36,11 +36,11 @@ import numpy as np
 
 from symbolic.constraints import Constraint
 from symbolic.derivatives import piece_derivatives
-from symbolic.network import Forward, Pattern, forward, null_samples, true_boundary
+from symbolic.network import Forward, forward, true_boundary
 from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
-from .boundary import kink_regions, near_constraints
+from .boundary import crossed_constraints, kink_regions, near_constraints
 from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
                       negative_curvature, rotation_orbit, split_orbit)
 from .refine import SHORT_TARGET, float_hessian, refine_critical_point, short_centre
@@ -103,11 +103,14 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     v = split_orbit.search(problem, theta, say)  # a split orbit of live units: a local minimum, not isolated
     if v is not None and v.status == "CERTIFIED":
         return v
-    v = rotation_orbit.search(problem, theta, refine, say)  # units sharing a pattern inside a region (Lemma M)
+    v = rotation_orbit.search(problem, theta, refine, say)  # units sharing a pattern, in a region or on kinks (Lemma M)
     if v is not None and v.status == "CERTIFIED":
         return v
+    open_why = v.reason if v is not None else None
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
+        if open_why and v.claim == "not_isolated":
+            v.reason += f"; whether it is a local minimum stays open ({open_why})"
         return v
     fw = forward(problem)
     near, deep = near_constraints(problem, theta)
@@ -118,7 +121,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
         say("refining the point to a critical point of its piece")
         r = refine_critical_point(problem, theta, pattern, target=SHORT_TARGET)
         if r.left_region:
-            crossed, deep = _crossed(problem, r.theta, pattern)
+            crossed, deep = crossed_constraints(problem, r.theta, pattern)
             if crossed and not deep:
                 say("the piece's critical point lies outside its region: trying the kinks it crossed")
                 return kink_verdict(problem, theta, crossed, refine, say)
@@ -170,23 +173,6 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
     more = "" if len(deeper) <= 6 else f" and {len(deeper) - 6} more"
     return Verdict("UNKNOWN", f"the centre lies on a boundary of a deeper layer (z = 0 at sample, layer, unit {triples}{more}):"
                    " curved boundaries are not supported, and no descent curve was found")
-
-
-def _crossed(problem: Problem, theta: list[Fraction], pattern: Pattern) -> tuple[list[tuple[int, int]], bool]:
-    """First-layer constraints whose sign differs from ``pattern`` at ``θ`` (or vanish), and whether deeper ones do."""
-    fw = forward(problem, problem.unflatten(theta))
-    crossed, deep, nulls = [], False, null_samples(problem)
-    for j, zs in enumerate(fw.preactivations):
-        if j in nulls:
-            continue
-        for k, layer in enumerate(zs):
-            for i, z in enumerate(layer):
-                if z == 0 or (z > 0) != bool(pattern[j][k][i]):
-                    if k == 0:
-                        crossed.append((j, i))
-                    else:
-                        deep = True
-    return crossed, deep
 
 
 def kink_verdict(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool, say: Progress,

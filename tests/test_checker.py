@@ -418,6 +418,22 @@ def generated_orbit(path: str) -> Callable[[], dict]:
     return build
 
 
+def generated_rotation_kinks(path: str) -> Callable[[], dict]:
+    """A ``rotation_kink_orbit`` certificate for a committed problem's point (``--write`` only; ``certify``
+    itself may prefer another method, e.g. ``split_orbit`` for proportional units)."""
+
+    def build() -> dict:
+        from proofs.methods.rotation_orbit import search
+        from symbolic.problem import load_problem
+
+        problem = load_problem(str(ROOT / path))
+        verdict = search(problem, problem.flatten(problem.point), True, lambda _msg: None)
+        assert verdict is not None and verdict.certificate is not None, verdict
+        return verdict.certificate
+
+    return build
+
+
 GENERATED: dict[str, Callable[[], dict]] = {
     "case_a_orbit": generated_orbit("tests/data/global_case_a_orbit.json"),
     "case_c_orbit": generated_orbit("tests/data/orbit_case_c.json"),
@@ -430,6 +446,7 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
     "deep_collapsed": generated("tests/data/collapsed_network.json"),
     "rotation_orbit": generated("tests/data/rotation_2_3_2.json"),
+    "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
     "chain_lemma_a": psc_chain,
 }
 
@@ -441,6 +458,8 @@ GOOD_LINES = {
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
     "rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
+    "rotation_kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1048576, mu 9/200 (rotation_kink_orbit, "
+                           "groups of 2 unit(s), 1 tangent(s), 1 independent kink constraint(s), 2 region(s)",
     "deep_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius 1/8, mu 879/1024 (collapsed_network, 2 hidden "
                       "layers, bstar_norm 11651/131072",
     "case_a_global": "VALID: CERTIFIED global_minimum, radius 1/803469022129495137770981046170581301261101496891396417650688, "
@@ -713,6 +732,22 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                    "hessian bound: the float Cholesky test did not prove it positive definite"),
     "rotation_orbit_radius_too_large": (edit(committed("rotation_orbit"), setter("radius", "1/100")),
                                         "sign stability: evidence.pattern[0][0] unit 2"),
+    "rotation_kink_orbit_kappa_zero": (edit(committed("rotation_kink_orbit"), setter("evidence.kappa", "0")),
+                                       "hessian bound: evidence.pieces[0]: pivot"),
+    # unit 0 moved onto the kink at x = 0 (b_0 = 0): unit 1 of its group is not there, rotation moves the kink
+    "rotation_kink_orbit_lone_kink": (edit(committed("rotation_kink_orbit"), lambda c: (
+        c["center"]["biases"][0].__setitem__(0, "0"), c["evidence"]["constraints"].append([1, 0]))),
+                                      "orbit: unit 0 of the group a list of 2 has a kink at sample 1 but unit 1 has not"),
+    "rotation_kink_orbit_kink_unit_in_group": (edit(committed("rotation_kink_orbit"), setter(
+        "evidence.groups", [{"layer": 1, "units": [0, 1, 2]}])), "orbit: evidence.groups[0]: units a list of 3 of layer 1 must share the pattern"),
+    "rotation_kink_orbit_multiplier_shrunk": (edit(committed("rotation_kink_orbit"),
+                                                   setter("evidence.pieces.0.multipliers.0", "0")), "gradient bound: evidence.pieces[0].multipliers must be the least-squares ones"),
+    "rotation_kink_orbit_mu_inflated": (edit(committed("rotation_kink_orbit"), setter("mu", "1")), "hessian bound: evidence.pieces[0]: pivot 3 of 10"),
+    "rotation_kink_orbit_piece_missing": (edit(committed("rotation_kink_orbit"), drop_piece), "regions: the region with kink signs 0 is not listed"),
+    "rotation_kink_orbit_no_group": (edit(committed("rotation_kink_orbit"), setter("evidence.groups", [])), "format: evidence.groups: must list at least one group"),
+    "rotation_kink_orbit_radius_too_large": (edit(committed("rotation_kink_orbit"), setter("radius", "1/16")), "hessian bound: delta must be ≥ 0 with delta² ≥ P³K²ρ²"),
+    "rotation_kink_orbit_not_critical": (edit(committed("rotation_kink_orbit"), nudge("center.biases.1.0",
+                                                                                      F(1, 10 ** 9))), "gradient bound: evidence.pieces[0].multipliers must be the least-squares ones"),
     "rotation_orbit_not_critical": (edit(committed("rotation_orbit"), nudge("center.biases.1.0", F(1, 10 ** 30))),
                                     "gradient bound: ‖∇L_P(c)‖²"),
     "collapsed_cell_missing": (edit(committed("dead_layer_collapsed"), lambda c: c["evidence"]["cells"].pop()),

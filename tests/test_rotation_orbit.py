@@ -187,3 +187,86 @@ def test_proof_compiles(tmp_path, verdicts):
         assert f"\\begin{{lemma}}[{name}]" in tex
     text = flat(pdf_text(compile_ok(tmp_path, tex).path))
     assert "localminimaofLintheopenballareexactlythepointsoftheorbit" in text
+
+
+def _kink_point(cos: Fraction, sin: Fraction):
+    """``tests/data/rotation_kink.json`` with units 0, 1 at (cos, sin)·p, p = (w, b, a) = (4/5, −3/5, 1), active
+    on x = 1, 2 only; unit 2 = (−1, 0, 1) on its kink at x = 0; output bias −8/5. Worked by hand: residuals
+    (−1/2, 1, 1, −7/10) on x = −1, 0, 1, 2; every partial derivative but the kink unit's bias is 0; that one is
+    (1/2)·(r_0 + r_−1) = 1/4 in the region where the kink unit is active at x = 0 and (1/2)·r_−1 = −1/4 where
+    it is not (multipliers 1/4 and 1/4 along ±(0, 1), both positive); L = (1/4)(137/50) + (1/8)(2 + 2 + 64/25) = 301/200 on the whole circle."""
+    problem = load_problem(str(DATA / "rotation_kink.json"))
+    w, b, a = Fraction(4, 5), Fraction(-3, 5), Fraction(1)
+    theta = [cos * w, sin * w, Fraction(-1), cos * b, sin * b, Fraction(0), cos * a, sin * a, Fraction(1), Fraction(-8, 5)]
+    return problem, theta
+
+
+def _kink_loss(theta: np.ndarray) -> float:
+    X, Y = np.array([-1.0, 0.0, 1.0, 2.0]), np.array([-0.1, -2.6, -2.4, 0.1])
+    W, B, A, c = theta[:3], theta[3:6], theta[6:9], theta[9]
+    F = np.maximum(np.outer(X, W) + B, 0) @ A + c
+    return float(np.mean((F - Y) ** 2) + np.sum(theta ** 2) / 8)
+
+
+@pytest.mark.parametrize("cos,sin", [(Fraction(3, 5), Fraction(4, 5)), (Fraction(5, 13), Fraction(12, 13))])
+def test_rotation_orbit_beside_a_kink_by_hand(cos, sin):
+    """Two points of the circle of splits, each certified by ``rotation_kink_orbit`` exactly at the given
+    point (gradient ≡ multipliers, so the distance bound is 0) with L* = 301/200; the float loss agrees on
+    the arc of the circle where both units keep their pattern (cos, sin > 0) and grows at least μ/2 times the squared distance to it (dist² = ‖rest‖² + ‖M‖² + ‖p‖² −
+    2‖Mp‖ for the 2×3 block M of units 0, 1)."""
+    from proofs.methods.rotation_orbit import search
+
+    problem, theta = _kink_point(cos, sin)
+    v = search(problem, theta, False, lambda _m: None)
+    assert v is not None and (v.status, v.claim) == ("CERTIFIED", "nonisolated_local_minimum"), v and v.reason
+    ev = v.certificate["evidence"]
+    assert (ev["method"], ev["constraints"], ev["groups"]) == ("rotation_kink_orbit", [[1, 2]], [{"layer": 1, "units": [0, 1]}])
+    assert [p["multipliers"] for p in sorted(ev["pieces"], key=lambda p: p["signs"])] == [["1/4"], ["1/4"]]
+    assert (v.facts["loss"], v.facts["distance_bound"], v.facts["orbit_dimension"]) == ("301/200", "0", 1)
+    assert check_certificate(v.certificate).startswith("VALID: CERTIFIED nonisolated_local_minimum")
+    c = np.array([float(x) for x in theta])
+    p = np.array([0.8, -0.6, 1.0])
+    for phi in np.linspace(0.05, np.pi / 2 - 0.05, 7):   # both units keep the pattern on this arc
+        q = c.copy()
+        q[[0, 3, 6]], q[[1, 4, 7]] = np.cos(phi) * p, np.sin(phi) * p
+        assert abs(_kink_loss(q) - 301 / 200) < 1e-14
+    mu, rng = float(Fraction(v.certificate["mu"])), np.random.default_rng(1)
+    for _ in range(20):
+        d = rng.normal(size=10)
+        q = c + 1e-4 * d / np.linalg.norm(d)
+        M = q[[0, 3, 6, 1, 4, 7]].reshape(2, 3)
+        rest = q[[2, 5, 8, 9]] - c[[2, 5, 8, 9]]
+        dist2 = rest @ rest + np.sum(M * M) + p @ p - 2 * np.linalg.norm(M @ p)
+        assert _kink_loss(q) - 301 / 200 >= 0.99 * mu / 2 * dist2
+
+
+def test_rotation_kink_orbit_refuses_a_kink_on_part_of_a_group():
+    """The kink at x = 0 moved onto unit 0 as well (b_0 = 0): its partner unit 1 is not on it, so the rotation
+    would move the kink; the groups offered exclude that pair, and a certificate naming it is rejected."""
+    from proofs.methods.rotation_orbit import kink_groups
+
+    problem, _ = _kink_point(Fraction(3, 5), Fraction(4, 5))
+    pattern = [[(0, 0, 1)], [(0, 0, 0)], [(1, 1, 0)], [(1, 1, 0)]]
+    assert kink_groups(problem, pattern, [(1, 2)]) == [(1, [0, 1])]
+    assert kink_groups(problem, pattern, [(1, 0), (1, 2)]) == []
+    assert kink_groups(problem, pattern, [(1, 0), (1, 1), (1, 2)]) == [(1, [0, 1])]
+
+
+PRACTITIONER = ROOT / "bench" / "practitioner" / "problems"
+
+
+def test_trained_3_5_2_on_kinks_is_a_non_isolated_minimum():
+    """3-5-2_sgd_f32_s3: two groups (units 0, 1 and 2, 3, 4) each sharing a kink (samples 16 and 1); the
+    independent reference finds a local minimum on a symmetry orbit of dimension 3 (2·1/2 + 3·2/2 − 1 ... the
+    rotations of O(2) × O(3) that move the point: 1 + 3 = 4 tangents of rank 3)."""
+    v = certify(load_problem(str(PRACTITIONER / "3-5-2_sgd_f32_s3.json")))
+    assert (v.status, v.claim) == ("CERTIFIED", "nonisolated_local_minimum"), v.reason
+    assert v.certificate["evidence"]["method"] == "rotation_kink_orbit"
+    assert v.facts["orbit_dimension"] == 3
+
+
+def test_trained_3_5_2_with_a_negative_multiplier_is_not_certified():
+    """3-5-2_sgd_f32_s1: the reference finds a negative multiplier (descent into a neighbouring region): not
+    a local minimum. The kink search must not certify it; the verdict stays ``not_isolated`` (true either way)."""
+    v = certify(load_problem(str(PRACTITIONER / "3-5-2_sgd_f32_s1.json")))
+    assert v.claim != "nonisolated_local_minimum" and v.status != "CERTIFIED", v.reason

@@ -136,6 +136,15 @@ inside one region, groups of units of a layer that share their pattern rotate in
 gradient, the local minima in the ball are exactly one orbit ``Gθ*``, not a point, with
 ``L(θ) ≥ L(θ*) + (μ/2)·dist(θ, Gθ*)²`` on the ball. Statement and proof: :mod:`proofs.checker.rotation`.
 
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``rotation_kink_orbit`` (the same groups at a centre on
+independent, strictly complementary first-layer kinks, each kink on a unit outside the groups or shared by
+every unit of a group, so that ``G`` maps the kink subspace ``K`` onto itself): ``kink_ball``'s checks with
+``∇²L_{P_s}(c) + τ_sAᵀA + κTTᵀ − (2μ+δ)I ≻ 0`` for every piece and ``|Z|·‖A‖_F²ρ²μ²r⁴ ≤ (min_s κ_s)²``. The
+multipliers make ``L`` grow linearly away from ``K``; on ``K`` ``L`` is ``G``-invariant and ``2μ``-strongly convex
+across the orbit; together ``L(θ) ≥ L(θ*) + (μ/2)·dist(θ, Gθ*)²`` on the ball, and the local minima in the
+ball are exactly the orbit ``Gθ*``, not a point, on every kink. Statement and proof: the second theorem
+of :mod:`proofs.checker.rotation`.
+
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.

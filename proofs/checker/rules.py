@@ -173,8 +173,8 @@ def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction,
         if (j, i) in cons:
             fail(path, f"repeats constraint {[j, i]}")
         cons.append((j, i))
-    if name == "kink_ball" and len(cons) > 16:
-        fail("evidence.constraints", "kink_ball lists every sign combination: at most 16 constraints "
+    if name in ("kink_ball", "rotation_kink_orbit") and len(cons) > 16:
+        fail("evidence.constraints", f"{name} lists every sign combination: at most 16 constraints "
              f"(got {len(cons)})")
     bd = bounds(problem, ctx.center, ctx.radius)
     lemmas.sign_stability(problem, ctx.center, ctx.radius, pattern, bd, ctx.budget, cons)
@@ -229,6 +229,16 @@ def kink_ball(ctx: Context) -> str:
     """Independent, strictly complementary kinks: all ``2^|Z|`` pieces listed; per piece the least-squares
     multipliers exceed their drift ``r_m(h+δ)ρ``, ``τ²‖A‖_F²ρ² ≤ κ²`` and ``∇²L_P(c) + τAᵀA − (μ+δ)I ≻ 0``."""
     pattern, delta, cons, normals = _kinks(ctx, "kink_ball", {"pieces", "row_norms"})
+    count, _ = kink_pieces(ctx, pattern, delta, cons, normals)
+    return f"kink_ball, {len(cons)} independent kink constraint(s), {count} region(s), delta {show(delta)}"
+
+
+def kink_pieces(ctx: Context, pattern: Pattern, delta: Fraction, cons: list[tuple[int, int]], normals: list[Sparse],
+                extra: list[list[Fraction]] | None = None) -> tuple[int, Fraction]:
+    """The piece checks of ``kink_ball`` (``row_norms`` and every one of the ``2^|Z|`` ``pieces``), with an
+    optional symmetric ``extra`` term added to every piece's matrix ``∇²L_P(c) + τAᵀA − (μ+δ)I``
+    (``rotation_kink_orbit``'s ``κTTᵀ − μI``); returns the number of pieces and the least margin
+    ``min_s κ_s = min_{s,m} (ν_{s,m} − Δ_{s,m})``."""
     mx, rho, P = ctx.max_digits, ctx.radius, ctx.problem.count
     pinv = pseudo_inverse_columns(normals, P)
     r = read_vector(ctx.evidence["row_norms"], "evidence.row_norms", len(cons), mx)
@@ -242,7 +252,7 @@ def kink_ball(ctx: Context) -> str:
         for p, u in a.items():
             for q, v in a.items():
                 gram[p][q] += u * v
-    keys, seen = {"signs", "pd", "multipliers", "tau", "hessian_norm"}, set[str]()
+    keys, seen, margins = {"signs", "pd", "multipliers", "tau", "hessian_norm"}, set[str](), []
     for k, item in enumerate(expect_list(ctx.evidence["pieces"], "evidence.pieces")):
         where = join("evidence.pieces", k)
         entry = expect_object(item, where, keys, keys)
@@ -263,19 +273,22 @@ def kink_ball(ctx: Context) -> str:
                 raise CertificateInvalid("gradient bound", f"{where}.multipliers[{m}] = {show(v)} must exceed its "
                                          f"drift bound r_m·(h + δ)·ρ = {show(dm)} over the ball")
         kappa = min(v - dm for v, dm in zip(nu, drift))
+        margins.append(kappa)
         tau = parse_rational_strict(entry["tau"], f"{where}.tau", mx)
         if tau < 0 or tau * tau * a_frob2 * rho * rho > kappa * kappa:
             raise CertificateInvalid("hessian bound", f"{where}.tau must satisfy 0 ≤ τ and τ²‖A‖_F²ρ² ≤ κ² with "
                                      f"κ = {show(kappa)} (got {show(tau)})")
         shift = ctx.mu + delta
         M = [[Fraction(Hn[p][q], S) + tau * gram[p][q] - (shift if p == q else 0) for q in range(P)] for p in range(P)]
+        if extra is not None:
+            M = [[v + w for v, w in zip(row, xrow)] for row, xrow in zip(M, extra)]
         lemmas.positive_definite(*matrix_over_common(M), entry["pd"], where, mx, ctx.budget)
         lemmas.gradient_bound(e, (ctx.mu * rho) ** 2 / 4, f"{where}: ‖∇L_P(c) − Σ ν_m s_m a_m‖²", "(mu·radius/2)²")
     if len(seen) != 2 ** len(cons):
         missing = next(s for s in (format(v, f"0{len(cons)}b") for v in range(2 ** len(cons))) if s not in seen)
         raise CertificateInvalid("regions", f"the region with kink signs {missing} is not listed (independent "
                                  "constraints: every sign combination meets the ball)")
-    return f"kink_ball, {len(cons)} independent kink constraint(s), {len(seen)} region(s), delta {show(delta)}"
+    return len(seen), min(margins)
 
 
 class Claim(NamedTuple):
@@ -300,7 +313,7 @@ def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer, collapsed_network
     from .duality import check_global_minimum, check_not_global_minimum
     from .orbit import check_split_orbit
-    from .rotation import rotation_orbit
+    from .rotation import rotation_kink_orbit, rotation_orbit
     from .threshold import lemma_a_norm_box
 
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
@@ -312,7 +325,8 @@ def _table() -> dict[str, Rule]:
             "dual_cones": Rule(check_global_minimum, ("global_minimum",)),
             "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",)),
             "split_orbit": Rule(check_split_orbit, ("nonisolated_local_minimum",)),
-            "rotation_orbit": Rule(rotation_orbit, ("nonisolated_local_minimum",))}
+            "rotation_orbit": Rule(rotation_orbit, ("nonisolated_local_minimum",)),
+            "rotation_kink_orbit": Rule(rotation_kink_orbit, ("nonisolated_local_minimum",))}
 
 
 RULES = _table()
