@@ -214,7 +214,7 @@ def test_rotation_orbit_beside_a_kink_by_hand(cos, sin):
     point (gradient ≡ multipliers, so the distance bound is 0) with L* = 301/200; the float loss agrees on
     the arc of the circle where both units keep their pattern (cos, sin > 0) and grows at least μ/2 times the squared distance to it (dist² = ‖rest‖² + ‖M‖² + ‖p‖² −
     2‖Mp‖ for the 2×3 block M of units 0, 1)."""
-    from proofs.methods.rotation_orbit import search
+    from proofs.methods.rotation_orbit import search  # it hands points on kinks to rotation_kink_orbit
 
     problem, theta = _kink_point(cos, sin)
     v = search(problem, theta, False, lambda _m: None)
@@ -243,7 +243,7 @@ def test_rotation_orbit_beside_a_kink_by_hand(cos, sin):
 def test_rotation_kink_orbit_refuses_a_kink_on_part_of_a_group():
     """The kink at x = 0 moved onto unit 0 as well (b_0 = 0): its partner unit 1 is not on it, so the rotation
     would move the kink; the groups offered exclude that pair, and a certificate naming it is rejected."""
-    from proofs.methods.rotation_orbit import kink_groups
+    from proofs.methods.rotation_kink_orbit import kink_groups
 
     problem, _ = _kink_point(Fraction(3, 5), Fraction(4, 5))
     pattern = [[(0, 0, 1)], [(0, 0, 0)], [(1, 1, 0)], [(1, 1, 0)]]
@@ -270,3 +270,15 @@ def test_trained_3_5_2_with_a_negative_multiplier_is_not_certified():
     a local minimum. The kink search must not certify it; the verdict stays ``not_isolated`` (true either way)."""
     v = certify(load_problem(str(PRACTITIONER / "3-5-2_sgd_f32_s1.json")))
     assert v.claim != "nonisolated_local_minimum" and v.status != "CERTIFIED", v.reason
+
+
+def test_kink_orbit_proof_compiles(tmp_path):
+    from test_latex import compile_ok, flat, pdf_text  # the LaTeX test helpers (tests/ is on sys.path)
+
+    result = CliRunner().invoke(main, ["latex", str(ROOT / "tests" / "certs" / "good" / "rotation_kink_orbit.json")])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    for name in ("Rotations on the kinks", "Curvature on the kinks across the orbit", "Independent kinks"):
+        assert f"\\begin{{lemma}}[{name}]" in tex
+    text = flat(pdf_text(compile_ok(tmp_path, tex).path))
+    assert "localminimaofLintheopenballareexactlythepointsoftheorbit" in text

@@ -120,8 +120,10 @@ def _short(q: Fraction) -> str:
 
 
 def _region(doc: Doc, pc: dict[str, Any], cons: list[tuple[int, int]], vecs: list[list[Fraction]],
-            r: list[Fraction], gram: list[list[Fraction]], a_frob2: Fraction, delta: Fraction) -> Region:
-    """Recompute every inequality of one region (``_kink_piece`` of the checker)."""
+            r: list[Fraction], gram: list[list[Fraction]], a_frob2: Fraction, delta: Fraction,
+            extra: list[list[Fraction]] | None = None) -> Region:
+    """Recompute every inequality of one region (``kink_pieces`` of the checker; ``extra`` is added to
+    ``M_s`` as there)."""
     prob, theta, rho, mu = doc.problem, doc.theta or [], doc.radius, doc.mu or Fraction(0)
     signs = pc["signs"]
     pat = piece_pattern(doc.evidence["pattern"], cons, signs)
@@ -149,6 +151,8 @@ def _region(doc: Doc, pc: dict[str, Any], cons: list[tuple[int, int]], vecs: lis
         shift = mu + delta
         Ms = [[v + tau * g - (shift if p == q else 0) for q, (v, g) in enumerate(zip(row, grow))]
               for p, (row, grow) in enumerate(zip(H0, gram))]
+        if extra is not None:
+            Ms = [[v + w for v, w in zip(row, xrow)] for row, xrow in zip(Ms, extra)]
         piv = pivots(Ms)
         require(len(piv) == len(Ms) and all(v > 0 for v in piv), f"the LDLᵀ pivots of M_s for signs {signs}")
         pivot = min(piv)

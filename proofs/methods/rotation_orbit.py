@@ -9,6 +9,9 @@ evidence is the pattern, ``δ``, the groups, ``κ`` and a positive-definiteness 
 ``∇²L_P(c) − (μ+δ)I + κ·TTᵀ``. The theorem that acceptance proves is the docstring of
 :mod:`proofs.checker.rotation`; ``proofs/FORMAT.md`` lists the keys.
 
+At a point on first-layer kinks (or when refinement crosses them) the search continues in
+:mod:`proofs.methods.rotation_kink_orbit`.
+
 Units that share a pattern at a critical point of a one-hidden-layer, one-output network are
 proportional, and ``split_orbit`` already proves those minima; this method reaches vector outputs and
 inner layers, where the stacked vectors of a group need not be parallel.
@@ -22,7 +25,6 @@ from typing import Any, Callable
 import numpy as np
 from flint import fmpq_mat
 
-from symbolic.constraints import Constraint, constraint_vector
 from symbolic.derivatives import piece_derivatives
 from symbolic.linalg import to_fmpq, to_fraction
 from symbolic.network import Pattern, forward, pattern_to_json, true_boundary
@@ -31,14 +33,13 @@ from symbolic.rationals import canonical
 
 from ..assemble import (Verdict, certificate, checked, checker_problem, delta, hessian_of, identity, radius_for,
                         rational_below, short, sign_stable, sqrt_above)
-from ..boundary import ball_radius, crossed_constraints, kink_regions, near_constraints
-from ..checker.arith import pseudo_inverse_columns
+from ..boundary import crossed_constraints, near_constraints
 from ..checker.rotation import stacked, tangent
 from ..latex_format import rational
 from ..latex_lemmas import apriori, bounds, pd_how, require, shifted, sign_lemma, variation_lemma
 from ..latex_setting import Doc, Parts, fill
 from ..positivity import pd_certificate, to_float
-from ..refine import dyadic, refine_critical_point
+from ..refine import refine_critical_point
 from . import renders
 
 Progress = Callable[[str], None]
@@ -67,6 +68,8 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
     near, deep = near_constraints(problem, theta)
     if deep or any(k for _, k, _ in true_boundary(problem, fw)):
         return None
+    from .rotation_kink_orbit import on_kinks   # that module builds on this one's groups
+
     if near or true_boundary(problem, fw):
         return on_kinks(problem, theta, sorted(set(near) | {(j, i) for j, _, i in true_boundary(problem, fw)}),
                         refine, say)
@@ -137,123 +140,6 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
         return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
     return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but the gradient could not be made small "
                    "enough for a ball certificate" + ("" if refine else " (try without --no-refine)"))
-
-
-def kink_groups(problem: Problem, pattern: Pattern, cons: list[Constraint]) -> Groups:
-    """:func:`shared_groups` split so that the kinks are closed under each group: first-layer units of a group
-    with the same kink samples (a kink on some but not all units of a group would move under rotation)."""
-    samples: dict[int, set[int]] = {}
-    for j, i in cons:
-        samples.setdefault(i, set()).add(j)
-    out: Groups = []
-    for k, units in shared_groups(problem, pattern):
-        parts: dict[tuple[int, ...], list[int]] = {}
-        for i in units:
-            parts.setdefault(tuple(sorted(samples.get(i, ()))) if k == 1 else (), []).append(i)
-        out += [(k, part) for part in parts.values() if len(part) > 1]
-    return sorted(out)
-
-
-def on_kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool,
-             say: Progress) -> Verdict | None:
-    """A ``rotation_kink_orbit`` certificate: groups of units sharing their pattern (and their kinks, if
-    any), at a centre on independent, strictly complementary first-layer kinks; ``None`` when no such
-    group exists; UNKNOWN with the reason when no certificate was found."""
-    pattern = forward(problem, problem.unflatten(theta)).pattern
-    if not kink_groups(problem, pattern, cons):
-        if not shared_groups(problem, pattern):
-            return None
-        return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but a kink lies on some units of "
-                       "their group and not on the others, so the rotation moves the kink (not supported)")
-    found = kink_regions(problem, theta, cons, refine, say)
-    if isinstance(found, Verdict):
-        return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but {found.reason}")
-    c, order, data = found.centre, found.order, found.pieces
-    groups = kink_groups(problem, found.pattern, order)
-    if not groups:
-        return None
-    if found.empty or not all(v > 0 for p in data for v in p.nu):
-        return Verdict("UNKNOWN", "units sharing a pattern rotate into each other at a point on kinks, but the kinks "
-                       "are not strictly complementary (a zero multiplier or dependent constraints)")
-    cp = checker_problem(problem)
-    P = problem.parameter_count
-    normals = [constraint_vector(problem, con) for con in order]
-    A = np.array([[float(v) for v in a] for a in normals])
-    sa = np.linalg.svd(A, compute_uv=False)
-    if len(sa) < len(order) or sa[-1] < 1e-9 * sa[0]:
-        return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but the kink constraints are "
-                       "linearly dependent")
-    pairs = [(k, a, b) for k, units in groups for n, a in enumerate(units) for b in units[n + 1:]]
-    ts = [tangent(cp, c, k, a, b) for k, a, b in pairs]
-    T = np.zeros((P, len(pairs)))
-    for col, t in enumerate(ts):
-        for p, v in t.items():
-            T[p, col] = float(v)
-    st = np.linalg.svd(T, compute_uv=False)
-    rank = int(np.sum(st > 1e-9 * max(1.0, st[0] if len(st) else 1.0)))
-    if rank == 0:
-        return None
-    u, sv, _ = np.linalg.svd(np.hstack([A.T, T]), full_matrices=True)
-    fixed = int(np.sum(sv > 1e-9 * max(1.0, sv[0])))
-    N = u[:, fixed:]            # ker A ∩ T^⊥ (A's rows are orthogonal to T)
-    Hs = [to_float(hessian_of(p.d)) for p in data]
-    lam = min(float(np.linalg.eigvalsh(N.T @ H @ N)[0]) for H in Hs) if N.shape[1] else 1.0
-    if lam <= 0:
-        return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but the "
-                       f"curvature along the kinks and across the orbit is not positive (≈ {lam:.3g})")
-    mu = rational_below(lam / 4)      # the witness shift is 2μ + δ (docstring of proofs.checker.rotation)
-    sparse = [{p: v for p, v in enumerate(a) if v} for a in normals]
-    r2 = max(sum((v * v for v in col), Fraction(0)) for col in pseudo_inverse_columns(sparse, P))
-    r = [sqrt_above(sum((v * v for v in col), Fraction(0))) for col in pseudo_inverse_columns(sparse, P)]
-    a_frob2 = sum((v * v for a in normals for v in a), Fraction(0))
-    norms = [sqrt_above(sum((to_fraction(v) ** 2 for v in hessian_of(p.d).entries()), Fraction(0))) for p in data]
-    worst = max(p.e2 for p in data)
-    hmax = max(float(h) for h in norms)
-    tau = dyadic(100.0 * (hmax + 1.0) / float(sa[-1]) ** 2, 8) + 1
-    # κ·TTᵀ must outweigh H's negative part along the orbit: κ·s_min² ≥ 2(‖H‖ + μ + δ + 1)
-    kappa = Fraction(2 * (hmax + float(mu) + 2) / st[rank - 1] ** 2)
-    kappa = Fraction(2) ** max(0, kappa.numerator.bit_length() - kappa.denominator.bit_length() + 1)
-    big = max(sum(float(c[p]) ** 2 for p in stacked(cp, k, i)) for k, units in groups for i in units)
-
-    def ok(rho: Fraction, dlt: Fraction) -> bool:
-        if float(2 * mu + dlt) >= 0.9 * lam or big < float(rho) ** 2:
-            return False
-        margin = min(v - rm * (h + dlt) * rho for p, h in zip(data, norms) for v, rm in zip(p.nu, r))
-        return (margin > 0 and tau * tau * a_frob2 * rho * rho <= margin * margin
-                and len(order) * a_frob2 * rho * rho * mu * mu * r2 * r2 <= margin * margin)
-
-    got = ball_radius(problem, c, order, worst, mu, ok)
-    if isinstance(got, Verdict):
-        return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks: {got.reason}")
-    rho, dlt = got
-    say(f"building {len(data)} positive-definiteness certificate(s) across the orbit and the kinks")
-    Tq = fmpq_mat(P, len(pairs), [to_fmpq(t.get(p, Fraction(0))) for p in range(P) for t in ts])
-    gram = fmpq_mat(P, P, [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0))) for p in range(P) for q in range(P)])
-    orbit = to_fmpq(kappa) * (Tq * Tq.transpose()) - to_fmpq(2 * mu + dlt) * identity(P)
-    listed = []
-    for p, h in zip(data, norms):
-        pd = pd_certificate(hessian_of(p.d) + gram * to_fmpq(tau) + orbit)
-        if pd is None:
-            return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but no "
-                           f"positive-definiteness certificate was found for the region with kink signs {p.signs}")
-        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu],
-                       "tau": canonical(tau), "hessian_norm": canonical(h)})
-    evidence = {"method": "rotation_kink_orbit", "pattern": pattern_to_json(found.pattern),
-                "constraints": [list(con) for con in order], "delta": canonical(dlt),
-                "groups": [{"layer": k, "units": units} for k, units in groups], "kappa": canonical(kappa),
-                "pieces": listed, "row_norms": [canonical(v) for v in r]}
-    cert = certificate(problem, "CERTIFIED", "nonisolated_local_minimum", c, rho, evidence, mu)
-    dist = sqrt_above(worst / (mu * mu))
-    named = "; ".join(f"units {', '.join(map(str, units))} of hidden layer {k}" for k, units in groups)
-    loss = to_fraction(data[0].d.loss)
-    facts = {"mu": canonical(mu), "radius": canonical(rho), "distance_bound": canonical(dist), "loss": canonical(loss),
-             "orbit_dimension": rank, "groups": evidence["groups"], "kinks": len(order), "regions": len(listed)}
-    where = "through the centre" if worst == 0 else f"within {short(dist, 'up')} of the centre"
-    reason = (f"non-isolated local minimum on {len(order)} strictly complementary kink(s): {named} share "
-              f"their activation pattern and rotate into each other; the local minima near the centre are exactly one "
-              f"rotation orbit of dimension {rank} ({where}), and L grows at least μ/2 times the squared distance to "
-              f"it (μ = {short(mu)})")
-    return checked(Verdict("CERTIFIED", reason, "nonisolated_local_minimum", cert, facts))
 
 
 @renders("rotation_orbit")
