@@ -134,12 +134,12 @@ def on_kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], re
     gram = fmpq_mat(P, P, [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0))) for p in range(P) for q in range(P)])
     orbit = to_fmpq(kappa) * (Tq * Tq.transpose()) - to_fmpq(2 * mu + dlt) * identity(P)
     listed = []
-    for p, h in zip(data, norms):
-        pd = pd_certificate(hessian_of(p.d) + gram * to_fmpq(tau) + orbit)
+    for piece, h in zip(data, norms):
+        pd = pd_certificate(hessian_of(piece.d) + gram * to_fmpq(tau) + orbit)
         if pd is None:
             return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but no "
-                           f"positive-definiteness certificate was found for the region with kink signs {p.signs}")
-        listed.append({"signs": p.signs, "pd": pd, "multipliers": [canonical(v) for v in p.nu],
+                           f"positive-definiteness certificate was found for the region with kink signs {piece.signs}")
+        listed.append({"signs": piece.signs, "pd": pd, "multipliers": [canonical(v) for v in piece.nu],
                        "tau": canonical(tau), "hessian_norm": canonical(h)})
     evidence = {"method": "rotation_kink_orbit", "pattern": pattern_to_json(found.pattern),
                 "constraints": [list(con) for con in order], "delta": canonical(dlt),
