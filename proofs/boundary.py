@@ -34,10 +34,17 @@ from .refine import dyadic
 MAX_PIECES = 256
 """Most regions a boundary certificate may list; beyond it the verdict is UNKNOWN."""
 
+KINK_TOL = 1e-7
+"""A first-layer pre-activation within ``KINK_TOL·scale·‖x̃_j‖`` of 0 is snapped onto its kink."""
+
+NOISE_FACTOR = 100
+"""A negative multiplier refutes only when its slope exceeds ``NOISE_FACTOR`` times the noise level
+(:class:`Descent`): well above what the residual and the snap onto the kinks can produce."""
+
 Progress = Callable[[str], None]
 
 
-def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = 1e-7) -> tuple[list[Constraint], bool]:
+def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = KINK_TOL) -> tuple[list[Constraint], bool]:
     """First-layer constraints with ``|z| ≤ tol·‖x̃_j‖·scale``, and whether a deeper layer is that close too."""
     if problem.depth == 0 or problem.activation != "relu":
         return [], False
@@ -76,11 +83,13 @@ def crossed_constraints(problem: Problem, theta: list[Fraction], pattern: Patter
 
 
 def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constraint], refine: bool,
-                 say: Progress) -> Kinks | Verdict:
+                 say: Progress, descent_only: bool = False) -> Kinks | list[Descent] | Verdict:
     """The exact centre on the kinks ``cons`` near ``θ`` and the regions meeting a ball about it, or why not.
 
-    Every listed region has nonnegative multipliers ``ν`` (a negative one gives UNKNOWN: ``L`` may
-    decrease into that region); the evidence methods ``boundary_ball`` and ``kink_ball`` take it from here.
+    Every listed region has nonnegative multipliers ``ν``; the evidence methods ``boundary_ball`` and
+    ``kink_ball`` take it from here. Regions with a negative multiplier give their :class:`Descent` lines
+    instead (steepest first, found unit by unit: :func:`_unit_descents`), or UNKNOWN when no such normal
+    is independent of the others'. ``descent_only`` stops when there is no negative multiplier (UNKNOWN).
     """
     c = project_onto(problem, theta, cons)
     base = forward(problem, problem.unflatten(c))
@@ -126,16 +135,227 @@ def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constra
         pieces.append((signs, _piece_pattern(base.pattern, order, signs)))
 
     vectors = {con: constraint_vector(problem, con) for con in order}
-    data = []
+    lines = _unit_descents(problem, c, base.pattern, order, [per_unit[i][:2] for i in units], vectors)
+    if lines is not None:
+        return lines
+    if descent_only:
+        return Verdict("UNKNOWN", "no negative multiplier at the kinks")
+    data: list[Piece] = []
+    descents: list[Descent] = []
+    lineless: Verdict | None = None
     for signs, pat in pieces:
         d = piece_derivatives(problem, c, pat)
         g = [to_fraction(v) for v in d.gradient]
-        nu, e2 = _multipliers(g, [vectors[con] if s == "1" else [-v for v in vectors[con]] for con, s in zip(order, signs)])
-        if nu is None or any(v < 0 for v in nu):
-            return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier: L may decrease "
-                           "into it (no descent curve was proved)")
-        data.append(Piece(signs, pat, d, nu, e2, smallest_eigenvalue(hessian_of(d))))
-    return Kinks(c, base.pattern, order, data, empty)
+        normals = [vectors[con] if s == "1" else [-v for v in vectors[con]] for con, s in zip(order, signs)]
+        nu, e2 = _multipliers(g, normals)
+        if any(v < 0 for v in nu):
+            found = descent_line(problem, c, order, signs, pat, d, g, normals, nu, e2)
+            if isinstance(found, Descent):
+                descents.append(found)
+            else:
+                lineless = lineless or found
+            continue
+        if not descents and lineless is None:
+            data.append(Piece(signs, pat, d, nu, e2, smallest_eigenvalue(hessian_of(d))))
+    if descents:
+        return sorted(descents, key=lambda f: f.slope)[:MAX_DESCENTS]
+    return lineless or Kinks(c, base.pattern, order, data, empty)
+
+
+class Descent(NamedTuple):
+    """A region at the centre ``c`` with a negative multiplier ``ν_k`` and the straight line into it.
+
+    With signed normals ``n_m = s_m a_m`` and ``∇L_P(c) = Σ ν_m n_m + e`` (``e ⟂`` every ``n_m``, exact
+    least squares), ``d = n_k − proj_{span(n_m, m ≠ k)} n_k`` gives ``n_m·d = 0`` (``m ≠ k``) and
+    ``n_k·d = ‖d‖² > 0``: along ``c + t·d`` the other kinks stay exactly at ``z = 0``, kink ``k`` moves to
+    the region's side and every other sign is kept for small ``t > 0``, so ``L = L_P`` there and
+    ``dL/dt(0⁺) = ∇L_P(c)·d = ν_k‖d‖² < 0`` (``e·d = 0`` as ``d`` lies in the normals' span).
+
+    ``slope = ν_k‖d‖`` is the rate of decrease per unit length. ``noise`` is what the centre's own
+    inexactness can produce in a multiplier's slope: its residual ``‖e‖`` plus ``‖∇²L_P‖·δ`` for the
+    snap ``δ = KINK_TOL·scale`` onto the kinks (a critical point that far away with ``ν_k ≥ 0`` gives
+    ``c`` a slope of at most that size). :func:`refutes` compares the two.
+    """
+
+    centre: list[Fraction]
+    order: list[Constraint]
+    signs: str                  # the region's kink signs
+    pattern: Pattern            # the region's pattern
+    k: int                      # the kink (index into ``order``) the line leaves
+    nu: Fraction
+    direction: list[Fraction]
+    slope: float
+    noise: float
+    loose: list[int]            # every kink with a negative multiplier and a line of its own: released together
+    spread: list[Fraction]      # the sum of their lines: leaves all of them at once, holds the others at 0
+
+    def refutes(self) -> bool:
+        """Whether the slope is clearly above the noise (``|slope| > NOISE_FACTOR·noise``)."""
+        return -self.slope > NOISE_FACTOR * self.noise
+
+    def describe(self) -> str:
+        j, i = self.order[self.k]
+        return (f"the region with kink signs {self.signs} has a negative multiplier ν = {float(self.nu):.3g} at the kink of "
+                f"layer 1 unit {i} sample {j} (slope {self.slope:.3g} along the line into it, noise level "
+                f"{self.noise:.2g})")
+
+
+    def start(self) -> list[Fraction]:
+        """A point a little way along the line (``z_k`` strictly on the region's side, every other sign kept):
+        where the search for the critical point with kink ``k`` released begins."""
+        length = float(_dot(self.spread, self.spread)) ** 0.5
+        t = dyadic(Fraction(min(1e-6, 1e-3 * abs(self.slope)) / length), 40)
+        return [a + t * b for a, b in zip(self.centre, self.spread)]
+
+    def rest(self) -> list[Constraint]:
+        """The kinks held when the ``loose`` ones are released."""
+        return [con for m, con in enumerate(self.order) if m not in self.loose]
+
+    def keeps_region(self, problem: Problem, theta: Sequence[Fraction], rest: Sequence[Constraint]) -> bool:
+        """Whether ``θ`` lies in the region's closure with the ``loose`` kinks strictly on its side: every
+        pre-activation has the region's sign, except the kinks ``rest`` (at 0 there)."""
+        fw = forward(problem, problem.unflatten(list(theta)))
+        for m in self.loose:
+            j, i = self.order[m]
+            z = fw.preactivations[j][0][i]
+            if z == 0 or (z > 0) != (self.signs[m] == "1"):
+                return False
+        loose = {(j, 0, i) for j, i in rest}
+        return all(fw.pattern[j][k][i] == self.pattern[j][k][i] for j, sample in enumerate(fw.pattern)
+                   for k, layer in enumerate(sample) for i in range(len(layer)) if (j, k, i) not in loose)
+
+
+MAX_DESCENTS = 4
+"""Most regions with a negative multiplier whose descent lines are built (and whose kinks are released)."""
+
+
+def _unit_descents(problem: Problem, c: list[Fraction], pattern: Pattern, order: list[Constraint],
+                   units: list[tuple[list[Constraint], list[str]]], vectors: dict[Constraint, list[Fraction]]
+                   ) -> list[Descent] | Verdict | None:
+    """The regions with a negative multiplier, found unit by unit instead of over all ``Π`` regions.
+
+    At the centre every kink's hidden value is 0 whatever its pattern bit, so the forward pass and every
+    back-propagated signal are the same in all adjacent pieces, and turning kink ``m`` on adds
+    ``δ_m a_m`` to the gradient (``δ_m = ∂L/∂h_m``): ``∇L_P = g_0 + Σ_{m on in P} δ_m a_m``. The normals of
+    different units have disjoint supports, so a unit's multipliers depend only on its own signs. Each
+    unit's feasible sign strings are scanned with ``M + 1`` gradients in all; the regions built from the
+    steepest strings (at most ``MAX_DESCENTS``) are then computed in full and exactly (this is a search:
+    the descent itself is proved by the checker). ``None``: no multiplier is negative.
+    """
+    off = _piece_pattern(pattern, order, "0" * len(order))
+    g0 = [to_fraction(v) for v in piece_derivatives(problem, c, off, hessian=False).gradient]
+    jump = {}
+    for con in order:
+        on = piece_derivatives(problem, c, _piece_pattern(off, [con], "1"), hessian=False)
+        jump[con] = [to_fraction(a) - b for a, b in zip(on.gradient, g0)]
+    best: list[tuple[Fraction, str]] = []      # per unit: its most negative multiplier and that string
+    negative: list[tuple[Fraction, int, str]] = []
+    for u, (mine, feasible) in enumerate(units):
+        support = sorted({p for con in mine for p, a in enumerate(vectors[con]) if a})
+        low: tuple[Fraction, str] = (Fraction(0), feasible[0])
+        for sigma in feasible:
+            g = list(g0)
+            for con, bit in zip(mine, sigma):
+                if bit == "1":
+                    g = [a + b for a, b in zip(g, jump[con])]
+            normals = [[vectors[con][p] if bit == "1" else -vectors[con][p] for p in support]
+                       for con, bit in zip(mine, sigma)]
+            nu, _ = _multipliers([g[p] for p in support], normals)
+            if min(nu) < 0:
+                negative.append((min(nu), u, sigma))
+                low = min(low, (min(nu), sigma))
+        best.append(low)
+    if not negative:
+        return None
+    combined = [sigma for _, sigma in best]
+    regions = ["".join(combined)]
+    for _, u, sigma in sorted(negative):
+        regions.append("".join(combined[:u] + [sigma] + combined[u + 1:]))
+    regions = list(dict.fromkeys(regions))[:MAX_DESCENTS]
+    descents: list[Descent] = []
+    lineless: Verdict | None = None
+    for signs in regions:
+        pat = _piece_pattern(pattern, order, signs)
+        d = piece_derivatives(problem, c, pat)
+        g = [to_fraction(v) for v in d.gradient]
+        normals = [vectors[con] if s == "1" else [-v for v in vectors[con]] for con, s in zip(order, signs)]
+        nu, e2 = _multipliers(g, normals)
+        if any(v < 0 for v in nu):
+            found = descent_line(problem, c, order, signs, pat, d, g, normals, nu, e2)
+            if isinstance(found, Descent):
+                descents.append(found)
+            else:
+                lineless = lineless or found
+    if descents:
+        return sorted(descents, key=lambda f: f.slope)
+    return lineless
+
+
+def descent_line(problem: Problem, c: list[Fraction], order: list[Constraint], signs: str, pattern: Pattern,
+                 d: PieceDerivatives, g: list[Fraction], normals: list[list[Fraction]], nu: list[Fraction],
+                 e2: Fraction) -> Descent | Verdict:
+    """The steepest :class:`Descent` over the region's negative multipliers, or UNKNOWN if none has a line.
+
+    A negative ``ν_k`` whose normal lies in the span of the others has no line keeping them at 0 (and,
+    the normals being dependent, ``ν_k`` is not even unique): UNKNOWN with that reason.
+    """
+    best, lines = None, {}
+    for k, v in enumerate(nu):
+        if v >= 0:
+            continue
+        others = [n for m, n in enumerate(normals) if m != k]
+        direction = _orthogonal_part(normals[k], others)
+        if not any(direction):
+            continue
+        lines[k] = direction
+        length2 = _dot(direction, direction)
+        slope = float(_dot(g, direction)) / float(length2) ** 0.5
+        if best is None or slope < best[0]:
+            best = (slope, k, direction)
+    if best is None:
+        return Verdict("UNKNOWN", f"the region with kink signs {signs} has a negative multiplier, but its kink normal "
+                       "depends on the others' (no line leaves that kink alone): L may decrease into it")
+    slope, k, direction = best
+    H = to_float(hessian_of(d))
+    scale = max(1.0, max(abs(float(t)) for t in c))
+    noise = float(e2) ** 0.5 + float(np.max(np.sum(np.abs(H), axis=1))) * KINK_TOL * scale
+    spread = [sum(col, Fraction(0)) for col in zip(*lines.values())]
+    return Descent(c, order, signs, pattern, k, nu[k], direction, slope, noise, sorted(lines), spread)
+
+
+def release(problem: Problem, found: Descent, say: Progress) -> Kinks | list[Descent] | Verdict:
+    """The critical point with the ``loose`` kinks released: on the other kinks, inside ``found``'s region.
+
+    The minimum the user's point approximates may sit just inside the region the negative multipliers
+    point into, with those ``z_k`` small but nonzero; the snap onto them then leaves spurious negative
+    multipliers. Start a little way along ``spread`` (every released kink moves to the region's side, the
+    others stay at 0), refine on the other kinks, and keep the result only if it stays in the region's
+    closure with the released kinks strictly on the region's side. (With no other kink the caller refines
+    inside the region instead.)
+    """
+    rest = found.rest()
+    say(f"releasing {len(found.loose)} kink(s) with a negative multiplier: refining on the other kinks inside the region")
+    got = kink_regions(problem, found.start(), rest, True, say)
+    if not isinstance(got, Kinks):
+        return got
+    if not found.keeps_region(problem, got.centre, rest):
+        return Verdict("UNKNOWN", "with the kinks released, the critical point on the other kinks lies outside the region")
+    return got
+
+
+def _orthogonal_part(v: list[Fraction], others: list[list[Fraction]]) -> list[Fraction]:
+    """``v − proj_{span(others)} v``, exactly (the earliest independent ``others`` span them all)."""
+    basis = [others[m] for m in independent(others)] if others else []
+    if not basis:
+        return list(v)
+    gram = [[_dot(a, b) for b in basis] for a in basis]
+    coef = solve(gram, [_dot(a, v) for a in basis])
+    assert coef is not None, "the Gram matrix of independent vectors is nonsingular"
+    out = list(v)
+    for a, x in zip(basis, coef):
+        if x:
+            out = [p - x * q for p, q in zip(out, a)]
+    return out
 
 
 class Piece(NamedTuple):
@@ -239,7 +459,7 @@ def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) ->
     return tuple(tuple(tuple(layer) for layer in sample) for sample in pat)
 
 
-def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction] | None, Fraction]:
+def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction], Fraction]:
     """Exact least-squares multipliers ``ν`` for ``g ≈ Σ ν_m n_m`` (dependent normals get 0), and ``‖e‖²``."""
     chosen = independent(normals)  # the earliest independent normals; the others get ν = 0
     nu = [Fraction(0)] * len(normals)

@@ -14,12 +14,16 @@ Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and 
 2. Symmetries: a split orbit of live units (``split_orbit``) or, inside a region, units sharing a pattern
    whose piece grows across their rotation orbit (``rotation_orbit``) give ``nonisolated_local_minimum``;
    otherwise (:mod:`proofs.symmetry`) units of one layer that can rotate into each other (shared
-   patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit.
+   patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit. A
+   ``not_isolated`` verdict is a fallback: the kink step below runs first for a descent only (a negative
+   multiplier at a kink, :func:`kink_verdict` with ``descent_only``), whose ``not_a_local_minimum``
+   answers the user's question where ``not_isolated`` leaves minimality open.
 3. The point on or within rounding of first-layer kinks (:mod:`proofs.boundary`): snapped onto them and
    refined along them, then a ``boundary_ball`` or ``kink_ball`` certificate, or ``collapsed_layer`` when
    every hidden unit is dead (``collapsed_network`` first, for two or more hidden layers: every parameter
    but the output bias within rounding of 0); at an exact boundary point an exact descent curve refutes it
-   (``not_a_local_minimum``, radius 0); otherwise UNKNOWN.
+   (``not_a_local_minimum``, radius 0); a negative multiplier at a kink is released first, then
+   refutes with the line leaving that kink (:func:`_release_or_descend`); otherwise UNKNOWN.
 4. Inside a region: refine to a critical point of the piece. A positive-definite Hessian gives an
    ``isolated_local_minimum`` certificate on a tiny ball (interior case); a negative eigenvalue gives a
    ``not_a_local_minimum`` certificate (uniform negative curvature on a ball inside the region). If the
@@ -40,7 +44,7 @@ from symbolic.network import Forward, forward, true_boundary
 from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
-from .boundary import crossed_constraints, kink_regions, near_constraints
+from .boundary import Descent, Kinks, crossed_constraints, kink_regions, near_constraints, release
 from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
                       negative_curvature, rotation_orbit, split_orbit)
 from .refine import SHORT_TARGET, float_hessian, refine_critical_point, short_centre
@@ -109,6 +113,9 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     open_why = v.reason if v is not None else None
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
+        if v.claim != "not_isolated":
+            return v
+        v = _or_descent(problem, theta, v, say)
         if open_why and v.claim == "not_isolated":
             v.reason += f"; whether it is a local minimum stays open ({open_why})"
         return v
@@ -128,6 +135,11 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
             return Verdict("UNKNOWN", "refinement left the point's activation region across a boundary of a deeper "
                            "layer (curved boundaries are not supported)")
         theta = short_centre(problem, r.theta, pattern)  # interior_ball refines further if its ball does not fit
+    return _interior(problem, theta, pattern, refine, say)
+
+
+def _interior(problem: Problem, theta: list[Fraction], pattern: Pattern, refine: bool, say: Progress) -> Verdict:
+    """A critical point inside a region: ``interior_ball``, ``negative_curvature``, or UNKNOWN."""
     say("computing the Hessian at the centre")
     d0 = piece_derivatives(problem, theta, pattern, hessian=False)  # the exact Hessian only where it is used
     hf = float_hessian(problem, theta, pattern)
@@ -142,6 +154,23 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     return Verdict("UNKNOWN", f"the Hessian of the piece at the centre is singular or nearly so (smallest eigenvalue "
                    f"≈ {lam_min:.3g}); a flat direction (e.g. units sharing an activation pattern) may make the point "
                    "non-isolated")
+
+
+def _or_descent(problem: Problem, theta: list[Fraction], not_isolated: Verdict, say: Progress) -> Verdict:
+    """A ``not_isolated`` symmetry verdict, unless the kink step refutes the point outright.
+
+    ``not_isolated`` leaves open whether the point is a local minimum at all; a negative multiplier at a
+    first-layer kink answers that (``not_a_local_minimum``). Only the kink step runs, for a descent
+    (bounded by ``MAX_PIECES`` regions and ``MAX_DESCENTS`` releases; no ball certificate is attempted).
+    """
+    near, deep = near_constraints(problem, theta)
+    if not near or deep:
+        return not_isolated
+    say("the point is not isolated; looking for a descent at its kinks")
+    v = kink_verdict(problem, theta, near, True, say, descent_only=True)
+    if v.status == "REFUTED" and v.claim == "not_a_local_minimum":
+        return v
+    return not_isolated
 
 
 def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: list[Constraint], deep: bool, refine: bool,
@@ -176,16 +205,24 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
 
 
 def kink_verdict(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool, say: Progress,
-                 on_kinks: bool = False) -> Verdict:
+                 on_kinks: bool = False, descent_only: bool = False) -> Verdict:
     """The minimum on the first-layer kinks ``cons`` near ``θ``: ``boundary_ball`` if every adjacent region is
     convex at the centre, else ``kink_ball`` if the kinks are strictly complementary, else UNKNOWN.
 
     ``on_kinks`` asks for ``kink_ball`` only: its theorem puts the minimum *on* every kink, which a split
     orbit through kink units needs (:mod:`proofs.checker.orbit`); ``boundary_ball``'s may lie beside them.
+    A negative multiplier goes to :func:`_release_or_descend`; ``descent_only`` asks for nothing else
+    (any other outcome is UNKNOWN).
     """
-    found = kink_regions(problem, theta, cons, refine, say)
+    found: Kinks | list[Descent] | Verdict = kink_regions(problem, theta, cons, refine, say, descent_only)
+    if isinstance(found, list):
+        if on_kinks:
+            return Verdict("UNKNOWN", f"{found[0].describe()}: the minimum is not on these kinks")
+        found = _release_or_descend(problem, found, say, descent_only)
     if isinstance(found, Verdict):
         return found
+    if descent_only:
+        return Verdict("UNKNOWN", "no negative multiplier at the kinks")
     if not on_kinks and all(p.lam > 0 for p in found.pieces):
         return boundary_ball.search(problem, found, say)
     bad = next((p for p in found.pieces if p.lam <= 0), None)
@@ -202,3 +239,42 @@ def kink_verdict(problem: Problem, theta: list[Fraction], cons: list[Constraint]
     return Verdict("UNKNOWN", f"the Hessian of the region with kink signs {bad.signs} is not positive definite at the "
                    f"centre (smallest eigenvalue ≈ {bad.lam:.3g}) and the kink is degenerate (a zero multiplier or "
                    "dependent constraints); a dead or split unit may make the point non-isolated")
+
+
+def _release_or_descend(problem: Problem, descents: list[Descent], say: Progress, descent_only: bool) -> Kinks | Verdict:
+    """Negative multipliers at kinks: the critical point with those kinks released, else the steepest descent.
+
+    Releasing comes first: the minimum may sit just inside a neighbouring region, and the snap onto its
+    kinks alone made the multipliers negative. For each region with negative multipliers (steepest first,
+    at most ``MAX_DESCENTS``), every such kink is released together (:func:`proofs.boundary.release`); if
+    that finds a critical point in the region's closure (on the other kinks, or inside the region when
+    none is left), that point is the answer's subject: its kinks are returned for the ball methods, or
+    its interior verdict. Otherwise the straight line leaving the steepest kink refutes the centre, but
+    only when its slope is clearly above the noise (:meth:`Descent.refutes`): a multiplier negative at the
+    level of the residual or of the snap onto the kinks is not evidence about the network.
+    """
+    whys = []
+    for found in descents:
+        if found.rest():
+            released = release(problem, found, say)
+            if isinstance(released, Kinks):
+                return Verdict("UNKNOWN", "with the kinks released, a critical point lies inside the region: no "
+                               "descent at it") if descent_only else released
+            whys.append(released[0].describe() if isinstance(released, list) else released.reason)
+            continue
+        say("releasing every kink: refining inside the region")
+        r = refine_critical_point(problem, found.start(), found.pattern, target=SHORT_TARGET)
+        if not r.left_region and found.keeps_region(problem, r.theta, []):
+            if descent_only:
+                return Verdict("UNKNOWN", "with the kinks released, a critical point lies inside the region")
+            return _interior(problem, short_centre(problem, r.theta, found.pattern), found.pattern, True, say)
+        whys.append("with the kinks released, the piece's critical point lies outside the region")
+    found = descents[0]
+    why = "releasing the kinks found no critical point (" + "; ".join(dict.fromkeys(whys)) + ")"
+    if not found.refutes():
+        return Verdict("UNKNOWN", f"{found.describe()}, not clearly above the noise; {why}")
+    say("a negative multiplier at a kink: proving the descent along the line leaving it")
+    v = curve.kink_descent(problem, found)
+    if v is None:
+        return Verdict("UNKNOWN", f"{found.describe()}: the line leaving the kink was not proved a descent")
+    return v

@@ -4,6 +4,8 @@ Search (:func:`curve_certificate` turns a curve into a checked certificate):
 
 - :func:`descent_at`: straight lines ``c + t·d`` from an exact point on a boundary, along minus each
   adjacent piece's gradient and its negative-curvature directions (``descent``: not a local minimum);
+- :func:`kink_descent`: the line leaving one first-layer kink into a region whose multiplier is negative,
+  the other kinks held at ``z = 0`` (:class:`proofs.boundary.Descent`);
 - :func:`rescaling`: without weight decay, the rescaling ``(v, a) ↦ (s·v, a/s)`` of a live unit keeps
   the loss constant (``constant``: not isolated);
 - :mod:`proofs.symmetry` builds rotations of units sharing a pattern and growth of dead units.
@@ -16,7 +18,7 @@ on ``(0, t0]`` and gives ``Λ(t) = q^{2(H+1)}(L(γ(t)) − L(c))`` exactly.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -35,6 +37,9 @@ from ..latex_lemmas import require
 from ..latex_setting import MAX_ROWS, Doc, Parts, fill, longtable
 from ..positivity import to_float
 from . import renders
+
+if TYPE_CHECKING:
+    from ..boundary import Descent
 
 
 def curve_certificate(problem: Problem, theta: Sequence[Fraction], claim: str, kind: str,
@@ -84,6 +89,26 @@ def descent_at(problem: Problem, theta: list[Fraction], own: Pattern) -> Verdict
                                     "curve leaving it", "not_a_local_minimum", cert,
                                     {"direction": [canonical(x) for x in d], "t0": cert["evidence"]["t0"]}))
     return None
+
+
+def kink_descent(problem: Problem, found: "Descent") -> Verdict | None:
+    """The line ``c + t·d`` leaving one kink into a region with a negative multiplier, as a checked descent.
+
+    ``found`` (:class:`proofs.boundary.Descent`) holds the exact centre, the region and the direction;
+    the checker decides every sign along the line (the other kinks are identically 0 on it) and ``Λ``.
+    """
+    nums = [[c, e] for c, e in zip(found.centre, found.direction)]
+    cert = curve_certificate(problem, found.centre, "not_a_local_minimum", "descent", nums, [Fraction(1)])
+    if cert is None:
+        return None
+    j, i = found.order[found.k]
+    held = ", the other kinks held at z = 0" if len(found.order) > 1 else ""
+    return checked(Verdict("REFUTED", f"the centre on the kinks is not a local minimum: {found.describe()}; L "
+                           f"decreases strictly along an exact line leaving that kink into the region{held}",
+                           "not_a_local_minimum", cert,
+                           {"direction": [canonical(x) for x in found.direction], "t0": cert["evidence"]["t0"],
+                            "kink": [j, i], "region": found.signs, "multiplier": float(found.nu),
+                            "slope": found.slope, "noise": found.noise}))
 
 
 def _candidates(problem: Problem, theta: list[Fraction], own: Pattern) -> Iterator[list[Fraction]]:
