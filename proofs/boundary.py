@@ -199,10 +199,9 @@ class Descent(NamedTuple):
                 f"layer 1 unit {i} sample {j} (slope {self.slope:.3g} along the line into it, noise level "
                 f"{self.noise:.2g})")
 
-
     def start(self) -> list[Fraction]:
-        """A point a little way along the line (``z_k`` strictly on the region's side, every other sign kept):
-        where the search for the critical point with kink ``k`` released begins."""
+        """A point a little way along ``spread`` (the ``loose`` kinks strictly on the region's side, every
+        other sign kept): where the search for the critical point with them released begins."""
         length = float(_dot(self.spread, self.spread)) ** 0.5
         t = dyadic(Fraction(min(1e-6, 1e-3 * abs(self.slope)) / length), 40)
         return [a + t * b for a, b in zip(self.centre, self.spread)]
@@ -220,9 +219,9 @@ class Descent(NamedTuple):
             z = fw.preactivations[j][0][i]
             if z == 0 or (z > 0) != (self.signs[m] == "1"):
                 return False
-        loose = {(j, 0, i) for j, i in rest}
+        held = {(j, 0, i) for j, i in rest}
         return all(fw.pattern[j][k][i] == self.pattern[j][k][i] for j, sample in enumerate(fw.pattern)
-                   for k, layer in enumerate(sample) for i in range(len(layer)) if (j, k, i) not in loose)
+                   for k, layer in enumerate(sample) for i in range(len(layer)) if (j, k, i) not in held)
 
 
 MAX_DESCENTS = 4
