@@ -40,7 +40,7 @@ import numpy as np
 
 from symbolic.constraints import Constraint
 from symbolic.derivatives import piece_derivatives
-from symbolic.network import Forward, forward, true_boundary
+from symbolic.network import Forward, Pattern, forward, true_boundary
 from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of

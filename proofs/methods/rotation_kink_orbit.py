@@ -69,6 +69,9 @@ def on_kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], re
         return Verdict("UNKNOWN", "units sharing a pattern rotate into each other, but a kink lies on some units of "
                        "their group and not on the others, so the rotation moves the kink (not supported)")
     found = kink_regions(problem, theta, cons, refine, say)
+    if isinstance(found, list):     # a negative multiplier: the kink step's descent answers instead
+        return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but "
+                       f"{found[0].describe()}")
     if isinstance(found, Verdict):
         return Verdict("UNKNOWN", f"units sharing a pattern rotate into each other at a point on kinks, but {found.reason}")
     c, order, data = found.centre, found.order, found.pieces
