@@ -265,3 +265,57 @@ def test_certify_writes_the_witness_the_checker_accepts() -> None:
     hilbert = [[F(1, i + j + 1) for j in range(n)] for i in range(n)]  # condition ≈ 10^19: beyond binary64
     pd = pd_certificate(fmpq(hilbert))
     assert pd is None or (pd["method"] == "congruence" and accepted(hilbert, pd))
+
+
+def arrow_blocks(blocks: int, size: int, dense: int, rng: random.Random, shift: F) -> list[list[F]]:
+    """``BᵀB − shift·I`` where ``B``'s columns are ``dense`` columns shared by every row block and ``blocks``
+    groups of ``size`` columns each confined to its own row block: the Gram matrix is block diagonal on
+    the grouped columns, coupled to the dense ones (the shape of a network's Hessian with its output
+    units), and it is given with the dense columns first, so the envelope is full until reordered."""
+    rows = blocks * (size + 1)
+    n = dense + blocks * size
+    B = [[0] * n for _ in range(rows)]
+    for r in range(rows):
+        for c in range(dense):
+            B[r][c] = rng.randint(-3, 3)
+        b = r // (size + 1)
+        for c in range(size):
+            B[r][dense + b * size + c] = rng.randint(-3, 3)
+    G = gram(B)
+    return shifted(G, shift)
+
+
+def test_reordering_and_the_envelope_keep_every_decision() -> None:
+    """On arrow-shaped block matrices the test reorders (the grouped columns first) and skips the zeros
+    below the envelope; it still proves exactly what the exact test confirms, well inside λ_min, and
+    nothing at or beyond it."""
+    rng = random.Random(17)
+    for blocks, size, dense in ((3, 4, 2), (5, 6, 3)):
+        G = arrow_blocks(blocks, size, dense, rng, F(0))
+        A, _ = over_common(G)
+        order = cholesky._cheapest_order(A)
+        assert order != list(range(len(A)))
+        assert cholesky._envelope_cost(cholesky._starts(A, order)) < cholesky._envelope_cost(
+            cholesky._starts(A, list(range(len(A)))))
+        lo, hi = F(0), F(sum(G[i][i] for i in range(len(G))))
+        for _ in range(50):  # λ_min in [lo, hi)
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if exactly_pd(shifted(G, mid)) else (lo, mid)
+        assert lo > 0
+        assert proved(shifted(G, lo / 10))
+        assert not proved(shifted(G, hi)) and not proved(shifted(G, hi * 2))
+
+
+def test_the_envelope_changes_no_float_result() -> None:
+    """Within an envelope the left-looking factorisation computes the same floats as over the whole
+    triangle (the skipped entries and products are exact zeros): same decisions on banded matrices
+    that are positive definite, singular by rounding, and indefinite."""
+    rng = random.Random(23)
+    for n, band in ((30, 3), (60, 7)):
+        for t in (1.0, 1e-3, -1e-3):
+            B = [[rng.uniform(-1, 1) if abs(i - j) <= band else 0.0 for j in range(n)] for i in range(n)]
+            rows = [[sum(B[k][i] * B[k][j] for k in range(n)) + (t if i == j else 0.0) for j in range(i, n)]
+                    for i in range(n)]
+            starts = [max(0, j - 2 * band) for j in range(n)]
+            assert all(rows[i][j - i] == 0 for j in range(n) for i in range(starts[j]))
+            assert cholesky._left_looking([r[:] for r in rows], starts) is cholesky._left_looking([r[:] for r in rows])

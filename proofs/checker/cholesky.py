@@ -57,6 +57,14 @@ Floating-point assumptions, and how they are secured:
 - Overflow produces ``±inf`` or ``nan``, which never disappear from the computation below and fail
   its finiteness checks; so when it succeeds no operation overflowed.
 
+The test may take the rows and columns in another order: ``P·M·Pᵀ ≻ 0`` iff ``M ≻ 0`` for a permutation
+``P``, and scaling, flooring, trace and shift commute with it, so the theorem is applied to ``P·M·Pᵀ``.
+:func:`_cheapest_order` picks one of three orders by the size of its *envelope*: ``starts[j]``, the
+first row with a nonzero entry in column ``j`` of ``Q'``. Below it every ``r̂_ij`` is exactly ``0`` (by
+induction on ``i``: ``Q'_ij = 0`` and every product ``r̂_ki·r̂_kj`` has the factor ``r̂_kj = 0``, and
+``(0 − 0)/r̂_ii = 0`` in binary64), so the factorisation skips those entries and, in each sum, the
+products with a zero factor — exactly the computation the proof describes, less terms that are ``0``.
+
 Two orders of evaluation are used, both covered by step (1). Left-looking (column ``j`` of ``R̂`` from
 the columns before it): ``r̂_ij = (Q'_ij − S_ij)/r̂_ii`` with ``S_ij = Σ_k fl(r̂_ki·r̂_kj)`` summed from
 ``k = 1`` upwards by the built-in ``sum`` over ``map(operator.mul, …)``: each product is a Python float
@@ -76,7 +84,8 @@ from __future__ import annotations
 import math
 import sys
 from fractions import Fraction
-from operator import mul
+from itertools import compress
+from operator import itemgetter, mul
 from typing import Sequence
 
 from .arith import Budget
@@ -167,6 +176,11 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
     budget.charge_products(n * n * n // 6 + 1, 53, 53, f"the float Cholesky test of a {n}×{n} matrix")
     if not arithmetic_is_ieee() or any(tuple(row) != col for row, col in zip(A, zip(*A))):
         return False
+    order = _cheapest_order(A)
+    if order != list(range(n)):   # P·A·Pᵀ for a permutation P: positive definite iff A is
+        pick = itemgetter(*order)
+        A = [list(pick(row)) for row in pick(A)] if n > 1 else A
+    starts = _starts(A, list(range(n)))
     Q = _scaled_floor(A, S)
     if Q is None:
         return False
@@ -177,7 +191,34 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
         if any(abs(v) > EXACT_INT for v in row):
             return False
         rows.append([float(v) for v in row])
-    return _factorises(rows)
+    return _factorises(rows, starts)
+
+
+def _cheapest_order(A: Sequence[Sequence[int]]) -> list[int]:
+    """Of three orders of the rows and columns — as given, reversed, and by the position of the last
+    nonzero entry, then the count of nonzeros — the one whose envelope (:func:`_starts`) promises the
+    fewest multiply-adds. The last puts, e.g., the output units of a network first, each unit's weights
+    and bias together (their Hessian block is block diagonal by output unit)."""
+    n = len(A)
+    last = [max(compress(range(n), row), default=0) for row in A]
+    nonzeros = [n - list(row).count(0) for row in A]
+    candidates = [list(range(n)), list(range(n - 1, -1, -1)), sorted(range(n), key=lambda p: (last[p], nonzeros[p]))]
+    return min(candidates, key=lambda order: _envelope_cost(_starts(A, order)))
+
+
+def _starts(A: Sequence[Sequence[int]], order: Sequence[int]) -> list[int]:
+    """The envelope of the symmetric ``A`` with rows and columns taken in ``order``: ``starts[j]`` is the
+    first position ``i ≤ j`` with a nonzero entry ``(i, j)``, or ``j``."""
+    n = len(A)
+    position = [0] * n
+    for j, p in enumerate(order):
+        position[p] = j
+    return [min([j] + [position[q] for q in compress(range(n), A[p])]) for j, p in enumerate(order)]
+
+
+def _envelope_cost(starts: Sequence[int]) -> int:
+    """About the multiply-adds of the left-looking factorisation within this envelope (times 3)."""
+    return sum((j - s) ** 2 for j, s in enumerate(starts))
 
 
 def _scaled_floor(A: Sequence[Sequence[int]], S: int) -> list[list[int]] | None:
@@ -201,12 +242,15 @@ def _scaled_floor(A: Sequence[Sequence[int]], S: int) -> list[list[int]] | None:
     return [[x // den for x in row[i:]] for i, row in enumerate(A)]
 
 
-def _factorises(rows: list[list[float]]) -> bool:
+def _factorises(rows: list[list[float]], starts: Sequence[int] | None = None) -> bool:
     """Whether the float Cholesky factorisation of the symmetric matrix given by its upper-triangle rows
     (row ``k`` from the diagonal on; may be consumed) runs to completion with the theorem's checks on
     pivots, square roots and finiteness; in the left-looking order where ``sum`` is plain recursive
-    summation, else right-looking (module docstring)."""
-    return _left_looking(rows) if sum_is_recursive() else _right_looking(rows)
+    summation, else right-looking (module docstring). ``starts``: an envelope (``starts[j] ≤ j`` and
+    every entry ``(i, j)`` with ``i < starts[j]`` zero); ``None``, the whole upper triangle."""
+    if not sum_is_recursive():
+        return _right_looking(rows)
+    return _left_looking(rows, list(starts) if starts is not None else [0] * len(rows))
 
 
 def sum_is_recursive() -> bool:
@@ -217,16 +261,26 @@ def sum_is_recursive() -> bool:
     return sys.version_info < (3, 12) and sum([one, u, u]) == one and sum([u, u, one]) == one + 2 * u
 
 
-def _left_looking(rows: list[list[float]]) -> bool:
-    """Column by column: ``r̂_ij = (Q'_ij − Σ_{k<i} r̂_ki·r̂_kj)/r̂_ii``, then ``r̂_jj = √(Q'_jj − Σ_{k<j}
-    r̂_kj²)``; ``cols[j]`` holds ``r̂_0j … r̂_jj``, so ``map`` over the partial column stops at ``k < i``."""
+def _left_looking(rows: list[list[float]], starts: list[int] | None = None) -> bool:
+    """Column by column within the envelope ``starts``: ``r̂_ij = (Q'_ij − Σ_k r̂_ki·r̂_kj)/r̂_ii`` for
+    ``starts[j] ≤ i < j``, then ``r̂_jj = √(Q'_jj − Σ_k r̂_kj²)``; ``cols[j]`` holds ``r̂_kj`` for
+    ``k = starts[j] … j``, and each sum runs over the rows both columns hold (the other products have a
+    zero factor), so ``map`` over the partial column stops at ``k < i``."""
     n, sqrt, isfinite = len(rows), math.sqrt, math.isfinite
+    starts = starts if starts is not None else [0] * n
     cols: list[list[float]] = []
     for j in range(n):
+        sj = starts[j]
         col: list[float] = []
-        for i in range(j):
-            ci = cols[i]
-            col.append((rows[i][j - i] - sum(map(mul, col, ci))) / ci[i])
+        for i in range(sj, j):
+            si, ci = starts[i], cols[i]
+            if si == sj:
+                dot = sum(map(mul, ci, col))
+            elif si > sj:
+                dot = sum(map(mul, ci, col[si - sj:]))
+            else:
+                dot = sum(map(mul, ci[sj - si:], col))
+            col.append((rows[i][j - i] - dot) / ci[-1])
         s = rows[j][0] - sum(map(mul, col, col))
         if not s > 0.0:  # also rejects nan
             return False
