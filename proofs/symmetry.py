@@ -31,13 +31,13 @@ So at a minimum ``F ≤ 0`` touches 0 on the live directions, and a residual can
 What lifts it: ``c(v) = Σ_s r_s σ(v·h̃_s)`` (``r_s = 2α e_s``) is linear in the residuals, which at the
 centre ``θ = θ* + δ`` differ by ``Δr = 2α Jδ`` to first order (``J`` the Jacobian of the outputs). With
 the Gauss–Newton Hessian ``M = 2α JᵀJ + 2λ I`` and ``g = Mδ`` the first-order step is ``δ = M⁻¹g`` and
-``Δr = ρ⃗ = 2α J M⁻¹g``, in floats. (Every bound on it through ``‖g‖`` alone, such as
-``‖Δr‖² ≤ 2α·gᵀM⁻¹g ≤ ‖g‖²α/λ``, is far too large where training is slow: along the directions in
-which units sharing a pattern trade weight the curvature is only ``2λ``, so ``δ`` is large there, but
-the outputs do not move, ``Jδ ≈ 0``; the residual lies mostly in those directions.) Hence
-``‖Δc(v)‖ ≤ d(v) = ‖ρ⃗‖·‖σ(H̃v)‖ + ‖v‖·‖δ‖·Σ_s ‖r_s‖ B_s``, the second term for a deeper layer, whose inputs ``h̃_s`` move with the lower
-layers (``B_s`` their Lipschitz constant in the parameters: ``B⁽⁰⁾ = 0``,
-``B⁽ᵏ⁺¹⁾ = ‖[W_k | b_k]‖_F B⁽ᵏ⁾ + ‖h̃⁽ᵏ⁾_s‖``), and ``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess
+``Δr = 2α J M⁻¹g``, and a deeper layer's inputs move by ``Δh̃ = J_h M⁻¹g`` (``J_h`` their Jacobian),
+all in floats. (A bound through ``‖g‖`` alone, such as ``‖Δr‖² ≤ 2α·gᵀM⁻¹g ≤ ‖g‖²α/λ``, is far too
+large where training is slow: along the directions in which units sharing a pattern trade weight the
+curvature is only ``2λ``, so ``δ`` is large there, but the outputs do not move, ``Jδ ≈ 0``; the residual
+of a trained point lies mostly in those directions.) So to first order
+``Δc(v) = Σ_s Δr_s σ(v·h̃_s) + r_s [v·h̃_s > 0] v·Δh̃_s``, ``d(v) = ‖Δc(v)‖``, and
+``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess
 ``F(v)`` above ``SAFETY`` times that bound cannot come from the residual: ``F*(v) > 0`` as well, and
 the dead unit of ``θ*`` grows too. (A first-order Gauss–Newton estimate, not a proof: hence
 ``SAFETY``; soundness never rests on it.) ``g`` is the exact gradient at the centre with each first-layer unit's
@@ -287,20 +287,18 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
     dec = [Fraction(1)] * len(problem.inputs[0] if H == 1 else fw.preactivations[0][H - 2]) \
         + ([Fraction(1 if problem.decay_biases else 0)] if problem.biases else [])
     floats = [np.array([[_float(x) for x in row] for row in M]) for M in (inputs, resid)]
-    spurious = residual_margin(problem, c, fw, floats[1])
+    spurious = residual_margin(problem, c, fw, floats[0], floats[1])
     for vf in _directions(floats[0], floats[1], float(lam), np.array([float(d) for d in dec])):
         v = [dyadic(x, 20) for x in vf / np.max(np.abs(vf))]
         cv = [Fraction(0)] * len(resid[0])
-        on = []
         for h, r in zip(inputs, resid):
             act = sum((a * b for a, b in zip(v, h)), Fraction(0))
-            on.append(max(act, Fraction(0)))
             if act > 0:
                 cv = [x + ro * act for x, ro in zip(cv, r)]
         c2 = sum((x * x for x in cv), Fraction(0))
         vdec = sum((d * x * x for d, x in zip(dec, v)), Fraction(0))
         excess = c2 - 4 * lam * lam * vdec
-        margin = spurious(_norm(v), _norm(on), _norm(cv))
+        margin = spurious(v)
         if excess <= 0 or not margin < excess:
             continue
         a = [-x / (2 * lam) for x in cv]
@@ -324,51 +322,46 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
     return None
 
 
-def residual_margin(problem: Problem, c: list[Fraction], fw: Forward,
-                    resid: np.ndarray) -> Callable[[float, float, float], Fraction]:
-    """The excess ``F(v)`` a residual can fake at the centre ``c``: ``(‖v‖, ‖σ(H̃v)‖, ‖c(v)‖) ↦ margin``.
+def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np.ndarray,
+                    resid: np.ndarray) -> Callable[[Sequence[Fraction]], Fraction]:
+    """The excess ``F(v)`` a residual can fake at the centre ``c``, as a function of ``v``.
 
-    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖2αJM⁻¹g‖·‖σ(H̃v)‖ + ‖v‖·‖M⁻¹g‖·Σ_s ‖r_s‖ B_s`` (the
-    module docstring derives it); 0 at an exactly critical centre, where any excess is real.
+    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖Δc(v)‖``, ``Δc(v) = Σ_s Δr_s σ(v·h̃_s) + r_s [v·h̃_s > 0] v·Δh̃_s``
+    the first-order change of ``c(v)`` over the Gauss–Newton step ``δ = M⁻¹g`` (``Δr = 2αJδ``,
+    ``Δh̃ = J_h δ``; the module docstring derives it). ``inputs`` and ``resid`` are ``h̃_s`` and ``r_s``
+    in floats. 0 at an exactly critical centre, where any excess is real.
 
     >>> from symbolic.problem import parse_problem
     >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
     ...     "loss": {"weight_decay": "3/8"}, "data": {"inputs": [[1], [-1]], "targets": [[1], [1]]},
     ...     "point": {"weights": [[["1/2"], [0]], [["1/2", 0]]]}})
     >>> c = p.flatten(p.point)
-    >>> residual_margin(p, c, forward(p), np.array([[-0.75], [-1.0]]))(1.0, 1.0, 1.0)
+    >>> residual_margin(p, c, forward(p), np.array([[1.0], [-1.0]]), np.array([[-0.75], [-1.0]]))([Fraction(-1)])
     Fraction(0, 1)
     """
     g = _residual(problem, c, fw)
     if not np.any(g):
-        return lambda _v, _act, _cv: Fraction(0)
+        return lambda _v: Fraction(0)
     lam, alpha = _float(problem.weight_decay), _float(problem.alpha)
-    J = _output_jacobian(problem, c, fw)
+    J, Jh = _jacobians(problem, c, fw)
     try:
-        y = np.linalg.solve(2 * alpha * J.T @ J + 2 * lam * np.eye(len(g)), g)
-        dr, delta = float(np.linalg.norm(2 * alpha * J @ y)), float(np.linalg.norm(y))
+        step = np.linalg.solve(2 * alpha * J.T @ J + 2 * lam * np.eye(len(g)), g)
     except np.linalg.LinAlgError:
-        dr, delta = float(np.linalg.norm(g)) * np.sqrt(alpha / lam), float(np.linalg.norm(g)) / (2 * lam)
-    if not (np.isfinite(dr) and np.isfinite(delta)):
-        dr, delta = float(np.linalg.norm(g)) * np.sqrt(alpha / lam), float(np.linalg.norm(g)) / (2 * lam)
-    lipschitz = 0.0
-    if problem.depth > 1:
-        params = problem.unflatten(c)
-        biases = params.biases or ()
-        rnorm = np.linalg.norm(resid, axis=1)
-        for s, x in enumerate(problem.inputs):
-            B, h = 0.0, [_float(t) for t in x]
-            for k in range(problem.depth - 1):
-                h1 = h + ([1.0] if problem.biases else [])
-                W = np.array([[_float(w) for w in row] + ([_float(biases[k][i])] if biases else [])
-                              for i, row in enumerate(params.weights[k])])
-                B = float(np.linalg.norm(W)) * B + float(np.linalg.norm(h1))
-                h = [_float(z) if on else 0.0 for z, on in zip(fw.preactivations[s][k], fw.pattern[s][k])]
-            lipschitz += float(rnorm[s]) * B
+        step = g / (2 * lam)
+    n = len(problem.inputs)
+    dr = (2 * alpha * J @ step).reshape(n, -1)
+    dh = np.zeros(inputs.shape)
+    if Jh is not None:
+        dh[:, :Jh.shape[0] // n] = (Jh @ step).reshape(n, -1)
 
-    def margin(vnorm: float, act: float, cvnorm: float) -> Fraction:
-        d = dr * act + vnorm * delta * lipschitz
-        m = SAFETY * (2 * cvnorm * d + d * d)
+    def margin(v: Sequence[Fraction]) -> Fraction:
+        vf = np.array([_float(x) for x in v])
+        z = inputs @ vf
+        on = z > 0
+        cv = resid[on].T @ z[on]
+        dc = dr[on].T @ z[on] + resid[on].T @ (dh[on] @ vf)
+        d = float(np.linalg.norm(dc))
+        m = SAFETY * (2 * float(np.linalg.norm(cv)) * d + d * d)
         return Fraction(m) if np.isfinite(m) else Fraction(10) ** 400   # beyond floats: no excess is above it
 
     return margin
@@ -387,21 +380,22 @@ def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
     return np.array([_float(x) for x in grad])
 
 
-def _output_jacobian(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
-    """``∂f(x_s)/∂θ`` on the centre's piece, rows sample by sample (complex steps, floats)."""
+def _jacobians(problem: Problem, c: list[Fraction], fw: Forward) -> tuple[np.ndarray, np.ndarray | None]:
+    """``∂f(x_s)/∂θ`` and (two or more hidden layers) ``∂h_s/∂θ`` of the last hidden layer's input, on the
+    centre's piece, rows sample by sample (complex steps, floats)."""
     objective = FloatObjective(problem)
     masks = [np.array([[float(fw.pattern[s][k][i]) for i in range(w)] for s in range(len(problem.inputs))])
              for k, w in enumerate(problem.widths[1:-1])]
     theta = np.array([_float(t) for t in c])
     h = 1e-30
-    cols = []
+    out, hidden = [], []
     for p in range(len(theta)):
         shifted = theta.astype(complex)
         shifted[p] += 1j * h
-        cols.append(np.imag(objective.preactivations(shifted, masks)[2]).ravel() / h)
-    return np.array(cols).T
-def _norm(xs: Sequence[Fraction]) -> float:
-    return float(np.sqrt(_float(sum((x * x for x in xs), Fraction(0)))))
+        _, acts, f, _ = objective.preactivations(shifted, masks)
+        out.append(np.imag(f).ravel() / h)
+        hidden.append(np.imag(acts[-2]).ravel() / h)      # acts: x, then each hidden layer's output
+    return np.array(out).T, (np.array(hidden).T if problem.depth > 1 else None)
 
 
 def _float(x: Fraction) -> float:

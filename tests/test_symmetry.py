@@ -281,23 +281,57 @@ def test_a_small_real_excess_at_an_exactly_critical_centre_is_a_descent():
     assert R(v.facts["outgoing"][0]) == SMALL / R(3, 4)           # a = −c/(2λ) = y2/(3/4)
 
 
-def test_the_same_small_excess_at_a_float_perturbed_point_is_below_the_margin():
-    """Unit 0 moved to ``w1 = 1/2 + 10⁻⁴`` (a float point, not critical: ``‖∇L‖ ≈ 10⁻⁴``). The dead unit's
-    excess is the same ``≈ 1.1·10⁻⁵`` (it does not depend on unit 0), but a residual of ``10⁻⁴`` can fake
-    an excess of about ``2‖c‖·‖∇L‖√(α/λ) ≈ 2·10⁻⁴``: no descent; the dead end's rotation instead."""
+def test_a_perturbation_that_cannot_reach_the_dead_cone_fakes_no_excess():
+    """Unit 0 moved to ``w1 = 1/2 + 10⁻⁴`` (not critical). The dead direction ``v = −1`` sees ``x = −1``
+    alone, where unit 0 is off: its residual, hence ``c(−1)``, is the same at the critical point, and to
+    first order the margin there is 0. The small excess is still real: a descent."""
     p = small_excess("0.5001", "1/2")
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert v.facts["margin"] == "0" and R(v.facts["excess"]) == SMALL ** 2 - R(9, 16)
+
+
+def corner(w2, y2="1/100"):
+    """``[2, 2, 1]``, no biases, ``λ = 3/8``, ``x = e₁, e₂``, ``y = (1, y2)``; unit 0 ``(1/2, w2 | 1/2)``,
+    unit 1 dead. At ``w2 = 0`` unit 0 is exactly critical (it sees ``e₁``, with ``e₂`` at its kink:
+    ``∂L/∂a = −3/8 + 3/8 = 0``, and the radial derivative in ``w`` vanishes too). On ``v ≥ 0``,
+    ``c(v) = −(3/4)v₁ − y2·v₂``, so ``F = (3/2)y2·v₁v₂ + (y2² − 9/16)v₂²``: positive for small ``v₂ > 0``,
+    at most ``(3y2/2)²/(4(9/16 − y2²)) ≈ 10⁻⁴`` (relative ``≈ 1.8·10⁻⁴``, under the old fixed margin ``10⁻³``)."""
+    return problem([2, 2, 1], False, "3/8", [[1, 0], [0, 1]], [[1], [y2]], [[["1/2", w2], [0, 0]], [["1/2", 0]]])
+
+
+def test_a_small_excess_beside_the_live_cone_at_an_exactly_critical_centre_is_a_descent():
+    p = corner("0")
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    v1, v2 = (R(x) for x in v.facts["direction"])
+    assert v.facts["margin"] == "0" and v1 == 1 and 0 < v2 < R(3, 100)
+    assert R(v.facts["excess"]) == R(3, 200) * v1 * v2 + (R(1, 10 ** 4) - R(9, 16)) * v2 ** 2 \
+        <= R(3, 200) ** 2 / (4 * (R(9, 16) - R(1, 10 ** 4)))              # the maximum over v₂, ≈ 1.0002·10⁻⁴
+
+
+def test_the_same_small_excess_at_a_float_perturbed_point_is_below_the_margin():
+    """``w2 = 10⁻³``: unit 0 now also sees ``e₂`` (``z = 10⁻³``), the point is not critical
+    (``∂L/∂w₂ ≈ −4·10⁻³``), and its residual at ``e₂`` moves ``c(v)`` on the dead cone by about as much as
+    the excess: no descent, the dead end's rotation instead. At ``w2 = 10⁻⁵`` the residual is a hundred
+    times smaller and the excess, still ``≈ 10⁻⁴``, is again above the margin."""
+    p = corner("1/1000")
     v = symmetry_verdict(p, theta(p))
     assert_flat(p, v)
     assert v.facts["kind"] == "dead_end"
+    p = corner("1/100000")
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert 0 < R(v.facts["margin"]) < R(v.facts["excess"]) / 10
 
 
 def test_a_large_excess_at_the_float_perturbed_point_is_still_a_descent():
-    """With ``y(−1) = 1`` (case C, excess ``7/16``) the same perturbation leaves the excess far above the
-    margin (``≈ 10⁻³``): the descent is found at the float point."""
-    p = small_excess("0.5001", "1/2", R(1))
+    """With ``y2 = 1`` (excess ``≈ 1``, at ``v ∝ (3/4, 1)``) the ``10⁻³`` perturbation's margin (``≈ 0.02``)
+    is far below it: the descent is found at the float point."""
+    p = corner("1/1000", "1")
     v = symmetry_verdict(p, theta(p))
     assert_descent(p, v)
-    assert v.facts["excess"] == "7/16" and 0 < R(v.facts["margin"]) < R(1, 100)
+    assert 0 < R(v.facts["margin"]) < R(1, 10) < R(v.facts["excess"]) / 5
 
 
 def idle(w1, a1):
@@ -346,17 +380,17 @@ def test_a_descent_at_a_dust_unit_is_preferred_to_a_rotation_of_a_shared_pattern
 
 
 def test_the_margin_grows_with_the_residual():
-    """``residual_margin`` is 0 at the exact centre and grows linearly with the distance of unit 0
-    from it (first order: ``2‖c‖·d``, ``d ∝ ‖∇L‖``)."""
+    """``residual_margin`` is 0 at the exact centre and grows with the distance of unit 0 from it
+    (first order: ``2‖c‖·‖Δc‖``, ``Δc ∝ δ``), at the dead direction ``v = (1, 1/100)``."""
     margins = []
-    for w in ("1/2", "0.5001", "0.501"):
-        p = small_excess(w, "1/2")
-        c = theta(p)
+    for w in ("0", "1/100000", "1/10000"):
+        p = corner(w)
         fw = forward(p)
         resid = np.array([[2 * p.alpha * float(f - y) for f, y in zip(fs, ys)] for fs, ys in zip(fw.outputs, p.targets)])
-        margins.append(symmetry.residual_margin(p, c, fw, resid)(1.0, 1.0, 0.75))
+        margins.append(symmetry.residual_margin(p, theta(p), fw, np.eye(2), resid)([R(1), R(1, 100)]))
     assert margins[0] == 0 < margins[1] < margins[2]
     assert 5 < margins[2] / margins[1] < 20
+
 
 
 # ---------------------------------------------------------------------------------------------------
