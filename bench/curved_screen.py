@@ -32,7 +32,9 @@ Per minimum, in float64:
    piece's full Lagrangian Hessian is positive definite; (b) when the same holds with the tangent-space
    eigenvalue: the limits ``ρ → 0`` of Theorem K's forms ``τ = 0`` and ``τ > 0``. "Positive" means above
    ``1e-9`` relative to the scale of the numbers compared.
-5. *Float baseline.* ``min (L(c + d) − L(c))/‖d‖²`` over 500 seeded random ``d`` with ``‖d‖ = 1e-4``: what
+5. *Radius.* Where (b) holds, the kinks are layer-separated and in layers 1–2: the largest ``ρ = 2^-k``
+   at which (S1) and (K2)–(K5) hold with the checker's own a-priori bounds (:func:`radius_estimate`).
+6. *Float baseline.* ``min (L(c + d) − L(c))/‖d‖²`` over 500 seeded random ``d`` with ``‖d‖ = 1e-4``: what
    sampling sees (it misses flat orbits and narrow valleys, and proves nothing).
 
 ``--synthetic N`` adds a family of its own (:func:`synthetic`), because the corpora's networks rarely end on
@@ -229,7 +231,7 @@ def screen_piece(net, c, masks, kinks, signs, J):
     _, sv, Vt = torch.linalg.svd(Jp)
     T = Vt[len(sv):].T if len(sv) < Vt.shape[0] else torch.zeros(Vt.shape[0], 0)
     tangent = float(torch.linalg.eigvalsh(T.T @ Lag @ T)[0]) if T.shape[1] else float("inf")
-    return {"nu": nu, "e": float(e.norm()), "piece": float(torch.linalg.eigvalsh(H)[0]),
+    return {"nu": nu, "e": float(e.norm()), "piece": float(torch.linalg.eigvalsh(H)[0]), "Lag": Lag,
             "full": float(torch.linalg.eigvalsh(Lag)[0]), "tangent": tangent, "scale": float(H.abs().max())}
 
 
@@ -292,8 +294,60 @@ def screen(path: str, tol: float) -> dict:
     row["b"] = positive and row["tangent_min"] > FLAT * scale
     row["boundary"] = row["piece_min"] > FLAT * scale
     row["sampled"] = sampled_growth(net, c)
+    if row["b"] and row["separated"] and max(k for _, k, _ in kinks) <= 1:
+        row["radius"], row["mu"] = radius_estimate(net, c, kinks, null_input, J, pieces)
     row["status"] = "screened"
     return row
+
+
+def radius_estimate(net: Net, c, kinks, null_input, J, pieces) -> tuple[float | None, float | None]:
+    """The largest ``ρ = 2^-k`` (and its ``μ``) at which Theorem K's (K2)–(K5) and (S1) hold, in floats.
+
+    Kinks of layers 1 and 2 only (``K_m = ‖x̃_j‖`` for a second-layer kink with a first-layer unit on at
+    ``x_j``, else 0). ``δ`` and the sign-stability bounds are the checker's own a-priori bounds
+    (:func:`proofs.replay.derivative_bounds`) at the float centre; ``τ_s`` is tried at its largest value
+    ``κ_s/(2jρ)`` and at a quarter and a sixteenth of it.
+    """
+    from fractions import Fraction
+
+    from proofs.assemble import checker_problem
+    from proofs.replay import derivative_bounds
+
+    cp = checker_problem(net.p)
+    centre = [Fraction(float(v)) for v in c]
+    zs, _ = net.forward(c)
+    K = []
+    for j, k, _ in kinks:
+        on = k == 1 and bool((zs[0][j] > 0).any())
+        K.append(float(torch.cat([net.X[j], torch.ones(1 if net.biases else 0)]).norm()) if on else 0.0)
+    gamma, sum_k = float(np.sqrt(sum(v * v for v in K))), sum(K)
+    sigma, jn = float(torch.linalg.svdvals(J)[-1]), float(J.norm())
+    JtJ = J.T @ J
+    best = (None, None)
+    for e in range(4, 48):
+        rho = 2.0 ** -e
+        b = derivative_bounds(cp, centre, Fraction(rho))
+        stable = all(float(zs[k][j, i]) ** 2 > float(b.F1[k + 1]) ** 2 * b.prefix[k + 1] * rho * rho
+                     for k in range(len(zs)) for j in range(zs[k].shape[0]) for i in range(zs[k].shape[1])
+                     if (j, k, i) not in kinks and (j, k, i) not in null_input)
+        if not stable or gamma * rho >= sigma:
+            continue
+        delta = float(np.sqrt(float(b.delta_squared)))
+        mus = []
+        for p in pieces:
+            M = float(p["Lag"].norm()) + delta
+            Delta = (p["e"] + M * rho) / (sigma - gamma * rho)
+            kappa = float(p["nu"].min()) - Delta
+            if kappa <= 0:
+                mus.append(float("-inf"))
+                continue
+            tau_max = kappa / (2 * jn * rho)
+            mus.append(max(float(torch.linalg.eigvalsh(p["Lag"] + t * JtJ)[0]) - delta - Delta * sum_k
+                           - 16 * t * gamma ** 2 * rho ** 2 for t in (tau_max, tau_max / 4, tau_max / 16)))
+        mu = min(mus)
+        if mu > 0 and all(p["e"] < mu * rho / 2 for p in pieces):
+            return rho, mu
+    return best
 
 
 def sampled_growth(net: Net, c, radius: float = 1e-4, directions: int = 500) -> float:
@@ -405,8 +459,9 @@ def main() -> None:
           f"(tol {args.tol:g}); R = certify's reason mentions a deeper layer or curved boundaries")
     print()
     print("| net | R | certify | kinks (layer) | sep. | moved | σ_min(J) | min ν | max ‖e‖ | λ_min piece | "
-          "λ_min Lagr. | λ_min Lagr. on T | (a) | (b) | sampled ΔL/r² | screen |")
-    print("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |")
+          "λ_min Lagr. | λ_min Lagr. on T | (a) | (b) | ρ (K) | μ (K) | sampled ΔL/r² | screen |")
+    print("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: "
+          "| --- |")
     for r in rows:
         kinks = r.get("kinks")
         ks = "–" if kinks is None else " ".join(f"{j}:{k + 1}.{i}" for j, k, i in kinks)
@@ -414,7 +469,7 @@ def main() -> None:
         print(f"| {r['net']} | {'R' if r['by_reason'] else ''} | {r['certify']} | {ks} | {yes('separated')} | "
               f"{fmt(r.get('moved'))} | {fmt(r.get('sigma'))} | {fmt(r.get('nu_min'))} | {fmt(r.get('e_max'))} | "
               f"{fmt(r.get('piece_min'))} | {fmt(r.get('full_min'))} | {fmt(r.get('tangent_min'))} | {yes('a')} | "
-              f"{yes('b')} | {fmt(r.get('sampled'))} | {r['status']}{' ' + r['note'] if r.get('note') else ''} |")
+              f"{yes('b')} | {fmt(r.get('radius'))} | {fmt(r.get('mu'))} | {fmt(r.get('sampled'))} | {r['status']}{' ' + r['note'] if r.get('note') else ''} |")
     print()
     print("| source | minima | candidates | R | screened | (a) holds | (b) holds | boundary_ball's | undecided today "
           "| (b) on undecided |")
