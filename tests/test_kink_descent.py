@@ -182,3 +182,22 @@ def test_kink_bits_add_to_the_gradient():
                 want = [a + b for a, b in zip(want, jump)]
         assert grad(bits) == want
     assert any(any(j) for j in jumps)
+
+
+def test_trained_point_gets_the_descent_with_its_distance():
+    """A point a little off the hand-worked centre (as training leaves it): the answer is the descent at the
+    centre on the kink, with a proved bound on the distance from the user's point to it."""
+    from proofs.question import ask
+
+    near = {"weights": [[["0.8000003"]], [["0.9999998"]]], "biases": [["0.6000001"], ["0.0000002"]]}
+    p = problem(*REFUTED_YS, point=near)
+    v = ask(p).local
+    assert (v.status, v.claim) == ("REFUTED", "not_a_local_minimum")
+    assert "of your point" in v.reason and "negative multiplier" in v.reason
+    cert = v.certificate
+    centre = [F(cert["center"]["weights"][0][0][0]), F(cert["center"]["biases"][0][0]),
+              F(cert["center"]["weights"][1][0][0]), F(cert["center"]["biases"][1][0])]
+    user = [F("0.8000003"), F("0.6000001"), F("0.9999998"), F("0.0000002")]
+    D = F(cert["origin_distance"])
+    assert D * D >= sum((a - b) ** 2 for a, b in zip(user, centre)) and D < F(1, 10 ** 5)
+    assert X[0] * centre[0] + centre[1] == 0                     # the refuted centre is on the kink
