@@ -250,16 +250,32 @@ def _unit_descents(problem: Problem, c: list[Fraction], pattern: Pattern, order:
     best: list[tuple[Fraction, str]] = []      # per unit: its most negative multiplier and that string
     negative: list[tuple[Fraction, int, str]] = []
     for u, (mine, feasible) in enumerate(units):
+        # Only the unit's own parameters matter (its normals vanish elsewhere). With signs S = diag(s_m),
+        # the signed normals' multipliers are ν = S·μ, μ = G⁻¹Aᵀ∇L_P (G, A unsigned; the same earliest
+        # independent normals as _multipliers), and Aᵀ∇L_P is Aᵀg_0 plus the jumps of the kinks turned on.
         support = sorted({p for con in mine for p, a in enumerate(vectors[con]) if a})
+        own = [[vectors[con][p] for p in support] for con in mine]
+        chosen = independent(own)
         low: tuple[Fraction, str] = (Fraction(0), feasible[0])
+        if not chosen:
+            best.append(low)
+            continue
+        gram = [[_dot(own[a], own[b]) for b in chosen] for a in chosen]
+
+        def mu_of(v: list[Fraction]) -> list[Fraction]:
+            sol = solve(gram, [_dot(own[a], [v[p] for p in support]) for a in chosen])
+            assert sol is not None, "the Gram matrix of independent vectors is nonsingular"
+            return sol
+
+        mu0, steps = mu_of(g0), [mu_of(jump[con]) for con in mine]
         for sigma in feasible:
-            g = list(g0)
-            for con, bit in zip(mine, sigma):
+            mu = list(mu0)
+            for step, bit in zip(steps, sigma):
                 if bit == "1":
-                    g = [a + b for a, b in zip(g, jump[con])]
-            normals = [[vectors[con][p] if bit == "1" else -vectors[con][p] for p in support]
-                       for con, bit in zip(mine, sigma)]
-            nu, _ = _multipliers([g[p] for p in support], normals)
+                    mu = [a + b for a, b in zip(mu, step)]
+            nu = [Fraction(0)] * len(mine)
+            for x, a in zip(mu, chosen):
+                nu[a] = x if sigma[a] == "1" else -x
             if min(nu) < 0:
                 negative.append((min(nu), u, sigma))
                 low = min(low, (min(nu), sigma))

@@ -253,6 +253,8 @@ def _release_or_descend(problem: Problem, descents: list[Descent], say: Progress
     only when its slope is clearly above the noise (:meth:`Descent.refutes`): a multiplier negative at the
     level of the residual or of the snap onto the kinks is not evidence about the network.
     """
+    if descent_only and not descents[0].refutes():   # no refutation can follow, so no release is needed
+        return Verdict("UNKNOWN", f"{descents[0].describe()}, not clearly above the noise")
     whys = []
     for found in descents:
         if found.rest():
