@@ -188,7 +188,7 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
     rows: list[list[float]] = []
     for row in Q:
         row[0] -= C
-        if any(abs(v) > EXACT_INT for v in row):
+        if max(map(abs, row)) > EXACT_INT:  # every row holds its diagonal entry
             return False
         rows.append([float(v) for v in row])
     return _factorises(rows, starts)
