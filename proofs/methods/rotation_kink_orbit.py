@@ -35,6 +35,7 @@ from ..latex_lemmas import apriori, kink_lemmas, kink_vector, piece_pattern, req
 from ..latex_setting import Doc, Parts, fill, longtable
 from ..positivity import pd_certificate, to_float
 from ..refine import dyadic
+from ..snap import candidates, tolerance
 from . import renders
 from .kink_ball import PIECES, REGION_ROWS, Region, _drift, _first_order, _independence, _region, _short
 from .rotation_orbit import Groups, shared_groups
@@ -55,6 +56,27 @@ def kink_groups(problem: Problem, pattern: Pattern, cons: list[Constraint]) -> G
             parts.setdefault(tuple(sorted(samples.get(i, ()))) if k == 1 else (), []).append(i)
         out += [(k, part) for part in parts.values() if len(part) > 1]
     return sorted(out)
+
+
+def search(problem: Problem, theta: list[Fraction], first: list[Constraint], refine: bool,
+           say: Progress) -> Verdict | None:
+    """:func:`on_kinks` for the kink sets of the trained point's snapped structures (:mod:`proofs.snap`, most
+    plausible first, those without dead units), then ``first`` (the kinks near ``θ`` or crossed by the
+    refinement of its piece): the first certificate, else the first reason, else ``None``."""
+    tried: list[list[Constraint]] = []
+    for structure in candidates(problem, theta, tolerance(problem, theta)):
+        kinks = sorted(structure.kinks)
+        if kinks and not structure.dead and kinks not in tried:
+            tried.append(kinks)
+    if first and sorted(first) not in tried:
+        tried.append(sorted(first))
+    found: Verdict | None = None
+    for cons in tried:
+        v = on_kinks(problem, theta, cons, refine, say)
+        if v is not None and v.status == "CERTIFIED":
+            return v
+        found = found or v
+    return found
 
 
 def on_kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool,
@@ -134,7 +156,8 @@ def on_kinks(problem: Problem, theta: list[Fraction], cons: list[Constraint], re
     rho, dlt = got
     say(f"building {len(data)} positive-definiteness certificate(s) across the orbit and the kinks")
     Tq = fmpq_mat(P, len(pairs), [to_fmpq(t.get(p, Fraction(0))) for p in range(P) for t in ts])
-    gram = fmpq_mat(P, P, [to_fmpq(sum((a[p] * a[q] for a in normals), Fraction(0))) for p in range(P) for q in range(P)])
+    Aq = fmpq_mat(len(normals), P, [to_fmpq(v) for a in normals for v in a])
+    gram = Aq.transpose() * Aq
     orbit = to_fmpq(kappa) * (Tq * Tq.transpose()) - to_fmpq(2 * mu + dlt) * identity(P)
     listed = []
     for piece, h in zip(data, norms):

@@ -68,11 +68,11 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
     near, deep = near_constraints(problem, theta)
     if deep or any(k for _, k, _ in true_boundary(problem, fw)):
         return None
-    from .rotation_kink_orbit import on_kinks   # that module builds on this one's groups
+    from . import rotation_kink_orbit   # that module builds on this one's groups
 
     if near or true_boundary(problem, fw):
-        return on_kinks(problem, theta, sorted(set(near) | {(j, i) for j, _, i in true_boundary(problem, fw)}),
-                        refine, say)
+        return rotation_kink_orbit.search(problem, theta, sorted(set(near) | {(j, i) for j, _, i in
+                                                                            true_boundary(problem, fw)}), refine, say)
     pattern = fw.pattern
     groups = shared_groups(problem, pattern)
     if not groups:
@@ -82,7 +82,7 @@ def search(problem: Problem, theta: list[Fraction], refine: bool, say: Progress)
         r = refine_critical_point(problem, theta, pattern)
         if r.left_region:   # the piece's critical point lies across kinks: the orbit may sit on them
             crossed, deep = crossed_constraints(problem, r.theta, pattern)
-            return on_kinks(problem, theta, crossed, refine, say) if crossed and not deep else None
+            return rotation_kink_orbit.search(problem, theta, [] if deep else crossed, refine, say)
         theta = r.theta
     cp = checker_problem(problem)
     pairs = [(k, a, b) for k, units in groups for n, a in enumerate(units) for b in units[n + 1:]]
