@@ -12,7 +12,8 @@ Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and 
 1. ``λ = 0``: never CERTIFIED. A live hidden unit gives the rescaling curve, a ``not_isolated``
    refutation (:mod:`proofs.methods.curve`); otherwise UNKNOWN.
 2. Symmetries: a split orbit of live units (``split_orbit``) or, inside a region, units sharing a pattern
-   whose piece grows across their rotation orbit (``rotation_orbit``) give ``nonisolated_local_minimum``;
+   whose piece grows across their rotation orbit (``rotation_orbit``; on strictly complementary
+   first-layer kinks, ``rotation_kink_orbit``) give ``nonisolated_local_minimum``;
    otherwise (:mod:`proofs.symmetry`) units of one layer that can rotate into each other (shared
    patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit. A
    ``not_isolated`` verdict is a fallback: the kink step below runs first for a descent only (a negative
