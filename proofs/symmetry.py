@@ -30,19 +30,19 @@ too, ``σ`` being positively homogeneous) gives ``a_i·c(v_i) = −2λ‖v_i‖�
 So at a minimum ``F ≤ 0`` touches 0 on the live directions, and a residual can lift it above 0 there.
 What lifts it: ``c(v) = Σ_s r_s σ(v·h̃_s)`` (``r_s = 2α e_s``) is linear in the residuals, which at the
 centre ``θ = θ* + δ`` differ by ``Δr = 2α Jδ`` to first order (``J`` the Jacobian of the outputs). With
-the Gauss–Newton Hessian ``M = 2α JᵀJ + 2λ I`` and ``g = Mδ`` the first-order step is ``δ = M⁻¹g`` and
-``Δr = 2α J M⁻¹g``, and a deeper layer's inputs move by ``Δh̃ = J_h M⁻¹g`` (``J_h`` their Jacobian),
-all in floats. (A bound through ``‖g‖`` alone, such as ``‖Δr‖² ≤ 2α·gᵀM⁻¹g ≤ ‖g‖²α/λ``, is far too
-large where training is slow: along the directions in which units sharing a pattern trade weight the
-curvature is only ``2λ``, so ``δ`` is large there, but the outputs do not move, ``Jδ ≈ 0``; the residual
-of a trained point lies mostly in those directions.) So to first order
-``Δc(v) = Σ_s Δr_s σ(v·h̃_s) + r_s [v·h̃_s > 0] v·Δh̃_s``, ``d(v) = ‖Δc(v)‖``, and
-``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess
-``F(v)`` above ``SAFETY`` times that bound cannot come from the residual: ``F*(v) > 0`` as well, and
-the dead unit of ``θ*`` grows too. (A first-order Gauss–Newton estimate, not a proof: hence
-``SAFETY``; soundness never rests on it.) ``g`` is the exact gradient at the centre with each first-layer unit's
-incoming block replaced by its radial component ``v_i·g_v/‖v_i‖``: a kink's normal at unit ``i`` is
-``h̃_s`` with ``v_i·h̃_s = z = 0``, so a critical point on kinks (with multipliers) has ``g = 0``. An
+the Gauss–Newton Hessian ``M = 2α JᵀJ + 2λ I`` and ``g = Mδ``, ``2α‖Jδ‖² ≤ δᵀMδ = gᵀM⁻¹g ≤ ‖g‖²/(2λ)``,
+so ``‖Δr‖ ≤ ‖g‖·√(α/λ)`` and ``‖δ‖ ≤ ‖g‖/(2λ)``; a deeper layer's inputs move by
+``‖Δh̃_s‖ ≤ ‖J_{h,s}‖·‖δ‖`` (``J_{h,s}`` their Jacobian at sample ``s``). Hence
+``‖Δc(v)‖ ≤ d(v) = ‖g‖√(α/λ)·‖σ(H̃v)‖ + ‖v‖·‖g‖/(2λ)·Σ_{s on} ‖r_s‖·‖J_{h,s}‖`` and
+``|F(v) − F*(v)| ≤ 2‖c(v)‖ d(v) + d(v)²``. An excess ``F(v)`` above ``SAFETY`` times that bound cannot
+come from the residual: ``F*(v) > 0`` as well, and the dead unit of ``θ*`` grows too. (The bound is
+first order and Gauss–Newton, whose dropped term ``Σ r·∇²f`` is not small beside ``2λ``: hence
+``SAFETY``; soundness never rests on it. The first-order *estimate* ``2αJM⁻¹g`` of ``Δr`` is much
+smaller where training is slow, but it let a float64 point whose excess is ``3·10⁻⁹`` of ``4λ²‖v‖²``
+through, 6·10⁻⁵ from a minimum whose dual ratio is saturated: the bound is what counts.) ``g`` is the exact gradient at the centre with each first-layer unit's
+incoming block less its part along the unit's kink normals ``x̃_s`` (``z_s = 0`` exactly): a critical
+point on kinks has its gradient in their span (the multipliers), and they are normal to ``v_i``, so the
+radial identity above is untouched. An
 exactly critical centre thus has margin 0, a structured centre (``‖g‖ ≈ 10⁻³⁰``) a margin of that
 order, and a raw float point (``‖g‖ ≈ 10⁻³``) one far above the rounding-level excess at its live
 directions.
@@ -75,8 +75,8 @@ from .refine import dyadic
 TOL = 1e-7
 """Snapping tolerance, relative to ``max(1, ‖θ‖_∞)`` (as for kinks in :mod:`proofs.boundary`)."""
 
-SAFETY = 10
-"""The residual margin (:func:`residual_margin`) is a first-order estimate: an excess must exceed it
+SAFETY = 2
+"""The residual margin (:func:`residual_margin`) is a Gauss–Newton bound: an excess must exceed it
 ``SAFETY`` times over before Lemma D speaks about the critical point the centre approximates."""
 
 Progress = Callable[[str], None]
@@ -326,9 +326,8 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np
                     resid: np.ndarray) -> Callable[[Sequence[Fraction]], Fraction]:
     """The excess ``F(v)`` a residual can fake at the centre ``c``, as a function of ``v``.
 
-    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖Δc(v)‖``, ``Δc(v) = Σ_s Δr_s σ(v·h̃_s) + r_s [v·h̃_s > 0] v·Δh̃_s``
-    the first-order change of ``c(v)`` over the Gauss–Newton step ``δ = M⁻¹g`` (``Δr = 2αJδ``,
-    ``Δh̃ = J_h δ``; the module docstring derives it). ``inputs`` and ``resid`` are ``h̃_s`` and ``r_s``
+    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖g‖√(α/λ)·‖σ(H̃v)‖ + ‖v‖·‖g‖/(2λ)·Σ_{s on} ‖r_s‖·‖J_{h,s}‖``,
+    the Gauss–Newton bound on ``‖Δc(v)‖`` the module docstring derives. ``inputs`` and ``resid`` are ``h̃_s`` and ``r_s``
     in floats. 0 at an exactly critical centre, where any excess is real.
 
     >>> from symbolic.problem import parse_problem
@@ -343,24 +342,19 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np
     if not np.any(g):
         return lambda _v: Fraction(0)
     lam, alpha = _float(problem.weight_decay), _float(problem.alpha)
-    J, Jh = _jacobians(problem, c, fw)
-    try:
-        step = np.linalg.solve(2 * alpha * J.T @ J + 2 * lam * np.eye(len(g)), g)
-    except np.linalg.LinAlgError:
-        step = g / (2 * lam)
+    gnorm = float(np.linalg.norm(g))
+    dr, delta = gnorm * np.sqrt(alpha / lam), gnorm / (2 * lam)      # ‖Δr‖ and ‖δ‖ at most (Gauss–Newton)
     n = len(problem.inputs)
-    dr = (2 * alpha * J @ step).reshape(n, -1)
-    dh = np.zeros(inputs.shape)
-    if Jh is not None:
-        dh[:, :Jh.shape[0] // n] = (Jh @ step).reshape(n, -1)
+    Jh = _hidden_jacobian(problem, c, fw)
+    moves = np.zeros(n) if Jh is None else np.linalg.norm(Jh.reshape(n, -1, Jh.shape[1]), axis=(1, 2))
+    rnorm = np.linalg.norm(resid, axis=1)
 
     def margin(v: Sequence[Fraction]) -> Fraction:
         vf = np.array([_float(x) for x in v])
         z = inputs @ vf
         on = z > 0
         cv = resid[on].T @ z[on]
-        dc = dr[on].T @ z[on] + resid[on].T @ (dh[on] @ vf)
-        d = float(np.linalg.norm(dc))
+        d = dr * float(np.linalg.norm(z[on])) + float(np.linalg.norm(vf)) * delta * float(rnorm[on] @ moves[on])
         m = SAFETY * (2 * float(np.linalg.norm(cv)) * d + d * d)
         return Fraction(m) if np.isfinite(m) else Fraction(10) ** 400   # beyond floats: no excess is above it
 
@@ -368,34 +362,37 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np
 
 
 def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
-    """``g`` (floats, from the exact gradient): each first-layer incoming block by its radial component."""
-    grad = [to_fraction(x) for x in piece_derivatives(problem, c, fw.pattern, hessian=False).gradient]
+    """``g`` (floats, from the exact gradient): each first-layer incoming block less its part along the
+    normals ``x̃_s`` of the unit's kinks (``z = 0`` exactly), where multipliers, not a residual, set it."""
+    g = np.array([_float(to_fraction(x)) for x in piece_derivatives(problem, c, fw.pattern, hessian=False).gradient])
     width = len(problem.inputs[0]) + (1 if problem.biases else 0)
     for i in range(problem.widths[1]):
         block = unit_positions(problem, 0, i)[:width]
-        vv = sum((c[p] * c[p] for p in block), Fraction(0))
-        along = sum((c[p] * grad[p] for p in block), Fraction(0)) / vv if vv else Fraction(0)
-        for p in block:
-            grad[p] = along * c[p]
-    return np.array([_float(x) for x in grad])
+        normals = [[_float(t) for t in x] + ([1.0] if problem.biases else [])
+                   for x, zs in zip(problem.inputs, fw.preactivations) if zs[0][i] == 0]
+        if normals and any(c[p] for p in block):
+            K = np.array(normals).T
+            g[block] -= K @ np.linalg.lstsq(K, g[block], rcond=None)[0]
+    return g
 
 
-def _jacobians(problem: Problem, c: list[Fraction], fw: Forward) -> tuple[np.ndarray, np.ndarray | None]:
-    """``∂f(x_s)/∂θ`` and (two or more hidden layers) ``∂h_s/∂θ`` of the last hidden layer's input, on the
-    centre's piece, rows sample by sample (complex steps, floats)."""
+def _hidden_jacobian(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray | None:
+    """``∂h_s/∂θ`` of the last hidden layer's input on the centre's piece, rows sample by sample (complex
+    steps, floats); ``None`` with one hidden layer (the input is the data)."""
+    if problem.depth == 1:
+        return None
     objective = FloatObjective(problem)
     masks = [np.array([[float(fw.pattern[s][k][i]) for i in range(w)] for s in range(len(problem.inputs))])
              for k, w in enumerate(problem.widths[1:-1])]
     theta = np.array([_float(t) for t in c])
     h = 1e-30
-    out, hidden = [], []
+    cols = []
     for p in range(len(theta)):
         shifted = theta.astype(complex)
         shifted[p] += 1j * h
-        _, acts, f, _ = objective.preactivations(shifted, masks)
-        out.append(np.imag(f).ravel() / h)
-        hidden.append(np.imag(acts[-2]).ravel() / h)      # acts: x, then each hidden layer's output
-    return np.array(out).T, (np.array(hidden).T if problem.depth > 1 else None)
+        acts = objective.preactivations(shifted, masks)[1]     # x, then each hidden layer's output
+        cols.append(np.imag(acts[-2]).ravel() / h)
+    return np.array(cols).T
 
 
 def _float(x: Fraction) -> float:
