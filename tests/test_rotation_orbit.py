@@ -273,6 +273,8 @@ def test_trained_3_5_2_with_a_negative_multiplier_is_not_certified():
     a local minimum. The kink search must not certify it; the verdict stays ``not_isolated`` (true either way)."""
     v = certify(load_problem(str(PRACTITIONER / "3-5-2_sgd_f32_s1.json")))
     assert v.claim != "nonisolated_local_minimum" and v.status != "CERTIFIED", v.reason
+    assert (v.status, v.claim) == ("REFUTED", "not_isolated"), v.reason
+    assert "whether it is a local minimum stays open" in v.reason and "negative multiplier" in v.reason
 
 
 def test_kink_orbit_proof_compiles(tmp_path):
