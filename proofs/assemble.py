@@ -118,11 +118,18 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
             continue
         for m, layer in enumerate(sample):
             if m == 0 and not first_layer:
-                continue
+                # kinks are treated exactly: the layer is off on the ball where z² > ρ²‖x̃‖² and z < 0
+                xt2 = sum(v * v for v in cp.inputs[j]) + (1 if cp.biases else 0)
+                need = rho * rho * xt2 * run.s[1] ** 2
+                if cp.biases or not all(z < 0 and z * z * need.denominator > need.numerator for z in layer):
+                    continue
+                break       # a null input for the layers above (the checker's rule)
             need = b.F1[m + 1] ** 2 * b.prefix[m + 1] * rho * rho * run.s[m + 1] ** 2
             num, den = need.numerator, need.denominator
             if any(z * z * den <= num for z in layer):
                 return False
+            if not cp.biases and all(z < 0 for z in layer):
+                break       # the layers above see an input that is 0 on the ball: z ≡ 0 there, no boundary
     return True
 
 

@@ -23,7 +23,7 @@ from symbolic.arrangement import PrefixSplit, RegionLimit, prefix_split
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import independent, solve, to_fraction
-from symbolic.network import Pattern, forward, null_samples, true_boundary
+from symbolic.network import Pattern, forward, null_inputs, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
@@ -50,12 +50,12 @@ def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = K
         return [], False
     fw = forward(problem, problem.unflatten(list(theta)))
     scale = max(1.0, max(abs(float(t)) for t in theta))
-    near, deep, nulls = [], False, null_samples(problem)
+    near, deep, nulls = [], False, null_inputs(problem, fw)
     for j, zs in enumerate(fw.preactivations):
-        if j in nulls:
-            continue
         xn = float(np.linalg.norm([float(v) for v in problem.inputs[j]] + ([1.0] if problem.biases else [])))
         for k, layer in enumerate(zs):
+            if (j, k) in nulls:
+                continue
             for i, z in enumerate(layer):
                 if abs(float(z)) <= tol * scale * max(xn, 1.0):
                     if k == 0:
@@ -68,11 +68,11 @@ def near_constraints(problem: Problem, theta: Sequence[Fraction], tol: float = K
 def crossed_constraints(problem: Problem, theta: list[Fraction], pattern: Pattern) -> tuple[list[tuple[int, int]], bool]:
     """First-layer constraints whose sign differs from ``pattern`` at ``θ`` (or vanish), and whether deeper ones do."""
     fw = forward(problem, problem.unflatten(theta))
-    crossed, deep, nulls = [], False, null_samples(problem)
+    crossed, deep, nulls = [], False, null_inputs(problem, fw)
     for j, zs in enumerate(fw.preactivations):
-        if j in nulls:
-            continue
         for k, layer in enumerate(zs):
+            if (j, k) in nulls:
+                continue
             for i, z in enumerate(layer):
                 if z == 0 or (z > 0) != bool(pattern[j][k][i]):
                     if k == 0:

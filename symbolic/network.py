@@ -135,10 +135,36 @@ def null_samples(problem: Problem) -> frozenset[int]:
     return frozenset(j for j, x in enumerate(problem.inputs) if not any(x))
 
 
+def null_inputs(problem: Problem, fw: Forward) -> frozenset[tuple[int, int]]:
+    """Pairs ``(j, k)`` (sample, 0-based hidden layer) whose pre-activations are 0 for every ``θ`` near the
+    point: without biases, those of :func:`null_samples`, and a layer ``k ≥ 1`` whose input at sample ``j``
+    is 0 nearby because every unit of layer ``k − 1`` there has ``z < 0`` (or a null input itself). They lie
+    on no region boundary (``z = W·0 = 0``; their pattern entries are 0 and stay 0).
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": 0}, "data": {"inputs": [[1], [-1]], "targets": [[1], [0]]},
+    ...     "point": {"weights": [[[1]], [[1]], [[1]]]}})
+    >>> sorted(null_inputs(p, forward(p)))   # sample 1: layer 1 is off, so layer 2 sees 0
+    [(1, 1)]
+    """
+    if problem.biases or problem.activation != "relu":
+        return frozenset()
+    out = set()
+    for j, zs in enumerate(fw.preactivations):
+        null = not any(problem.inputs[j])
+        for k, layer in enumerate(zs):
+            if null:
+                out.add((j, k))
+            null = null or all(z < 0 for z in layer)
+    return frozenset(out)
+
+
 def true_boundary(problem: Problem, fw: Forward) -> list[tuple[int, int, int]]:
-    """The boundary triples of a forward pass, without those of :func:`null_samples`."""
-    nulls = null_samples(problem)
-    return [t for t in fw.boundary if t[0] not in nulls]
+    """The boundary triples of a forward pass, without those of :func:`null_inputs` (``z`` is 0 for every
+    ``θ`` nearby there)."""
+    nulls = null_inputs(problem, fw)
+    return [t for t in fw.boundary if (t[0], t[1]) not in nulls]
 
 
 def loss(problem: Problem, params: Params | None = None, pattern: Pattern | None = None) -> Fraction:

@@ -336,6 +336,20 @@ def depth3_saddle_descent(t0: F = F(1, 5)) -> dict:
                        curve("descent", [[F(1, 2), 1]] * 3, [F(1)], t0))
 
 
+def depth3_null_input(biases: bool = False, x1: F = F(-1)) -> dict:
+    """:func:`depth3` with α = 1/2, λ = 7/32 and a second sample ``x = −1``, ``y = 0``: at a = b = c = 1/2
+    layer 1 is off there (z_1 = −1/2), so layer 2 sees the input 0 and z_2 = b·0 = 0 for every θ (a null
+    input, no boundary); that sample's loss term is (0 − 0)² = 0. On sample 1, as for :func:`depth3`:
+    ∂_a L = 2α(abc − 1)bc + 2λa = −7/32 + 7/32 = 0; ∇²L has diagonal 2α(bc)² + 2λ = 1/2 and off-diagonal
+    2α((ac)(bc) + (abc − 1)c) = 1/16 − 7/16 = −3/8, so d = (1,1,1) gives dᵀHd = 3/2 − 9/4 = −3/4, and
+    −3/4 + 3δ < 0 with δ = 1/50 (the bounds are those of :func:`depth3_saddle_curvature`: |x| ≤ 1)."""
+    prob = problem([1, 1, 1, 1], F(7, 32), [[1], [x1]], [[1], [0]], biases=biases)
+    theta = [F(1, 2), F(0), F(1, 2), F(0), F(1, 2), F(0)] if biases else [F(1, 2)] * 3
+    ev = {"method": "negative_curvature", "pattern": [["1", "1"], ["0", "0"]], "delta": "1/50",
+          "direction": ["1", "0", "1", "0", "1", "0"] if biases else ["1", "1", "1"]}
+    return certificate("not_a_local_minimum", prob, theta, F(1, 1000), ev)
+
+
 GOOD: dict[str, Callable[[], dict]] = {
     "chain_minimum": chain_minimum,
     "chain_minimum_congruence": chain_minimum_congruence,
@@ -351,6 +365,7 @@ GOOD: dict[str, Callable[[], dict]] = {
     "split_endpoint_rotation": split_endpoint_rotation,
     "depth3_saddle_curvature": depth3_saddle_curvature,
     "depth3_saddle_descent": depth3_saddle_descent,
+    "depth3_null_input": depth3_null_input,
 }
 
 def chain_minimum_from_origin() -> dict:
@@ -446,6 +461,7 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "dead_layer_collapsed": generated("tests/data/dead_layer.json"),
     "deep_collapsed": generated("tests/data/collapsed_network.json"),
     "rotation_orbit": generated("tests/data/rotation_2_3_2.json"),
+    "null_input_rotation_orbit": generated("tests/data/null_input_rotation.json"),
     "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
     "chain_lemma_a": psc_chain,
 }
@@ -458,6 +474,7 @@ GOOD_LINES = {
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
     "rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
+    "null_input_rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "rotation_kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1048576, mu 9/200 (rotation_kink_orbit, "
                            "groups of 2 unit(s), 1 tangent(s), 1 independent kink constraint(s), 2 region(s)",
     "deep_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius 1/8, mu 879/1024 (collapsed_network, 2 hidden "
@@ -488,6 +505,7 @@ GOOD_LINES = {
     "split_endpoint_rotation": "VALID: REFUTED not_isolated, radius 0 (constant curve, t0 1/2)",
     "depth3_saddle_curvature": "VALID: REFUTED not_a_local_minimum, radius 1/1000 (negative_curvature, delta 1/50, dᵀHd -3/2)",
     "depth3_saddle_descent": "VALID: REFUTED not_a_local_minimum, radius 0 (descent curve, t0 1/5, leading term -3/4·t^2)",
+    "depth3_null_input": "VALID: REFUTED not_a_local_minimum, radius 1/1000 (negative_curvature, delta 1/50, dᵀHd -3/4)",
 }
 
 
@@ -689,6 +707,14 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                   "curve: γ must not be constant"),
     "constant_proves_no_descent": (edit(two_unit_rotation, setter("claim", "not_a_local_minimum")),
                                    "evidence: curve kind \"constant\" does not prove not_a_local_minimum (allowed: descent)"),
+    "null_input_pattern_on": (edit(depth3_null_input, setter("evidence.pattern", [["1", "1"], ["0", "1"]])),
+                              "pattern: evidence.pattern[1][1] unit 0: the layer's input is identically 0 on the "
+                              "ball (no biases), so the pattern must be '0'"),
+    "null_input_with_biases": (lambda: dump(depth3_null_input(biases=True)),
+                               "pattern: evidence.pattern[1][1] unit 0: pre-activation at the centre is 0, must be "
+                               "negative (pattern '0')"),
+    "null_input_upstream_unstable": (lambda: dump(depth3_null_input(x1=F(-1, 10 ** 6))),
+                                     "sign stability: evidence.pattern[1][0] unit 0: z² = 1/4000000000000 must exceed"),
     "curvature_wrong_direction": (lambda: dump(depth3_saddle_curvature((1, -1, 0))),
                                   "curvature: dᵀ∇²L_P(c)d + delta·‖d‖² = 177/50 must be negative"),
     "curvature_zero_direction": (lambda: dump(depth3_saddle_curvature((0, 0, 0))),
@@ -714,6 +740,10 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                         "hessian bound: coupling must satisfy coupling ≥ 0 and coupling² ≥"),
     "deep_collapsed_mu_inflated": (edit(committed("deep_collapsed"), setter("mu", "1")),
                                    "mu: must be at most 2·(λ(1 − bstar_norm) − coupling)"),
+    "null_input_rotation_orbit_pattern_on": (
+        edit(committed("null_input_rotation_orbit"), setter("evidence.pattern.3.1", "10")),
+        "pattern: evidence.pattern[3][1] unit 0: the layer's input is identically 0 on the ball (no biases), so the "
+        "pattern must be '0'"),
     "rotation_orbit_kappa_zero": (edit(committed("rotation_orbit"), setter("evidence.kappa", "0")),
                                   "hessian bound: the float Cholesky test did not prove it positive definite"),
     "rotation_orbit_kappa_negative": (edit(committed("rotation_orbit"), setter("evidence.kappa", "-1")),

@@ -34,6 +34,14 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
     others are as above, the first layer with the sharper exact ``z² > ρ²‖x̃_j‖²`` (``z`` is linear in
     ``θ`` there: ``|z(θ) − z(c)| ≤ ‖x̃_j‖·‖θ − c‖``). Samples with ``x̃_j = 0`` are skipped where the
     pattern says '0': ``z ≡ 0`` in ``θ`` there, no boundary, and ``D = 0`` is exact.
+
+    **Null inputs.** Without biases, a layer ``k ≥ 2`` whose input at sample ``j`` is identically zero on
+    ``B̄`` has ``z_{k,i}(x_j; θ) = W_k·0 = 0`` for every ``θ ∈ B̄``: no boundary there either, and the
+    pattern's '0' gives ``L_P`` the true term ``σ(0) = 0``. The input of layer ``k`` is identically zero
+    when every unit of layer ``k − 1`` at sample ``j`` was proved off on ``B̄`` above (pattern '0' with
+    ``z² > F1(k−1)²·P_{k−1}·ρ²``, so ``z < 0`` throughout) or has a null input itself (``x̃_j = 0`` for
+    ``k − 1 = 1``); by induction over layers ``σ(z_{k−1}) ≡ 0`` on ``B̄``. Such entries must be '0' and are
+    skipped. (A first-layer kink, ``z = 0`` at ``c`` but not on ``B̄``, never makes a null input.)
     """
     if problem.activation != "relu":
         return
@@ -41,7 +49,16 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
     listed, rho2 = set(kinks or ()), rho * rho
     for j, sample in enumerate(run.pre):
         xt2 = sum(v * v for v in problem.inputs[j]) + (1 if problem.biases else 0)
+        null = False                         # the input of layer k is identically 0 on B̄ (null inputs)
         for k in range(1, problem.depth + 1):
+            if null:
+                bad = next((i for i, on in enumerate(pattern[j][k - 1]) if on), None)
+                if bad is not None:
+                    raise CertificateInvalid("pattern", f"evidence.pattern[{j}][{k - 1}] unit {bad}: the layer's "
+                                             "input is identically 0 on the ball (no biases), so the pattern must "
+                                             "be '0'")
+                continue
+            off = True                       # every unit of this layer proved off on B̄ so far
             exact = kinks is not None and k == 1
             need, name = (rho2 * xt2, f"ρ²‖x̃_{j}‖²") if exact else (bd.F1[k] ** 2 * bd.prefix[k] * rho2,
                                                                      f"F1({k})²·P_{k}·ρ²")
@@ -50,10 +67,12 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
             for i, z in enumerate(sample[k - 1]):
                 active = pattern[j][k - 1][i]
                 if z * z * need.denominator > bar and (z > 0) == bool(active) and not (exact and (j, i) in listed):
+                    off = off and not active
                     continue  # the common case (every test below passes), without messages or fractions
                 where = f"evidence.pattern[{j}][{k - 1}] unit {i}"
                 if null_sample(problem, j) and not active:
-                    continue
+                    continue                 # z ≡ 0 on B̄: off as well
+                off = False
                 if kinks is None and ((z > 0) != bool(active) or z == 0):
                     want = "positive (pattern '1')" if active else "negative (pattern '0')"
                     raise CertificateInvalid("pattern", f"{where}: pre-activation at the centre is "
@@ -71,6 +90,7 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
                 if Fraction(z * z, scale2) <= need:
                     raise CertificateInvalid("sign stability", f"{where}: z² = {show(Fraction(z * z, scale2))} "
                                              f"must exceed {name} = {show(need)}")
+            null = off and not problem.biases
 
 
 def hessian_variation(bd: Bounds, delta: Fraction) -> None:
