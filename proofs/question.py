@@ -23,7 +23,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable, NamedTuple
 
-from symbolic.problem import Problem
+from symbolic.problem import Params, Problem, parse_params
 
 from .answers import Answers, answers, merge
 from .assemble import Verdict
@@ -78,13 +78,25 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
     if not global_check or not _global_applies(problem) or found.local_minimum is False:
         return Answer(local, None, found)
     say("asking whether any one-hidden-layer network of any width does better")
-    globally = global_verdict_about(problem, tol, say)
-    if globally.certificate is None:
-        return Answer(local, globally, found)
-    D = Fraction(globally.certificate["origin_distance"])
     assert problem.point is not None
     theta = problem.flatten(problem.point)
     reach = Fraction(REACH * tolerance(problem, theta, tol).tol)
+    globally = global_verdict_about(problem, tol, say)
+    if not _within(globally, reach) and local.certificate is not None and "origin_distance" in local.certificate:
+        # The local verdict's centre is the critical point of the structure the point approximates (found
+        # farther than the snapping tolerance when training stopped far from it): ask there too. Its
+        # answer speaks for the user's point as far as the local verdict does, so the reach grows by the
+        # local verdict's proved distance.
+        centre = parse_params(local.certificate["center"], problem, "center")
+        if problem.flatten(centre) != theta:
+            say("asking again at the local verdict's centre")
+            again = global_verdict_about(problem, tol, say, at=centre)
+            if again.certificate is not None and (globally.certificate is None or again.status != "UNKNOWN"):
+                globally = again
+                reach += Fraction(local.certificate["origin_distance"])
+    if globally.certificate is None:
+        return Answer(local, globally, found)
+    D = Fraction(globally.certificate["origin_distance"])
     if D > reach:
         globally.reason += (" — about a point that is not within reach of yours (units were merged or moved more "
                             "than the snapping tolerance), so it answers nothing about your point")
@@ -98,14 +110,21 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
         return Answer(local, globally, found)
 
 
-def global_verdict_about(problem: Problem, tol: float | None, say: Progress) -> Verdict:
-    """The global verdict, with the user's point and its proved distance in the certificate."""
+def global_verdict_about(problem: Problem, tol: float | None, say: Progress, at: Params | None = None) -> Verdict:
+    """The global verdict (at the point ``at``, by default the problem's), with the user's point and its
+    proved distance in the certificate."""
     from .methods.dual_cones import global_verdict
 
-    v = global_verdict(problem, say)
+    v = global_verdict(problem if at is None else problem.with_point(at), say)
     if v.certificate is None:
         return v
     return with_origin(problem, v, Structure(), [])
+
+
+def _within(v: Verdict, reach: Fraction) -> bool:
+    """Whether ``v`` is decided about a point within ``reach`` of the user's."""
+    return (v.status != "UNKNOWN" and v.certificate is not None
+            and Fraction(v.certificate["origin_distance"]) <= reach)
 
 
 def _global_applies(problem: Problem) -> bool:

@@ -6,10 +6,21 @@ adjacent to the kinks agrees with ``L`` (their pre-activations vanish identicall
 contribute nothing, and a split pair acts as one merged unit, so ``L|_S`` is one smooth function: the
 reduced network. Its critical points are the constrained critical points
 ``∇L_P(θ) = Cᵀν`` (``ν`` the KKT multipliers of the equations), found by Newton on ``Nᵀ∇L_P = 0``
-with ``N`` an orthonormal basis of ``S``: float Newton first, then exact-residual steps at dyadic
-iterates, each followed by the **exact** orthogonal projection onto ``S``, so the centre satisfies
-the structure exactly. For a split pair the merged unit's critical point splits back exactly (the
-rotation symmetry maps it into ``S``), so the centre is critical for the full network too.
+with ``N`` an orthonormal basis of ``S``: damped float Newton first, then exact-residual steps at
+dyadic iterates, each followed by the **exact** orthogonal projection onto ``S``, so the centre
+satisfies the structure exactly.
+
+The float phase is damped (backtracking on ``‖Nᵀ∇L_P‖``): a trained point whose reduced system is
+flat (smallest curvature ``10⁻⁴``) stops ``‖g‖/curvature`` away from its critical point, often
+``10⁻²`` and more, where a full Newton step overshoots and plain Newton stalls at the start. The
+length of the first Newton step, plus the projection onto ``S``, is the first-order estimate of that
+distance (:attr:`Centre.estimate`); the caller bounds how far a centre may be from it. Undamped
+(``damped=False``) the float phase takes full steps only, while they shrink the gradient: near a
+structure that is what settles a point within its tolerance, and a centre Newton cannot reach that
+way stays where the steps stopped.
+
+For a split pair the merged unit's critical point splits back exactly (the rotation symmetry maps it
+into ``S``), so the centre is critical for the full network too.
 
 Nothing is claimed here: :func:`proofs.generator.certify` decides at the centre, and the checker
 re-establishes every fact.
@@ -34,7 +45,12 @@ from .refine import dyadic
 from .snap import Structure, safe_float
 
 FLOAT_STEPS = 12
-"""At most this many float Newton steps on the subspace."""
+"""At most this many full float Newton steps on the subspace."""
+DAMPED_STEPS = 100
+"""At most this many damped float Newton steps: a flat reduced system needs tens of short steps before
+Newton's quadratic phase (each costs one float Hessian of the piece)."""
+BACKTRACK = 12
+"""A damped step is halved at most this many times (down to ``2⁻¹²`` of the Newton step)."""
 EXACT_STEPS = 20
 """At most this many exact-residual steps."""
 TARGET = 1e-30
@@ -50,6 +66,11 @@ class Centre:
     theta: list[Fraction] | None
     reason: str = ""
     gradient_norm: float = float("inf")
+    moved: float = 0.0
+    """``‖centre − θ‖_∞`` in floats (a screen: the proved distance is computed from the exact points)."""
+    estimate: float = 0.0
+    """The first-order estimate of that distance: ``‖θ − start‖_∞`` (the projection onto the structure)
+    plus the first Newton step's length ``‖N H_S⁻¹ Nᵀ∇L_P‖_∞`` at the start."""
 
 
 class Subspace:
@@ -86,7 +107,7 @@ class Subspace:
 
 
 def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: Structure,
-                      reach: float = float("inf")) -> Centre:
+                      reach: float = float("inf"), damped: bool = False) -> Centre:
     """An exact critical point of ``L`` restricted to the structure's subspace, near ``θ``.
 
     Parameters
@@ -98,6 +119,9 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
     reach
         Give up when the centre lies further than this from ``θ`` (max norm): the structure was not
         the one the point approximates.
+    damped
+        Damp the float Newton steps (module docstring): for a critical point farther than Newton's
+        full steps reach from ``θ``.
 
     Returns
     -------
@@ -125,15 +149,16 @@ def structured_centre(problem: Problem, theta: Sequence[Fraction], structure: St
     objective = FloatObjective(problem)
     masks = _masks(problem, pattern)
     N = S.basis
+    projected = max((abs(safe_float(a - b)) for a, b in zip(start, theta)), default=0.0)
     if N.shape[1] == 0:
-        return _finish(problem, theta, start, pattern, structure, reach, 0.0)
+        return _finish(problem, theta, start, pattern, structure, reach, 0.0, projected)
     with np.errstate(all="ignore"):      # floats only screen here; overflow just ends a phase
-        x = _float_newton(objective, masks, N, np.array([safe_float(t) for t in start]))
+        x, first = _float_newton(objective, masks, N, np.array([safe_float(t) for t in start]), damped)
         if not np.all(np.isfinite(x)):
             return Centre(None, "the point is beyond the range of floating-point refinement")
         c = S.project([Fraction(v) for v in x])           # floats are dyadic rationals: exact
         best = _exact_newton(problem, objective, masks, pattern, S, c)
-    return _finish(problem, theta, best[1], pattern, structure, reach, best[0])
+    return _finish(problem, theta, best[1], pattern, structure, reach, best[0], projected + first)
 
 
 def _exact_newton(problem: Problem, objective: FloatObjective, masks: list[np.ndarray], pattern: Pattern,
@@ -166,30 +191,47 @@ def _exact_newton(problem: Problem, objective: FloatObjective, masks: list[np.nd
     return best
 
 
-def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Newton on ``Nᵀ∇L_P = 0`` in float64, kept while the projected gradient shrinks."""
+def _float_newton(objective: FloatObjective, masks: list[np.ndarray], N: np.ndarray,
+                  x: np.ndarray, damped: bool) -> tuple[np.ndarray, float]:
+    """Newton on ``Nᵀ∇L_P = 0`` in float64: ``(end point, length of the first full Newton step)``.
+
+    Each step tries the Newton step ``d`` and, when damped, halves it (at most :data:`BACKTRACK` times)
+    until the projected gradient shrinks; the phase ends when no such step exists (the float gradient's
+    noise, or a direction Newton cannot follow). The merit ``‖Nᵀ∇L_P‖`` finds saddles as well as
+    minima: the structure's critical point is wanted whatever its kind, and certify decides what it is.
+    """
     g = N.T @ objective.evaluate(x, masks)[1]
-    for _ in range(FLOAT_STEPS):
+    first = float("nan")
+    for _ in range(DAMPED_STEPS if damped else FLOAT_STEPS):
         H = N.T @ objective.piece_hessian(x, masks) @ N
         if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
             break           # overflow (weights near the float range): the exact phase starts from x
         try:
-            y = x - N @ np.linalg.lstsq(H, g, rcond=None)[0]
+            d = N @ np.linalg.lstsq(H, g, rcond=None)[0]
         except np.linalg.LinAlgError:
             break
-        gy = N.T @ objective.evaluate(y, masks)[1]
-        if not np.all(np.isfinite(gy)) or np.linalg.norm(gy) >= np.linalg.norm(g):
-            break
+        if first != first:
+            first = float(np.max(np.abs(d))) if d.size else 0.0
+        gn = float(np.linalg.norm(g))
+        for _ in range(BACKTRACK + 1 if damped else 1):
+            y = x - d
+            gy = N.T @ objective.evaluate(y, masks)[1]
+            if np.all(np.isfinite(gy)) and np.linalg.norm(gy) < gn:
+                break
+            d = d / 2
+        else:
+            break           # no step along d shrinks the projected gradient: the exact phase takes over
         x, g = y, gy
-    return x
+    return x, (first if first == first else 0.0)
 
 
 def _finish(problem: Problem, theta: Sequence[Fraction], c: list[Fraction], pattern: Pattern, structure: Structure,
-            reach: float, gnorm: float) -> Centre:
+            reach: float, gnorm: float, estimate: float) -> Centre:
     """Accept ``c`` if it stays within ``reach`` and in the closure of the structure's region."""
     moved = max((abs(safe_float(a - b)) for a, b in zip(c, theta)), default=0.0)
     if moved > reach:
-        return Centre(None, f"the structure's critical point is {moved:.2g} away from the point (more than {reach:.2g})")
+        return Centre(None, f"the structure's critical point is {moved:.2g} away from the point (more than {reach:.2g})",
+                      gnorm, moved, estimate)
     fw = forward(problem, problem.unflatten(c))
     kinks = set(structure.kinks)
     for j, zs in enumerate(fw.preactivations):
@@ -198,8 +240,9 @@ def _finish(problem: Problem, theta: Sequence[Fraction], c: list[Fraction], patt
                 if z == 0 or (k == 0 and (j, i) in kinks):
                     continue
                 if (z > 0) != bool(pattern[j][k][i]):
-                    return Centre(None, "refinement on the structure crossed a region boundary")
-    return Centre(c, "", gnorm)
+                    return Centre(None, "refinement on the structure crossed a region boundary", gnorm, moved,
+                                  estimate)
+    return Centre(c, "", gnorm, moved, estimate)
 
 
 def _pattern(problem: Problem, theta: list[Fraction], structure: Structure) -> Pattern:

@@ -34,13 +34,27 @@ from symbolic.rationals import canonical
 from . import checker, replay
 from .assemble import NOT_RECHECKED, Verdict, checker_problem, rechecking, sqrt_above
 from .generator import certify
-from .snap import Structure, Tolerance, candidates, dust, tolerance
+from .snap import Structure, Tolerance, candidates, dust, safe_float, tolerance
 from .structured import structured_centre
 
 Progress = Callable[[str], None]
 
 REACH = 10
-"""A structure's centre may lie at most ``REACH·tol`` from the point (max norm)."""
+"""A structure's centre may lie at most ``REACH·tol`` from the point (max norm) in the first pass."""
+
+FAR = 0.1
+"""The farther pass (:func:`far_reach`) accepts a critical point at most ``FAR·max(1, ‖θ‖∞)`` away."""
+
+SLACK = 4
+"""... and at most ``SLACK`` times the first-order estimate of its distance (the first Newton step)."""
+
+CRITICAL = 1e-12
+"""A centre whose projected gradient (exact, read in floats) is at most this is critical for the search;
+farther than ``REACH·tol`` only such centres are certified (a far point that is not critical says
+nothing about the network). Not smaller: the projection is read in floats from a gradient whose part
+along the structure's normals (the multipliers, ``10⁻⁴`` and more) leaves a rounding floor near
+``10⁻²⁰``; Newton that stalls stops many orders above ``10⁻¹²``, and what certify decides at the centre
+accounts for its residual (Lemma D's residual margin, the ball methods' bounds)."""
 
 
 def certify_trained(problem: Problem, tol: float | None = None, refine: bool = True,
@@ -85,10 +99,17 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
     t = tolerance(problem, theta, tol)
     tried = candidates(problem, theta, t) if refine and problem.weight_decay > 0 else [Structure()]
     attempts: list[dict[str, str]] = []
+    retry: list[Structure] = []       # no critical centre within REACH·tol: tried again, farther (FAR)
+    fallback: Verdict | None = None   # a not_isolated verdict: true, but it leaves minimality open
+    critical = False                  # whether the fallback's centre is a critical point of its structure
     for structure in tried:
+        critical = False
         if structure:
             say(f"trying the structure: {structure.describe()}")
             centre = structured_centre(problem, theta, structure, reach=REACH * t.tol)
+            critical = centre.gradient_norm <= CRITICAL
+            if centre.theta is None or not critical:
+                retry.append(structure)
             if centre.theta is None:
                 attempts.append({"structure": structure.describe(), "reason": centre.reason})
                 continue
@@ -96,25 +117,85 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
         else:
             say("trying the point as given")
             at = problem
-        v = certify(at, refine=refine, progress=say)
-        if v.status != "UNKNOWN" and _dust_only(problem, v, t):
-            v = Verdict("UNKNOWN", f"the {v.claim} certificate only moves float dust (parameters within "
-                        f"{t.rounding:.2g} of 0): it speaks about rounding, not about the trained network")
-        elif v.status != "UNKNOWN" and _rounding_slope(problem, v, t):
-            v = Verdict("UNKNOWN", f"L decreases only to first order with a slope below {t.tol:.2g}: the centre is "
-                        "not exactly critical, which says nothing about the critical point it approximates")
+        v = _certify_at(problem, at, t, refine, say)
         if v.status == "UNKNOWN":
             attempts.append({"structure": structure.describe(), "reason": v.reason})
             continue
-        return with_origin(problem, v, structure, attempts)
+        v = with_origin(problem, v, structure, attempts)
+        if v.claim == "not_isolated" and retry:
+            fallback = v           # true, but minimality stays open: first the farther critical points
+            break
+        return v
+    for structure in retry:
+        v = _far(problem, theta, structure, t, refine, say)
+        if v.status == "UNKNOWN":
+            attempts.append({"structure": structure.describe() + " (farther)", "reason": v.reason})
+            continue
+        v = with_origin(problem, v, structure, attempts, far=True)
+        if v.claim == "not_isolated":
+            if fallback is None or not critical:   # about a critical point rather than a point near one
+                fallback, critical = v, True
+            continue
+        return v
+    if fallback is not None:
+        fallback.facts["attempts"] = attempts
+        return fallback
     if len(attempts) == 1:   # only the point as given was tried: its own reason says it all
         return Verdict("UNKNOWN", attempts[0]["reason"], facts={"attempts": attempts})
     listed = "; ".join(f"[{n + 1}] {a['structure']}: {a['reason']}" for n, a in enumerate(attempts))
     return Verdict("UNKNOWN", f"no candidate structure was decided ({listed})", facts={"attempts": attempts})
 
 
-def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: list[dict[str, str]]) -> Verdict:
+def far_reach(problem: Problem, theta: Sequence[Fraction], t: Tolerance, estimate: float) -> float:
+    """How far a structure's critical point may lie from ``θ`` once no nearer candidate answered (max norm).
+
+    ``SLACK`` times the first-order estimate of the distance (the projection onto the structure plus the
+    first Newton step, :attr:`proofs.structured.Centre.estimate`), at least ``REACH·tol`` and at most
+    ``FAR·s`` (``s = max(1, ‖θ‖_∞)``). Why from the Newton step: training stops where the gradient is
+    ``g``, about ``‖H_S⁻¹g‖`` from the critical point, and on a flat reduced system (curvature ``10⁻⁴``)
+    that is ``10⁻²`` and more even when ``g`` itself is small, which a fixed multiple of the tolerance
+    (itself from ``‖g‖``) cannot see. The ceiling keeps the answer about a point the training plausibly
+    approximates; the verdict states the proved distance either way.
+    """
+    s = max(1.0, max((abs(safe_float(v)) for v in theta), default=0.0))
+    return min(FAR * s, max(REACH * t.tol, SLACK * estimate))
+
+
+def _far(problem: Problem, theta: list[Fraction], structure: Structure, t: Tolerance, refine: bool,
+         say: Progress) -> Verdict:
+    """The verdict at the structure's critical point found by damped Newton within :func:`far_reach`."""
+    say(f"trying the structure farther from the point: {structure.describe()}")
+    centre = structured_centre(problem, theta, structure, damped=True)
+    if centre.theta is None:
+        return Verdict("UNKNOWN", centre.reason)
+    reach = far_reach(problem, theta, t, centre.estimate)
+    if centre.moved > reach:
+        return Verdict("UNKNOWN", f"the structure's critical point is {centre.moved:.2g} away from the point (more than "
+                       f"{reach:.2g}, {SLACK} times the first Newton step's estimate or {FAR}·max(1, ‖θ‖∞))")
+    if not centre.gradient_norm <= CRITICAL:
+        return Verdict("UNKNOWN", f"damped Newton on the structure stopped at projected gradient "
+                       f"{centre.gradient_norm:.2g}, not at a critical point")
+    return _certify_at(problem, problem.with_point(problem.unflatten(centre.theta)), t, refine, say)
+
+
+def _certify_at(problem: Problem, at: Problem, t: Tolerance, refine: bool, say: Progress) -> Verdict:
+    """:func:`proofs.generator.certify` at ``at``'s point, unless the verdict speaks only about rounding."""
+    v = certify(at, refine=refine, progress=say)
+    if v.status != "UNKNOWN" and _dust_only(problem, v, t):
+        v = Verdict("UNKNOWN", f"the {v.claim} certificate only moves float dust (parameters within "
+                    f"{t.rounding:.2g} of 0): it speaks about rounding, not about the trained network")
+    elif v.status != "UNKNOWN" and _rounding_slope(problem, v, t):
+        v = Verdict("UNKNOWN", f"L decreases only to first order with a slope below {t.tol:.2g}: the centre is "
+                    "not exactly critical, which says nothing about the critical point it approximates")
+    return v
+
+
+def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: list[dict[str, str]],
+                far: bool = False) -> Verdict:
     """``v`` with the user's point in its certificate and the proved distance bound in its status line.
+
+    ``far``: the centre is the structure's critical point found beyond the snapping tolerance
+    (:func:`far_reach`), which the status line says.
 
     ``D = sqrt_above(‖origin − center‖²)``: the squared distance is exact, and ``D² ≥`` it.
     """
@@ -136,7 +217,10 @@ def with_origin(problem: Problem, v: Verdict, structure: Structure, attempts: li
     if v.status == "CERTIFIED":
         where += f", so the minimum is within {_up(D + rho)} of it"
     snapped = f" (structure: {structure.describe()})" if structure else ""
-    facts = dict(v.facts, origin_distance=canonical(D), structure=structure.describe(), attempts=attempts)
+    if far:
+        snapped = (f" (the critical point of the structure {structure.describe()}, beyond the snapping tolerance: "
+                   "training stopped that far from it)")
+    facts = dict(v.facts, origin_distance=canonical(D), structure=structure.describe(), attempts=list(attempts))
     return _checked(Verdict(v.status, f"{v.reason}; {where}{snapped}", v.claim, cert, facts))
 
 
