@@ -46,8 +46,8 @@ from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
 from .boundary import Descent, Kinks, crossed_constraints, kink_regions, near_constraints, release
-from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, interior_ball, kink_ball,
-                      negative_curvature, rotation_orbit, split_orbit)
+from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, curved_kink_ball, interior_ball,
+                      kink_ball, negative_curvature, rotation_orbit, split_orbit)
 from .refine import SHORT_TARGET, float_hessian, refine_critical_point, short_centre
 from .symmetry import symmetry_verdict
 
@@ -133,8 +133,8 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
             if crossed and not deep:
                 say("the piece's critical point lies outside its region: trying the kinks it crossed")
                 return kink_verdict(problem, theta, crossed, refine, say)
-            return Verdict("UNKNOWN", "refinement left the point's activation region across a boundary of a deeper "
-                           "layer (curved boundaries are not supported)")
+            return _curved(problem, theta, "refinement left the point's activation region across a boundary of a "
+                           "deeper layer", say)
         theta = short_centre(problem, r.theta, pattern)  # interior_ball refines further if its ball does not fit
     return _interior(problem, theta, pattern, refine, say)
 
@@ -197,12 +197,20 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
         return verdict
     deeper = [t for t in fw.boundary if t[1] > 0]
     if not deeper:
-        return Verdict("UNKNOWN", "a pre-activation of a deeper layer is within rounding of 0 at the point: curved "
-                       "boundaries are not supported")
+        return _curved(problem, theta, "a pre-activation of a deeper layer is within rounding of 0 at the point", say)
     triples = ", ".join(f"({j}, {k}, {i})" for j, k, i in deeper[:6])
     more = "" if len(deeper) <= 6 else f" and {len(deeper) - 6} more"
-    return Verdict("UNKNOWN", f"the centre lies on a boundary of a deeper layer (z = 0 at sample, layer, unit {triples}{more}):"
-                   " curved boundaries are not supported, and no descent curve was found")
+    return _curved(problem, theta, f"the centre lies on a boundary of a deeper layer (z = 0 at sample, layer, unit "
+                   f"{triples}{more}) and no descent curve was found", say)
+
+
+def _curved(problem: Problem, theta: list[Fraction], why: str, say: Progress) -> Verdict:
+    """At kinks of deeper layers: Theorem K (``curved_kink_ball``, kinks of layers 1 and 2) when its conditions
+    hold, else UNKNOWN saying ``why`` and why Theorem K did not apply."""
+    v = curved_kink_ball.search(problem, theta, say)
+    if v.status != "UNKNOWN":
+        return v
+    return Verdict("UNKNOWN", f"{why}; curved boundaries: {v.reason}")
 
 
 def kink_verdict(problem: Problem, theta: list[Fraction], cons: list[Constraint], refine: bool, say: Progress,

@@ -463,10 +463,13 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "rotation_orbit": generated("tests/data/rotation_2_3_2.json"),
     "null_input_rotation_orbit": generated("tests/data/null_input_rotation.json"),
     "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
+    "curved_kink": generated("tests/data/curved_kink.json"),
     "chain_lemma_a": psc_chain,
 }
 
 GOOD_LINES = {
+    "curved_kink": "VALID: CERTIFIED isolated_local_minimum, radius 1/1048576, mu 7/1250 (curved_kink_ball, 1 kink(s) of "
+                   "layer(s) 2, 2 piece(s), eta 23/10",
     "chain_minimum_from_origin": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta "
                                  "1/50, pd ldl, 2 parameters); the given point is within 1/20 of the centre",
     "kink_one_unit_boundary": "VALID: CERTIFIED isolated_local_minimum, radius 1/562949953421312, mu 49/1000 (boundary_ball",
@@ -591,11 +594,65 @@ def upper_sqrt(x: F, bits: int = 40) -> F:
     return F(n, 2 ** bits)
 
 
+def third_layer_kink() -> dict:
+    """A hand-written ``curved_kink_ball`` certificate claiming a kink of layer 3 (widths [1,1,1,1,1], all
+    weights 1, x = 1: every pre-activation is 1, none is a kink, and layer 3 is not covered anyway)."""
+    prob = problem([1, 1, 1, 1, 1], F(1, 10), [[1]], [[1]])
+    ev = {"method": "curved_kink_ball", "pattern": [["1", "1", "0"]], "kinks": [[0, 3, 0]], "delta": "1", "eta": "1",
+          "jacobian_norm": "1", "curvatures": ["0"], "gamma": "0",
+          "pieces": [{"signs": s, "multipliers": ["1"], "residual_norm": "0", "hessian_norm": "1", "tau": "0",
+                      "pd": {"method": "ldl"}} for s in "01"]}
+    return certificate("isolated_local_minimum", prob, [F(1)] * 4, F(1, 1000), ev, F(1, 100))
+
+
+def curved_two_layers_at_one_sample(cert: dict) -> None:
+    """The committed curved kink with a first-layer kink added at the second-layer kink's sample."""
+    cert["evidence"]["kinks"].insert(0, [1, 1, 0])
+
+
 def piecewise_claim(cert: dict) -> None:
     cert["claim"] = "piecewise_strong_convexity"
 
 
+CURVED = committed("curved_kink")
+
 BAD: dict[str, tuple[Callable[[], str], str]] = {
+    "curved_zero_off": (edit(CURVED, nudge("center.biases.1.0", F(1, 10 ** 30))),
+                        "kinks: (K1) kink [1, 2, 0]: z at the centre must be 0 (got 1/1000000000000000000000000000000)"),
+    "curved_piece_missing": (edit(CURVED, drop_piece),
+                             "regions: the piece with kink signs 1 is not listed"),
+    "curved_multiplier_negative": (edit(CURVED, setter("evidence.pieces.0.multipliers.0", "-1/1000")),
+                                   "multipliers: evidence.pieces[0].multipliers[0] must be ≥ 0 (got -1/1000)"),
+    "curved_multiplier_below_drift": (edit(CURVED, setter("evidence.pieces.1.residual_norm", "1/10")),
+                                      "multipliers: evidence.pieces[1]: (K3) the least multiplier"),
+    "curved_eta_too_large": (edit(CURVED, setter("evidence.eta", "3")),
+                             "kink gradients: J_0J_0ᵀ − eta²·I must be positive definite: pivot 1 of 1 is"),
+    "curved_gamma_too_small": (edit(CURVED, setter("evidence.gamma", "1")),
+                               "kink curvature: gamma must be ≥ 0 with gamma² ≥ Σ K_m²"),
+    "curved_curvature_too_small": (edit(CURVED, setter("evidence.curvatures.0", "1")),
+                                   "kink curvature: evidence.curvatures[0] must bound ‖∇²z_m‖₂ (its square is 2 for "
+                                   "kink [1, 2, 0], got 1)"),
+    "curved_gamma_radius_beyond_eta": (edit(CURVED, setter("evidence.gamma", "2411724800")),
+                                       "kink curvature: (K2) gamma·radius ="),
+    "curved_radius_too_large": (edit(CURVED, setter("radius", "1/1024")),
+                                "hessian bound: delta must be ≥ 0 with delta² ≥ P³K²ρ²"),
+    "curved_radius_too_small_for_gradient": (edit(CURVED, setter("radius", "1/2^200".replace("2^200", str(2 ** 200)))),
+                                             "gradient bound: evidence.pieces[0]: (K4) ‖e_s‖²"),
+    "curved_tau_too_large": (edit(CURVED, setter("evidence.pieces.0.tau", "1000000")),
+                             "hessian bound: evidence.pieces[0].tau must satisfy 0 ≤ τ and 2τ·j·ρ ≤ κ_s"),
+    "curved_mu_inflated": (edit(CURVED, setter("mu", "1")),
+                           "hessian bound: evidence.pieces[0]: pivot"),
+    "curved_hessian_norm_too_small": (edit(CURVED, setter("evidence.pieces.0.hessian_norm", "1")),
+                                      "hessian bound: evidence.pieces[0].hessian_norm must bound ‖H_s‖_F"),
+    "curved_residual_norm_zero": (edit(CURVED, setter("evidence.pieces.0.residual_norm", "0")),
+                                  "gradient bound: evidence.pieces[0].residual_norm must bound ‖e_s‖"),
+    "curved_third_layer_kink": (edit(third_layer_kink, lambda c: None),
+                                "kinks: evidence.kinks[0]: unit 0 of layer 3 at sample 0: kinks of layer 3 and deeper "
+                                "are not covered"),
+    "curved_first_layer_only": (edit(CURVED, setter("evidence.kinks", [[1, 1, 0]])),
+                                "kinks: curved_kink_ball needs a kink of the second layer"),
+    "curved_two_layers_at_one_sample": (edit(CURVED, curved_two_layers_at_one_sample),
+                                        "kinks: (S2) sample 1 has kinks of layers 1 and 2"),
     "weight_decay_zero": (edit(chain_minimum, setter("problem.loss.weight_decay", "0")),
                           "problem: weight decay must be positive for isolated_local_minimum (got 0)"),
     "mu_inflated": (edit(chain_minimum, setter("mu", "2")),

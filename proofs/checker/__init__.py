@@ -71,6 +71,14 @@ At ``θ*`` the multipliers are ``≥ κ``, and for ``θ* + d`` in a closed piece
 (``‖Ad‖ ≤ 2‖A‖_Fρ ≤ 2κ/τ``); the same estimate about ``c`` with ``‖e‖ < μρ/2`` puts the minimum of ``L`` over
 ``B̄`` inside the ball. So ``L`` has exactly one local minimum in ``B̄``, strict with quadratic growth ``μ/2``.
 
+``isolated_local_minimum`` (CERTIFIED), evidence ``curved_kink_ball``: the centre on kinks of the first and
+second hidden layers (at least one of the second; at each sample all of one layer; at most 8), whose zero
+sets are curved in ``θ``. Theorem K (``docs/MATHEMATICS.md`` §5; what is verified and the proof in
+``proofs/checker/curved.py``): independent kink gradients (``J_0J_0ᵀ − η²I ≻ 0``), curvature bounds
+``Γρ < η``, and per piece of all ``2^q`` strictly complementary multipliers beating their drift and a
+positive-definite penalised Lagrangian Hessian. Then ``L`` has exactly one local minimum in ``B̄``, on
+every kink, with quadratic growth ``μ/2``.
+
 ``isolated_local_minimum`` (CERTIFIED), evidence ``collapsed_layer``: one hidden layer whose units are all
 dead at ``c`` (every hidden parameter 0, the output bias exactly critical). ``L(c + s·d) − L(c)`` is exactly
 ``s²Q + s³C + s⁴R`` for ``s ≥ 0`` (``σ`` is positively homogeneous), with ``R ≥ 0``, ``|C| ≤ α·x_sum·‖d‖³`` and,

@@ -311,6 +311,7 @@ def local_minimum_rules() -> dict[str, Callable[[Context], str]]:
 
 def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer, collapsed_network
+    from .curved import curved_kink_ball
     from .duality import check_global_minimum, check_not_global_minimum
     from .orbit import check_split_orbit
     from .rotation import rotation_kink_orbit, rotation_orbit
@@ -318,7 +319,8 @@ def _table() -> dict[str, Rule]:
 
     minimum, refuted = ("isolated_local_minimum",), ("not_a_local_minimum", "not_isolated")
     return {"interior_ball": Rule(interior_ball, minimum), "boundary_ball": Rule(boundary_ball, minimum),
-            "kink_ball": Rule(kink_ball, minimum), "collapsed_layer": Rule(collapsed_layer, minimum),
+            "kink_ball": Rule(kink_ball, minimum), "curved_kink_ball": Rule(curved_kink_ball, minimum),
+            "collapsed_layer": Rule(collapsed_layer, minimum),
             "collapsed_network": Rule(collapsed_network, minimum),
             "lemma_a_norm_box": Rule(lemma_a_norm_box, ("piecewise_strong_convexity",)),
             "negative_curvature": Rule(negative_curvature, refuted), "curve": Rule(curve, refuted),

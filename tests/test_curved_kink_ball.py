@@ -1,0 +1,151 @@
+"""``curved_kink_ball`` (Theorem K, ``docs/MATHEMATICS.md`` §5): a minimum on a kink of the second layer.
+
+The committed problem ``tests/data/curved_kink.json`` (widths 1-1-1-1 with biases, x = −2, −1, 3,
+y = −1, −1, 2, λ = 1/100) was trained to a minimum at which the second layer's pre-activation vanishes at
+x = −1 while the first-layer unit is on there: the kink ``z = w₂·σ(w₁x + b₁) + b₂ = 0`` is a curved surface
+in θ. Its certificate (``tests/certs/good/curved_kink.json``) is checked against methods that share no
+code with the checker or the generator: the naive exact forward pass and Taylor-coefficient derivatives of
+``tests/test_checker.py``, and exact sampling of the loss about the centre.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from fractions import Fraction as F
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from proofs.methods.curved_kink_ball import search  # noqa: E402
+from symbolic.problem import parse_problem  # noqa: E402
+from tests.test_checker import naive_loss, naive_output, oracle_derivatives, point, problem  # noqa: E402
+
+CERT = ROOT / "tests" / "certs" / "good" / "curved_kink.json"
+
+
+def centre() -> tuple[dict, list[F], F, F]:
+    """The certificate's problem, centre ``(w₁, b₁, w₂, b₂, w₃, b₃)``, radius and ``μ``."""
+    cert = json.loads(CERT.read_text(encoding="utf-8"))
+    c = cert["center"]
+    theta = [F(c["weights"][k][0][0]) if i == 0 else F(c["biases"][k][0]) for k in range(3) for i in range(2)]
+    return cert["problem"], theta, F(cert["radius"]), F(cert["mu"])
+
+
+def z2(prob: dict, theta: list[F], x: F) -> F:
+    """The second layer's pre-activation at input ``x``, by the naive forward pass."""
+    return naive_output(prob, theta, [x], None)[1][1][0]
+
+
+def test_the_centre_is_exactly_on_the_curved_kink_with_the_first_layer_on():
+    prob, theta, _, _ = centre()
+    assert z2(prob, theta, F(-1)) == 0
+    w1, b1, w2, b2, _, _ = theta
+    assert w1 * -1 + b1 > 0                     # the first-layer unit is on at x = −1: z is bilinear, not b₂ alone
+    assert w2 * (b1 - w1) + b2 == 0             # z = w₂(b₁ − w₁) + b₂, written out
+    for x in (F(-2), F(3)):                     # the other samples are strictly off the second-layer kink
+        assert abs(z2(prob, theta, x)) > F(1, 10)
+
+
+def test_exact_kkt_with_positive_multipliers_in_both_pieces():
+    """∇L_P(c) = ν·s·∇z(c) up to a residual below 10⁻²⁵ in both pieces, with ν > 0 (strict complementarity):
+    derivatives by exact Taylor coefficients, ∇z by hand (z = w₂(w₁x + b₁) + b₂ at x = −1)."""
+    prob, theta, _, _ = centre()
+    w1, b1, w2, b2, _, _ = theta
+    grad_z = [-w2, w2, b1 - w1, F(1), F(0), F(0)]
+    norm2 = sum(v * v for v in grad_z)
+    for on, s in (("1", 1), ("0", -1)):
+        pattern = [["1", "0"], ["1", on], ["0", "1"]]
+        g, _ = oracle_derivatives(prob, theta, pattern)
+        lam = sum(a * b for a, b in zip(g, grad_z)) / norm2
+        nu = s * lam
+        residual = sum((a - lam * b) ** 2 for a, b in zip(g, grad_z))
+        assert nu > F(1, 100), (on, float(nu))
+        assert residual < F(1, 10 ** 50), (on, float(residual))
+
+
+def test_the_loss_grows_about_the_centre_by_exact_sampling():
+    """``L(c + d) > L(c)`` exactly for 200 seeded random directions at each of four lengths, from the ball's
+    radius to a thousand times it, and along ``±∇z`` (across the kink): the float-free baseline of the claim."""
+    prob, theta, rho, mu = centre()
+    L0 = naive_loss(prob, theta)
+    gen = random.Random(14)
+    w1, b1, w2, b2, _, _ = theta
+    grad_z = [-w2, w2, b1 - w1, F(1), F(0), F(0)]
+    for length in (rho, 10 * rho, 100 * rho, 1000 * rho):
+        dirs = [[F(gen.randint(-1000, 1000), 1000) for _ in theta] for _ in range(200)]
+        dirs += [grad_z, [-v for v in grad_z]]
+        for d in dirs:
+            scale = length / F(max(abs(v) for v in d))     # ‖d‖ between length and √6·length
+            step = [t + scale * v for t, v in zip(theta, d)]
+            gain = naive_loss(prob, step) - L0
+            assert gain > 0, (float(length), [float(v) for v in d])
+    # inside the ball the growth is at least (μ/2)‖θ − θ*‖², up to the tiny distance of c from θ*
+    d = [F(1)] * 6
+    scale = rho / 4
+    assert naive_loss(prob, [t + scale * v for t, v in zip(theta, d)]) - L0 >= mu / 2 * 6 * scale ** 2 / 2
+
+
+def test_the_certificate_is_valid_for_pscert_check():
+    run = subprocess.run([sys.executable, "-c", "from cli import main; main()", "check", str(CERT)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "VALID: CERTIFIED isolated_local_minimum" in run.stdout and "curved_kink_ball" in run.stdout
+
+
+def test_certify_decides_the_committed_problem_with_theorem_k():
+    from proofs.generator import certify
+    from symbolic.problem import load_problem
+
+    v = certify(load_problem(str(ROOT / "tests" / "data" / "curved_kink.json")))
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "curved_kink_ball", v.reason
+    assert v.certificate["evidence"]["kinks"] == [[1, 2, 0]]
+    assert v.facts["checker"].startswith("VALID: CERTIFIED isolated_local_minimum")
+
+
+def deep_chain(theta: list[F]) -> dict:
+    """Widths 1-1-1-1-1 with biases, x = 1, 2: the point ``θ`` (w, b per layer)."""
+    prob = problem([1, 1, 1, 1, 1], F(1, 100), [[1], [2]], [[1], [2]], biases=True)
+    return {**prob, "point": point(prob, theta)}
+
+
+def test_a_third_layer_kink_stays_unknown_with_unit_layer_and_sample():
+    # z₁ = x, z₂ = x, z₃ = x − 1: zero at sample 0 (x = 1), in layer 3
+    theta = [F(1), F(0), F(1), F(0), F(1), F(-1), F(1), F(0)]
+    prob = parse_problem(deep_chain(theta))
+    v = search(prob, prob.flatten(prob.point), lambda _msg: None)
+    assert v.status == "UNKNOWN"
+    assert "layer 3" in v.reason and "sample 0" in v.reason and "unit 0" in v.reason, v.reason
+
+
+def test_kinks_of_two_layers_at_one_sample_stay_unknown():
+    # z₁ = x − 1 and z₂ = 2·σ(z₁) + 0·... : at x = 1 both z₁ = 0 and (with b₂ = 0) z₂ = 0
+    theta = [F(1), F(-1), F(2), F(0), F(1), F(1), F(1), F(0)]
+    prob = parse_problem(deep_chain(theta))
+    v = search(prob, prob.flatten(prob.point), lambda _msg: None)
+    assert v.status == "UNKNOWN" and "sample 0 has kinks of layers 1 and 2" in v.reason, v.reason
+
+
+def test_the_latex_proof_compiles_and_states_the_theorem(tmp_path):
+    """``pscert latex`` typesets the certificate (Theorem K with its constants) and pdflatex compiles it."""
+    import re
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from proofs import latex
+
+    result = CliRunner().invoke(main, ["latex", str(CERT)])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    assert "\\begin{theorem}[Theorem K: a curved kink ball]" in tex
+    assert "\\texttt{0} & \\texttt{ldl}" in tex and "\\texttt{1} & \\texttt{ldl}" in tex
+    done = latex.compile_pdf(tex, str(tmp_path / "proof.pdf"))
+    assert done.pages >= 1 and not re.search(r"^! ", done.log, re.M)
+    assert "undefined references" not in done.log and "multiply defined" not in done.log
+    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide", done.log)]
+    assert all(w <= 20 for w in widths), widths
