@@ -124,6 +124,13 @@ class FloatObjective:
         return (np.concatenate(rows, axis=1) / _COMPLEX_STEP).T if rows else np.zeros((0, self.size))
 
     def piece_hessian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """``∇²L_P``: in closed form with one hidden layer (:meth:`_one_layer_hessian`), else by complex
+        steps (:meth:`complex_step_hessian`)."""
+        if len(self.blocks) == 2 and not np.iscomplexobj(theta):
+            return self._one_layer_hessian(theta, masks[0])
+        return self.complex_step_hessian(theta, masks)
+
+    def complex_step_hessian(self, theta: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
         """``∇²L_P`` by complex steps: column ``p`` is ``Im ∇L_P(θ + i·h·e_p) / h`` (no cancellation)."""
         H = np.empty((self.size, self.size))
         for p in range(self.size):
@@ -131,3 +138,44 @@ class FloatObjective:
             shifted[p] += 1j * _COMPLEX_STEP
             H[:, p] = np.imag(self.evaluate(shifted, masks)[1]) / _COMPLEX_STEP
         return (H + H.T) / 2
+
+    def _one_layer_hessian(self, theta: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """``∇²L_P = 2α(JᵀJ + Σ_{j,o} r_jo ∇²f_o(x_j)) + 2λ·diag(decayed)`` for ``f = W₂·D(W₁x + b₁) + b₂``.
+
+        ``J_j[o, ·]`` is ``W₂[o,i]·D_ji·x̃_j`` on unit ``i``'s first-layer row ``(W₁[i,:], b₁[i])`` and
+        ``ã_j = (D_j z_j, 1)`` on output ``o``'s row ``(W₂[o,:], b₂[o])``. ``f`` is bilinear in the two layers,
+        so ``∇²f_o`` pairs only ``W₂[o,i]`` with unit ``i``'s first-layer row, with entries ``D_ji·x̃_j``:
+        the residual term is ``M[o,i,:] = Σ_j r_jo D_ji x̃_j`` there. A few matrix products instead of the
+        ``P`` back-propagations of complex steps (``≈ 0.13 ms`` each at a few hundred parameters).
+        """
+        (ws1, (h, n), bs1), (ws2, (m, _), bs2) = self.blocks
+        (W1, b1), (W2, b2) = self.layers(theta)
+        N = self.X.shape[0]
+        a = (self.X @ W1.T + (b1 if b1 is not None else 0)) * D
+        r = a @ W2.T + (b2 if b2 is not None else 0) - self.Y
+        J = np.zeros((N, m, self.size))
+        WD = W2[None, :, :] * D[:, None, :]                                   # (N, m, h): ∂f_o/∂z_i
+        J[:, :, ws1] = (WD[:, :, :, None] * self.X[:, None, None, :]).reshape(N, m, h * n)
+        outs = np.arange(m)
+        block = np.zeros((N, m, m, h))
+        block[:, outs, outs, :] = a[:, None, :]
+        J[:, :, ws2] = block.reshape(N, m, m * h)
+        if bs1 is not None:
+            J[:, :, bs1] = WD
+        if bs2 is not None:
+            J[:, :, bs2] = np.eye(m)[None, :, :]
+        J = J.reshape(N * m, self.size)
+        H = J.T @ J
+        cols = [self.X] + ([np.ones((N, 1))] if bs1 is not None else [])
+        xt = np.concatenate(cols, axis=1)                                     # x̃_j
+        M = np.einsum("jo,ji,jc->oic", r, D, xt)
+        first = np.concatenate([ws1.start + np.arange(h)[:, None] * n + np.arange(n)[None, :]]
+                               + ([bs1.start + np.arange(h)[:, None]] if bs1 is not None else []), axis=1)  # (h, ñ)
+        second = ws2.start + outs[:, None] * h + np.arange(h)[None, :]      # (m, h)
+        rows = np.broadcast_to(first[None, :, :], M.shape)
+        cols_ = np.broadcast_to(second[:, :, None], M.shape)
+        np.add.at(H, (rows.ravel(), cols_.ravel()), M.ravel())
+        np.add.at(H, (cols_.ravel(), rows.ravel()), M.ravel())
+        H *= 2 * self.alpha
+        H[np.diag_indices_from(H)] += 2 * self.lam * self.decay
+        return H

@@ -8,6 +8,7 @@ to JSON as strings: ``[["10"], ["11"]]`` for two samples and one hidden layer of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from math import lcm
 from operator import mul
@@ -26,21 +27,35 @@ class Forward:
 
     Attributes
     ----------
-    outputs
-        ``outputs[j][o] = f_o(x_j)``.
-    preactivations
-        ``preactivations[j][k][i] = z_{k+1,i}(x_j)`` for the hidden layers (0-based ``k``).
     pattern
         The activation pattern; a unit with ``z = 0`` counts as inactive (``σ(0) = 0``).
     boundary
         The triples ``(sample, layer, unit)`` (0-based) with ``z = 0``: the point lies on those
         regions' common boundary. Empty for identity activations.
+    numerators, scales
+        ``z_{k+1}(x_j) = numerators[j][k] / scales[k]`` for every layer ``k`` (the last is the output):
+        integers over one positive denominator per layer, as computed.
+    outputs
+        ``outputs[j][o] = f_o(x_j)`` (``Fraction``, formed when first asked for).
+    preactivations
+        ``preactivations[j][k][i] = z_{k+1,i}(x_j)`` for the hidden layers (0-based ``k``; ``Fraction``,
+        formed when first asked for: many callers need only the pattern).
     """
 
-    outputs: tuple[tuple[Fraction, ...], ...]
-    preactivations: tuple[tuple[tuple[Fraction, ...], ...], ...]
     pattern: Pattern
     boundary: tuple[tuple[int, int, int], ...]
+    numerators: tuple[tuple[tuple[int, ...], ...], ...]
+    scales: tuple[int, ...]
+
+    @cached_property
+    def outputs(self) -> tuple[tuple[Fraction, ...], ...]:
+        top = self.scales[-1]
+        return tuple(tuple(Fraction(v, top) for v in zs[-1]) for zs in self.numerators)
+
+    @cached_property
+    def preactivations(self) -> tuple[tuple[tuple[Fraction, ...], ...], ...]:
+        return tuple(tuple(tuple(Fraction(v, den) for v in z) for z, den in zip(zs[:-1], self.scales))
+                     for zs in self.numerators)
 
     @property
     def margin(self) -> Fraction | None:
@@ -73,9 +88,31 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
     (((Fraction(6, 1),), (Fraction(0, 1),)), (((1,),), ((0,),)))
     """
     params = _point(problem, params)
+    key = (id(problem), params, pattern)
+    try:
+        hit = _RECENT.get(key)
+    except TypeError:  # an unhashable pattern (lists): not remembered
+        return _forward(problem, params, pattern)
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    fw = _forward(problem, params, pattern)
+    if len(_RECENT) >= _REMEMBERED:
+        del _RECENT[next(iter(_RECENT))]
+    _RECENT[key] = (problem, fw)   # the entry keeps ``problem`` alive, so its id is not reused meanwhile
+    return fw
+
+
+_REMEMBERED = 8
+"""How many forward passes :func:`forward` remembers: the generator asks for the same point's pass many times
+(symmetry, boundary and region tests, refinement), and ``Problem``, ``Params`` and ``Forward`` are immutable."""
+_RECENT: dict[tuple[int, Params, Pattern | None], tuple[Problem, Forward]] = {}
+
+
+def _forward(problem: Problem, params: Params, pattern: Pattern | None) -> Forward:
+    """:func:`forward`, computed."""
     relu = problem.activation == "relu"
     # Integers over one denominator per layer (and one for the inputs): no gcd inside the N·P loop,
-    # which Fraction arithmetic would pay per operation; each z becomes a Fraction once, at the end.
+    # which Fraction arithmetic would pay per operation; Fractions only when a caller asks for values.
     layers = []
     for k in range(problem.depth + 1):
         W = params.weights[k]
@@ -84,19 +121,19 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
         width = len(W[0]) + 1 if W else 1
         layers.append(([ints[i: i + width] for i in range(0, len(ints), width)], den))
     xs, dx = _over_common([v for x in problem.inputs for v in x])
+    scales = []
+    for _, den in layers:
+        scales.append((scales[-1] if scales else dx) * den)
     n0 = problem.widths[0]
-    outputs, pres, pats = [], [], []
+    nums, pats = [], []
     boundary: list[tuple[int, int, int]] = []
     for j in range(len(problem.inputs)):
-        scale = dx
         a = xs[j * n0: (j + 1) * n0] + [dx]   # ã = (a, 1) at the current scale
         zs, bits = [], []
-        for k, (rows, den) in enumerate(layers):
+        for k, (rows, _) in enumerate(layers):
             zi = [sum(map(mul, row, a)) for row in rows]
-            scale *= den
-            z = tuple(Fraction(v, scale) for v in zi)
+            zs.append(tuple(zi))
             if k == problem.depth:
-                outputs.append(z)
                 break
             if pattern is not None:
                 d = pattern[j][k]
@@ -106,12 +143,11 @@ def forward(problem: Problem, params: Params | None = None, pattern: Pattern | N
                 d = (1,) * len(zi)
             if relu:
                 boundary.extend((j, k, i) for i, v in enumerate(zi) if v == 0)
-            zs.append(z)
             bits.append(tuple(d))
-            a = [v if on else 0 for v, on in zip(zi, d)] + [scale]
-        pres.append(tuple(zs))
+            a = [v if on else 0 for v, on in zip(zi, d)] + [scales[k]]
+        nums.append(tuple(zs))
         pats.append(tuple(bits))
-    return Forward(tuple(outputs), tuple(pres), tuple(pats), tuple(boundary))
+    return Forward(tuple(pats), tuple(boundary), tuple(nums), tuple(scales))
 
 
 def _over_common(values: Sequence[Fraction]) -> tuple[list[int], int]:
