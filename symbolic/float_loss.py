@@ -164,8 +164,8 @@ class FloatObjective:
             J[:, :, bs1] = WD
         if bs2 is not None:
             J[:, :, bs2] = np.eye(m)[None, :, :]
-        J = J.reshape(N * m, self.size)
-        H = J.T @ J
+        rows_j = J.reshape(N * m, self.size)
+        H = rows_j.T @ rows_j
         cols = [self.X] + ([np.ones((N, 1))] if bs1 is not None else [])
         xt = np.concatenate(cols, axis=1)                                     # x̃_j
         M = np.einsum("jo,ji,jc->oic", r, D, xt)

@@ -121,7 +121,7 @@ def _forward(problem: Problem, params: Params, pattern: Pattern | None) -> Forwa
         width = len(W[0]) + 1 if W else 1
         layers.append(([ints[i: i + width] for i in range(0, len(ints), width)], den))
     xs, dx = _over_common([v for x in problem.inputs for v in x])
-    scales = []
+    scales: list[int] = []
     for _, den in layers:
         scales.append((scales[-1] if scales else dx) * den)
     n0 = problem.widths[0]
