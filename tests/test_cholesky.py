@@ -7,6 +7,7 @@ definite matrix (then the exact test decides); it must never say "proved" for on
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction as F
 
@@ -293,10 +294,12 @@ def test_reordering_and_the_envelope_keep_every_decision() -> None:
     for blocks, size, dense in ((3, 4, 2), (5, 6, 3)):
         G = arrow_blocks(blocks, size, dense, rng, F(0))
         A, _ = over_common(G)
-        order = cholesky._cheapest_order(A)
+        order, starts = cholesky._cheapest_order(A)
         assert order != list(range(len(A)))
-        assert cholesky._envelope_cost(cholesky._starts(A, order)) < cholesky._envelope_cost(
-            cholesky._starts(A, list(range(len(A)))))
+        assert cholesky._envelope_cost(starts) < cholesky._envelope_cost(cholesky._starts(nonzeros(A), list(range(len(A)))))
+        # the envelope by its definition: the first row i ≤ j of the reordered matrix with a nonzero (i, j)
+        B = [[A[p][q] for q in order] for p in order]
+        assert starts == [next(i for i in range(j + 1) if B[i][j] or i == j) for j in range(len(B))]
         lo, hi = F(0), F(sum(G[i][i] for i in range(len(G))))
         for _ in range(50):  # λ_min in [lo, hi)
             mid = (lo + hi) / 2
@@ -319,3 +322,30 @@ def test_the_envelope_changes_no_float_result() -> None:
             starts = [max(0, j - 2 * band) for j in range(n)]
             assert all(rows[i][j - i] == 0 for j in range(n) for i in range(starts[j]))
             assert cholesky._left_looking([r[:] for r in rows], starts) is cholesky._left_looking([r[:] for r in rows])
+
+
+def nonzeros(A: list[list[int]]) -> list[list[int]]:
+    return [[q for q, v in enumerate(row) if v] for row in A]
+
+
+def test_the_square_root_bound_in_integers_agrees_with_fractions() -> None:
+    """``_within_u`` decides ``s(1−u)² ≤ r² ≤ s(1+u)²`` in integers: the same answers as in Fractions, on
+    correctly rounded roots (always within), their neighbours one and a few ulps away, and subnormal and
+    huge values."""
+    def by_fractions(r: float, s: float) -> bool:
+        rr, ss = F(r) ** 2, F(s)
+        return ss * (1 - cholesky.U) ** 2 <= rr <= ss * (1 + cholesky.U) ** 2
+
+    rng = random.Random(5)
+    values = [rng.uniform(0.5, 2.0) * 2.0 ** rng.randint(-1070, 1000) for _ in range(300)]
+    values += [5e-324, 2.2250738585072014e-308, 1.0, 2.0, 3.0, 1.7976931348623157e308]
+    seen = set()
+    for s in values:
+        r = math.sqrt(s)
+        assert cholesky._within_u(r, s)
+        for t in (r, math.nextafter(r, 0), math.nextafter(r, math.inf), r * (1 + 2 ** -50), r * (1 - 2 ** -50)):
+            if t > 0:
+                answer = cholesky._within_u(t, s)
+                assert answer == by_fractions(t, s)
+                seen.add(answer)
+    assert seen == {True, False}

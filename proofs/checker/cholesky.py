@@ -176,11 +176,10 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
     budget.charge_products(n * n * n // 6 + 1, 53, 53, f"the float Cholesky test of a {n}×{n} matrix")
     if not arithmetic_is_ieee() or any(tuple(row) != col for row, col in zip(A, zip(*A))):
         return False
-    order = _cheapest_order(A)
+    order, starts = _cheapest_order(A)
     if order != list(range(n)):   # P·A·Pᵀ for a permutation P: positive definite iff A is
         pick = itemgetter(*order)
         A = [list(pick(row)) for row in pick(A)] if n > 1 else A
-    starts = _starts(A, list(range(n)))
     Q = _scaled_floor(A, S)
     if Q is None:
         return False
@@ -194,26 +193,28 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
     return _factorises(rows, starts)
 
 
-def _cheapest_order(A: Sequence[Sequence[int]]) -> list[int]:
+def _cheapest_order(A: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
     """Of three orders of the rows and columns — as given, reversed, and by the position of the last
     nonzero entry, then the count of nonzeros — the one whose envelope (:func:`_starts`) promises the
-    fewest multiply-adds. The last puts, e.g., the output units of a network first, each unit's weights
-    and bias together (their Hessian block is block diagonal by output unit)."""
+    fewest multiply-adds, with that envelope. The last puts, e.g., the output units of a network first,
+    each unit's weights and bias together (their Hessian block is block diagonal by output unit)."""
     n = len(A)
-    last = [max(compress(range(n), row), default=0) for row in A]
-    nonzeros = [n - list(row).count(0) for row in A]
-    candidates = [list(range(n)), list(range(n - 1, -1, -1)), sorted(range(n), key=lambda p: (last[p], nonzeros[p]))]
-    return min(candidates, key=lambda order: _envelope_cost(_starts(A, order)))
+    nonzero = [list(compress(range(n), row)) for row in A]
+    last = [row[-1] if row else 0 for row in nonzero]
+    candidates = [list(range(n)), list(range(n - 1, -1, -1)),
+                  sorted(range(n), key=lambda p: (last[p], len(nonzero[p])))]
+    return min(((order, _starts(nonzero, order)) for order in candidates), key=lambda c: _envelope_cost(c[1]))
 
 
-def _starts(A: Sequence[Sequence[int]], order: Sequence[int]) -> list[int]:
-    """The envelope of the symmetric ``A`` with rows and columns taken in ``order``: ``starts[j]`` is the
-    first position ``i ≤ j`` with a nonzero entry ``(i, j)``, or ``j``."""
-    n = len(A)
-    position = [0] * n
+def _starts(nonzero: Sequence[Sequence[int]], order: Sequence[int]) -> list[int]:
+    """The envelope of a symmetric matrix whose row ``p`` has its nonzero entries in the columns
+    ``nonzero[p]``, with rows and columns taken in ``order``: ``starts[j]`` is the first position
+    ``i ≤ j`` with a nonzero entry ``(i, j)``, or ``j``."""
+    position = [0] * len(order)
     for j, p in enumerate(order):
         position[p] = j
-    return [min([j] + [position[q] for q in compress(range(n), A[p])]) for j, p in enumerate(order)]
+    at = position.__getitem__
+    return [min(j, min(map(at, nonzero[p]), default=j)) for j, p in enumerate(order)]
 
 
 def _envelope_cost(starts: Sequence[int]) -> int:
@@ -316,6 +317,13 @@ def _right_looking(rows: list[list[float]]) -> bool:
 
 
 def _within_u(r: float, s: float) -> bool:
-    """``r = √s·(1+δ)`` with ``|δ| ≤ u``, decided exactly: ``s(1−u)² ≤ r² ≤ s(1+u)²``."""
-    rr, ss = Fraction(r) ** 2, Fraction(s)
-    return ss * (1 - U) ** 2 <= rr <= ss * (1 + U) ** 2
+    """``r = √s·(1+δ)`` with ``|δ| ≤ u``, decided exactly for positive finite ``r``, ``s``:
+    ``s(1−u)² ≤ r² ≤ s(1+u)²``. With ``r = a/b``, ``s = c/d`` (``b``, ``d`` powers of two) and ``u = 2^-53``
+    that is ``c·b²·(2^53 − 1)² ≤ a²·d·2^106 ≤ c·b²·(2^53 + 1)²``, in integers."""
+    a, b = r.as_integer_ratio()
+    c, d = s.as_integer_ratio()
+    middle, side = (a * a * d) << 106, c * b * b
+    return side * _LOW <= middle <= side * _HIGH
+
+
+_LOW, _HIGH = (2 ** 53 - 1) ** 2, (2 ** 53 + 1) ** 2

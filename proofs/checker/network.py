@@ -188,6 +188,8 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     G_all: list[list[list[list[int]]]] = []  # G_all[j][k-1] = G_k at sample j
     g_all: list[list[list[int]]] = []       # g_all[j][k-1] = g_k = (∂f/∂z_k)ᵀ r_j, scale s_r·∏_{i>k} e_i
     m_all: list[dict[tuple[int, int], list[list[int]]]] = []
+    unit_rows = [[[int(d == c) for c in range(w)] for d in range(w)] for w in widths[:-1]]  # read only below
+    zero_rows = [[0] * w for w in widths[:-1]]
     for j in range(N):
         mask = run.masks[j]
         # G_k = ∂f/∂z_k (scale ∏_{i>k} e_i), g_k = G_kᵀ r, walking down from the output.
@@ -208,7 +210,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         Ms: dict[tuple[int, int], list[list[int]]] = {}
         for k in range(1, H + 1):
             D = mask[k - 1]
-            Ms[k, k] = [[D[d] * (d == c) for c in range(widths[k])] for d in range(widths[k])]
+            Ms[k, k] = [unit_rows[k][d] if D[d] else zero_rows[k] for d in range(widths[k])]  # D_k, rows shared
             for m in range(k + 1, H + 1):
                 Dm, Wm, prev = mask[m - 1], W[m - 1], Ms[m - 1, k]
                 Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
@@ -231,14 +233,22 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     if budget is not None:  # two multiplications per entry of the lower triangle
         budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
                       f"the exact Hessian ({P} parameters)")
-    layer_scale = [e[k - 1] for k in range(1, H + 2)
-                   for _ in range(problem.offsets[k] - problem.offsets[k - 1] if k <= H else P - problem.offsets[H])]
-    for row, ua in zip(hess, layer_scale):
-        ua *= run.dy
-        row[:] = [v * ua * ub if v else 0 for v, ub in zip(row, layer_scale)]
+    # The scale of hess (lower triangle) is E²·d_x²·d_y once the Gram entries of layers (k, l) are times
+    # e_k·e_l·d_y and the residual terms times e_k·e_l; 2α and 2λ then fold in over den. Each entry is
+    # multiplied once, by that product times ``factor`` (one constant per pair of layers).
+    two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
+    base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
+    den = lcm(base, two_lam.denominator)
+    factor = two_alpha.numerator * (den // base)
+    shift = two_lam.numerator * (den // two_lam.denominator)
+    sizes = [problem.offsets[k] - problem.offsets[k - 1] if k <= H else P - problem.offsets[H] for k in range(1, H + 2)]
+    for ka in range(H + 1):
+        scale = [e[ka] * e[kb] * run.dy * factor for kb in range(H + 1) for _ in range(sizes[kb])]
+        for row in hess[problem.offsets[ka]: problem.offsets[ka] + sizes[ka]]:
+            row[:] = map(mul, row, scale)
     for l in range(2, H + 2):
         for k in range(1, l):
-            up = e[k - 1] * e[l - 1]
+            up = e[k - 1] * e[l - 1] * factor
             acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
             for c in range(widths[l]):
                 for d, unit in linked[l, k]:
@@ -248,17 +258,12 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                     hi = problem.index(l, c, d)
                     for b, v in enumerate(acts_k):
                         hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
-    # scale of hess (lower triangle) is E²·d_x²·d_y; symmetrise, then fold in 2α and 2λ.
-    two_alpha, two_lam = 2 * problem.alpha, 2 * problem.weight_decay
-    base = E * E * run.s[0] * run.s[0] * run.dy * two_alpha.denominator
-    den = lcm(base, two_lam.denominator)
-    factor = two_alpha.numerator * (den // base)
-    shift = two_lam.numerator * (den // two_lam.denominator)
     for a_ in range(P):
-        for b_ in range(a_):
-            hess[a_][b_] *= factor
-            hess[b_][a_] = hess[a_][b_]
-        hess[a_][a_] = hess[a_][a_] * factor + (shift if problem.decayed[a_] else 0)
+        if problem.decayed[a_]:
+            hess[a_][a_] += shift
+    columns = list(zip(*hess))   # symmetrise: row b above its diagonal is column b below it
+    for b_ in range(P):
+        hess[b_][b_ + 1:] = columns[b_][b_ + 1:]
     grad = [Fraction(0)] * P
     r_scale = run.s[-1] * run.dy * E * run.s[0]
     for k in range(1, H + 2):
