@@ -189,7 +189,7 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
         row[0] -= C
         if max(map(abs, row)) > EXACT_INT:  # every row holds its diagonal entry
             return False
-        rows.append([float(v) for v in row])
+        rows.append(list(map(float, row)))
     return _factorises(rows, starts)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from itertools import compress
 from math import lcm
-from operator import mul
+from operator import itemgetter, mul
 from typing import NamedTuple, Sequence, TypeVar
 
 from .arith import Budget, Sparse, bits, over_common
@@ -302,7 +302,8 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
     units = []  # (layer k, indices of the unit's parameters by d, samples where ∂f/∂z_{k,c} ≠ 0, those columns)
     for k in range(1, H + 2):
         for c in range(widths[k]):
-            cols = [tuple(Go[c] for Go in G_all[j][k - 1]) for j in range(N)]
+            column = itemgetter(c)
+            cols = [tuple(map(column, G_all[j][k - 1])) for j in range(N)]
             support = [j for j in range(N) if any(cols[j])]
             distinct = {cols[j] for j in support}
             const = next(iter(distinct)) if len(distinct) == 1 else None   # the one column, if there is one
@@ -314,14 +315,15 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
         budget.charge(len(units) * (len(units) + 1) // 2 + 1, N, f"{what}: the supports")
     out = [[0] * P for _ in range(P)]
     sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]] = {}  # Σ_j ã ã'ᵀ by layers and samples
+    by_d = [[list(col) for col in zip(*(sample[k] for sample in acts))] for k in range(H + 1)]  # ã_k[d] by sample
     for at, (k, idx_u, sup_u, cols_u, const_u) in enumerate(units):
         in_u = set(sup_u)
         for bt, (l, idx_v, sup_v, cols_v, const_v) in enumerate(units[: at + 1]):
-            common = [j for j in sup_v if j in in_u]
+            common = sorted(in_u.intersection(sup_v))
             if not common:
                 continue
             if const_u is not None and const_v is not None:
-                _constant_pair(out, sums, acts, (k, idx_u, const_u), (l, idx_v, const_v), common, at == bt,
+                _constant_pair(out, sums, by_d, (k, idx_u, const_u), (l, idx_v, const_v), common, at == bt,
                                budget, (bg, ba, what))
                 continue
             if budget is not None:
@@ -352,11 +354,12 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
 
 
 def _constant_pair(out: list[list[int]], sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]],
-                   acts: Sequence[Sequence[Sequence[int]]], u: tuple[int, list[int], tuple[int, ...]],
+                   by_d: Sequence[Sequence[Sequence[int]]], u: tuple[int, list[int], tuple[int, ...]],
                    v: tuple[int, list[int], tuple[int, ...]], common: list[int], same: bool, budget: Budget | None,
                    sizes: tuple[int, int, str]) -> None:
     """The entries of two units with constant columns (:func:`unit_gram`): ``K·S[d][d']`` with ``K = v_u·v_v``
-    and ``S = Σ_{j ∈ common} ã_{k−1,j} ã_{l−1,j}ᵀ`` (its lower triangle when ``k = l``: it is symmetric)."""
+    and ``S = Σ_{j ∈ common} ã_{k−1,j} ã_{l−1,j}ᵀ`` (its lower triangle when ``k = l``: it is symmetric);
+    ``by_d[k−1][d]`` is the column ``ã_{k−1}[d]`` over the samples."""
     (k, idx_u, col_u), (l, idx_v, col_v) = u, v
     bg, ba, what = sizes
     K = sum(map(mul, col_u, col_v))
@@ -365,14 +368,14 @@ def _constant_pair(out: list[list[int]], sums: dict[tuple[int, int, tuple[int, .
     key = (k, l, tuple(common))
     S = sums.get(key)
     if S is None:
-        A_u = [[acts[j][k - 1][d] for j in common] for d in range(len(idx_u))]
+        A_u = [list(map(col.__getitem__, common)) for col in by_d[k - 1][: len(idx_u)]]
         if budget is not None:
             count = len(idx_u) * (len(idx_u) + 1) // 2 if k == l else len(idx_u) * len(idx_v)
             budget.charge_products(len(common) * count, ba, ba, f"{what}: the Gram products")
         if k == l:
             S = [[sum(map(mul, a, b)) for b in A_u[: d + 1]] for d, a in enumerate(A_u)]
         else:
-            A_v = [[acts[j][l - 1][d] for j in common] for d in range(len(idx_v))]
+            A_v = [list(map(col.__getitem__, common)) for col in by_d[l - 1][: len(idx_v)]]
             S = [[sum(map(mul, a, b)) for b in A_v] for a in A_u]
         sums[key] = S
     if budget is not None:
