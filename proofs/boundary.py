@@ -91,17 +91,20 @@ def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constra
     instead (steepest first, found unit by unit: :func:`_unit_descents`), or UNKNOWN when no such normal
     is independent of the others'. ``descent_only`` stops when there is no negative multiplier (UNKNOWN).
     """
+    # a sample with the same input as an earlier kink's is on the same hyperplane: listed once (its twin)
+    cons = [(j, i) for j, i in cons if not any(k < j and problem.inputs[k] == problem.inputs[j] for k in range(j))]
+    same = set(_twins(problem, cons))
     c = project_onto(problem, theta, cons)
     base = forward(problem, problem.unflatten(c))
     zeros = {(j, i) for j, k, i in true_boundary(problem, base) if k == 0}
-    if any(k > 0 for _, k, _ in true_boundary(problem, base)) or zeros != set(cons):
+    if any(k > 0 for _, k, _ in true_boundary(problem, base)) or zeros != set(cons) | same:
         return Verdict("UNKNOWN", "after snapping onto the kinks the point lies on other boundaries as well")
     if refine:
         say(f"refining on the {len(cons)} kink hyperplane(s)")
         c = _refine_on(problem, c, cons, base.pattern)
         base = forward(problem, problem.unflatten(c))
         moved = true_boundary(problem, base)
-        if {(j, i) for j, k, i in moved} != set(cons) or any(k for _, k, _ in moved):
+        if {(j, i) for j, k, i in moved} != set(cons) | same or any(k for _, k, _ in moved):
             return Verdict("UNKNOWN", "refinement on the kink hyperplanes left the region's closure")
     say("listing the regions that meet the ball (case split with Gordan certificates)")
     units = sorted({i for _, i in cons})
@@ -132,7 +135,7 @@ def kink_regions(problem: Problem, theta: Sequence[Fraction], cons: list[Constra
     pieces = []
     for combo in product(*(per_unit[i][1] for i in units)):
         signs = "".join(combo)
-        pieces.append((signs, _piece_pattern(base.pattern, order, signs)))
+        pieces.append((signs, _piece_pattern(problem, base.pattern, order, signs)))
 
     vectors = {con: constraint_vector(problem, con) for con in order}
     lines = _unit_descents(problem, c, base.pattern, order, [per_unit[i][:2] for i in units], vectors)
@@ -241,11 +244,11 @@ def _unit_descents(problem: Problem, c: list[Fraction], pattern: Pattern, order:
     steepest strings (at most ``MAX_DESCENTS``) are then computed in full and exactly (this is a search:
     the descent itself is proved by the checker). ``None``: no multiplier is negative.
     """
-    off = _piece_pattern(pattern, order, "0" * len(order))
+    off = _piece_pattern(problem, pattern, order, "0" * len(order))
     g0 = [to_fraction(v) for v in piece_derivatives(problem, c, off, hessian=False).gradient]
     jump = {}
     for con in order:
-        on = piece_derivatives(problem, c, _piece_pattern(off, [con], "1"), hessian=False)
+        on = piece_derivatives(problem, c, _piece_pattern(problem, off, [con], "1"), hessian=False)
         jump[con] = [to_fraction(a) - b for a, b in zip(on.gradient, g0)]
     best: list[tuple[Fraction, str]] = []      # per unit: its most negative multiplier and that string
     negative: list[tuple[Fraction, int, str]] = []
@@ -290,7 +293,7 @@ def _unit_descents(problem: Problem, c: list[Fraction], pattern: Pattern, order:
     descents: list[Descent] = []
     lineless: Verdict | None = None
     for signs in regions:
-        pat = _piece_pattern(pattern, order, signs)
+        pat = _piece_pattern(problem, pattern, order, signs)
         d = piece_derivatives(problem, c, pat)
         g = [to_fraction(v) for v in d.gradient]
         normals = [vectors[con] if s == "1" else [-v for v in vectors[con]] for con, s in zip(order, signs)]
@@ -404,7 +407,7 @@ def ball_radius(problem: Problem, c: list[Fraction], order: list[Constraint], wo
     for _ in range(200):
         dlt = delta(problem, c, rho)
         if ok(rho, dlt) and sign_stable(problem, c, rho, first_layer=False) \
-                and _clear_of_other_kinks(problem, c, rho, set(order)):
+                and _clear_of_other_kinks(problem, c, rho, set(order) | set(_twins(problem, order))):
             return rho, dlt
         rho /= 2
         if worst >= (mu * rho / 2) ** 2:
@@ -427,7 +430,7 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
     _, s, Vt = np.linalg.svd(A)
     rank = int(np.sum(s > 1e-12 * max(1.0, s[0])))
     N = Vt[rank:].T
-    piece = _piece_pattern(pattern, cons, "1" * len(cons))
+    piece = _piece_pattern(problem, pattern, cons, "1" * len(cons))
     Hr = None
     for _ in range(40):
         d = piece_derivatives(problem, theta, piece, hessian=Hr is None)
@@ -466,12 +469,26 @@ def _split(rows: tuple[tuple[Fraction, ...], ...], limit: int | None) -> PrefixS
     return prefix_split(rows, limit)
 
 
-def _piece_pattern(pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:
-    """``pattern`` with first-layer entries of the constraints set by ``signs``."""
+def _piece_pattern(problem: Problem, pattern: Pattern, order: Sequence[Constraint], signs: str) -> Pattern:
+    """``pattern`` with first-layer entries of the constraints and their twins set by ``signs``."""
     pat = [[list(layer) for layer in sample] for sample in pattern]
     for (j, i), s in zip(order, signs):
         pat[j][0][i] = 1 if s == "1" else 0
+    for (k, i), m in _twins(problem, order).items():
+        pat[k][0][i] = 1 if signs[m] == "1" else 0
     return tuple(tuple(tuple(layer) for layer in sample) for sample in pat)
+
+
+def _twins(problem: Problem, order: Sequence[Constraint]) -> dict[Constraint, int]:
+    """Unlisted kinks ``(k, i)`` at a sample with the same input as constraint ``m = (j, i)``: ``(k, i) ↦ m``
+    (the checker's :func:`proofs.checker.network.twins`; ``z`` is the same function of ``θ`` at both)."""
+    listed = set(order)
+    out: dict[Constraint, int] = {}
+    for m, (j, i) in enumerate(order):
+        for k, x in enumerate(problem.inputs):
+            if k != j and tuple(x) == tuple(problem.inputs[j]) and (k, i) not in listed:
+                out.setdefault((k, i), m)
+    return out
 
 
 def _multipliers(g: list[Fraction], normals: list[list[Fraction]]) -> tuple[list[Fraction], Fraction]:

@@ -462,6 +462,8 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "deep_collapsed": generated("tests/data/collapsed_network.json"),
     "rotation_orbit": generated("tests/data/rotation_2_3_2.json"),
     "null_input_rotation_orbit": generated("tests/data/null_input_rotation.json"),
+    "twin_kink_orbit": generated_orbit("tests/data/twin_kinks.json"),
+    "twin_kink_global": generated_global("tests/data/twin_kinks.json"),
     "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
     "curved_kink": generated("tests/data/curved_kink.json"),
     "chain_lemma_a": psc_chain,
@@ -478,6 +480,8 @@ GOOD_LINES = {
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
     "rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "null_input_rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
+    "twin_kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
+    "twin_kink_global": "VALID: CERTIFIED global_minimum, radius",
     "rotation_kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius 1/1048576, mu 9/200 (rotation_kink_orbit, "
                            "groups of 2 unit(s), 1 tangent(s), 1 independent kink constraint(s), 2 region(s)",
     "deep_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius 1/8, mu 879/1024 (collapsed_network, 2 hidden "
@@ -801,6 +805,16 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
         edit(committed("null_input_rotation_orbit"), setter("evidence.pattern.3.1", "10")),
         "pattern: evidence.pattern[3][1] unit 0: the layer's input is identically 0 on the ball (no biases), so the "
         "pattern must be '0'"),
+    "twin_kink_orbit_pattern_on": (edit(committed("twin_kink_orbit"), setter("evidence.local.pattern.4.0", "1")),
+                                   "pattern: evidence.local (the reduced network): constraint [4, 0]: the pattern entry "
+                                   "must be '0' (σ(0) = 0)"),
+    "twin_kink_orbit_not_a_twin": (edit(committed("twin_kink_orbit"), setter("problem.data.inputs.4.0", "-49/100")),
+                                   "pattern: evidence.local (the reduced network): evidence.pattern[4][0] unit 0: the "
+                                   "sign at the centre is not the pattern's"),
+    "twin_kink_global_twin_listed": (
+        edit(committed("twin_kink_global"), lambda c: c["evidence"]["local"]["constraints"].append([4, 0])),
+        "regions: evidence.local (the reduced network): kink_ball needs linearly independent constraints (AAᵀ is "
+        "singular)"),
     "rotation_orbit_kappa_zero": (edit(committed("rotation_orbit"), setter("evidence.kappa", "0")),
                                   "hessian bound: the float Cholesky test did not prove it positive definite"),
     "rotation_orbit_kappa_negative": (edit(committed("rotation_orbit"), setter("evidence.kappa", "-1")),

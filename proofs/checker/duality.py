@@ -61,7 +61,8 @@ particular of its own network). The evidence proves the hypothesis cone by cone.
 
 - *Kink cone* (``local`` is ``kink_ball``). The entry names a kept unit ``g`` with ``|a_g(c)| > ρ`` and a
   witness ``other`` for the sign ``sign a_g(c)``; for every sample ``j`` either ``(j, g)`` is a kink
-  constraint of ``local`` or ``z_j² > ρ²‖x̃_j‖²`` with the string's sign. The proof of ``kink_ball`` shows
+  constraint of ``local`` (or a twin of one: a sample with the same input, on the same kink for every
+  ``v``) or ``z_j² > ρ²‖x̃_j‖²`` with the string's sign. The proof of ``kink_ball`` shows
   that its unique local minimum lies on every listed kink, so ``x̃_j·v*_g = 0`` on the kinks ``K_g``,
   the other signs are the string's, ``v*_g ∈ C_S``, and ``sign a*_g = sign a_g(c)``. Moving only
   ``(v_g, a_g)`` inside ``{s'_j x̃_j·v_g ≥ 0, j ∈ K_g}`` the loss is the polynomial of ``S``, and ``θ*``
@@ -141,7 +142,8 @@ def check_global_minimum(ctx: Context) -> str:
                     any(isinstance(g, bool) or not isinstance(g, int) or g not in kept for g in pair):
                 fail(where, f"a cone of two kink units has the keys signs and units, two kept units (got "
                      f"{brief(pair)})")
-            own = {-_kink_unit(problem, c, rho, xt, g, signs, _kinks_of(ev["local"], kept, g), where) for g in pair}
+            own = {-_kink_unit(problem, c, rho, xt, g, signs, _kinks_of(problem, ev["local"], kept, g), where)
+                   for g in pair}
             if len(own) != 2:
                 raise CertificateInvalid("cones", f"{where}: units {pair} saturate the same sign of c_S; the other "
                                          "sign needs a witness")
@@ -153,7 +155,7 @@ def check_global_minimum(ctx: Context) -> str:
             if isinstance(g, bool) or not isinstance(g, int) or g not in kept:
                 fail(f"{where}.unit", f"must be a kept hidden unit (got {brief(g)})")
             if "other" in entry:
-                sign = _kink_unit(problem, c, rho, xt, g, signs, _kinks_of(ev["local"], kept, g), where)
+                sign = _kink_unit(problem, c, rho, xt, g, signs, _kinks_of(problem, ev["local"], kept, g), where)
                 _polar(entry["other"], f"{where}.other", sign, c_S, xt, signs, room(), mx)
                 witnessed += 1
                 continue
@@ -369,13 +371,15 @@ def _room(lam: Fraction, margin: Fraction, where: str) -> Callable[[], Fraction]
     return room
 
 
-def _kinks_of(local: dict[str, Any], kept: list[int], g: int) -> set[int]:
+def _kinks_of(problem: Problem, local: dict[str, Any], kept: list[int], g: int) -> set[int]:
     """The samples ``j`` with ``(j, g)`` a kink constraint of a ``kink_ball`` local certificate (already
     re-checked, so its constraints are valid pairs of the reduced network)."""
     if local.get("method") != "kink_ball":
         raise CertificateInvalid("cones", "a kink cone (unit with other) needs kink_ball local evidence")
     unit = kept.index(g)
-    return {int(j) for j, i in local["constraints"] if i == unit}
+    mine = {int(j) for j, i in local["constraints"] if i == unit}
+    # twins (samples with the same input) lie on the same kink for every v: kinks of θ* as well
+    return {k for k, x in enumerate(problem.inputs) for j in mine if x == problem.inputs[j]}
 
 
 def _kink_unit(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list[Fraction]], g: int, signs: str,

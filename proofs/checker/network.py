@@ -96,6 +96,20 @@ def null_sample(problem: Problem, j: int) -> bool:
     return not problem.biases and not any(problem.inputs[j])
 
 
+def twins(problem: Problem, cons: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """First-layer kinks that repeat a listed one: ``(k, i) ↦ m`` for every sample ``k`` with the same input
+    as the sample ``j`` of constraint ``m = (j, i)`` (``(k, i)`` itself not listed). Then
+    ``z_{1,i}(x_k; θ) = z_{1,i}(x_j; θ)`` for every ``θ`` (``x̃_k = x̃_j``): the twin vanishes where the
+    constraint does and has its sign on every piece, so it is the same hyperplane, not another kink."""
+    listed = set(cons)
+    out: dict[tuple[int, int], int] = {}
+    for m, (j, i) in enumerate(cons):
+        for k, x in enumerate(problem.inputs):
+            if k != j and x == problem.inputs[j] and (k, i) not in listed:
+                out.setdefault((k, i), m)
+    return out
+
+
 class Pass(NamedTuple):
     """An integer forward pass: ``ã_k = acts[j][k] / s[k]``, ``z_k = pre[j][k-1] / s[k]``."""
 

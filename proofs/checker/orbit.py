@@ -22,7 +22,8 @@ v·x̃) = a σ(v·x̃)``) and the norm of the unit parameters (``Σ_m t_m² = 1`
 Checks: (1) the setting; (2) the groups and ``κ`` as above, ``dimension`` equal to ``Σ_g (k_g − 1) ≥ 1``;
 (3) ``local``, the reduced network's ``isolated_local_minimum`` evidence, re-checked about ``c_red`` with the
 certificate's ``ρ`` and ``μ``. Group ``g``'s *kinks* ``K_g`` are the samples ``j`` with ``(j, g)`` a constraint
-of ``local`` when it is ``kink_ball`` (whose theorem puts its minimum on every constraint), and none otherwise
+of ``local`` when it is ``kink_ball`` (whose theorem puts its minimum on every constraint), with every sample
+of the same input as one of them (its twin: ``x̃_k·v = x̃_j·v`` for every ``v``), and none otherwise
 (``boundary_ball``'s minimum may lie beside its kinks); (4) ``R ≥ ρ`` (``stable_radius``) and every unit ``i``
 of group ``g`` *live off its kinks on* ``B̄(c, R)``: ``z_ij(c)² > R²‖x̃_j‖²`` for every sample ``j ∉ K_g``, some
 of them with ``z_ij(c) > 0``; and, when ``K_g ≠ ∅``, ``a_i(c)² > R²`` (the outgoing weight keeps its sign
@@ -132,6 +133,8 @@ def check_split_orbit(ctx: Context) -> str:
         raise CertificateInvalid("orbit", f"evidence.stable_radius must be at least the radius {show(rho)} (got "
                                  f"{show(R)})")
     kinks = _kinks(ev["local"], len(groups))
+    for K in kinks:    # a twin sample (same input) lies on every kink its sample lies on, for every θ
+        K |= {k for k, x in enumerate(problem.inputs) for j in list(K) if x == problem.inputs[j]}
     for g, (units, _, _) in enumerate(groups):
         for i in units:
             _live(problem, c, R, xt, i, kinks[g])

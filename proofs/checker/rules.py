@@ -16,7 +16,7 @@ from . import lemmas
 from .arith import Budget, Sparse, matrix_over_common, pseudo_inverse_columns, quadratic_form
 from .exceptions import CertificateInvalid
 from .network import (Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample,
-                      poly_add)
+                      poly_add, twins)
 from .reading import (brief, expect_list, expect_object, fail, join, parse_rational_strict,
                       read_pattern, read_poly, read_vector, show)
 
@@ -150,7 +150,11 @@ def curve(ctx: Context) -> str:
 
 def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction, list[tuple[int, int]], list[Sparse]]:
     """What both kink rules share: evidence keys, ``ρ > 0``, a ReLU network, the pattern, the constraints
-    (exactly the vanishing first-layer pre-activations, the rest sign-stable), ``δ`` and the normals."""
+    (exactly the vanishing first-layer pre-activations, the rest sign-stable), ``δ`` and the normals.
+
+    A sample with the same input as a constraint's sample (a *twin*, :func:`.network.twins`) vanishes with
+    it for every ``θ``: it is accepted at ``z = 0`` unlisted, and every piece gives it the constraint's sign
+    (:func:`_piece`), so ``L = L_P`` on each closed piece as before. Listing it too would repeat a normal."""
     ctx.evidence_keys({"method", "pattern", "constraints", "delta"} | extra)
     ctx.positive_radius(name)
     problem = ctx.problem
@@ -177,18 +181,24 @@ def _kinks(ctx: Context, name: str, extra: set[str]) -> tuple[Pattern, Fraction,
         fail("evidence.constraints", f"{name} lists every sign combination: at most 16 constraints "
              f"(got {len(cons)})")
     bd = bounds(problem, ctx.center, ctx.radius)
-    lemmas.sign_stability(problem, ctx.center, ctx.radius, pattern, bd, ctx.budget, cons)
-    for j, i in cons:
+    # a twin (a sample with the same input as a constraint's) vanishes with it: the same hyperplane
+    same = twins(problem, cons)
+    lemmas.sign_stability(problem, ctx.center, ctx.radius, pattern, bd, ctx.budget, cons + list(same))
+    for j, i in cons + list(same):
         if pattern[j][0][i]:
             raise CertificateInvalid("pattern", f"constraint {[j, i]}: the pattern entry must be '0' (σ(0) = 0)")
     lemmas.hessian_variation(bd, delta)
     return pattern, delta, cons, [normal(problem, j, i) for j, i in cons]
 
 
-def _piece(pattern: Pattern, cons: list[tuple[int, int]], signs: str) -> Pattern:
+def _piece(problem: Problem, pattern: Pattern, cons: list[tuple[int, int]], signs: str) -> Pattern:
+    """The pattern of the closed piece with kink signs ``signs``: each constraint and its twins (same input,
+    :func:`.network.twins`) take the constraint's sign, which on that piece is theirs too."""
     piece = [[list(layer) for layer in sample] for sample in pattern]
     for (j, i), s in zip(cons, signs):
         piece[j][0][i] = int(s == "1")
+    for (k, i), m in twins(problem, cons).items():
+        piece[k][0][i] = int(signs[m] == "1")
     return piece
 
 
@@ -213,7 +223,7 @@ def boundary_ball(ctx: Context) -> str:
         raise CertificateInvalid("regions", "evidence.pieces must list at least one region (got none)")
     lemmas.regions_covered(seen, empty, len(cons), ctx.budget)
     for where, signs, entry in pieces:
-        A, S, grad = ctx.shifted_hessian(_piece(pattern, cons, signs), ctx.mu + delta)
+        A, S, grad = ctx.shifted_hessian(_piece(ctx.problem, pattern, cons, signs), ctx.mu + delta)
         lemmas.positive_definite(A, S, entry["pd"], where, ctx.max_digits, ctx.budget)
         nu = read_vector(entry["multipliers"], f"{where}.multipliers", len(cons), ctx.max_digits)
         for m, v in enumerate(nu):
@@ -257,7 +267,7 @@ def kink_pieces(ctx: Context, pattern: Pattern, delta: Fraction, cons: list[tupl
         where = join("evidence.pieces", k)
         entry = expect_object(item, where, keys, keys)
         signs = _signs(entry, where, len(cons), seen)
-        Hn, S, grad = ctx.shifted_hessian(_piece(pattern, cons, signs), Fraction(0))
+        Hn, S, grad = ctx.shifted_hessian(_piece(ctx.problem, pattern, cons, signs), Fraction(0))
         h = parse_rational_strict(entry["hessian_norm"], f"{where}.hessian_norm", mx)
         if h < 0 or h * h * S * S < sum(v * v for row in Hn for v in row):
             raise CertificateInvalid("hessian bound", f"{where}.hessian_norm must bound ‖∇²L_P(c)‖_F (got {show(h)})")

@@ -366,7 +366,9 @@ def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fract
         return {}
     out = {}
     for new, g in enumerate(kept):
-        kinks = {j for j, i in local["constraints"] if i == new}
+        mine = {j for j, i in local["constraints"] if i == new}
+        # samples with the same input as a kink's lie on it too (the checker's twins)
+        kinks = {k for k, x in enumerate(xt) for j in mine if x == xt[j]}
         a = c[unit_index(cp, g, len(xt[0]))]
         if not kinks or len(kinks) == len(xt) or a * a <= rho * rho:
             continue
