@@ -111,20 +111,24 @@ def test_trained_kink_minimum_is_certified_with_positive_multiplier():
     assert rejected(bad).split(":")[0] in ("sign stability", "hessian bound")
 
 
-def test_repeated_sample_kink_needs_gordan_certificates():
-    """Two samples with the same input x = 1 give the same hyperplane twice: the sign combinations 10
-    and 01 are empty (y = (1, 1) gives a − a = 0), so only 11 and 00 meet the ball."""
+def test_repeated_sample_kink_is_one_hyperplane():
+    """Two samples with the same input x = 1 give the same hyperplane twice: the certificate lists the kink
+    once (sample 1) and sample 3, its twin, vanishes with it and takes its sign on both pieces 0 and 1
+    (the combinations 10 and 01 of two listed constraints would be empty: a − a = 0)."""
     v = certify(load_problem(str(DATA / "kink_repeated_sample.json")))
-    assert v.status == "CERTIFIED"
+    assert v.status == "CERTIFIED", v.reason
     ev = v.certificate["evidence"]
-    assert sorted(p["signs"] for p in ev["pieces"]) == ["00", "11"]
-    assert ev["empty"], "the empty combinations must carry Gordan certificates"
+    assert ev["constraints"] == [[1, 0]]
+    assert sorted(p["signs"] for p in ev["pieces"]) == ["0", "1"]
+    assert ev["pattern"][3] == ["0"]
+    # the twin's pattern entry must be '0' at the centre (z = 0 there, as at sample 1)
     bad = copy.deepcopy(v.certificate)
-    bad["evidence"]["empty"] = []
-    assert rejected(bad).startswith("regions: the region with kink signs 10 is neither listed")
+    bad["evidence"]["pattern"][3] = ["1"]
+    assert rejected(bad) == "pattern: constraint [3, 0]: the pattern entry must be '0' (σ(0) = 0)"
+    # a sample that is no twin (another input) must not sit on the kink
     bad = copy.deepcopy(v.certificate)
-    bad["evidence"]["empty"][0]["gordan"] = ["0", "0"]
-    assert rejected(bad).startswith("regions: evidence.empty[0].gordan must not be all zero")
+    bad["problem"]["data"]["inputs"][3] = ["99/100"]
+    assert rejected(bad).startswith("pattern: evidence.pattern[3][0] unit 0")
 
 
 def test_boundary_certificate_survives_a_json_round_trip(chain_cert):
