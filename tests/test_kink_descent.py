@@ -170,7 +170,7 @@ def test_kink_bits_add_to_the_gradient():
     assert all(z != 0 for j, zs in enumerate(fw.preactivations) for z in zs[1])
 
     def grad(bits):
-        pat = boundary._piece_pattern(fw.pattern, kinks, bits)
+        pat = boundary._piece_pattern(p, fw.pattern, kinks, bits)
         return [to_fraction(v) for v in piece_derivatives(p, theta, pat, hessian=False).gradient]
 
     g0 = grad("00")
