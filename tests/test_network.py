@@ -225,3 +225,22 @@ def test_forward_and_loss_match_an_independent_evaluation(net, lam, decay_biases
         decay += sum(sympy.Rational(v) ** 2 for b in biases for v in b)
     expected = residual / len(inputs) + sympy.Rational(lam) * decay
     assert sympy.Rational(loss(p)) == expected
+
+
+def test_the_pass_is_remembered_per_problem_point_and_pattern():
+    """``forward`` remembers recent passes: the same problem and an equal point give the same pass; another
+    problem (other inputs), another point or a forced pattern are computed afresh (values by hand as in
+    :func:`two_hidden_layers`)."""
+    p = two_hidden_layers()
+    fw = forward(p)
+    assert forward(p) is fw and forward(p, p.unflatten(list(p.flatten(p.point)))) is fw
+    moved = p.flatten(p.point)
+    moved[-2] = F(1)                       # W3 = [1]: f = z2 + 1 = 2, 1, 1 (z2 = 1, 0, 0 after ReLU)
+    assert forward(p, p.unflatten(moved)).outputs == ((2,), (1,), (1,))
+    other = problem([1, 2, 1, 1], [[3], [2], [1]], [[4], [0], [2]], [[[1], [1]], [[1, -2]], [[3]]], [[0, -1], [0], [1]],
+                    weight_decay="1/2", reduction="sum")   # the inputs reversed: f = 1, 1, 4
+    assert forward(other).outputs == ((1,), (1,), (4,))
+    forced = [[[1, 1], [1]], [[1, 1], [1]], [[1, 1], [1]]]   # lists: not hashable, computed each time
+    # x = 1 with both units on: a1 = (1, 0), z2 = 1, f = 4; x = 2, 3: z2 = 0, −1 kept: f = 1, −2
+    assert forward(p, pattern=forced).outputs == ((4,), (1,), (-2,))
+    assert forward(p).outputs == ((4,), (1,), (1,))
