@@ -149,3 +149,12 @@ def test_the_latex_proof_compiles_and_states_the_theorem(tmp_path):
     assert "undefined references" not in done.log and "multiply defined" not in done.log
     widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide", done.log)]
     assert all(w <= 20 for w in widths), widths
+
+
+def test_coinciding_kinks_of_one_unit_stay_unknown():
+    """At x = −1 and x = −2 the first layer is off, so z₂ = b₂ = 0 at both: one polynomial, two samples."""
+    prob = problem([1, 1, 1, 1], F(1, 100), [[-1], [-2], [1]], [[0], [0], [1]], biases=True)
+    theta = [F(1), F(0), F(1), F(0), F(1), F(0)]
+    p = parse_problem({**prob, "point": point(prob, theta)})
+    v = search(p, p.flatten(p.point), lambda _msg: None)
+    assert v.status == "UNKNOWN" and "unit 0 of layer 2 at samples 0 and 1 coincide" in v.reason, v.reason

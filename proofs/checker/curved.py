@@ -58,6 +58,7 @@ exceeds ``L(c)`` on the sphere by (K4): the minimum over ``B̄`` is interior, a 
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 from typing import TYPE_CHECKING, Any
 
 from . import lemmas
@@ -91,7 +92,7 @@ def curved_kink_ball(ctx: Context) -> str:
     signs_stable(problem, c, rho, pattern, kinks, bd, ctx.budget)
     lemmas.hessian_variation(bd, delta)
     rows, hessians, K_need = kink_derivatives(problem, c, pattern, kinks)
-    q, P = len(kinks), problem.count
+    q = len(kinks)
 
     eta = ctx.number("eta")
     if eta <= 0:
@@ -124,11 +125,11 @@ def curved_kink_ball(ctx: Context) -> str:
         raise CertificateInvalid("kink curvature", f"(K2) gamma·radius = {show(gamma * rho)} must be less than eta = "
                                  f"{show(eta)}")
     sum_K = sum(curv, Fraction(0))
-    gram = [[Fraction(0)] * P for _ in range(P)]
+    gram: dict[tuple[int, int], Fraction] = {}    # J_0ᵀJ_0, on the union of the rows' supports
     for a in rows:
         for p, u in a.items():
             for r, v in a.items():
-                gram[p][r] += u * v
+                gram[p, r] = gram.get((p, r), Fraction(0)) + u * v
 
     keys_piece = {"signs", "multipliers", "residual_norm", "hessian_norm", "tau", "pd"}
     seen: set[str] = set()
@@ -152,16 +153,13 @@ def curved_kink_ball(ctx: Context) -> str:
         if eps < 0 or eps * eps < e2:
             raise CertificateInvalid("gradient bound", f"{where}.residual_norm must bound ‖e_s‖ (its square is "
                                      f"{show(e2)}, got {show(eps)})")
-        H = [[Fraction(v, S) for v in row] for row in Hn]
-        for w, hess in zip(signed, hessians):
-            for (p, r), v in hess.items():
-                H[p][r] -= w * v
-                H[r][p] -= w * v
+        correction = lagrangian_correction(signed, hessians)
+        HA, HD = over_one_denominator(Hn, S, correction, Fraction(0))
         h = parse_rational_strict(entry["hessian_norm"], f"{where}.hessian_norm", mx)
-        h2 = sum((v * v for row in H for v in row), Fraction(0))
-        if h < 0 or h * h < h2:
+        h2_num = sum(v * v for row in HA for v in row)
+        if h < 0 or h.numerator ** 2 * HD * HD < h2_num * h.denominator ** 2:
             raise CertificateInvalid("hessian bound", f"{where}.hessian_norm must bound ‖H_s‖_F (its square is "
-                                     f"{show(h2)}, got {show(h)})")
+                                     f"{show(Fraction(h2_num, HD * HD))}, got {show(h)})")
         Delta = (eps + (h + delta) * rho) / eta_rho
         kappa = min(nu) - Delta
         if kappa <= 0:
@@ -173,9 +171,9 @@ def curved_kink_ball(ctx: Context) -> str:
             raise CertificateInvalid("hessian bound", f"{where}.tau must satisfy 0 ≤ τ and 2τ·j·ρ ≤ κ_s = "
                                      f"{show(kappa)} (got {show(tau)})")
         shift = mu + delta + Delta * sum_K + 16 * tau * gamma * gamma * rho * rho
-        M = [[v + tau * g - (shift if p == r else 0) for r, (v, g) in enumerate(zip(row, grow))]
-             for p, (row, grow) in enumerate(zip(H, gram))]
-        lemmas.positive_definite(*matrix_over_common(M), entry["pd"], where, mx, ctx.budget)
+        for pr, g in gram.items():
+            correction[pr] = correction.get(pr, Fraction(0)) + tau * g
+        lemmas.positive_definite(*over_one_denominator(Hn, S, correction, shift), entry["pd"], where, mx, ctx.budget)
     if len(seen) != 2 ** q:
         missing = next(s for s in (format(v, f"0{q}b") for v in range(2 ** q)) if s not in seen)
         raise CertificateInvalid("regions", f"the piece with kink signs {missing} is not listed (independent kink "
@@ -217,6 +215,31 @@ def _read_kinks(obj: Any, problem: Problem) -> list[Kink]:
             raise CertificateInvalid("kinks", f"(S2) sample {j} has kinks of layers {layer_at[j]} and {k}: the kinks "
                                      "at one sample must lie in one layer")
     return out
+
+
+def lagrangian_correction(signed: list[Fraction], hessians: list[dict[tuple[int, int], Fraction]]
+                          ) -> dict[tuple[int, int], Fraction]:
+    """The sparse symmetric ``−Σ_m ν_m s_m ∇²z_m`` (both entries of each pair), which turns ``∇²L_P`` into ``H_s``."""
+    out: dict[tuple[int, int], Fraction] = {}
+    for w, hess in zip(signed, hessians):
+        for (p, r), v in hess.items():
+            for key in ((p, r), (r, p)):
+                out[key] = out.get(key, Fraction(0)) - w * v
+    return out
+
+
+def over_one_denominator(Hn: list[list[int]], S: int, extra: dict[tuple[int, int], Fraction], shift: Fraction
+                         ) -> tuple[list[list[int]], int]:
+    """``(A, D)`` with ``A/D = Hn/S + extra − shift·I`` exactly, ``D > 0`` (integers: no gcd per entry)."""
+    D = lcm(S, shift.denominator, *(v.denominator for v in extra.values()))
+    up = D // S
+    A = [[v * up for v in row] for row in Hn]
+    for (p, r), v in extra.items():
+        A[p][r] += v.numerator * (D // v.denominator)
+    sub = shift.numerator * (D // shift.denominator)
+    for i in range(len(A)):
+        A[i][i] -= sub
+    return A, D
 
 
 def signs_stable(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pattern, kinks: list[Kink],

@@ -27,9 +27,8 @@ from fractions import Fraction
 from typing import Callable
 
 import numpy as np
-from flint import fmpq_mat
+from flint import fmpq, fmpq_mat
 
-from symbolic.linalg import to_fmpq
 from symbolic.network import pattern_to_json
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
@@ -37,7 +36,8 @@ from symbolic.rationals import canonical
 from ..assemble import Verdict, checker_problem, delta, rational_below, short, sqrt_above
 from ..boundary import ball_verdict
 from ..checker.arith import Budget
-from ..checker.curved import Kink, kink_derivatives, piece_pattern, signs_stable
+from ..checker.curved import (Kink, kink_derivatives, lagrangian_correction, over_one_denominator, piece_pattern,
+                              signs_stable)
 from ..checker.exceptions import CertificateInvalid
 from ..checker.network import Pattern, bounds, derivatives, forward
 from ..checker.network import Problem as CProblem
@@ -51,8 +51,10 @@ from . import renders
 
 Progress = Callable[[str], None]
 
-Piece = tuple[str, list[Fraction], Fraction, Fraction, Fraction, list[list[Fraction]], np.ndarray]
-"""One piece at the centre: signs, multipliers ``ν``, ``‖e_s‖²``, ``ε_s``, ``h_s``, ``H_s`` and ``H_s`` in floats."""
+Piece = tuple[str, list[Fraction], Fraction, Fraction, Fraction,
+              tuple[list[list[int]], int, dict[tuple[int, int], Fraction]], np.ndarray]
+"""One piece at the centre: signs, multipliers ``ν``, ``‖e_s‖²``, ``ε_s``, ``h_s``, ``H_s`` as ``(∇²L_P`` over its
+denominator, the Lagrangian correction``)`` and ``H_s`` in floats."""
 
 TOL = 3e-5
 """A hidden pre-activation within ``TOL·max(1, ‖(W_k[i], b_k[i])‖·‖(h_{k−1}(x_j), 1)‖)`` of 0 is a kink."""
@@ -95,13 +97,13 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
     if sv[-1] <= FLAT * max(1.0, sv[0]):
         return Verdict("UNKNOWN", f"the kink gradients are dependent (σ_min(J) ≈ {sv[-1]:.3g}): not covered by "
                        "Theorem K")
-    gram = _solve_gram(rows)
+    least_squares = _solve_gram(rows)
     pieces: list[Piece] = []
     say(f"the {2 ** q} pieces at the kinks: exact derivatives and multipliers")
     for v in range(2 ** q):
         signs = format(v, f"0{q}b")
         d = derivatives(cp, c, forward(cp, c, piece_pattern(pattern, kinks, signs)))
-        lam = gram(rows, d.grad)
+        lam = least_squares(rows, d.grad)
         nu = [dyadic(x if s == "1" else -x, 120) for x, s in zip(lam, signs)]
         if float(min(nu)) <= FLAT * max(1.0, float(max(abs(x) for x in nu))):
             m = min(range(q), key=lambda t: nu[t])
@@ -113,14 +115,12 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
         for w, a in zip(signed, rows):
             for p, u in a.items():
                 e[p] -= w * u
-        H = [[Fraction(x, d.hess_den) for x in row] for row in d.hess_num]
-        for w, hess in zip(signed, hessians):
-            for (p, r), u in hess.items():
-                H[p][r] -= w * u
-                H[r][p] -= w * u
+        correction = lagrangian_correction(signed, hessians)
+        HA, HD = over_one_denominator(d.hess_num, d.hess_den, correction, Fraction(0))
         e2 = sum((x * x for x in e), Fraction(0))
-        h = sqrt_above(sum((x * x for row in H for x in row), Fraction(0)))
-        pieces.append((signs, nu, e2, sqrt_above(e2), h, H, np.array([[float(x) for x in row] for row in H])))
+        h = sqrt_above(Fraction(sum(x * x for row in HA for x in row), HD * HD))
+        Hf = np.array([[x / HD for x in row] for row in HA])
+        pieces.append((signs, nu, e2, sqrt_above(e2), h, (d.hess_num, d.hess_den, correction), Hf))
     eta = rational_below(0.99 * float(sv[-1]))
     jn = sqrt_above(sum((x * x for a in rows for x in a.values()), Fraction(0)))
     curv = [sqrt_above(n) for n in K_need]
@@ -131,14 +131,20 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
         return Verdict("UNKNOWN", chosen)
     rho, dlt, mu, taus = chosen
     say(f"building {len(pieces)} positive-definiteness certificate(s) at radius {short(rho)}")
-    exact_jtj = [[sum((a.get(p, Fraction(0)) * a.get(r, Fraction(0)) for a in rows), Fraction(0)) for r in range(P)]
-                 for p in range(P)]
+    gram: dict[tuple[int, int], Fraction] = {}
+    for a in rows:
+        for p, u in a.items():
+            for r, u2 in a.items():
+                gram[p, r] = gram.get((p, r), Fraction(0)) + u * u2
     listed = []
-    for (signs, nu, e2, eps, h, H, _), tau in zip(pieces, taus):
+    for (signs, nu, e2, eps, h, (Hn, S, correction), _), tau in zip(pieces, taus):
         Delta = (eps + (h + dlt) * rho) / (eta - gamma * rho)
         shift = mu + dlt + Delta * sum(curv, Fraction(0)) + 16 * tau * gamma * gamma * rho * rho
-        M = fmpq_mat(P, P, [to_fmpq(H[p][r] + tau * exact_jtj[p][r] - (shift if p == r else 0))
-                            for p in range(P) for r in range(P)])
+        extra = dict(correction)
+        for pr, g in gram.items():
+            extra[pr] = extra.get(pr, Fraction(0)) + tau * g
+        MA, MD = over_one_denominator(Hn, S, extra, shift)
+        M = fmpq_mat(P, P, [fmpq(x, MD) for row in MA for x in row])
         pd = pd_certificate(M)
         if pd is None:
             return Verdict("UNKNOWN", f"no positive-definiteness certificate for (K5) in the piece with kink signs {signs}")
@@ -196,6 +202,13 @@ def _kinks(cp: CProblem, theta: list[Fraction]) -> tuple[list[Kink], Pattern] | 
         if layer_at.setdefault(j, k) != k:
             return (f"sample {j} has kinks of layers 1 and 2 (e.g. unit {i} of layer {k}): Theorem K needs the kinks "
                     "at one sample in one layer")
+    seen: dict[tuple[int, int], int] = {}
+    for j, k, i in kinks:    # at samples where the first layer is off, z_{2,i} = b_2[i]: one polynomial, twice
+        if k == 2 and not any(pattern[j][0]):
+            if (k, i) in seen:
+                return (f"the pre-activations of unit {i} of layer 2 at samples {seen[k, i]} and {j} coincide "
+                        f"(z = b_2[{i}], the first layer off at both): a repeated kink is not covered")
+            seen[k, i] = j
     if len(kinks) > MAX_KINKS:
         return f"{len(kinks)} kinks of layers 1 and 2 (Theorem K lists all 2^q pieces, q ≤ {MAX_KINKS})"
     return kinks, pattern
