@@ -16,9 +16,10 @@ targets of the new rows have 8 decimal places, so the float Newton step from the
 - check: ``proofs.checker.check_file`` on the certificate written as ``pscert certify`` writes it
   (reading, parsing and every check; no interpreter start-up), CPU and wall seconds;
 - float: numpy float64 gradient + full Hessian + ``eigvalsh`` at the certificate's centre, one BLAS
-  thread (threadpoolctl), best of 5, CPU seconds, in the same run (the Hessian in closed form with one
-  hidden layer; with two, batched complex steps, ``deep_case.float_hessian``, which takes 8× the
-  closed form's time at 3-30-6 (0.035 s against 0.0044 s), so that row's ratios flatter the exact side);
+  thread (threadpoolctl), best of 5, CPU seconds, in the same run (the Hessian in closed form:
+  ``bench_certify.FloatModel`` with one hidden layer, ``FloatObjective.piece_hessian`` with two; until
+  the fourth round the two-layer row used batched complex steps, ``deep_case.float_hessian``, about 5×
+  slower, which flattered that row's ratios);
 - ratio: (certify + check) / float, and check / float, in CPU time;
 - peak MB: the largest resident set of the process doing the work above what it held when it began
   (certify / check; each runs in its own forked child so that one peak does not hide another);
@@ -56,7 +57,7 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 
 from bench_certify import MULTI, find_case, float_model  # noqa: E402  (also limits BLAS to one thread)
-from deep_case import find_deep_case, float_hessian  # noqa: E402
+from deep_case import find_deep_case  # noqa: E402
 from symbolic.float_loss import FloatObjective  # noqa: E402
 
 CASES = [  # (widths, N, decimal places of the targets)
@@ -129,7 +130,7 @@ def _in_child(target, *args):
 
 def float_time(problem, theta) -> float:
     """Best CPU time of gradient + Hessian + eigvalsh in numpy, one BLAS thread: the closed-form Hessian
-    with one hidden layer, the batched complex-step one (``deep_case.float_hessian``) with more."""
+    (``bench_certify.FloatModel`` with one hidden layer, ``FloatObjective.piece_hessian`` with more)."""
     x = np.array([float(t) for t in theta])
     if len(problem.widths) == 3:
         model = float_model(problem)
@@ -138,7 +139,7 @@ def float_time(problem, theta) -> float:
         objective = FloatObjective(problem)
         masks = objective.preactivations(x)[3]
         gradient = lambda v: objective.evaluate(v, masks)[1]  # noqa: E731
-        hessian = lambda v: float_hessian(objective, v, masks)  # noqa: E731
+        hessian = lambda v: objective.piece_hessian(v, masks)  # noqa: E731
     best = float("inf")
     for _ in range(5):
         t0 = time.process_time()

@@ -1,5 +1,5 @@
-"""The float piece Hessian of :class:`symbolic.float_loss.FloatObjective`: the closed form for one hidden layer
-against a value worked out by hand and against complex steps (an independent method)."""
+"""The float piece Hessian of :class:`symbolic.float_loss.FloatObjective`: the closed form (one to three hidden
+layers) against a value worked out by hand and against complex steps (an independent method)."""
 
 from __future__ import annotations
 
@@ -39,27 +39,28 @@ def test_hand_worked_value():
     (True, True, "mean", "relu"), (True, False, "sum", "relu"), (False, True, "mean", "relu"),
     (True, True, "sum", "identity")])
 def test_closed_form_matches_complex_steps(biases, decay_biases, reduction, activation):
-    """Random networks and random masks (a piece need not be the point's own): the closed form agrees with the
+    """Random networks with one to three hidden layers and random masks (a piece need not be the point's own):
+    the closed form agrees with the
     complex-step columns, and with the exact Hessian of :func:`symbolic.derivatives.piece_derivatives`."""
-    for seed, widths in enumerate([[3, 5, 2], [2, 7, 4], [1, 3, 1]]):
+    for seed, widths in enumerate([[3, 5, 2], [2, 7, 4], [1, 3, 1], [2, 3, 4, 2], [3, 2, 3, 2, 2], [1, 4, 1, 1]]):
         p = _problem(widths, 11, seed, biases, decay_biases, reduction, activation)
         obj = FloatObjective(p)
         rng = np.random.default_rng(100 + seed)
         theta = rng.standard_normal(p.parameter_count)
-        masks = [(rng.random((11, widths[1])) < 0.6).astype(float) if activation == "relu" else np.ones((11, widths[1]))]
+        masks = [(rng.random((11, w)) < 0.6).astype(float) if activation == "relu" else np.ones((11, w))
+                 for w in widths[1:-1]]
         closed = obj.piece_hessian(theta, masks)
         steps = obj.complex_step_hessian(theta, masks)
         assert np.allclose(closed, closed.T, rtol=0, atol=0)
         assert np.max(np.abs(closed - steps)) <= 1e-12 * max(1.0, np.max(np.abs(steps)))
-        pattern = tuple((tuple(int(v) for v in row),) for row in masks[0])
+        pattern = tuple(tuple(tuple(int(v) for v in m[j]) for m in masks) for j in range(11))
         exact = piece_derivatives(p, [Fraction(t) for t in theta], pattern).hessian
         exact_f = np.array([[float(exact[i, j]) for j in range(p.parameter_count)] for i in range(p.parameter_count)])
         assert np.max(np.abs(closed - exact_f)) <= 1e-12 * max(1.0, np.max(np.abs(exact_f)))
 
 
-def test_deeper_networks_keep_complex_steps():
-    p = _problem([2, 3, 3, 1], 5, 7)
+def test_no_hidden_layer_keeps_complex_steps():
+    p = _problem([2, 3], 5, 7)
     obj = FloatObjective(p)
     theta = np.random.default_rng(3).standard_normal(p.parameter_count)
-    masks = obj.preactivations(theta)[3]
-    assert np.array_equal(obj.piece_hessian(theta, masks), obj.complex_step_hessian(theta, masks))
+    assert np.array_equal(obj.piece_hessian(theta, []), obj.complex_step_hessian(theta, []))
