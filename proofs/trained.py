@@ -36,6 +36,7 @@ from .assemble import NOT_RECHECKED, Verdict, checker_problem, rechecking, sqrt_
 from .generator import certify
 from .snap import Structure, Tolerance, candidates, dust, safe_float, tolerance
 from .structured import structured_centre
+from .symmetry import unit_positions
 
 Progress = Callable[[str], None]
 
@@ -127,7 +128,7 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
             break
         return v
     for structure in retry:
-        v = _far(problem, theta, structure, t, refine, say)
+        v, structure = _far(problem, theta, structure, t, refine, say)
         if v.status == "UNKNOWN":
             attempts.append({"structure": structure.describe() + " (farther)", "reason": v.reason})
             continue
@@ -162,20 +163,45 @@ def far_reach(problem: Problem, theta: Sequence[Fraction], t: Tolerance, estimat
 
 
 def _far(problem: Problem, theta: list[Fraction], structure: Structure, t: Tolerance, refine: bool,
-         say: Progress) -> Verdict:
-    """The verdict at the structure's critical point found by damped Newton within :func:`far_reach`."""
+         say: Progress) -> tuple[Verdict, Structure]:
+    """The verdict at the structure's critical point found by damped Newton within :func:`far_reach`, and the
+    structure it is about (with units that collapsed on the way dead)."""
     say(f"trying the structure farther from the point: {structure.describe()}")
     centre = structured_centre(problem, theta, structure, damped=True)
     if centre.theta is None:
-        return Verdict("UNKNOWN", centre.reason)
+        return Verdict("UNKNOWN", centre.reason), structure
+    collapsed = _collapsed_units(problem, centre.theta, structure)
+    if collapsed:
+        # Newton drove whole units to the level of its residual (a small split unit shrinking onto the end of
+        # its circle): the critical point has them dead, which the structure should say exactly.
+        structure = _with_dead(structure, collapsed)
+        say(f"units collapsed on the way: trying the structure {structure.describe()}")
+        centre = structured_centre(problem, theta, structure, damped=True)
+        if centre.theta is None:
+            return Verdict("UNKNOWN", centre.reason), structure
     reach = far_reach(problem, theta, t, centre.estimate)
     if centre.moved > reach:
         return Verdict("UNKNOWN", f"the structure's critical point is {centre.moved:.2g} away from the point (more than "
-                       f"{reach:.2g}, {SLACK} times the first Newton step's estimate or {FAR}·max(1, ‖θ‖∞))")
+                       f"{reach:.2g}, {SLACK} times the first Newton step's estimate or {FAR}·max(1, ‖θ‖∞))"), structure
     if not centre.gradient_norm <= CRITICAL:
         return Verdict("UNKNOWN", f"damped Newton on the structure stopped at projected gradient "
-                       f"{centre.gradient_norm:.2g}, not at a critical point")
-    return _certify_at(problem, problem.with_point(problem.unflatten(centre.theta)), t, refine, say)
+                       f"{centre.gradient_norm:.2g}, not at a critical point"), structure
+    return _certify_at(problem, problem.with_point(problem.unflatten(centre.theta)), t, refine, say), structure
+
+
+def _collapsed_units(problem: Problem, c: Sequence[Fraction], structure: Structure) -> list[tuple[int, int]]:
+    """Hidden units not dead in ``structure`` whose parameters are all within ``CRITICAL·max(1, ‖c‖∞)`` of 0."""
+    level = CRITICAL * max(1.0, max((abs(safe_float(v)) for v in c), default=0.0))
+    return [(k, i) for k in range(problem.depth) for i in range(problem.widths[k + 1]) if (k, i) not in structure.dead
+            and all(abs(safe_float(c[p])) <= level for p in unit_positions(problem, k, i))]
+
+
+def _with_dead(structure: Structure, units: list[tuple[int, int]]) -> Structure:
+    """``structure`` with ``units`` dead too: their splits and first-layer kinks dropped (they vanish with them)."""
+    dead = tuple(sorted(set(structure.dead) | set(units)))
+    kinks = tuple(k for k in structure.kinks if (0, k[1]) not in dead)
+    splits = tuple(sp for sp in structure.splits if (sp.layer, sp.i) not in dead and (sp.layer, sp.j) not in dead)
+    return Structure(dead, kinks, splits, structure.constant_outputs)
 
 
 def _certify_at(problem: Problem, at: Problem, t: Tolerance, refine: bool, say: Progress) -> Verdict:

@@ -23,9 +23,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from proofs.question import ask
-from proofs.snap import Structure, tolerance
+from proofs.snap import Split, Structure, tolerance
 from proofs.structured import Subspace, structured_centre
-from proofs.trained import FAR, REACH, certify_trained
+from proofs.trained import FAR, REACH, _with_dead, certify_trained
 from symbolic.derivatives import piece_derivatives
 from symbolic.linalg import to_fraction
 from symbolic.network import forward
@@ -109,3 +109,24 @@ def test_the_global_verdict_is_asked_at_the_farther_centre():
     assert answer.globally is not None and (answer.globally.status, answer.globally.claim) == ("CERTIFIED", "global_minimum")
     assert answer.answers.local_minimum is True and answer.answers.global_minimum is True
     assert 0.005 < float(Fraction(answer.globally.certificate["origin_distance"])) < 0.006
+
+
+def test_units_that_collapse_on_the_way_become_dead():
+    """``_with_dead`` drops what vanishes with a dead unit: its splits and its first-layer kinks."""
+    s = Structure(dead=((0, 0),), kinks=((3, 1), (4, 2)), splits=(Split(0, 2, 1, Fraction(1, 2)), Split(0, 4, 3, Fraction(2, 3))))
+    t = _with_dead(s, [(0, 1)])
+    assert t.dead == ((0, 0), (0, 1)) and t.kinks == ((4, 2),) and t.splits == (Split(0, 4, 3, Fraction(2, 3)),)
+
+
+def test_a_split_that_shrinks_to_zero_is_certified_as_dead():
+    """1-6-1_sgd_f64_s5: the point has units 1 and 5 of about 1e-5, proportional (κ = 1/2); the reference (80
+    digits) finds them dead at a global minimum 5.7e-5 away. The split structure's Newton drives them to ~1e-31,
+    they are made dead, and the global verdict at that centre answers: a local (global) minimum, not isolated."""
+    p = load_problem(str(PRACTITIONER / "problems" / "1-6-1_sgd_f64_s5.json"))
+    answer = ask(p)
+    assert answer.local.claim == "not_isolated" and "units 0, 1, 2, 5 of hidden layer 1 dead" in answer.local.reason
+    assert answer.answers.local_minimum is True and answer.answers.isolated is False
+    assert float(Fraction(answer.local.certificate["origin_distance"])) < 1e-4
+    c = centre_of(p, answer.local)
+    from proofs.symmetry import unit_positions
+    assert all(c[q] == 0 for u in (0, 1, 2, 5) for q in unit_positions(p, 0, u))
