@@ -82,9 +82,10 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
     theta = problem.flatten(problem.point)
     reach = Fraction(REACH * tolerance(problem, theta, tol).tol)
     globally = global_verdict_about(problem, tol, say)
-    if not _within(globally, reach) and local.certificate is not None and "origin_distance" in local.certificate:
-        # The local verdict's centre is the critical point of the structure the point approximates (found
-        # farther than the snapping tolerance when training stopped far from it): ask there too. Its
+    if (not _within(globally, reach) and local.certificate is not None and "origin_distance" in local.certificate
+            and Fraction(local.certificate["origin_distance"]) > reach):
+        # The local verdict's centre is the critical point of the structure the point approximates, found
+        # farther than the snapping tolerance (training stopped far from it): ask there too. Its
         # answer speaks for the user's point as far as the local verdict does, so the reach grows by the
         # local verdict's proved distance.
         centre = parse_params(local.certificate["center"], problem, "center")
