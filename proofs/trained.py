@@ -186,6 +186,7 @@ def _far(problem: Problem, theta: list[Fraction], structure: Structure, t: Toler
     if not centre.gradient_norm <= CRITICAL:
         return Verdict("UNKNOWN", f"damped Newton on the structure stopped at projected gradient "
                        f"{centre.gradient_norm:.2g}, not at a critical point"), structure
+    assert centre.theta is not None, "checked above, before and after the re-solve"
     return _certify_at(problem, problem.with_point(problem.unflatten(centre.theta)), t, refine, say), structure
 
 
