@@ -392,6 +392,12 @@ def test_ctrl_c_keeps_the_finished_rows_and_resume_finishes(scheduler, tmp_path)
     assert rest.splitlines()[-1] == f"interrupted with {len(kept)} rows"
     assert 1 <= len(kept) < 8 and {r.status for r in kept} == {"CERTIFIED"}
     assert [r.file for r in kept] == sorted(r.file for r in kept)  # rewritten in input order on the way out
+    # A task already running on the (external) cluster cannot be stopped by Ctrl-C: it finishes on its worker
+    # and writes its certificate atomically after the batch has exited. Until it does, its temporary file is
+    # there (never a half certificate under the final name); once it has, none may be left.
+    deadline = time.monotonic() + 30
+    while [n for n in os.listdir(out) if n.endswith(".tmp")] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert_certificates_valid(kept, out)
     again = cluster.certify_batch([str(corpus)], out_dir=out, scheduler=scheduler, resume=True)
     assert [r.status for r in again] == ["CERTIFIED"] * 8
