@@ -811,6 +811,15 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "twin_kink_orbit_not_a_twin": (edit(committed("twin_kink_orbit"), setter("problem.data.inputs.4.0", "-49/100")),
                                    "pattern: evidence.local (the reduced network): evidence.pattern[4][0] unit 0: the "
                                    "sign at the centre is not the pattern's"),
+    # a kink sample out of range is read before the reduced evidence's re-check: it must not index the inputs
+    "twin_kink_orbit_kink_out_of_range": (
+        edit(committed("twin_kink_orbit"), setter("evidence.local.constraints.0.0", 99)),
+        "orbit: unit 0 is not live on the ball of radius stable_radius: sample 0 has z² ≤ R²‖x̃_j‖² and is no kink of "
+        "the reduced kink_ball evidence"),
+    "twin_kink_orbit_kink_negative": (
+        edit(committed("twin_kink_orbit"), setter("evidence.local.constraints.0.0", -1)),
+        "orbit: unit 0 is not live on the ball of radius stable_radius: sample 0 has z² ≤ R²‖x̃_j‖² and is no kink of "
+        "the reduced kink_ball evidence"),
     "twin_kink_global_twin_listed": (
         edit(committed("twin_kink_global"), lambda c: c["evidence"]["local"]["constraints"].append([4, 0])),
         "regions: evidence.local (the reduced network): kink_ball needs linearly independent constraints (AAᵀ is "

@@ -27,8 +27,12 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
     ``B̄``.
 
     Proof: ``|∂z_{k,i}/∂θ| ≤ F1(k)`` on the box and ``z_{k,i}`` depends on the ``P_k`` parameters of
-    layers ``1..k``, so ``|z(θ) − z(c)| ≤ F1(k)·√P_k·‖θ − c‖ < |z(c)|`` (mean-value theorem; by induction
-    over layers the pattern, hence the formula for ``z``, is unchanged on the segment).
+    layers ``1..k``, so ``|z(θ) − z(c)| ≤ F1(k)·√P_k·‖θ − c‖ < |z(c)|``. Why the mean-value theorem applies
+    although ``z`` is only piecewise polynomial: ``F1(k)`` bounds the gradient of *every* pattern's polynomial
+    for ``z_{k,i}`` on the box (FORMAT.md), and the true ``z_{k,i}`` is continuous and, along the segment from
+    ``c`` to ``θ``, piecewise one of those polynomials, hence Lipschitz there with constant ``F1(k)·√P_k``.
+    This holds whether or not the pattern below changes on the segment, which it does where ``kink_ball``
+    (layers above a first-layer kink) and ``curved_kink_ball`` (layers above a second-layer kink) use it.
 
     With ``kinks`` (first-layer pairs ``(j, i)``), exactly those pre-activations vanish at ``c`` and the
     others are as above, the first layer with the sharper exact ``z² > ρ²‖x̃_j‖²`` (``z`` is linear in

@@ -132,7 +132,7 @@ def check_split_orbit(ctx: Context) -> str:
     if R < rho:
         raise CertificateInvalid("orbit", f"evidence.stable_radius must be at least the radius {show(rho)} (got "
                                  f"{show(R)})")
-    kinks = _kinks(ev["local"], len(groups))
+    kinks = _kinks(ev["local"], len(groups), len(problem.inputs))
     for K in kinks:    # a twin sample (same input) lies on every kink its sample lies on, for every θ
         K |= {k for k, x in enumerate(problem.inputs) for j in list(K) if x == problem.inputs[j]}
     for g, (units, _, _) in enumerate(groups):
@@ -188,14 +188,15 @@ def _rational_sqrt(q: Fraction, where: str) -> Fraction:
     return Fraction(num, den)
 
 
-def _kinks(local: Any, n: int) -> list[set[int]]:
+def _kinks(local: Any, n: int, samples: int) -> list[set[int]]:
     """Each reduced unit's kink samples: the constraints ``[j, g]`` of ``kink_ball`` evidence, else none. Read
-    before ``local`` is re-checked (so that cheap checks come first): entries that are not pairs of integers
-    are skipped here and rejected by the re-check, which acceptance needs anyway."""
+    before ``local`` is re-checked (so that cheap checks come first): entries that are not pairs of integers in
+    range are skipped here and rejected by the re-check, which acceptance needs anyway."""
     out: list[set[int]] = [set() for _ in range(n)]
     if isinstance(local, dict) and local.get("method") == "kink_ball" and isinstance(local.get("constraints"), list):
         for item in local["constraints"]:
-            if isinstance(item, list) and len(item) == 2 and all(type(v) is int for v in item) and 0 <= item[1] < n:
+            if isinstance(item, list) and len(item) == 2 and all(type(v) is int for v in item) and 0 <= item[1] < n \
+                    and 0 <= item[0] < samples:
                 out[item[1]].add(item[0])
     return out
 
