@@ -466,10 +466,13 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "twin_kink_global": generated_global("tests/data/twin_kinks.json"),
     "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
     "curved_kink": generated("tests/data/curved_kink.json"),
+    "curved_kink_layer3": generated("tests/data/curved_kink_layer3.json"),
     "chain_lemma_a": psc_chain,
 }
 
 GOOD_LINES = {
+    "curved_kink_layer3": "VALID: CERTIFIED isolated_local_minimum, radius 1/4194304, mu 63/10000 (curved_kink_ball, 1 "
+                          "kink(s) of layer(s) 3, 2 piece(s)",
     "curved_kink": "VALID: CERTIFIED isolated_local_minimum, radius 1/1048576, mu 7/1250 (curved_kink_ball, 1 kink(s) of "
                    "layer(s) 2, 2 piece(s), eta 23/10",
     "chain_minimum_from_origin": "VALID: CERTIFIED isolated_local_minimum, radius 1/1000, mu 1/2 (interior_ball, delta "
@@ -598,15 +601,24 @@ def upper_sqrt(x: F, bits: int = 40) -> F:
     return F(n, 2 ** bits)
 
 
-def third_layer_kink() -> dict:
-    """A hand-written ``curved_kink_ball`` certificate claiming a kink of layer 3 (widths [1,1,1,1,1], all
-    weights 1, x = 1: every pre-activation is 1, none is a kink, and layer 3 is not covered anyway)."""
-    prob = problem([1, 1, 1, 1, 1], F(1, 10), [[1]], [[1]])
-    ev = {"method": "curved_kink_ball", "pattern": [["1", "1", "0"]], "kinks": [[0, 3, 0]], "delta": "1", "eta": "1",
-          "jacobian_norm": "1", "curvatures": ["0"], "gamma": "0",
+def fourth_layer_kink() -> dict:
+    """A hand-written ``curved_kink_ball`` certificate claiming a kink of layer 4 (widths [1,1,1,1,1,1], all
+    weights 1, x = 1: every pre-activation is 1, none is a kink, and layer 4 is not covered anyway)."""
+    prob = problem([1, 1, 1, 1, 1, 1], F(1, 10), [[1]], [[1]])
+    ev = {"method": "curved_kink_ball", "pattern": [["1", "1", "1", "0"]], "kinks": [[0, 4, 0]], "delta": "1",
+          "eta": "1", "jacobian_norm": "1", "curvatures": ["0"], "gamma": "0",
           "pieces": [{"signs": s, "multipliers": ["1"], "residual_norm": "0", "hessian_norm": "1", "tau": "0",
                       "pd": {"method": "ldl"}} for s in "01"]}
-    return certificate("isolated_local_minimum", prob, [F(1)] * 4, F(1, 1000), ev, F(1, 100))
+    return certificate("isolated_local_minimum", prob, [F(1)] * 5, F(1, 1000), ev, F(1, 100))
+
+
+def inflate_third_derivative(cert: dict) -> None:
+    """``t_0`` raised by 2^20 with ``K_0`` and ``Γ`` raised to stay consistent: only ``δ_s = δ + ρΣν_mt_m``
+    and the curvature terms grow (by about 3.6·2^20·ρ·ν ≈ 0.1 in δ_s), so the shift of (K5) is too large."""
+    ev, rho = cert["evidence"], F(cert["radius"])
+    t = F(ev["third_derivatives"][0]) * 2 ** 20
+    K = F(ev["curvatures"][0]) + (t - F(ev["third_derivatives"][0])) * rho
+    ev["third_derivatives"][0], ev["curvatures"][0], ev["gamma"] = str(t), str(K), str(K)
 
 
 def curved_two_layers_at_one_sample(cert: dict) -> None:
@@ -619,6 +631,7 @@ def piecewise_claim(cert: dict) -> None:
 
 
 CURVED = committed("curved_kink")
+CURVED3 = committed("curved_kink_layer3")
 
 BAD: dict[str, tuple[Callable[[], str], str]] = {
     "curved_zero_off": (edit(CURVED, nudge("center.biases.1.0", F(1, 10 ** 30))),
@@ -634,8 +647,8 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "curved_gamma_too_small": (edit(CURVED, setter("evidence.gamma", "1")),
                                "kink curvature: gamma must be ≥ 0 with gamma² ≥ Σ K_m²"),
     "curved_curvature_too_small": (edit(CURVED, setter("evidence.curvatures.0", "1")),
-                                   "kink curvature: evidence.curvatures[0] must bound ‖∇²z_m‖₂ (its square is 2 for "
-                                   "kink [1, 2, 0], got 1)"),
+                                   "kink curvature: evidence.curvatures[0] must bound ‖∇²z_m‖₂ on the ball: K_m − t_m·ρ "
+                                   "must be ≥ 0 with square ≥ 2 for kink [1, 2, 0] (got K_m 1, t_m·ρ 0)"),
     "curved_gamma_radius_beyond_eta": (edit(CURVED, setter("evidence.gamma", "2411724800")),
                                        "kink curvature: (K2) gamma·radius ="),
     "curved_radius_too_large": (edit(CURVED, setter("radius", "1/1024")),
@@ -650,11 +663,27 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                       "hessian bound: evidence.pieces[0].hessian_norm must bound ‖H_s‖_F"),
     "curved_residual_norm_zero": (edit(CURVED, setter("evidence.pieces.0.residual_norm", "0")),
                                   "gradient bound: evidence.pieces[0].residual_norm must bound ‖e_s‖"),
-    "curved_third_layer_kink": (edit(third_layer_kink, lambda c: None),
-                                "kinks: evidence.kinks[0]: unit 0 of layer 3 at sample 0: kinks of layer 3 and deeper "
-                                "are not covered"),
+    "curved_fourth_layer_kink": (edit(fourth_layer_kink, lambda c: None),
+                                 "kinks: evidence.kinks[0]: unit 0 of layer 4 at sample 0: kinks of layer 4 and deeper "
+                                 "are not covered"),
     "curved_first_layer_only": (edit(CURVED, setter("evidence.kinks", [[1, 1, 0]])),
-                                "kinks: curved_kink_ball needs a kink of the second layer"),
+                                "kinks: curved_kink_ball needs a kink of the second or third layer"),
+    "curved3_zero_off": (edit(CURVED3, nudge("center.biases.2.0", F(1, 10 ** 30))),
+                         "kinks: (K1) kink [0, 3, 0]: z at the centre must be 0 (got 1/1000000000000000000000000000000)"),
+    "curved3_third_derivative_missing": (edit(CURVED3, setter("evidence.third_derivatives", DELETE)),
+                                         "kink curvature: evidence.third_derivatives[0] must bound ‖∇³z_m‖_F (its square "
+                                         "is 12 for kink [0, 3, 0], got 0)"),
+    "curved3_third_derivative_too_small": (edit(CURVED3, setter("evidence.third_derivatives.0", "3")),
+                                           "kink curvature: evidence.third_derivatives[0] must bound ‖∇³z_m‖_F (its "
+                                           "square is 12 for kink [0, 3, 0], got 3)"),
+    "curved3_third_derivative_inflated": (edit(CURVED3, inflate_third_derivative),
+                                          "hessian bound: evidence.pieces[0]: pivot"),
+    "curved3_curvature_below_hessian": (edit(CURVED3, setter("evidence.curvatures.0", "3")),
+                                        "kink curvature: evidence.curvatures[0] must bound ‖∇²z_m‖₂ on the ball: K_m − "
+                                        "t_m·ρ must be ≥ 0 with square ≥"),
+    "curved3_multiplier_below_drift": (edit(CURVED3, setter("evidence.pieces.1.residual_norm", "1/10")),
+                                       "multipliers: evidence.pieces[1]: (K3) the least multiplier"),
+    "curved3_mu_inflated": (edit(CURVED3, setter("mu", "1")), "hessian bound: evidence.pieces[0]: pivot"),
     "curved_two_layers_at_one_sample": (edit(CURVED, curved_two_layers_at_one_sample),
                                         "kinks: (S2) sample 1 has kinks of layers 1 and 2"),
     "weight_decay_zero": (edit(chain_minimum, setter("problem.loss.weight_decay", "0")),

@@ -1,43 +1,53 @@
-"""The rule ``curved_kink_ball``: an isolated minimum on kinks of the first and second hidden layers.
+"""The rule ``curved_kink_ball``: an isolated minimum on kinks of the first three hidden layers.
 
 A pre-activation of layer 2, ``z_m = z_{2,i}(x_j; θ) = Σ_{i'} W_2[i,i']·π_{i'}·(w_{i'}·x̃_j) + b_2[i]`` (``π`` the
 first layer's pattern at ``x_j``, ``w_{i'}`` unit ``i'``'s incoming row with its bias), is a *bilinear*
 polynomial of ``θ`` once that pattern is fixed: its zero set is a curved hypersurface, its gradient is
-exact and its Hessian is constant. **Theorem K** (``docs/MATHEMATICS.md`` §5, statement and proof) turns
-such kinks into a ball certificate; this module verifies its hypotheses for kinks of layers 1 and 2.
+exact and its Hessian is constant. A pre-activation of layer 3 is a *cubic* polynomial once the patterns
+of layers 1 and 2 at ``x_j`` are fixed: its Hessian varies, but its third derivative is a constant tensor
+whose norm the checker computes exactly. **Theorem K** (``docs/MATHEMATICS.md`` §5, statement and proof)
+turns such kinks into a ball certificate; this module verifies its hypotheses for kinks of layers 1 to 3.
 
 Setting. Centre ``c``, radius ``ρ``, ``B̄`` the closed ball, ``Z`` the listed kinks ``m = (j, k, i)``
-(sample, hidden layer ``k ∈ {1, 2}``, unit), ``q = |Z| ≤ 8``; for ``s ∈ {0,1}^Z`` (``s_m = ±1``) the
+(sample, hidden layer ``k ∈ {1, 2, 3}``, unit), ``q = |Z| ≤ 8``; for ``s ∈ {0,1}^Z`` (``s_m = ±1``) the
 piece ``P_s = {θ near B̄ : s_m z_m(θ) ≥ 0}`` and ``L_{P_s}`` the loss polynomial of the centre's pattern
 with kink ``m`` on iff ``s_m = 1``.
 
 What is verified, exactly, in order (each failure names its step):
 
-- at least one kink of layer 2 (first-layer kinks alone are ``kink_ball``'s; so the rule never applies to
-  the one-hidden-layer networks that ``split_orbit`` and ``dual_cones`` reduce to);
+- at least one kink of layer 2 or 3 (first-layer kinks alone are ``kink_ball``'s; so the rule never
+  applies to the one-hidden-layer networks that ``split_orbit`` and ``dual_cones`` reduce to);
 - (K1) every listed ``z_m(c)`` is exactly 0, the pattern entry is '0', no sample is null;
-  (S2) at each sample the listed kinks lie in one layer; no kink of layer ≥ 3 (not covered: the rule
+  (S2) at each sample the listed kinks lie in one layer; no kink of layer ≥ 4 (not covered: the rule
   says so); (S1) every other hidden pre-activation has the pattern's strict sign with
   ``z² > ρ²‖x̃_j‖²`` (layer 1, ``z`` linear) or ``z² > F1(k)²P_kρ²`` (deeper; the interior case's bound,
   valid for every pattern), so it keeps its sign on a neighbourhood ``U`` of ``B̄``. Under (S2) the
   layers below a kink have strict signs at its sample on ``U``, so ``z_m`` is one polynomial on ``U``
   and Lemma K0 holds: the ``P_s`` cover ``U`` and ``L = L_{P_s}`` on ``P_s``.
-- ``δ`` as for ``interior_ball`` (``δ² ≥ P³K²ρ²``, valid for every pattern); for kinks of layers 1 and 2
-  ``∇²z_m`` is constant, so ``δ_s = δ`` bounds ``‖∇²Φ_s(θ) − H_s‖₂`` on ``B̄``.
+- ``δ`` as for ``interior_ball`` (``δ² ≥ P³K²ρ²``, valid for every pattern).
+- ``t_m ≥ 0`` (``third_derivatives``, optional: all 0 when absent) with ``t_m² ≥ ‖∇³z_m‖_F²``, computed
+  here: 0 for layers 1 and 2, ``6·#{(u, v) : π²_u = π¹_v = 1}·‖x̃_j‖²`` for layer 3 (:func:`_third_layer`).
+  *Lemma T.* On ``B̄``, ``‖∇²z_m(θ) − ∇²z_m(c)‖₂ ≤ t_mρ``. *Proof.* On ``U`` the patterns below the
+  kink are fixed, ``z_m`` is a polynomial of degree ≤ 3 whose cubic part has constant third derivative
+  ``T_m``, so ``∇²z_m(θ) − ∇²z_m(c) = T_m[θ − c]`` (contraction in the last index), and
+  ``‖T_m[d]‖₂ ≤ ‖T_m[d]‖_F ≤ ‖T_m‖_F‖d‖`` (Cauchy–Schwarz in every entry). ∎ Hence
+  ``δ_s = δ + ρ·Σ_m ν^s_m t_m`` bounds ``‖∇²Φ_s(θ) − H_s‖₂ = ‖(∇²L_{P_s}(θ) − ∇²L_{P_s}(c)) − Σ_m ν^s_m s_m
+  (∇²z_m(θ) − ∇²z_m(c))‖₂`` on ``B̄`` (``ν ≥ 0``), the quantity the theorem calls ``δ_s``.
 - ``J_0`` (rows ``∇z_m(c)``, computed here); ``η > 0`` with ``J_0J_0ᵀ − η²I ≻ 0`` (all exact LDLᵀ pivots
   positive); ``j ≥ 0``, ``j² ≥ ‖J_0‖_F²``.
-- ``K_m ≥ 0``, with ``K_m² ≥ ‖x̃_j‖²`` for a second-layer kink at whose sample some first-layer unit is on
-  (``∇²z_m`` couples ``W_2[i,i']`` with unit ``i'``'s row through ``π_{i'}x̃_j``, disjoint blocks: its
-  spectral norm is ``‖x̃_j‖``; it is 0 when no first-layer unit is on, and for a first-layer kink);
-  ``Γ ≥ 0``, ``Γ² ≥ Σ K_m²``; (K2) ``Γρ < η``.
+- ``K_m − t_mρ ≥ 0`` with ``(K_m − t_mρ)² ≥ ‖x̃_j‖²`` for a second-layer kink at whose sample some
+  first-layer unit is on (``∇²z_m`` couples ``W_2[i,i']`` with unit ``i'``'s row through ``π_{i'}x̃_j``,
+  disjoint blocks: its spectral norm is ``‖x̃_j‖``; it is 0 when no first-layer unit is on, and for a
+  first-layer kink), and ``≥ ‖∇²z_m(c)‖_F²`` (exact, :func:`_third_layer`) for a third-layer kink; so
+  ``K_m ≥ ‖∇²z_m(c)‖₂ + t_mρ ≥ sup_B̄ ‖∇²z_m‖₂`` by Lemma T; ``Γ ≥ 0``, ``Γ² ≥ Σ K_m²``; (K2) ``Γρ < η``.
 - Every one of the ``2^q`` sign strings listed once; per piece: ``ν ≥ 0``; ``e_s = ∇L_{P_s}(c) −
-  Σ ν_m s_m ∇z_m(c)`` and ``ε_s ≥ 0``, ``ε_s² ≥ ‖e_s‖²``; ``H_s = ∇²L_{P_s}(c) − Σ ν_m s_m ∇²z_m``,
-  ``h_s ≥ 0``, ``h_s² ≥ ‖H_s‖_F²``, ``M_s = h_s + δ``; ``Δ_s = (ε_s + M_sρ)/(η − Γρ)``; (K3)
-  ``κ_s = min_m ν_m − Δ_s > 0``; (K4) ``‖e_s‖² < (μρ/2)²``; (K5) ``τ_s ≥ 0``, ``2τ_s·j·ρ ≤ κ_s`` and
-  ``H_s + τ_sJ_0ᵀJ_0 − (μ + δ + Δ_sΣ_mK_m + 16τ_sΓ²ρ²)·I ≻ 0`` (a positive-definiteness witness as for
+  Σ ν_m s_m ∇z_m(c)`` and ``ε_s ≥ 0``, ``ε_s² ≥ ‖e_s‖²``; ``H_s = ∇²L_{P_s}(c) − Σ ν_m s_m ∇²z_m(c)``,
+  ``h_s ≥ 0``, ``h_s² ≥ ‖H_s‖_F²``, ``δ_s = δ + ρΣ_mν_mt_m``, ``M_s = h_s + δ_s``;
+  ``Δ_s = (ε_s + M_sρ)/(η − Γρ)``; (K3) ``κ_s = min_m ν_m − Δ_s > 0``; (K4) ``‖e_s‖² < (μρ/2)²``; (K5)
+  ``τ_s ≥ 0``, ``2τ_s·j·ρ ≤ κ_s`` and ``H_s + τ_sJ_0ᵀJ_0 − (μ + δ_s + Δ_sΣ_mK_m + 16τ_sΓ²ρ²)·I ≻ 0`` (a positive-definiteness witness as for
   ``kink_ball``: ``ldl``, ``cholesky`` or ``congruence``).
 
-Every quantity entering through a square root (``‖e_s‖``, ``‖H_s‖_F``, ``‖J_0‖_F``, ``K_m``, ``Γ``) is a
+Every quantity entering through a square root (``‖e_s‖``, ``‖H_s‖_F``, ``‖J_0‖_F``, ``K_m``, ``t_m``, ``Γ``) is a
 certified rational upper bound, and every inequality of the theorem is monotone in it in the safe
 direction (larger bounds only make ``Δ_s``, the shift of (K5) and the test ``2τjρ ≤ κ`` harder).
 
@@ -48,11 +58,14 @@ listed kink, within ``2·max_s‖e_s‖/μ < ρ`` of ``c``, and ``L(θ) ≥ L(θ
 nonzero ``z_m`` towards 0 exists, and the slope of ``L`` along it is ``≤ Δ_u − ν^u_m < 0`` in the piece
 ``u`` that holds it. (ii) At a local minimum ``θ* ∈ S`` (Lagrange on the submanifold ``S``), the true
 multipliers of each piece are within ``Δ_u`` of ``ν^u``, hence ``≥ κ_u > 0``. (iii) About ``θ*`` the
-Lagrangian ``Ψ_u`` with those multipliers has Hessian ``⪰ H_u − (δ + Δ_uΣK_m)I`` on ``B̄`` and
+Lagrangian ``Ψ_u`` with those multipliers has Hessian ``⪰ H_u − (δ_u + Δ_uΣK_m)I`` on ``B̄`` and
 ``L ≥ Ψ_u + κ_u‖z‖`` on ``P_u``; splitting by ``‖J_0d‖ ≷ 4Γρ‖d‖`` and using (K5) with ``2τjρ ≤ κ`` gives
 ``L(θ) ≥ L(θ*) + (μ/2)‖θ − θ*‖²`` on every piece, hence on ``B̄``, so there is at most one local minimum.
 (iv) The same estimate about ``c`` with ``ν^s`` gives ``L(θ) ≥ L(c) + e_s·(θ − c) + (μ/2)‖θ − c‖²``, which
 exceeds ``L(c)`` on the sphere by (K4): the minimum over ``B̄`` is interior, a local minimum, so ``θ*``. ∎
+The proof uses of the kinks only that each ``z_m`` is one polynomial on ``U``, the rows ``∇z_m(c)`` of
+``J_0``, ``sup_B̄‖∇²z_m‖₂ ≤ K_m`` and ``sup_B̄‖∇²Φ_s − H_s‖₂ ≤ δ_s``: the layer of a kink enters through these
+bounds alone, which Lemma T supplies for layer 3 (for layer 4 the third derivative varies: not covered).
 """
 
 from __future__ import annotations
@@ -73,14 +86,14 @@ if TYPE_CHECKING:
 MAX_KINKS = 8
 """At most ``2^8`` pieces are listed (no exclusion exists for curved kinks)."""
 
-Kink = tuple[int, int, int]   # (sample j, hidden layer k ∈ {1, 2}, unit i)
+Kink = tuple[int, int, int]   # (sample j, hidden layer k ∈ {1, 2, 3}, unit i)
 
 
 def curved_kink_ball(ctx: Context) -> str:
-    """Theorem K for kinks of layers 1 and 2 (module docstring): (K1), (S1), (S2), ``J_0``, ``η``, ``j``,
-    ``K_m``, ``Γ``, (K2), and per piece ``ν ≥ 0``, ``e_s``, ``H_s``, ``Δ_s``, (K3), (K4), (K5)."""
+    """Theorem K for kinks of layers 1 to 3 (module docstring): (K1), (S1), (S2), ``J_0``, ``η``, ``j``,
+    ``t_m``, ``K_m``, ``Γ``, (K2), and per piece ``ν ≥ 0``, ``e_s``, ``H_s``, ``δ_s``, ``Δ_s``, (K3), (K4), (K5)."""
     keys = {"method", "pattern", "kinks", "delta", "eta", "jacobian_norm", "curvatures", "gamma", "pieces"}
-    ctx.evidence_keys(keys)
+    expect_object(ctx.evidence, "evidence", keys | {"third_derivatives"}, keys)
     ctx.positive_radius("curved_kink_ball")
     problem, c, rho, mu, mx = ctx.problem, ctx.center, ctx.radius, ctx.mu, ctx.max_digits
     if problem.activation != "relu" or problem.depth < 1:
@@ -91,8 +104,14 @@ def curved_kink_ball(ctx: Context) -> str:
     bd = bounds(problem, c, rho)
     signs_stable(problem, c, rho, pattern, kinks, bd, ctx.budget)
     lemmas.hessian_variation(bd, delta)
-    rows, hessians, K_need = kink_derivatives(problem, c, pattern, kinks)
+    rows, hessians, K_need, T_need = kink_derivatives(problem, c, pattern, kinks)
     q = len(kinks)
+    third = read_vector(ctx.evidence["third_derivatives"], "evidence.third_derivatives", q, mx) \
+        if "third_derivatives" in ctx.evidence else [Fraction(0)] * q
+    for m, (t, need) in enumerate(zip(third, T_need)):
+        if t < 0 or t * t < need:
+            raise CertificateInvalid("kink curvature", f"evidence.third_derivatives[{m}] must bound ‖∇³z_m‖_F (its "
+                                     f"square is {show(need)} for kink {list(kinks[m])}, got {show(t)})")
 
     eta = ctx.number("eta")
     if eta <= 0:
@@ -112,10 +131,12 @@ def curved_kink_ball(ctx: Context) -> str:
         raise CertificateInvalid("kink gradients", f"jacobian_norm must bound ‖J_0‖_F (its square is {show(frob2)}, "
                                  f"got {show(jn)})")
     curv = read_vector(ctx.evidence["curvatures"], "evidence.curvatures", q, mx)
-    for m, (Km, need) in enumerate(zip(curv, K_need)):
-        if Km < 0 or Km * Km < need:
-            raise CertificateInvalid("kink curvature", f"evidence.curvatures[{m}] must bound ‖∇²z_m‖₂ (its square is "
-                                     f"{show(need)} for kink {list(kinks[m])}, got {show(Km)})")
+    for m, (Km, need, t) in enumerate(zip(curv, K_need, third)):
+        at_c = Km - t * rho     # K_m ≥ ‖∇²z_m(c)‖ + t_m·ρ bounds ‖∇²z_m‖₂ on B̄ (∇²z_m moves by ≤ t_m‖θ − c‖)
+        if at_c < 0 or at_c * at_c < need:
+            raise CertificateInvalid("kink curvature", f"evidence.curvatures[{m}] must bound ‖∇²z_m‖₂ on the ball: "
+                                     f"K_m − t_m·ρ must be ≥ 0 with square ≥ {show(need)} for kink {list(kinks[m])} "
+                                     f"(got K_m {show(Km)}, t_m·ρ {show(t * rho)})")
     gamma = ctx.number("gamma")
     if gamma < 0 or gamma * gamma < sum((v * v for v in curv), Fraction(0)):
         raise CertificateInvalid("kink curvature", f"gamma must be ≥ 0 with gamma² ≥ Σ K_m² = "
@@ -160,17 +181,18 @@ def curved_kink_ball(ctx: Context) -> str:
         if h < 0 or h.numerator ** 2 * HD * HD < h2_num * h.denominator ** 2:
             raise CertificateInvalid("hessian bound", f"{where}.hessian_norm must bound ‖H_s‖_F (its square is "
                                      f"{show(Fraction(h2_num, HD * HD))}, got {show(h)})")
-        Delta = (eps + (h + delta) * rho) / eta_rho
+        delta_s = delta + rho * sum((v * t for v, t in zip(nu, third)), Fraction(0))
+        Delta = (eps + (h + delta_s) * rho) / eta_rho
         kappa = min(nu) - Delta
         if kappa <= 0:
             raise CertificateInvalid("multipliers", f"{where}: (K3) the least multiplier {show(min(nu))} must exceed "
-                                     f"its drift Δ_s = (ε_s + (h_s + δ)ρ)/(η − Γρ) = {show(Delta)}")
+                                     f"its drift Δ_s = (ε_s + (h_s + δ_s)ρ)/(η − Γρ) = {show(Delta)}")
         lemmas.gradient_bound(e, (mu * rho) ** 2 / 4, f"{where}: (K4) ‖e_s‖²", "(mu·radius/2)²")
         tau = parse_rational_strict(entry["tau"], f"{where}.tau", mx)
         if tau < 0 or 2 * tau * jn * rho > kappa:
             raise CertificateInvalid("hessian bound", f"{where}.tau must satisfy 0 ≤ τ and 2τ·j·ρ ≤ κ_s = "
                                      f"{show(kappa)} (got {show(tau)})")
-        shift = mu + delta + Delta * sum_K + 16 * tau * gamma * gamma * rho * rho
+        shift = mu + delta_s + Delta * sum_K + 16 * tau * gamma * gamma * rho * rho
         for pr, g in gram.items():
             correction[pr] = correction.get(pr, Fraction(0)) + tau * g
         lemmas.positive_definite(*over_one_denominator(Hn, S, correction, shift), entry["pd"], where, mx, ctx.budget)
@@ -198,17 +220,17 @@ def _read_kinks(obj: Any, problem: Problem) -> list[Kink]:
             and 1 <= k <= problem.depth and 0 <= i < problem.widths[k]
         if not inside:
             fail(path, f"must be [sample, hidden layer (1-based), unit] within the problem (got {item})")
-        if k >= 3:
-            raise CertificateInvalid("kinks", f"{path}: unit {i} of layer {k} at sample {j}: kinks of layer 3 and "
-                                     "deeper are not covered (their Hessian varies; docs/MATHEMATICS.md §5)")
+        if k >= 4:
+            raise CertificateInvalid("kinks", f"{path}: unit {i} of layer {k} at sample {j}: kinks of layer 4 and "
+                                     "deeper are not covered (their third derivatives vary; docs/MATHEMATICS.md §5)")
         if null_sample(problem, j):
             raise CertificateInvalid("kinks", f"{path}: x̃_{j} = 0, so z ≡ 0 there: not a kink")
         if (j, k, i) in out:
             fail(path, f"repeats kink {[j, k, i]}")
         out.append((j, k, i))
     if all(k == 1 for _, k, _ in out):
-        raise CertificateInvalid("kinks", "curved_kink_ball needs a kink of the second layer (first-layer kinks "
-                                 "alone are kink_ball's)")
+        raise CertificateInvalid("kinks", "curved_kink_ball needs a kink of the second or third layer (first-layer "
+                                 "kinks alone are kink_ball's)")
     layer_at: dict[int, int] = {}
     for j, k, i in out:
         if layer_at.setdefault(j, k) != k:
@@ -278,26 +300,37 @@ def signs_stable(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pa
 
 
 def kink_derivatives(problem: Problem, c: list[Fraction], pattern: Pattern, kinks: list[Kink]
-                      ) -> tuple[list[Sparse], list[dict[tuple[int, int], Fraction]], list[Fraction]]:
-    """Per kink: ``∇z_m(c)`` (sparse), the constant ``∇²z_m`` (its upper entries ``(p, r)``, ``p < r``, each
-    standing for both symmetric entries) and the least admissible ``K_m²``.
+                      ) -> tuple[list[Sparse], list[dict[tuple[int, int], Fraction]], list[Fraction], list[Fraction]]:
+    """Per kink: ``∇z_m(c)`` (sparse), ``∇²z_m(c)`` (its upper entries ``(p, r)``, ``p < r``, each standing for
+    both symmetric entries; no ``z_m`` has a square monomial, so the diagonal is 0), the least admissible
+    square of a bound on ``‖∇²z_m(c)‖₂`` and the square ``‖∇³z_m‖_F²`` of the constant third derivative.
 
     First layer: ``z = w_i·x̃_j`` is linear (gradient ``x̃_j`` in unit ``i``'s row, Hessian 0). Second layer,
     with ``π`` the first layer's pattern at ``x_j`` (strict there by (S2) and (S1)):
     ``∂z/∂W_2[i,i'] = π_{i'}·z_{1,i'}(x_j)``, ``∂z/∂w_{i'} = π_{i'}·W_2[i,i']·x̃_j``, ``∂z/∂b_2[i] = 1``, and
     ``∂²z/∂W_2[i,i']∂w_{i'}[d] = π_{i'}·x̃_j[d]``: one block per active ``i'``, each ``[[0, uᵀ], [u, 0]]``
-    with ``u = x̃_j`` of spectral norm ``‖x̃_j‖``, so ``‖∇²z‖₂ = ‖x̃_j‖`` when some ``π_{i'} = 1``, else 0."""
+    with ``u = x̃_j`` of spectral norm ``‖x̃_j‖``, so ``‖∇²z‖₂ = ‖x̃_j‖`` when some ``π_{i'} = 1``, else 0.
+    Third layer: :func:`_third_layer` (the square bound there is ``‖∇²z_m(c)‖_F²``)."""
     n1, bias = problem.widths[1], problem.biases
     W1, W2 = problem.layer_rows(c, 1), problem.layer_rows(c, 2) if problem.depth >= 2 else []
     rows: list[Sparse] = []
     hessians: list[dict[tuple[int, int], Fraction]] = []
     need: list[Fraction] = []
+    third: list[Fraction] = []
     for j, k, i in kinks:
         xt = list(problem.inputs[j]) + ([Fraction(1)] if bias else [])
         if k == 1:
             rows.append({problem.index(1, i, d): x for d, x in enumerate(xt) if x})
             hessians.append({})
             need.append(Fraction(0))
+            third.append(Fraction(0))
+            continue
+        if k == 3:
+            grad3, hess3, frob2, cube2 = _third_layer(problem, c, pattern, j, i)
+            rows.append(grad3)
+            hessians.append(hess3)
+            need.append(frob2)
+            third.append(cube2)
             continue
         grad: Sparse = {}
         hess: dict[tuple[int, int], Fraction] = {}
@@ -320,7 +353,59 @@ def kink_derivatives(problem: Problem, c: list[Fraction], pattern: Pattern, kink
         rows.append({p: v for p, v in grad.items() if v})
         hessians.append(hess)
         need.append(sum((x * x for x in xt), Fraction(0)) if on else Fraction(0))
-    return rows, hessians, need
+        third.append(Fraction(0))
+    return rows, hessians, need, third
+
+
+def _third_layer(problem: Problem, c: list[Fraction], pattern: Pattern, j: int, i: int
+                 ) -> tuple[Sparse, dict[tuple[int, int], Fraction], Fraction, Fraction]:
+    """``∇z(c)``, ``∇²z(c)`` (upper entries), ``‖∇²z(c)‖_F²`` and ``‖∇³z‖_F²`` for ``z = z_{3,i}(x_j)``.
+
+    With ``π¹, π²`` the patterns of layers 1 and 2 at ``x_j`` (strict on ``U`` by (S1), (S2)),
+    ``h_{1,v} = π¹_v·(w_v·x̃)``, ``h_{2,u} = π²_u·(W_2[u,:]·h_1 + b_2[u])`` and
+    ``z = Σ_u W_3[i,u]·h_{2,u} + b_3[i]``, a cubic polynomial on ``U``:
+    ``∂z/∂W_3[i,u] = h_{2,u}``, ``∂z/∂b_3[i] = 1``, ``∂z/∂W_2[u,v] = W_3[i,u]π²_u h_{1,v}``,
+    ``∂z/∂b_2[u] = W_3[i,u]π²_u``, ``∂z/∂w_v[d] = Σ_u W_3[i,u]π²_u W_2[u,v]π¹_v x̃[d]``; the second partials
+    ``(W_3[i,u], W_2[u,v]) = π²_u h_{1,v}``, ``(W_3[i,u], b_2[u]) = π²_u``,
+    ``(W_3[i,u], w_v[d]) = π²_u W_2[u,v]π¹_v x̃[d]``, ``(W_2[u,v], w_v[d]) = W_3[i,u]π²_uπ¹_v x̃[d]``, all
+    others 0. The cubic part is ``Σ_{u,v,d} π²_uπ¹_v x̃[d]·W_3[i,u]W_2[u,v]w_v[d]``, products of three
+    distinct parameters, one triple per ``(u, v, d)``: ``∇³z`` is constant, with ``π²_uπ¹_v x̃[d]`` at the
+    3! orderings of each triple, so ``‖∇³z‖_F² = 6·#{(u, v) : π²_u = π¹_v = 1}·‖x̃‖²``."""
+    n1, n2, bias = problem.widths[1], problem.widths[2], problem.biases
+    W1, W2, W3 = (problem.layer_rows(c, k) for k in (1, 2, 3))
+    xt = list(problem.inputs[j]) + ([Fraction(1)] if bias else [])
+    on1 = [v for v in range(n1) if pattern[j][0][v]]
+    on2 = [u for u in range(n2) if pattern[j][1][u]]
+    h1 = {v: sum((w * x for w, x in zip(W1[v], xt)), Fraction(0)) for v in on1}
+    grad: Sparse = {}
+    hess: dict[tuple[int, int], Fraction] = {}
+
+    def put(p: int, r: int, v: Fraction) -> None:
+        if v:
+            hess[(min(p, r), max(p, r))] = v
+
+    for u in on2:
+        a = problem.index(3, i, u)
+        grad[a] = sum((W2[u][v] * h1[v] for v in on1), Fraction(0)) + (W2[u][n1] if bias else 0)
+        for v in on1:
+            grad[problem.index(2, u, v)] = W3[i][u] * h1[v]
+            put(a, problem.index(2, u, v), h1[v])
+        if bias:
+            grad[problem.index(2, u, n1)] = W3[i][u]
+            put(a, problem.index(2, u, n1), Fraction(1))
+    for v in on1:
+        back = sum((W3[i][u] * W2[u][v] for u in on2), Fraction(0))
+        for d, x in enumerate(xt):
+            p = problem.index(1, v, d)
+            grad[p] = back * x
+            for u in on2:
+                put(problem.index(3, i, u), p, W2[u][v] * x)
+                put(problem.index(2, u, v), p, W3[i][u] * x)
+    if bias:
+        grad[problem.index(3, i, n2)] = Fraction(1)
+    frob2 = 2 * sum((v * v for v in hess.values()), Fraction(0))
+    cube2 = 6 * len(on1) * len(on2) * sum((x * x for x in xt), Fraction(0))
+    return {p: v for p, v in grad.items() if v}, hess, frob2, cube2
 
 
 def piece_pattern(pattern: Pattern, kinks: list[Kink], signs: str) -> Pattern:

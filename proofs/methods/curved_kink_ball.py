@@ -1,15 +1,15 @@
-"""Evidence ``curved_kink_ball``: one minimum on kinks of the first and second hidden layers (Theorem K).
+"""Evidence ``curved_kink_ball``: one minimum on kinks of the first three hidden layers (Theorem K).
 
 Search (untrusted: floats screen, the checker decides; ``docs/MATHEMATICS.md`` §5):
 
-1. *Kinks.* Hidden pre-activations within ``TOL`` (relative) of 0 at the point. A kink of layer 3 or
+1. *Kinks.* Hidden pre-activations within ``TOL`` (relative) of 0 at the point. A kink of layer 4 or
    deeper, two layers' kinks at one sample (separation), a dead unit, more than ``MAX_KINKS`` kinks or
-   none of layer 2 end the search with UNKNOWN and a reason naming sample, layer and unit.
+   none of layers 2 and 3 end the search with UNKNOWN and a reason naming sample, layer and unit.
 2. *The centre.* Exact on the kinks bottom-up (:func:`on_kinks`): first-layer kinks by exact projection of
-   each unit's incoming row, then each second-layer unit's incoming row (with its bias) projected exactly
-   onto ``{v : (h̃_1(x_j), ·)·v = 0}`` for its kinks, the ``h̃_1`` of the already exact first layer. A
-   Newton refinement of the KKT system ``∇L_P = J(θ)ᵀλ``, ``z_Z = 0`` (reference piece: every kink on)
-   with exact residuals and dyadic steps precedes each projection.
+   each unit's incoming row, then layer by layer each unit's incoming row (with its bias) projected exactly
+   onto ``{v : (h̃_{k−1}(x_j), ·)·v = 0}`` for its kinks, the ``h̃_{k−1}`` of the already exact layers
+   below. A Newton refinement of the KKT system ``∇L_P = J(θ)ᵀλ``, ``z_Z = 0`` (reference piece: every
+   kink on) with exact residuals and dyadic steps precedes each projection.
 3. *Pieces.* All ``2^q`` sign strings: the exact gradient and Hessian of each piece at the centre, the
    least-squares multipliers (rounded to short dyadics; ``ν ≥ 0`` required), ``e_s``, ``H_s``.
 4. *Ball.* The largest ``ρ = 2^-k`` at which (S1), (K2)–(K5) hold in floats (``τ_s`` of form (b), tried at
@@ -17,8 +17,9 @@ Search (untrusted: floats screen, the checker decides; ``docs/MATHEMATICS.md`` �
    positive-definiteness witnesses and the checker's verdict.
 
 Evidence keys (``proofs/FORMAT.md``): ``pattern``, ``kinks`` ``[[j, k, i], …]`` (``k`` the 1-based hidden
-layer), ``delta``, ``eta``, ``jacobian_norm``, ``curvatures``, ``gamma`` and ``pieces`` ``[{signs,
-multipliers, residual_norm, hessian_norm, tau, pd}]``.
+layer), ``delta``, ``eta``, ``jacobian_norm``, ``curvatures``, ``gamma``, ``pieces`` ``[{signs,
+multipliers, residual_norm, hessian_norm, tau, pd}]`` and, with a kink of layer 3, ``third_derivatives``
+(``K_m = k_m + t_mρ`` and ``δ_s = δ + ρΣν_mt_m``: Lemma T of :mod:`proofs.checker.curved`).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ tangential gradient it adds (about ``‖H‖·2^-128``) is far below what a ball
 
 
 def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
-    """Theorem K at the kinks of layers 1 and 2 near ``θ``: a checked CERTIFIED verdict, or UNKNOWN with why."""
+    """Theorem K at the kinks of layers 1 to 3 near ``θ``: a checked CERTIFIED verdict, or UNKNOWN with why."""
     if problem.activation != "relu" or problem.depth < 2:
         return Verdict("UNKNOWN", "no hidden layer below a second one")
     cp = checker_problem(problem)
@@ -79,7 +80,7 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
     if isinstance(found, str):
         return Verdict("UNKNOWN", found)
     kinks, pattern = found
-    say(f"snapping onto {len(kinks)} kink(s) of layers 1 and 2 (Theorem K)")
+    say(f"snapping onto {len(kinks)} kink(s) of layers 1 to 3 (Theorem K)")
     try:
         c = refine_on_kinks(cp, theta, pattern, kinks)
     except ZeroDivisionError:  # dependent kink equations of one unit
@@ -90,7 +91,7 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
     for j, k, i in kinks:
         if run.pre[j][k - 1][i]:
             return Verdict("UNKNOWN", f"internal: kink (sample {j}, layer {k}, unit {i}) not exact after the snap")
-    rows, hessians, K_need = kink_derivatives(cp, c, pattern, kinks)
+    rows, hessians, K_need, T_need = kink_derivatives(cp, c, pattern, kinks)
     P, q = cp.count, len(kinks)
     J = np.array([[float(a.get(p, 0)) for p in range(P)] for a in rows])
     sv = np.linalg.svd(J, compute_uv=False)
@@ -123,13 +124,14 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
         pieces.append((signs, nu, e2, sqrt_above(e2), h, (d.hess_num, d.hess_den, correction), Hf))
     eta = rational_below(0.99 * float(sv[-1]))
     jn = sqrt_above(sum((x * x for a in rows for x in a.values()), Fraction(0)))
-    curv = [sqrt_above(n) for n in K_need]
-    gamma = sqrt_above(sum((x * x for x in curv), Fraction(0)))
+    at_c = [sqrt_above(n) for n in K_need]
+    third = [sqrt_above(n) for n in T_need]
     JtJ = J.T @ J
-    chosen = _radius(problem, cp, c, pattern, kinks, pieces, eta, jn, curv, gamma, JtJ)
+    chosen = _radius(problem, cp, c, pattern, kinks, pieces, eta, jn, at_c, third, JtJ)
     if isinstance(chosen, str):
         return Verdict("UNKNOWN", chosen)
     rho, dlt, mu, taus = chosen
+    curv, gamma = curvatures(at_c, third, rho)
     say(f"building {len(pieces)} positive-definiteness certificate(s) at radius {short(rho)}")
     gram: dict[tuple[int, int], Fraction] = {}
     for a in rows:
@@ -138,8 +140,9 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
                 gram[p, r] = gram.get((p, r), Fraction(0)) + u * u2
     listed = []
     for (signs, nu, e2, eps, h, (Hn, S, correction), _), tau in zip(pieces, taus):
-        Delta = (eps + (h + dlt) * rho) / (eta - gamma * rho)
-        shift = mu + dlt + Delta * sum(curv, Fraction(0)) + 16 * tau * gamma * gamma * rho * rho
+        dlt_s = dlt + rho * sum((v * t for v, t in zip(nu, third)), Fraction(0))
+        Delta = (eps + (h + dlt_s) * rho) / (eta - gamma * rho)
+        shift = mu + dlt_s + Delta * sum(curv, Fraction(0)) + 16 * tau * gamma * gamma * rho * rho
         extra = dict(correction)
         for pr, g in gram.items():
             extra[pr] = extra.get(pr, Fraction(0)) + tau * g
@@ -154,6 +157,8 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
                 "kinks": [list(m) for m in kinks], "delta": canonical(dlt), "eta": canonical(eta),
                 "jacobian_norm": canonical(jn), "curvatures": [canonical(x) for x in curv], "gamma": canonical(gamma),
                 "pieces": listed}
+    if any(third):
+        evidence["third_derivatives"] = [canonical(x) for x in third]
     layers = sorted({k for _, k, _ in kinks})
     reason = (f"isolated strict local minimum on {q} strictly complementary kink(s) of layer(s) "
               f"{', '.join(map(str, layers))} (curved boundaries, Theorem K); L grows at least quadratically "
@@ -187,53 +192,57 @@ def _kinks(cp: CProblem, theta: list[Fraction]) -> tuple[list[Kink], Pattern] | 
                     continue
                 scale = max(1.0, norm * float(np.linalg.norm(np.append(h[j], 1.0))))
                 if abs(z[j, i]) <= TOL * scale:
-                    if k >= 3:
+                    if k >= 4:
                         return (f"a pre-activation of layer {k} is ≈ 0 at sample {j}, unit {i} "
-                                f"(z ≈ {z[j, i]:.3g}): Theorem K is checked for kinks of layers 1 and 2 only")
+                                f"(z ≈ {z[j, i]:.3g}): Theorem K is checked for kinks of layers 1 to 3 only")
                     kinks.append((j, k, i))
                 else:
                     pattern[j][k - 1][i] = int(z[j, i] > 0)
         h = np.maximum(z, 0.0) * np.array([[pattern[j][k - 1][i] for i in range(cp.widths[k])]
                                            for j in range(len(cp.inputs))])
-    if not any(k == 2 for _, k, _ in kinks):
-        return "no pre-activation of the second layer is ≈ 0"
+    if all(k == 1 for _, k, _ in kinks):
+        return "no pre-activation of the second or third layer is ≈ 0"
     layer_at: dict[int, int] = {}
     for j, k, i in kinks:
         if layer_at.setdefault(j, k) != k:
-            return (f"sample {j} has kinks of layers 1 and 2 (e.g. unit {i} of layer {k}): Theorem K needs the kinks "
-                    "at one sample in one layer")
+            return (f"sample {j} has kinks of layers {min(layer_at[j], k)} and {max(layer_at[j], k)} (e.g. unit {i} of "
+                    f"layer {k}): Theorem K needs the kinks at one sample in one layer")
     seen: dict[tuple[int, int], int] = {}
-    for j, k, i in kinks:    # at samples where the first layer is off, z_{2,i} = b_2[i]: one polynomial, twice
-        if k == 2 and not any(pattern[j][0]):
+    for j, k, i in kinks:    # at samples where layer k − 1 is off, z_{k,i} = b_k[i]: one polynomial, twice
+        if k >= 2 and not any(pattern[j][k - 2]):
             if (k, i) in seen:
-                return (f"the pre-activations of unit {i} of layer 2 at samples {seen[k, i]} and {j} coincide "
-                        f"(z = b_2[{i}], the first layer off at both): a repeated kink is not covered")
+                return (f"the pre-activations of unit {i} of layer {k} at samples {seen[k, i]} and {j} coincide "
+                        f"(z = b_{k}[{i}], layer {k - 1} off at both): a repeated kink is not covered")
             seen[k, i] = j
     if len(kinks) > MAX_KINKS:
-        return f"{len(kinks)} kinks of layers 1 and 2 (Theorem K lists all 2^q pieces, q ≤ {MAX_KINKS})"
+        return f"{len(kinks)} kinks of layers 1 to 3 (Theorem K lists all 2^q pieces, q ≤ {MAX_KINKS})"
     return kinks, pattern
 
 
 def on_kinks(cp: CProblem, theta: list[Fraction], kinks: list[Kink]) -> list[Fraction]:
-    """``θ`` moved exactly onto the kinks, bottom-up: first-layer units' rows, then second-layer units' rows
-    (with biases), each projected orthogonally onto the solutions of its kinks' linear equations (a unit
-    with one kink and a bias: the bias solved for, ``b_k[i] = −W_k[i,:]·h_{k−1}(x_j)``). Changing
-    layer 2 changes no first-layer pre-activation, so the first layer's zeros stay exact."""
+    """``θ`` moved exactly onto the kinks, bottom-up: first-layer units' rows, then those of layers 2 and 3
+    (with biases), each projected orthogonally onto the solutions of its kinks' linear equations, whose
+    coefficients ``(h_{k−1}(x_j), 1)`` come from the layers already fixed (a unit with one kink and a bias:
+    the bias solved for, ``b_k[i] = −W_k[i,:]·h_{k−1}(x_j)``). Changing layer ``k`` changes no pre-activation
+    of layers below ``k``, so the zeros fixed earlier stay exact."""
     c = list(theta)
-    bias, n0, n1 = cp.biases, cp.widths[0], cp.widths[1]
-    for k in (1, 2):
+    bias = cp.biases
+    for k in (1, 2, 3):
         units = sorted({i for _, kk, i in kinks if kk == k})
-        if k == 2:
+        if not units:
+            continue
+        if k >= 2:
             run = forward(cp, c, None)
-            h1 = [[Fraction(z, run.s[1]) if z > 0 else Fraction(0) for z in run.pre[j][0]] for j in range(len(cp.inputs))]
+            below = [[Fraction(z, run.s[k - 1]) if z > 0 else Fraction(0) for z in run.pre[j][k - 2]]
+                     for j in range(len(cp.inputs))]
         for i in units:
-            n_in = n0 if k == 1 else n1
+            n_in = cp.widths[k - 1]
             idx = [cp.index(k, i, d) for d in range(n_in + (1 if bias else 0))]
             samples = [j for j, kk, ii in kinks if kk == k and ii == i]
             if k == 1:
                 A = [list(cp.inputs[j]) + ([Fraction(1)] if bias else []) for j in samples]
             else:
-                A = [h1[j] + ([Fraction(1)] if bias else []) for j in samples]
+                A = [below[j] + ([Fraction(1)] if bias else []) for j in samples]
             v = [c[p] for p in idx]
             if bias and len(A) == 1:   # one kink: solve for the bias alone (shorter numbers than a projection)
                 c[idx[-1]] = -sum((a * x for a, x in zip(A[0][:-1], v[:-1])), Fraction(0))
@@ -292,7 +301,7 @@ def refine_on_kinks(cp: CProblem, theta: list[Fraction], pattern: Pattern, kinks
     lam: np.ndarray | None = None
     for _ in range(30):
         d = derivatives(cp, c, forward(cp, c, ref))
-        rows, hessians, _ = kink_derivatives(cp, c, pattern, kinks)
+        rows, hessians, _, _ = kink_derivatives(cp, c, pattern, kinks)
         J = np.array([[float(a.get(p, 0)) for p in range(P)] for a in rows])
         g = np.array([float(x) for x in d.grad])
         if lam is None:
@@ -322,14 +331,22 @@ def refine_on_kinks(cp: CProblem, theta: list[Fraction], pattern: Pattern, kinks
     return c
 
 
+def curvatures(at_c: list[Fraction], third: list[Fraction], rho: Fraction) -> tuple[list[Fraction], Fraction]:
+    """``K_m = k_m + t_mρ`` (``k_m`` bounding ``‖∇²z_m(c)‖₂``, ``t_m`` the third derivative; Lemma T of
+    :mod:`proofs.checker.curved`) and ``Γ ≥ √(Σ K_m²)``."""
+    curv = [k + t * rho for k, t in zip(at_c, third)]
+    return curv, sqrt_above(sum((x * x for x in curv), Fraction(0)))
+
+
 def _radius(problem: Problem, cp: CProblem, c: list[Fraction], pattern: Pattern, kinks: list[Kink], pieces: list[Piece],
-            eta: Fraction, jn: Fraction, curv: list[Fraction], gamma: Fraction, JtJ: np.ndarray
+            eta: Fraction, jn: Fraction, at_c: list[Fraction], third: list[Fraction], JtJ: np.ndarray
             ) -> tuple[Fraction, Fraction, Fraction, list[Fraction]] | str:
     """The largest ``ρ = 2^-k`` with (S1) and (K2)–(K5) in floats, its ``δ``, ``μ`` and the ``τ_s``."""
-    sum_K = sum(curv, Fraction(0))
     why = "no radius 2^-k (k ≤ 60) satisfies (S1) and (K2)–(K5)"
     for e in range(4, 61):
         rho = Fraction(1, 2 ** e)
+        curv, gamma = curvatures(at_c, third, rho)
+        sum_K = sum(curv, Fraction(0))
         if gamma * rho >= eta:
             continue
         try:
@@ -340,7 +357,8 @@ def _radius(problem: Problem, cp: CProblem, c: list[Fraction], pattern: Pattern,
         dlt = delta(problem, c, rho)
         mus, taus = [], []
         for signs, nu, e2, eps, h, H, Hf in pieces:
-            Delta = (eps + (h + dlt) * rho) / (eta - gamma * rho)
+            dlt_s = dlt + rho * sum((v * t for v, t in zip(nu, third)), Fraction(0))
+            Delta = (eps + (h + dlt_s) * rho) / (eta - gamma * rho)
             kappa = min(nu) - Delta
             if kappa <= 0:
                 mus.append(-1.0)
@@ -351,7 +369,7 @@ def _radius(problem: Problem, cp: CProblem, c: list[Fraction], pattern: Pattern,
                 if tau <= 0 or 2 * tau * jn * rho > kappa:
                     continue
                 lam = float(np.linalg.eigvalsh(Hf + float(tau) * JtJ)[0])
-                m = lam - float(dlt + Delta * sum_K + 16 * tau * gamma * gamma * rho * rho)
+                m = lam - float(dlt_s + Delta * sum_K + 16 * tau * gamma * gamma * rho * rho)
                 if m > best:
                     best, best_tau = m, tau
             mus.append(best)
@@ -388,7 +406,7 @@ $\sigma_{\min}(J(\theta)) \ge \eta - \Gamma\rho > 0$ gives a direction moving on
 towards $0$, along which the slope of $L$ in the piece holding it is at most $\Delta_u - \nu^u_m < 0$;
 (ii) at a local minimum $\theta^* \in S$ the Lagrange multipliers of each piece lie within $\Delta_u$ of
 $\nu^u$, hence are at least $\kappa_u > 0$; (iii) about $\theta^*$ the Lagrangian with those multipliers
-has Hessian $\succeq H_u - (\delta + \Delta_u \sum_m K_m) I$ on $\bar B$, $L$ exceeds it by at least
+has Hessian $\succeq H_u - (\delta_u + \Delta_u \sum_m K_m) I$ on $\bar B$, $L$ exceeds it by at least
 $\kappa_u \|z(\theta)\|_2$ on the piece, and splitting by $\|J_0 d\|_2 \gtrless 4\Gamma\rho\|d\|_2$ with (K5)
 and $2\tau_s j \rho \le \kappa_s$ gives the quadratic growth on every piece, hence on $\bar B$, so there is at
 most one local minimum; (iv) the same estimate about $c$ with (K4) shows $L > L(c)$ on the sphere, so the
@@ -412,15 +430,17 @@ def render(doc: Doc) -> Parts:
     eta, gamma, jn = Fraction(ev["eta"]), Fraction(ev["gamma"]), Fraction(ev["jacobian_norm"])
     dlt = Fraction(ev["delta"])
     curv = [Fraction(v) for v in ev["curvatures"]]
+    third = [Fraction(v) for v in ev.get("third_derivatives", ["0"] * q)]
     require(gamma * rho < eta, "(K2) Γρ < η")
-    kink_rows = [f"{m} & {j} & {k} & {i} & ${rational(K, inline=True)}$ \\\\" for m, ((j, k, i), K)
-                 in enumerate(zip(kinks, curv))]
+    kink_rows = [f"{m} & {j} & {k} & {i} & ${rational(K, inline=True)}$ & ${rational(t, inline=True)}$ \\\\"
+                 for m, ((j, k, i), K, t) in enumerate(zip(kinks, curv, third))]
     piece_rows = []
     worst_kappa = None
     for pc in pieces:
         nu = [Fraction(v) for v in pc["multipliers"]]
         eps, h, tau = Fraction(pc["residual_norm"]), Fraction(pc["hessian_norm"]), Fraction(pc["tau"])
-        Delta = (eps + (h + dlt) * rho) / (eta - gamma * rho)
+        dlt_s = dlt + rho * sum((v * t for v, t in zip(nu, third)), Fraction(0))
+        Delta = (eps + (h + dlt_s) * rho) / (eta - gamma * rho)
         kappa = min(nu) - Delta
         require(kappa > 0 and 2 * tau * jn * rho <= kappa, f"(K3) and 2τjρ ≤ κ for signs {pc['signs']}")
         worst_kappa = kappa if worst_kappa is None else min(worst_kappa, kappa)
@@ -429,37 +449,45 @@ def render(doc: Doc) -> Parts:
     lemmas = fill(r"""
 \begin{lemma}[The kinks and the other signs]\label{pscert:lemma-curved-setting}
 The $q = <<q>>$ kinks $m = (j, k, i)$ of Table~\ref{pscert:curvedkinks} (sample $j$, hidden layer
-$k \in \{1, 2\}$, unit $i$) have $z_m(c) = 0$ exactly, and at each sample they lie in one layer (S2). Every
+$k \in \{1, 2, 3\}$, unit $i$) have $z_m(c) = 0$ exactly, and at each sample they lie in one layer (S2). Every
 other hidden pre-activation has the pattern's strict sign at $c$ and keeps it on $\bar B$ (S1): the
 checker verifies $z^2 > \rho^2 \|\tilde x_j\|^2$ in the first layer and $z^2 > F_1(k)^2 P_k \rho^2$ deeper,
-with the a-priori bounds of the appendix. So each $z_m$ is one polynomial near $\bar B$ (bilinear for
-$k = 2$, linear for $k = 1$), and with $P_s = \{\theta : s_m z_m(\theta) \ge 0\}$ near $\bar B$ for the
+with the a-priori bounds of the appendix. So each $z_m$ is one polynomial near $\bar B$ (cubic for
+$k = 3$, bilinear for $k = 2$, linear for $k = 1$), and with $P_s = \{\theta : s_m z_m(\theta) \ge 0\}$ near $\bar B$ for the
 $2^q$ sign vectors $s$, all listed in Table~\ref{pscert:curvedpieces}, $L = L_{P(s)}$ on $P_s$.
 \end{lemma}
 
 \begin{lemma}[Constants of the kinks]\label{pscert:lemma-curved-constants}
 With $J_0$ the matrix of the gradients $\nabla z_m(c)$ (exact), the checker verifies that
 $J_0J_0^\top - \eta^2 I$ is positive definite for $\eta = <<eta>>$ (exact $LDL^\top$ pivots), that
-$j = <<jn>> \ge \|J_0\|_F$, that $K_m \ge \|\nabla^2 z_m\|_2$ (for a second-layer kink the Hessian is
-constant with spectral norm $\|\tilde x_j\|_2$ when some first-layer unit is on at $x_j$, else $0$; for a
-first-layer kink it is $0$), $\Gamma = <<gamma>>$ with $\Gamma^2 \ge \sum_m K_m^2$, and (K2)
-$\Gamma\rho < \eta$. The Hessian-variation bound $\delta = <<delta>>$ is that of the interior case.
+$j = <<jn>> \ge \|J_0\|_F$, that $t_m \ge \|\nabla^3 z_m\|_F$ (the third derivative is $0$ for
+kinks of layers 1 and 2; for a third-layer kink it is the constant tensor with entry
+$\pi^2_u \pi^1_v \tilde x_j[d]$ at each ordering of $(W_3[i,u], W_2[u,v], w_v[d])$, so
+$\|\nabla^3 z_m\|_F^2 = 6\,\#\{(u, v) : \pi^2_u = \pi^1_v = 1\}\,\|\tilde x_j\|_2^2$), hence
+$\|\nabla^2 z_m(\theta) - \nabla^2 z_m(c)\|_2 \le t_m\|\theta - c\|_2$ (Cauchy--Schwarz), and that
+$K_m - t_m\rho$ bounds $\|\nabla^2 z_m(c)\|_2$ (for a second-layer kink the Hessian is constant with
+spectral norm $\|\tilde x_j\|_2$ when some first-layer unit is on at $x_j$, else $0$; for a third-layer
+kink the exact Frobenius norm at $c$; for a first-layer kink $0$), so $K_m \ge \sup_{\bar B}
+\|\nabla^2 z_m\|_2$; $\Gamma = <<gamma>>$ with $\Gamma^2 \ge \sum_m K_m^2$, and (K2) $\Gamma\rho < \eta$. The
+Hessian-variation bound $\delta = <<delta>>$ is that of the interior case; with
+$\delta_s = \delta + \rho\sum_m \nu^s_m t_m$ it bounds $\|\nabla^2\Phi_s(\theta) - \nabla^2\Phi_s(c)\|_2$ on
+$\bar B$ for the Lagrangian $\Phi_s = L_{P(s)} - \sum_m \nu^s_m s_m z_m$.
 \end{lemma}
 
 \begin{lemma}[The pieces]\label{pscert:lemma-curved-pieces}
 For each of the $2^q$ pieces $s$ the certificate gives multipliers $\nu^s \ge 0$, and the checker computes
 exactly $e_s = \nabla L_{P(s)}(c) - \sum_m \nu^s_m s_m \nabla z_m(c)$ and $H_s = \nabla^2 L_{P(s)}(c) -
-\sum_m \nu^s_m s_m \nabla^2 z_m$, verifies rational bounds $\varepsilon_s \ge \|e_s\|_2$ and $h_s \ge
-\|H_s\|_F$, and with $\Delta_s = (\varepsilon_s + (h_s + \delta)\rho)/(\eta - \Gamma\rho)$ and $\kappa_s =
+\sum_m \nu^s_m s_m \nabla^2 z_m(c)$, verifies rational bounds $\varepsilon_s \ge \|e_s\|_2$ and $h_s \ge
+\|H_s\|_F$, and with $\Delta_s = (\varepsilon_s + (h_s + \delta_s)\rho)/(\eta - \Gamma\rho)$ and $\kappa_s =
 \min_m \nu^s_m - \Delta_s$: (K3) $\kappa_s > 0$ (the least is $<<kappa>>$, truncated), (K4) $\|e_s\|_2^2 <
 (\mu\rho/2)^2$, and (K5) $\tau_s \ge 0$, $2\tau_s j\rho \le \kappa_s$ and $H_s + \tau_s J_0^\top J_0 - (\mu +
-\delta + \Delta_s \sum_m K_m + 16\tau_s\Gamma^2\rho^2) I \succ 0$ by the witness of
+\delta_s + \Delta_s \sum_m K_m + 16\tau_s\Gamma^2\rho^2) I \succ 0$ by the witness of
 Table~\ref{pscert:curvedpieces}.
 \end{lemma}
 """, q=str(q), eta=rational(eta, inline=True), jn=rational(jn, inline=True), gamma=rational(gamma, inline=True),
         delta=rational(dlt, inline=True), kappa=decimal(worst_kappa or Fraction(0)))
-    lemmas += longtable("rrrrl", "The kinks $m = (j, k, i)$ and the curvature bounds $K_m$.", "pscert:curvedkinks",
-                        "$m$ & $j$ & $k$ & $i$ & $K_m$", kink_rows)
+    lemmas += longtable("rrrrll", "The kinks $m = (j, k, i)$, the curvature bounds $K_m$ and the third-derivative "
+                        "bounds $t_m$.", "pscert:curvedkinks", "$m$ & $j$ & $k$ & $i$ & $K_m$ & $t_m$", kink_rows)
     lemmas += longtable("lllll", "The $2^q$ pieces: the witness of (K5), the least multiplier, the margin "
                         "$\\kappa_s$ and the penalty $\\tau_s$ (truncated).", "pscert:curvedpieces",
                         "signs $s$ & method & $\\min_m \\nu^s_m$ & $\\kappa_s$ & $\\tau_s$", piece_rows)
@@ -467,8 +495,8 @@ Table~\ref{pscert:curvedpieces}.
     first = pieces[0]["signs"]
     return Parts("An isolated strict local minimum on curved kinks",
                  "the loss has exactly one local minimum in the closed ball of radius "
-                 f"${rational(rho, inline=True)}$ about the centre $c$, that it lies on {q} kink(s) of the first and "
-                 "second layers, and that it is strict and isolated (Theorem~\\ref{pscert:theorem})",
+                 f"${rational(rho, inline=True)}$ about the centre $c$, that it lies on {q} kink(s) of the first three "
+                 "hidden layers, and that it is strict and isolated (Theorem~\\ref{pscert:theorem})",
                  _strings(piece_pattern(_read(ev["pattern"]), kinks, first)),
                  "the pattern of the first piece of Table~\\ref{pscert:curvedpieces}",
                  lemmas, theorem, apriori(doc, bd))
