@@ -16,7 +16,7 @@ from fractions import Fraction
 from itertools import compress
 from math import lcm
 from operator import itemgetter, mul
-from typing import NamedTuple, Sequence, TypeVar
+from typing import Callable, NamedTuple, Sequence, TypeVar
 
 from .arith import Budget, Sparse, bits, over_common
 
@@ -212,7 +212,10 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         Gs, gs = [G], [g]
         for k in range(H, 0, -1):
             Wt, D = W_columns[k], mask[k - 1]
-            G = [[sum(map(mul, Go, Wt[c])) if D[c] else 0 for c in range(widths[k])] for Go in G]
+            if k == H:  # G_{H+1} = I: G_H is W_{H+1} with the inactive columns zeroed, no sums
+                G = [[w if a else 0 for w, a in zip(Wo, D)] for Wo in W[H]]
+            else:
+                G = [[sum(map(mul, Go, Wt[c])) if D[c] else 0 for c in range(widths[k])] for Go in G]
             g = [sum(map(mul, g, Wt[c])) if D[c] else 0 for c in range(widths[k])]
             Gs.append(G)
             gs.append(g)
@@ -225,10 +228,14 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         for k in range(1, H + 1):
             D = mask[k - 1]
             Ms[k, k] = [unit_rows[k][d] if D[d] else zero_rows[k] for d in range(widths[k])]  # D_k, rows shared
-            for m in range(k + 1, H + 1):
-                Dm, Wm, prev = mask[m - 1], W[m - 1], Ms[m - 1, k]
-                Ms[m, k] = [[sum(Wm[d][i] * prev[i][c] for i in range(widths[m - 1])) if Dm[d] else 0
-                             for c in range(widths[k])] for d in range(widths[m])]
+            if k < H:  # M_{k+1,k} = D_{k+1} W_{k+1} D_k: entries of W_{k+1}, no sums
+                Dm = mask[k]
+                Ms[k + 1, k] = [[w if a else 0 for w, a in zip(Wd, D)] if Dm[d] else zero_rows[k]
+                                for d, Wd in enumerate(W[k])]
+            for m in range(k + 2, H + 1):
+                Dm, Wm, prev = mask[m - 1], W[m - 1], list(zip(*Ms[m - 1, k]))   # prev[c] = column c
+                Ms[m, k] = [[sum(map(mul, Wm[d], col)) for col in prev] if Dm[d] else zero_rows[k]
+                            for d in range(widths[m])]
         m_all.append(Ms)
     # a Jacobian entry G_k[o,c]·ã_{k−1}[d] has at most this many bits with its scale e_k
     size = max(bits(G) for Gs in G_all for G in Gs) + bits([a for acts in run.acts for a in acts]) + \
@@ -260,18 +267,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
         scale = [e[ka] * e[kb] * run.dy * factor for kb in range(H + 1) for _ in range(sizes[kb])]
         for row in hess[problem.offsets[ka]: problem.offsets[ka] + sizes[ka]]:
             row[:] = map(mul, row, scale)
-    for l in range(2, H + 2):
-        for k in range(1, l):
-            up = e[k - 1] * e[l - 1] * factor
-            acts_k = [[run.acts[j][k - 1][b] for j in range(N)] for b in range(widths[k - 1] + problem.biases)]
-            for c in range(widths[l]):
-                for d, unit in linked[l, k]:
-                    u = [g_all[j][l - 1][c] * m_all[j][l - 1, k][d][unit] for j in range(N)]
-                    if not any(u):
-                        continue
-                    hi = problem.index(l, c, d)
-                    for b, v in enumerate(acts_k):
-                        hess[hi][problem.index(k, unit, b)] += sum(map(mul, u, v)) * up
+    _residual_term(problem, hess, g_all, m_all, run.acts, linked, [v * factor for v in e], e, budget)
     for a_ in range(P):
         if problem.decayed[a_]:
             hess[a_][a_] += shift
@@ -291,6 +287,60 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                 if problem.decayed[i]:
                     grad[i] += two_lam * theta[i]
     return Derivatives(loss_value(problem, theta, run), grad, hess, den)
+
+
+def _picker(js: Sequence[int]) -> Callable[[Sequence[int]], tuple[int, ...]]:
+    """A C-level map from a sequence to the tuple of its entries at the (nonempty) positions ``js``."""
+    if len(js) > 1:
+        return itemgetter(*js)
+    j0 = js[0]
+    return lambda column: (column[j0],)
+
+
+def _residual_term(problem: Problem, hess: list[list[int]], g_all: Sequence[Sequence[Sequence[int]]],
+                   m_all: Sequence[dict[tuple[int, int], list[list[int]]]], acts: Sequence[Sequence[Sequence[int]]],
+                   linked: dict[tuple[int, int], list[tuple[int, int]]], scaled: Sequence[int], e: Sequence[int],
+                   budget: Budget | None) -> None:
+    """Add ``Σ_j Σ_o r_jo ∇²f_jo`` to the lower triangle ``hess``: at row ``(l,c,d)`` (a weight ``W_l[c,d]``)
+    and column ``(k,a,b)`` with ``k < l`` the term ``Σ_j g_l[c]·M_{l−1,k}[d,a]·ã_{k−1}[b]`` (scales as in
+    :func:`derivatives`), times ``e_k·scaled[l−1]`` (``scaled[l−1] = e_l·factor``: one constant per pair
+    of layers).
+
+    The products ``g_l[c]·ã_{k−1}[b]`` over the samples are formed once per ``(c, b)`` and shared by every
+    linked ``(d, a)``; each sum then runs over the samples where ``M_{l−1,k}[d,a] ≠ 0`` only. Where that
+    column takes one value ``κ`` on those samples (always for ``l = k+1``: ``M_{k,k} = D_k``, and for
+    ``l = k+2``: ``M_{k+1,k}[d,a] = D_{k+1}[d]·W_{k+1}[d,a]·D_k[a]``) the sum is ``κ`` times a plain sum.
+    The same integers as the sum of the three-fold products in any order."""
+    H, widths, N = problem.depth, problem.widths, len(acts)
+    for l in range(2, H + 2):
+        g_cols = [list(col) for col in zip(*(g_all[j][l - 1] for j in range(N)))]   # g_l[c] by sample
+        for k in range(1, l):
+            pairs = linked[l, k]
+            if not pairs:
+                continue
+            up = e[k - 1] * scaled[l - 1]
+            a_cols = [list(col) for col in zip(*(acts[j][k - 1] for j in range(N)))]   # ã_{k−1}[b] by sample
+            if budget is not None:
+                budget.charge_products(N * widths[l] * len(a_cols), bits(g_cols), bits(a_cols),
+                                       f"the exact Hessian ({problem.count} parameters)")
+            products = [[list(map(mul, g_c, a_b)) for a_b in a_cols] if any(g_c) else None for g_c in g_cols]
+            for d, unit in pairs:
+                m = [m_all[j][l - 1, k][d][unit] for j in range(N)]
+                js = [j for j in range(N) if m[j]]
+                if not js:
+                    continue
+                take = _picker(js)
+                values = set(take(m))
+                kappa = values.pop() if len(values) == 1 else None
+                m_js = take(m)
+                for c, row_products in enumerate(products):
+                    if row_products is None:
+                        continue
+                    row = hess[problem.index(l, c, d)]
+                    for b, p in enumerate(row_products):
+                        t = kappa * sum(take(p)) if kappa is not None else sum(map(mul, m_js, take(p)))
+                        if t:
+                            row[problem.index(k, unit, b)] += t * up
 
 
 def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]]],
@@ -347,8 +397,9 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
             if not js:
                 continue
             U = [x for x in U if x]
-            A_u = [[acts[j][k - 1][d] for j in js] for d in range(len(idx_u))]
-            A_v = A_u if l == k else [[acts[j][l - 1][d] for j in js] for d in range(len(idx_v))]
+            take = _picker(js)
+            A_u = [take(col) for col in by_d[k - 1][: len(idx_u)]]
+            A_v = A_u if l == k else [take(col) for col in by_d[l - 1][: len(idx_v)]]
             same = at == bt
             if budget is not None:
                 pairs = len(idx_u) * (len(idx_u) + 1) // 2 if same else len(idx_u) * len(idx_v)
