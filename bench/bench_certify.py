@@ -56,6 +56,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 try:  # one BLAS thread: numpy and pscert on one core each, and no contention on a busy machine
+    import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, used by proofs.refine, so that it is limited too)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
