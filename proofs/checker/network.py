@@ -238,8 +238,9 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                             for d in range(widths[m])]
         m_all.append(Ms)
     # a Jacobian entry G_k[o,c]·ã_{k−1}[d] has at most this many bits with its scale e_k
-    size = max(bits(G) for Gs in G_all for G in Gs) + bits([a for acts in run.acts for a in acts]) + \
-        max(v.bit_length() for v in e)
+    bg = max(bits(G) for Gs in G_all for G in Gs)
+    ba = bits([a for acts in run.acts for a in acts])
+    size = bg + ba + max(v.bit_length() for v in e)
     # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
     linked = {(l, k): sorted({(d, unit) for Ms in m_all for d, row in enumerate(Ms[l - 1, k])
                               for unit in compress(range(widths[k]), row)})
@@ -250,7 +251,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                       2 * size + 64, f"the exact Hessian ({P} parameters)")
     # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
     # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
-    hess = unit_gram(problem, G_all, run.acts, budget)
+    hess = unit_gram(problem, G_all, run.acts, budget, (bg, ba))
     if budget is not None:  # two multiplications per entry of the lower triangle
         budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
                       f"the exact Hessian ({P} parameters)")
@@ -344,7 +345,8 @@ def _residual_term(problem: Problem, hess: list[list[int]], g_all: Sequence[Sequ
 
 
 def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]]],
-              acts: Sequence[Sequence[Sequence[int]]], budget: Budget | None) -> list[list[int]]:
+              acts: Sequence[Sequence[Sequence[int]]], budget: Budget | None,
+              sizes: tuple[int, int] | None = None) -> list[list[int]]:
     """The lower triangle of ``Σ_j J_jᵀJ_j`` (row ``p`` holds the entries ``q ≤ p``, zeros above), where
     ``J_j[o, (k,c,d)] = G_k[o,c]·ã_{k−1}[d]`` with ``G_k = G_all[j][k-1]`` and ``ã_{k−1} = acts[j][k-1]``.
 
@@ -372,8 +374,9 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
             distinct = {cols[j] for j in support}
             const = next(iter(distinct)) if len(distinct) == 1 else None   # the one column, if there is one
             units.append((k, [problem.index(k, c, d) for d in range(widths[k - 1] + bias)], support, cols, const))
-    bg = max((bits(G) for Gs in G_all for G in Gs), default=0)
-    ba = bits([a for sample in acts for a in sample])
+    if sizes is None:
+        sizes = (max((bits(G) for Gs in G_all for G in Gs), default=0), bits([a for sample in acts for a in sample]))
+    bg, ba = sizes   # the largest bit lengths of the G entries and of the activations
     bu = 2 * bg + widths[-1].bit_length()
     if budget is not None:
         budget.charge(len(units) * (len(units) + 1) // 2 + 1, N, f"{what}: the supports")

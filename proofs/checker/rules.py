@@ -51,7 +51,10 @@ class Context(NamedTuple):
                         self.budget)
         S = lcm(d.hess_den, shift.denominator)
         up, sub = S // d.hess_den, shift.numerator * (S // shift.denominator)
-        A = [[v * up for v in row] for row in d.hess_num]
+        A = d.hess_num   # a fresh matrix: scaled in place
+        if up != 1:
+            for row in A:
+                row[:] = [v * up for v in row]
         for i in range(len(A)):
             A[i][i] -= sub
         return A, S, d.grad
