@@ -188,6 +188,13 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
         collapsed = collapsed_layer.search(problem, theta, say)  # every hidden unit dead: too many regions to list
         if collapsed is not None and collapsed.status != "UNKNOWN":
             return collapsed
+    tried: Verdict | None = None
+    if deep:
+        # A deeper pre-activation within rounding of 0: a descent curve from this centre may only undo that
+        # rounding, so the minimum on the snapped curved kinks (Theorem K), when certified, comes first.
+        tried = curved_kink_ball.search(problem, theta, say)
+        if tried.status == "CERTIFIED":
+            return tried
     if fw.boundary:
         say("looking for an exact descent curve from the point")
         v = curve.descent_at(problem, theta, fw.pattern)
@@ -197,17 +204,18 @@ def _at_boundary(problem: Problem, theta: list[Fraction], fw: Forward, near: lis
         return verdict
     deeper = [t for t in fw.boundary if t[1] > 0]
     if not deeper:
-        return _curved(problem, theta, "a pre-activation of a deeper layer is within rounding of 0 at the point", say)
+        return _curved(problem, theta, "a pre-activation of a deeper layer is within rounding of 0 at the point", say,
+                       tried)
     triples = ", ".join(f"({j}, {k}, {i})" for j, k, i in deeper[:6])
     more = "" if len(deeper) <= 6 else f" and {len(deeper) - 6} more"
     return _curved(problem, theta, f"the centre lies on a boundary of a deeper layer (z = 0 at sample, layer, unit "
-                   f"{triples}{more}) and no descent curve was found", say)
+                   f"{triples}{more}) and no descent curve was found", say, tried)
 
 
-def _curved(problem: Problem, theta: list[Fraction], why: str, say: Progress) -> Verdict:
-    """At kinks of deeper layers: Theorem K (``curved_kink_ball``, kinks of layers 1 and 2) when its conditions
+def _curved(problem: Problem, theta: list[Fraction], why: str, say: Progress, tried: Verdict | None = None) -> Verdict:
+    """At kinks of deeper layers: Theorem K (``curved_kink_ball``, kinks of layers 1 to 3) when its conditions
     hold, else UNKNOWN saying ``why`` and why Theorem K did not apply."""
-    v = curved_kink_ball.search(problem, theta, say)
+    v = tried if tried is not None else curved_kink_ball.search(problem, theta, say)
     if v.status != "UNKNOWN":
         return v
     return Verdict("UNKNOWN", f"{why}; curved boundaries: {v.reason}")

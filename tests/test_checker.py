@@ -467,10 +467,13 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "rotation_kink_orbit": generated_rotation_kinks("tests/data/rotation_kink.json"),
     "curved_kink": generated("tests/data/curved_kink.json"),
     "curved_kink_layer3": generated("tests/data/curved_kink_layer3.json"),
+    "curved_kink_copies": generated("tests/data/curved_kink_copies.json"),
     "chain_lemma_a": psc_chain,
 }
 
 GOOD_LINES = {
+    "curved_kink_copies": "VALID: CERTIFIED isolated_local_minimum, radius 1/16777216, mu 21/100000 (curved_kink_ball, "
+                          "3 kink(s) of layer(s) 1, 2, 8 piece(s)",
     "curved_kink_layer3": "VALID: CERTIFIED isolated_local_minimum, radius 1/4194304, mu 63/10000 (curved_kink_ball, 1 "
                           "kink(s) of layer(s) 3, 2 piece(s)",
     "curved_kink": "VALID: CERTIFIED isolated_local_minimum, radius 1/1048576, mu 7/1250 (curved_kink_ball, 1 kink(s) of "
@@ -632,6 +635,23 @@ def piecewise_claim(cert: dict) -> None:
 
 CURVED = committed("curved_kink")
 CURVED3 = committed("curved_kink_layer3")
+CURVED_COPIES = committed("curved_kink_copies")
+
+
+def copy_switched_on(cert: dict) -> None:
+    """The copy at sample 6 (unit 0 of layer 2, z = b_2[0] = 0 with layer 1 off) given pattern entry '1'."""
+    layer = cert["evidence"]["pattern"][6][1]
+    cert["evidence"]["pattern"][6][1] = "1" + layer[1:]
+
+
+def copy_original_dropped(cert: dict) -> None:
+    """Kink [1, 2, 0] removed (and its sign from every piece): its copy at sample 6 has nothing to copy."""
+    ev = cert["evidence"]
+    m = ev["kinks"].index([1, 2, 0])
+    ev["kinks"].pop(m)
+    for piece in ev["pieces"]:
+        piece["multipliers"].pop(m)
+        piece["signs"] = piece["signs"][:m] + piece["signs"][m + 1:]
 
 BAD: dict[str, tuple[Callable[[], str], str]] = {
     "curved_zero_off": (edit(CURVED, nudge("center.biases.1.0", F(1, 10 ** 30))),
@@ -668,6 +688,11 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                  "are not covered"),
     "curved_first_layer_only": (edit(CURVED, setter("evidence.kinks", [[1, 1, 0]])),
                                 "kinks: curved_kink_ball needs a kink of the second or third layer"),
+    "curved_copy_pattern_on": (edit(CURVED_COPIES, copy_switched_on),
+                               "pattern: copy [6, 2, 0] of kink [1, 2, 0]: the pattern entry must be '0'"),
+    "curved_copy_original_dropped": (edit(CURVED_COPIES, copy_original_dropped),
+                                     "pattern: evidence.pattern[1][1] unit 0: pre-activation is 0 at the centre but not "
+                                     "a listed kink (sample 1, layer 2, unit 0), nor a copy of one"),
     "curved3_zero_off": (edit(CURVED3, nudge("center.biases.2.0", F(1, 10 ** 30))),
                          "kinks: (K1) kink [0, 3, 0]: z at the centre must be 0 (got 1/1000000000000000000000000000000)"),
     "curved3_third_derivative_missing": (edit(CURVED3, setter("evidence.third_derivatives", DELETE)),

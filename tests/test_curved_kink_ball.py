@@ -156,13 +156,19 @@ def test_the_latex_proof_compiles_and_states_the_theorem(tmp_path, cert):
     assert all(w <= 20 for w in widths), widths
 
 
-def test_coinciding_kinks_of_one_unit_stay_unknown():
-    """At x = −1 and x = −2 the first layer is off, so z₂ = b₂ = 0 at both: one polynomial, two samples."""
+def test_coinciding_kinks_of_one_unit_are_listed_once_with_a_copy():
+    """At x = −1 and x = −2 the first layer is off, so z₂ = b₂ = 0 at both: one polynomial, listed once; the
+    second sample is its copy (it takes the kink's sign in every piece)."""
+    from proofs.assemble import checker_problem
+    from proofs.methods.curved_kink_ball import _kinks
+
     prob = problem([1, 1, 1, 1], F(1, 100), [[-1], [-2], [1]], [[0], [0], [1]], biases=True)
     theta = [F(1), F(0), F(1), F(0), F(1), F(0)]
     p = parse_problem({**prob, "point": point(prob, theta)})
-    v = search(p, p.flatten(p.point), lambda _msg: None)
-    assert v.status == "UNKNOWN" and "unit 0 of layer 2 at samples 0 and 1 coincide" in v.reason, v.reason
+    found = _kinks(checker_problem(p), theta)
+    assert not isinstance(found, str), found
+    kinks, _, copies = found
+    assert kinks == [(0, 2, 0)] and copies == {(1, 2, 0): 0}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,4 +307,54 @@ def test_certify_decides_the_third_layer_problem_with_theorem_k():
     assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "curved_kink_ball", v.reason
     assert v.certificate["evidence"]["kinks"] == [[0, 3, 0]]
     assert v.certificate["evidence"]["third_derivatives"] == ["929887697/268435456"]   # √12 rounded up
+    assert v.facts["checker"].startswith("VALID: CERTIFIED isolated_local_minimum")
+
+
+# --------------------------------------------------------------------------------------------------
+# Copies: one unit's second-layer kinks at samples where the first layer is off are one polynomial.
+#
+# ``tests/data/curved_kink_copies.json`` (widths 2-2-2-1, λ = 1/100, a trained minimum of the synthetic
+# family of ``bench/curved_screen.py``, index 27) ends with b_2[0] ≈ 4·10⁻¹⁸ while layer 1 is off at samples
+# 1 and 6: z_{2,0} = b_2[0] at both. Float dust decided it before (a descent curve from a centre 10⁻¹⁸ off
+# the kink); the certificate lists the kink once and its copy takes its sign in every piece.
+
+COPIES = ROOT / "tests" / "certs" / "good" / "curved_kink_copies.json"
+
+
+def centre_of(path: Path) -> tuple[dict, list[F], F, F]:
+    """A certificate's problem, centre in canonical order (per layer: weights by rows, then biases), radius, μ."""
+    cert = json.loads(path.read_text(encoding="utf-8"))
+    c = cert["center"]
+    theta = [F(v) for W, b in zip(c["weights"], c["biases"]) for v in [x for row in W for x in row] + b]
+    return cert["problem"], theta, F(cert["radius"]), F(cert["mu"])
+
+
+def test_the_copy_and_its_kink_are_both_exactly_zero_with_the_first_layer_off():
+    prob, theta, _, _ = centre_of(COPIES)
+    for j in (1, 6):
+        x = [F(v) for v in prob["data"]["inputs"][j]]
+        _, zs = naive_output(prob, theta, x, None)
+        assert all(z < 0 for z in zs[0]) and zs[1][0] == 0, (j, zs)
+
+
+def test_the_loss_grows_about_the_centre_with_a_copy_by_exact_sampling():
+    prob, theta, rho, _ = centre_of(COPIES)
+    L0 = naive_loss(prob, theta)
+    gen = random.Random(16)
+    for length in (rho, 100 * rho):
+        for _ in range(100):
+            d = [F(gen.randint(-1000, 1000), 1000) for _ in theta]
+            scale = length / F(max(abs(v) for v in d))
+            assert naive_loss(prob, [t + scale * v for t, v in zip(theta, d)]) > L0
+
+
+def test_the_trained_answer_is_the_minimum_on_the_kinks_not_a_descent_from_dust():
+    """``certify`` on the user's point: CERTIFIED on the snapped kinks (copy included), with the proved
+    distance to the point stated, where a descent curve from a centre 10⁻¹⁸ off the kink refuted it before."""
+    from proofs.trained import certify_trained
+    from symbolic.problem import load_problem
+
+    v = certify_trained(load_problem(str(ROOT / "tests" / "data" / "curved_kink_copies.json")))
+    assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "curved_kink_ball", v.reason
+    assert F(v.certificate["origin_distance"]) < F(1, 10 ** 6) and "of your point" in v.reason
     assert v.facts["checker"].startswith("VALID: CERTIFIED isolated_local_minimum")

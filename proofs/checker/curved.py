@@ -23,7 +23,12 @@ What is verified, exactly, in order (each failure names its step):
   ``z² > ρ²‖x̃_j‖²`` (layer 1, ``z`` linear) or ``z² > F1(k)²P_kρ²`` (deeper; the interior case's bound,
   valid for every pattern), so it keeps its sign on a neighbourhood ``U`` of ``B̄``. Under (S2) the
   layers below a kink have strict signs at its sample on ``U``, so ``z_m`` is one polynomial on ``U``
-  and Lemma K0 holds: the ``P_s`` cover ``U`` and ``L = L_{P_s}`` on ``P_s``.
+  and Lemma K0 holds: the ``P_s`` cover ``U`` and ``L = L_{P_s}`` on ``P_s``. *Copies:* an unlisted
+  pre-activation that is exactly 0 at ``c`` is accepted only as a copy of a listed kink ``m = (j₀, k, i)``
+  (:func:`_copy_of`: same unit, ``k ≥ 2``, biases, layer ``k − 1`` strictly negative at both samples and
+  no listed kink there), so it equals ``b_k[i] = z_m`` on ``U``; every piece gives it ``s_m``, and Lemma K0
+  still holds (for ``θ ∈ U`` its sign is ``z_m(θ)``'s). A unit's kinks where the layer below is off are
+  thus one constraint, listed once, not a dependent pair.
 - ``δ`` as for ``interior_ball`` (``δ² ≥ P³K²ρ²``, valid for every pattern).
 - ``t_m ≥ 0`` (``third_derivatives``, optional: all 0 when absent) with ``t_m² ≥ ‖∇³z_m‖_F²``, computed
   here: 0 for layers 1 and 2, ``6·#{(u, v) : π²_u = π¹_v = 1}·‖x̃_j‖²`` for layer 3 (:func:`_third_layer`).
@@ -87,6 +92,7 @@ MAX_KINKS = 8
 """At most ``2^8`` pieces are listed (no exclusion exists for curved kinks)."""
 
 Kink = tuple[int, int, int]   # (sample j, hidden layer k ∈ {1, 2, 3}, unit i)
+Copies = dict[Kink, int]      # an unlisted pre-activation that equals listed kink m as a polynomial on U
 
 
 def curved_kink_ball(ctx: Context) -> str:
@@ -102,7 +108,7 @@ def curved_kink_ball(ctx: Context) -> str:
     kinks = _read_kinks(ctx.evidence["kinks"], problem)
     delta = ctx.number("delta")
     bd = bounds(problem, c, rho)
-    signs_stable(problem, c, rho, pattern, kinks, bd, ctx.budget)
+    copies = signs_stable(problem, c, rho, pattern, kinks, bd, ctx.budget)
     lemmas.hessian_variation(bd, delta)
     rows, hessians, K_need, T_need = kink_derivatives(problem, c, pattern, kinks)
     q = len(kinks)
@@ -165,7 +171,7 @@ def curved_kink_ball(ctx: Context) -> str:
         for m, v in enumerate(nu):
             if v < 0:
                 raise CertificateInvalid("multipliers", f"{where}.multipliers[{m}] must be ≥ 0 (got {show(v)})")
-        Hn, S, grad = ctx.shifted_hessian(piece_pattern(pattern, kinks, signs), Fraction(0))
+        Hn, S, grad = ctx.shifted_hessian(piece_pattern(pattern, kinks, signs, copies), Fraction(0))
         signed = [v if s == "1" else -v for v, s in zip(nu, signs)]
         moved = combination(signed, rows)
         e = [g - moved.get(p, Fraction(0)) for p, g in enumerate(grad)]
@@ -265,12 +271,14 @@ def over_one_denominator(Hn: list[list[int]], S: int, extra: dict[tuple[int, int
 
 
 def signs_stable(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pattern, kinks: list[Kink],
-                  bd: Bounds, budget: Budget) -> None:
+                  bd: Bounds, budget: Budget) -> Copies:
     """(K1) and (S1): the listed kinks vanish exactly at ``c`` with pattern entry '0'; every other hidden
     pre-activation has the pattern's strict sign and keeps it on ``B̄`` (``lemmas.sign_stability``'s
-    bounds: exact for the linear first layer, ``F1(k)²P_kρ²`` deeper, valid for every pattern)."""
+    bounds: exact for the linear first layer, ``F1(k)²P_kρ²`` deeper, valid for every pattern), or is a
+    *copy* of a listed kink (:func:`_copy_of`), which is returned with the index of its kink."""
     run = forward(problem, c, None, budget)
     listed, rho2 = set(kinks), rho * rho
+    copies: Copies = {}
     for j, sample in enumerate(run.pre):
         xt2 = sum(v * v for v in problem.inputs[j]) + (1 if problem.biases else 0)
         for k in range(1, problem.depth + 1):
@@ -290,13 +298,39 @@ def signs_stable(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pa
                 if null_sample(problem, j) and not active:
                     continue
                 if z == 0:
-                    raise CertificateInvalid("pattern", f"{where}: pre-activation is 0 at the centre but not a listed "
-                                             f"kink (sample {j}, layer {k}, unit {i})")
+                    m = _copy_of(problem, run.pre, kinks, j, k, i)
+                    if m is None:
+                        raise CertificateInvalid("pattern", f"{where}: pre-activation is 0 at the centre but not a "
+                                                 f"listed kink (sample {j}, layer {k}, unit {i}), nor a copy of one")
+                    if active:
+                        raise CertificateInvalid("pattern", f"copy {[j, k, i]} of kink {list(kinks[m])}: the pattern "
+                                                 "entry must be '0' (σ(0) = 0)")
+                    copies[(j, k, i)] = m
+                    continue
                 if (z > 0) != bool(active):
                     raise CertificateInvalid("pattern", f"{where}: the sign at the centre is not the pattern's")
                 if z * z <= need:
                     raise CertificateInvalid("sign stability", f"{where}: z² = {show(z * z)} must exceed {name} = "
                                              f"{show(need)}")
+    return copies
+
+
+def _copy_of(problem: Problem, pre: list[list[list[int]]], kinks: list[Kink], j: int, k: int, i: int) -> int | None:
+    """The index ``m`` of a listed kink ``(j₀, k, i)`` of the same unit such that layer ``k − 1`` is strictly
+    negative at the centre at both samples (every pre-activation, exactly) and no listed kink lies in layer
+    ``k − 1`` at either; else ``None``. Then ``z_{k,i}(x_j) = b_k[i] = z_{k,i}(x_{j₀})`` on ``U``: the layer
+    below is off at both samples on ``U`` by (S1), which checks each of those (nonzero, unlisted)
+    pre-activations. So the copy is the listed kink's polynomial, and giving it the kink's sign in every
+    piece keeps Lemma K0: for ``θ ∈ U`` the copy's sign is the kink's."""
+    if k < 2 or not problem.biases:
+        return None
+
+    def off(jj: int) -> bool:
+        return all(z < 0 for z in pre[jj][k - 2]) and not any(kk == k - 1 and s == jj for s, kk, _ in kinks)
+
+    if not off(j):
+        return None
+    return next((m for m, (j0, kk, ii) in enumerate(kinks) if kk == k and ii == i and off(j0)), None)
 
 
 def kink_derivatives(problem: Problem, c: list[Fraction], pattern: Pattern, kinks: list[Kink]
@@ -408,8 +442,11 @@ def _third_layer(problem: Problem, c: list[Fraction], pattern: Pattern, j: int, 
     return {p: v for p, v in grad.items() if v}, hess, frob2, cube2
 
 
-def piece_pattern(pattern: Pattern, kinks: list[Kink], signs: str) -> Pattern:
+def piece_pattern(pattern: Pattern, kinks: list[Kink], signs: str, copies: Copies | None = None) -> Pattern:
+    """The pattern of piece ``signs``: kink ``m`` on iff ``signs[m] == '1'``, and each copy as its kink."""
     piece = [[list(layer) for layer in sample] for sample in pattern]
     for (j, k, i), s in zip(kinks, signs):
         piece[j][k - 1][i] = int(s == "1")
+    for (j, k, i), m in (copies or {}).items():
+        piece[j][k - 1][i] = int(signs[m] == "1")
     return piece

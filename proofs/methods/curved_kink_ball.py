@@ -37,7 +37,7 @@ from symbolic.rationals import canonical
 from ..assemble import Verdict, checker_problem, delta, rational_below, short, sqrt_above
 from ..boundary import ball_verdict
 from ..checker.arith import Budget
-from ..checker.curved import (Kink, kink_derivatives, lagrangian_correction, over_one_denominator, piece_pattern,
+from ..checker.curved import (Copies, Kink, kink_derivatives, lagrangian_correction, over_one_denominator, piece_pattern,
                               signs_stable)
 from ..checker.exceptions import CertificateInvalid
 from ..checker.network import Pattern, bounds, derivatives, forward
@@ -79,10 +79,10 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
     found = _kinks(cp, theta)
     if isinstance(found, str):
         return Verdict("UNKNOWN", found)
-    kinks, pattern = found
+    kinks, pattern, copies = found
     say(f"snapping onto {len(kinks)} kink(s) of layers 1 to 3 (Theorem K)")
     try:
-        c = refine_on_kinks(cp, theta, pattern, kinks)
+        c = refine_on_kinks(cp, theta, pattern, kinks, copies)
     except ZeroDivisionError:  # dependent kink equations of one unit
         return Verdict("UNKNOWN", "the kink equations of one unit are dependent: not covered by Theorem K")
     if c is None:
@@ -103,7 +103,7 @@ def search(problem: Problem, theta: list[Fraction], say: Progress) -> Verdict:
     say(f"the {2 ** q} pieces at the kinks: exact derivatives and multipliers")
     for v in range(2 ** q):
         signs = format(v, f"0{q}b")
-        d = derivatives(cp, c, forward(cp, c, piece_pattern(pattern, kinks, signs)))
+        d = derivatives(cp, c, forward(cp, c, piece_pattern(pattern, kinks, signs, copies)))
         lam = least_squares(rows, d.grad)
         nu = [dyadic(x if s == "1" else -x, 120) for x, s in zip(lam, signs)]
         if float(min(nu)) <= FLAT * max(1.0, float(max(abs(x) for x in nu))):
@@ -171,8 +171,9 @@ def _frozen(pattern: Pattern) -> tuple[tuple[tuple[int, ...], ...], ...]:
     return tuple(tuple(tuple(layer) for layer in sample) for sample in pattern)
 
 
-def _kinks(cp: CProblem, theta: list[Fraction]) -> tuple[list[Kink], Pattern] | str:
-    """The kinks near ``θ`` (floats) and the pattern with kink entries '0', or why Theorem K does not apply."""
+def _kinks(cp: CProblem, theta: list[Fraction]) -> tuple[list[Kink], Pattern, Copies] | str:
+    """The kinks near ``θ`` (floats), the pattern with kink entries '0' and the copies (a unit's kinks at
+    samples where the layer below is off: all ``b_k[i]``, listed once), or why Theorem K does not apply."""
     th = [float(t) for t in theta]
     bias, H = cp.biases, cp.depth
     h = np.array([[float(v) for v in x] for x in cp.inputs])
@@ -207,16 +208,22 @@ def _kinks(cp: CProblem, theta: list[Fraction]) -> tuple[list[Kink], Pattern] | 
         if layer_at.setdefault(j, k) != k:
             return (f"sample {j} has kinks of layers {min(layer_at[j], k)} and {max(layer_at[j], k)} (e.g. unit {i} of "
                     f"layer {k}): Theorem K needs the kinks at one sample in one layer")
-    seen: dict[tuple[int, int], int] = {}
-    for j, k, i in kinks:    # at samples where layer k − 1 is off, z_{k,i} = b_k[i]: one polynomial, twice
-        if k >= 2 and not any(pattern[j][k - 2]):
+    seen: dict[tuple[int, int], Kink] = {}
+    copied: dict[Kink, Kink] = {}
+    for j, k, i in kinks:    # at samples where layer k − 1 is off, z_{k,i} = b_k[i]: one polynomial, listed once
+        if k >= 2 and not any(pattern[j][k - 2]) and not any(kk == k - 1 and jj == j for jj, kk, _ in kinks):
+            if not bias:
+                return (f"unit {i} of layer {k} is ≈ 0 at sample {j} where layer {k - 1} is off: without biases "
+                        "z ≡ 0 there, no kink")
             if (k, i) in seen:
-                return (f"the pre-activations of unit {i} of layer {k} at samples {seen[k, i]} and {j} coincide "
-                        f"(z = b_{k}[{i}], layer {k - 1} off at both): a repeated kink is not covered")
-            seen[k, i] = j
+                copied[(j, k, i)] = seen[k, i]
+            else:
+                seen[k, i] = (j, k, i)
+    kinks = [m for m in kinks if m not in copied]
+    copies = {m: kinks.index(first) for m, first in copied.items()}
     if len(kinks) > MAX_KINKS:
         return f"{len(kinks)} kinks of layers 1 to 3 (Theorem K lists all 2^q pieces, q ≤ {MAX_KINKS})"
-    return kinks, pattern
+    return kinks, pattern, copies
 
 
 def on_kinks(cp: CProblem, theta: list[Fraction], kinks: list[Kink]) -> list[Fraction]:
@@ -291,12 +298,12 @@ def _solve_gram(rows: list[dict[int, Fraction]]) -> Callable[[list[dict[int, Fra
     return solve
 
 
-def refine_on_kinks(cp: CProblem, theta: list[Fraction], pattern: Pattern, kinks: list[Kink],
+def refine_on_kinks(cp: CProblem, theta: list[Fraction], pattern: Pattern, kinks: list[Kink], copies: Copies,
                     target: float = 1e-40) -> list[Fraction] | None:
     """Newton on ``∇L_P(θ) = J(θ)ᵀλ``, ``z_Z(θ) = 0`` (``P`` the piece with every kink on), exact residuals,
     float steps rounded to dyadics, each iterate put exactly on the kinks by :func:`on_kinks`."""
     c = on_kinks(cp, theta, kinks)
-    ref = piece_pattern(pattern, kinks, "1" * len(kinks))
+    ref = piece_pattern(pattern, kinks, "1" * len(kinks), copies)
     P, q = cp.count, len(kinks)
     lam: np.ndarray | None = None
     for _ in range(30):
