@@ -13,7 +13,8 @@ Decisions, in order (docs/SPEC.md §3–§4); each evidence method's search and 
    refutation (:mod:`proofs.methods.curve`); otherwise UNKNOWN.
 2. Symmetries: a split orbit of live units (``split_orbit``) or, inside a region, units sharing a pattern
    whose piece grows across their rotation orbit (``rotation_orbit``; on strictly complementary
-   first-layer kinks, ``rotation_kink_orbit``) give ``nonisolated_local_minimum``;
+   first-layer kinks, ``rotation_kink_orbit``), or dead units of the last hidden layer of a deeper network
+   beside a live unit (``dead_unit_end``) give ``nonisolated_local_minimum``;
    otherwise (:mod:`proofs.symmetry`) units of one layer that can rotate into each other (shared
    patterns, split or dead units) give a ``not_isolated`` curve, or a descent curve at a dead unit. A
    ``not_isolated`` verdict is a fallback: the kink step below runs first for a descent only (a negative
@@ -46,7 +47,8 @@ from symbolic.problem import Problem
 
 from .assemble import Verdict, hessian_of
 from .boundary import Descent, Kinks, crossed_constraints, kink_regions, near_constraints, release
-from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, curved_kink_ball, interior_ball,
+from .methods import (boundary_ball, collapsed_layer, collapsed_network, curve, curved_kink_ball, dead_unit_end,
+                      interior_ball,
                       kink_ball, negative_curvature, rotation_orbit, split_orbit)
 from .refine import SHORT_TARGET, float_hessian, refine_critical_point, short_centre
 from .symmetry import symmetry_verdict
@@ -112,6 +114,9 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     if v is not None and v.status == "CERTIFIED":
         return v
     open_why = v.reason if v is not None else None
+    v = dead_unit_end.search(problem, theta, say)  # dead units of the last hidden layer beside a live one, any depth
+    if v is not None and v.status == "CERTIFIED":
+        return v
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
         if v.claim != "not_isolated":

@@ -325,6 +325,7 @@ def local_minimum_rules() -> dict[str, Callable[[Context], str]]:
 def _table() -> dict[str, Rule]:
     from .collapse import collapsed_layer, collapsed_network
     from .curved import curved_kink_ball
+    from .deadend import check_dead_unit_end
     from .duality import check_global_minimum, check_not_global_minimum
     from .orbit import check_split_orbit
     from .rotation import rotation_kink_orbit, rotation_orbit
@@ -341,7 +342,8 @@ def _table() -> dict[str, Rule]:
             "wider_network": Rule(check_not_global_minimum, ("not_global_minimum",)),
             "split_orbit": Rule(check_split_orbit, ("nonisolated_local_minimum",)),
             "rotation_orbit": Rule(rotation_orbit, ("nonisolated_local_minimum",)),
-            "rotation_kink_orbit": Rule(rotation_kink_orbit, ("nonisolated_local_minimum",))}
+            "rotation_kink_orbit": Rule(rotation_kink_orbit, ("nonisolated_local_minimum",)),
+            "dead_unit_end": Rule(check_dead_unit_end, ("nonisolated_local_minimum",))}
 
 
 RULES = _table()

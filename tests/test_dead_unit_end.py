@@ -1,0 +1,138 @@
+"""``nonisolated_local_minimum`` with evidence ``dead_unit_end``: dead units of the last hidden layer of a deep
+network beside a live unit (proofs/checker/deadend.py).
+
+The fixture is bench/corpus problem 14's trained minimum 2 (1-4-3-1, no biases, λ = 1/100): units 0 and 1 of
+hidden layer 2 are dead, unit 2 is live. Independent checks: the split circle through the certified centre
+has exactly the centre's loss (σ positively homogeneous, cos² + sin² = 1, worked out with Fractions), and
+sampled perturbations in floats never go below the centre's loss; every check of the rule is tampered with.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from fractions import Fraction as F
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proofs import checker
+from proofs.answers import answers
+from proofs.checker.network import forward, loss_value
+from proofs.checker.reading import read_point
+from proofs.methods import dead_unit_end
+from symbolic.problem import load_problem
+
+DATA = Path(__file__).parent / "data" / "dead_last_layer.json"
+
+
+@pytest.fixture(scope="module")
+def verdict():
+    problem = load_problem(DATA)
+    return dead_unit_end.search(problem, problem.flatten(problem.point))
+
+
+def _centre(cert):
+    cp = checker.read_problem(cert["problem"])
+    return cp, read_point(cert["center"], cp, "center")
+
+
+def test_dead_units_of_the_last_layer_end_a_split_circle(verdict):
+    assert verdict is not None and verdict.status == "CERTIFIED"
+    assert verdict.claim == "nonisolated_local_minimum"
+    assert answers(verdict.status, verdict.claim) == (True, False, None)
+    ev = verdict.certificate["evidence"]
+    assert ev["method"] == "dead_unit_end" and ev["dead"] == [0, 1]
+    assert [e["unit"] for e in ev["cones"] if "unit" in e] == [2]
+    assert checker.check_certificate(verdict.certificate).startswith("VALID")
+
+
+def test_the_split_circle_has_the_centre_loss_exactly(verdict):
+    cp, c = _centre(verdict.certificate)
+    H = cp.depth
+    base = loss_value(cp, c, forward(cp, c, None))
+    cos, sin = F(3, 5), F(4, 5)
+    moved = list(c)
+    for d in range(cp.widths[H - 1]):
+        moved[cp.index(H, 0, d)] = sin * c[cp.index(H, 2, d)]
+        moved[cp.index(H, 2, d)] = cos * c[cp.index(H, 2, d)]
+    moved[cp.index(H + 1, 0, 0)] = sin * c[cp.index(H + 1, 0, 2)]
+    moved[cp.index(H + 1, 0, 2)] = cos * c[cp.index(H + 1, 0, 2)]
+    assert moved != c
+    assert loss_value(cp, moved, forward(cp, moved, None)) == base
+
+
+def test_sampled_neighbours_are_not_lower(verdict):
+    cp, c = _centre(verdict.certificate)
+    base = float(loss_value(cp, c, forward(cp, c, None)))
+    x = np.array([[float(v) for v in row] for row in cp.inputs])[:, 0]
+    y = np.array([float(r[0]) for r in cp.targets])
+    W1 = np.array([float(c[cp.index(1, i, 0)]) for i in range(4)])
+    rng = random.Random(7)
+
+    def loss(theta):
+        w1, W2, a = theta[:4], theta[4:16].reshape(3, 4), theta[16:19]
+        h = np.maximum(np.outer(x, w1), 0)
+        f = np.maximum(h @ W2.T, 0) @ a
+        return float(np.mean((f - y) ** 2) + 0.01 * np.sum(theta ** 2))
+
+    theta0 = np.array([float(v) for v in c])
+    assert np.allclose(theta0[:4], W1) and abs(loss(theta0) - base) < 1e-12
+    for _ in range(2000):
+        d = np.array([rng.gauss(0, 1) for _ in range(19)])
+        d *= rng.choice([1e-2, 1e-3, 1e-4]) / np.linalg.norm(d)
+        assert loss(theta0 + d) >= base - 1e-12
+
+
+def _reject(cert, step, text):
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(cert)
+    assert err.value.step == step and text in err.value.message, err.value
+
+
+def _partner(ev):
+    return next(e for e in ev["cones"] if "unit" in e)
+
+
+def _witnessed(ev):
+    return next(e for e in ev["cones"] if "plus" in e)
+
+
+TAMPER = {
+    "dead unit not dead": (lambda ev: ev.__setitem__("dead", [0, 2]), "center", "dead unit 2"),
+    "dead list unordered": (lambda ev: ev.__setitem__("dead", [1, 0]), "format", "evidence.dead"),
+    "residual bound small": (lambda ev: ev.__setitem__("residual_bound", "0"), "residual bound", "Δ²"),
+    "feature bound small": (lambda ev: ev.__setitem__("feature_bound", "0"), "residual bound", "feature_bound"),
+    "sample norm small": (lambda ev: ev["sample_norms"].__setitem__(0, "0"), "residual bound", "sample_norms[0]"),
+    "partner is dead": (lambda ev: _partner(ev).__setitem__("unit", 1), "format", ".unit"),
+    "other witness off": (lambda ev: _partner(ev).__setitem__("other", ["0"] * len(_partner(ev)["other"])),
+                          "cones", ".other"),
+    "face witness off": (lambda ev: _partner(ev)["faces"].__setitem__(0, ["0"] * len(_partner(ev)["faces"][0])),
+                         "cones", ".faces[0]"),
+    "face weight negative elsewhere": (lambda ev: _partner(ev)["faces"][0].__setitem__(1, "-1"), "cones",
+                                       "must be ≥ 0"),
+    "plus witness off": (lambda ev: _witnessed(ev).__setitem__("plus", ["1000"] * len(_witnessed(ev)["plus"])),
+                         "cones", ".plus"),
+    "cone dropped": (lambda ev: ev["cones"].remove(_witnessed(ev)), "regions", ""),
+    "no partner": (lambda ev: ev["cones"].__setitem__(ev["cones"].index(_partner(ev)),
+                                                      {"signs": _partner(ev)["signs"], "plus": _partner(ev)["other"],
+                                                       "minus": _partner(ev)["other"]}), "cones", ""),
+    "local not a minimum method": (lambda ev: ev["local"].__setitem__("method", "curve"), "evidence",
+                                   "does not prove a local minimum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPER))
+def test_tampered_certificates_are_rejected(verdict, name):
+    change, step, text = TAMPER[name]
+    cert = copy.deepcopy(verdict.certificate)
+    change(cert["evidence"])
+    _reject(cert, step, text)
+
+
+def test_partner_outgoing_weight_must_keep_its_sign(verdict):
+    cert = copy.deepcopy(verdict.certificate)
+    cert["radius"] = "1"   # the reduced evidence fails first or the enclosure ball is far too large
+    with pytest.raises(checker.CertificateInvalid):
+        checker.check_certificate(cert)
