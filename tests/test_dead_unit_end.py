@@ -136,3 +136,12 @@ def test_partner_outgoing_weight_must_keep_its_sign(verdict):
     cert["radius"] = "1"   # the reduced evidence fails first or the enclosure ball is far too large
     with pytest.raises(checker.CertificateInvalid):
         checker.check_certificate(cert)
+
+
+def test_latex_proof_names_the_dead_units_and_the_reduced_method(verdict):
+    import json
+
+    from proofs.latex import render
+
+    tex = render(verdict.certificate, json.dumps(verdict.certificate).encode(), "cert.json")
+    assert "dead unit(s) 0, 1 of hidden layer 2" in tex and r"rotation\_orbit" in tex

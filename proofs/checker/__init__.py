@@ -153,6 +153,14 @@ across the orbit; together ``L(θ) ≥ L(θ*) + (μ/2)·dist(θ, Gθ*)²`` on th
 ball are exactly the orbit ``Gθ*``, not a point, on every kink. Statement and proof: the second theorem
 of :mod:`proofs.checker.rotation`.
 
+``nonisolated_local_minimum`` (CERTIFIED), evidence ``dead_unit_end`` (any depth, one output, every parameter
+decayed): dead units of the last hidden layer beside live partner units whose signs are stable on twice the
+ball. A dead unit in a partner's activation cone of the current features, with the partner's outgoing sign,
+merges into it (same outputs, no more cost); every other position is bounded by Lemma D's dual inequality,
+checked at the centre on the feature arrangement with a margin for the moving residuals and features
+(thickened faces of the partner's cone included). So the reduced local minimum padded with zeros is a local
+minimum, and its split circles make it non-isolated. Statement and proof: :mod:`proofs.checker.deadend`.
+
 What it does not guarantee
 --------------------------
 - It trusts CPython: ``int``, ``fractions.Fraction``, ``json`` and the machine running them.

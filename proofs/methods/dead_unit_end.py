@@ -247,7 +247,7 @@ $\eta$ that of the features $\tilde h_j$ of the last hidden layer.
 \begin{proof} $\sigma$ is 1-Lipschitz; $\Delta$ and $\eta$ come from the a-priori bounds $F1$ (every pattern). \end{proof}
 """)
     body = (f"The reduced network (without the dead units) has a local minimum $\\theta^*_\\mathrm{{red}}$ within "
-            f"$\\rho$ of its centre (evidence \\texttt{{{ev['local']['method']}}}, re-checked). With "
+            f"$\\rho$ of its centre (evidence \\texttt{{{ev['local']['method'].replace('_', chr(92) + '_')}}}, re-checked). With "
             f"$\\Delta = {rational(Fraction(ev['residual_bound']))}$ and "
             f"$\\eta = {rational(Fraction(ev['feature_bound']))}$, every one of the {len(ev['cones'])} cones of the "
             f"feature arrangement ({len(ev['empty'])} sign prefixes excluded by Gordan vectors) has polar witnesses "
