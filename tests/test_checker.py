@@ -468,6 +468,7 @@ GENERATED: dict[str, Callable[[], dict]] = {
     "curved_kink": generated("tests/data/curved_kink.json"),
     "curved_kink_layer3": generated("tests/data/curved_kink_layer3.json"),
     "curved_kink_copies": generated("tests/data/curved_kink_copies.json"),
+    "dead_unit_end": generated("tests/data/dead_last_layer.json"),
     "chain_lemma_a": psc_chain,
 }
 
@@ -485,6 +486,7 @@ GOOD_LINES = {
                          "independent kink constraint(s), 16 region(s)",
     "dead_layer_collapsed": "VALID: CERTIFIED isolated_local_minimum, radius",
     "rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
+    "dead_unit_end": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "null_input_rotation_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "twin_kink_orbit": "VALID: CERTIFIED nonisolated_local_minimum, radius",
     "twin_kink_global": "VALID: CERTIFIED global_minimum, radius",
@@ -896,6 +898,14 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                    "hessian bound: the float Cholesky test did not prove it positive definite"),
     "rotation_orbit_radius_too_large": (edit(committed("rotation_orbit"), setter("radius", "1/100")),
                                         "sign stability: evidence.pattern[0][0] unit 2"),
+    "dead_unit_end_live_unit_listed_dead": (edit(committed("dead_unit_end"), setter("evidence.dead", [0, 2])),
+                                            "center: dead unit 2 of hidden layer 2 must have all its parameters 0"),
+    "dead_unit_end_no_residual_margin": (edit(committed("dead_unit_end"), setter("evidence.residual_bound", "0")),
+                                         "residual bound: must be ≥ 0 with Δ²"),
+    "dead_unit_end_no_feature_margin": (edit(committed("dead_unit_end"), setter("evidence.feature_bound", "0")),
+                                        "residual bound: evidence.feature_bound must be ≥ 0"),
+    "dead_unit_end_cone_dropped": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["cones"].pop()),
+                                   "regions: "),
     "rotation_kink_orbit_kappa_zero": (edit(committed("rotation_kink_orbit"), setter("evidence.kappa", "0")),
                                        "hessian bound: evidence.pieces[0]: pivot"),
     # unit 0 moved onto the kink at x = 0 (b_0 = 0): unit 1 of its group is not there, rotation moves the kink
