@@ -145,3 +145,26 @@ def test_latex_proof_names_the_dead_units_and_the_reduced_method(verdict):
 
     tex = render(verdict.certificate, json.dumps(verdict.certificate).encode(), "cert.json")
     assert "dead unit(s) 0, 1 of hidden layer 2" in tex and r"rotation\_orbit" in tex
+
+
+DORMANT = Path(__file__).parent / "data" / "dead_last_layer_dormant.json"
+
+
+def test_dormant_samples_leave_the_arrangement():
+    """bench/corpus problem 38 (1-2-2-1, no biases): both first-layer weights are positive, so the samples with
+    x < 0 (indices 3, 5, 6) have features 0 for every nearby θ (dormant) and x = 0 (index 1) is null; the
+    other three samples make the arrangement. A reach that the centre's margins cannot beat keeps the
+    dormant samples in J, and the rule then rejects their zero features."""
+    from proofs.checker.deadend import features
+
+    problem = load_problem(DORMANT)
+    v = dead_unit_end.search(problem, problem.flatten(problem.point))
+    assert v is not None and v.status == "CERTIFIED" and v.certificate["evidence"]["dead"] == [0]
+    assert checker.check_certificate(v.certificate).startswith("VALID")
+    cp, c = _centre(v.certificate)
+    assert features(cp, c, F(0))[0] == [0, 2, 4]
+    assert features(cp, c, F(10) ** 6)[0] == [0, 2, 3, 4, 5, 6]
+    cert = copy.deepcopy(v.certificate)
+    cert["radius"] = "1000"   # the reach grows with the radius: the local evidence or the dormant test fails
+    with pytest.raises(checker.CertificateInvalid):
+        checker.check_certificate(cert)

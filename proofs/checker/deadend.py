@@ -6,7 +6,10 @@ parameter (biases included when there are biases). Write ``φ`` for the paramete
 layer ``H`` (``h̃_j = x̃_j`` when ``H = 1``). A unit of layer ``H`` is ``p = (w, b)``: its row ``w`` of
 ``[W_H | b_H]`` and its outgoing weight ``b``; ``f(x_j; θ) = Σ_i b_i σ(w_i·h̃_j(φ)) + β`` and
 ``L(θ) = α Σ_j (f(x_j; θ) − y_j)² + λ‖θ‖²``. A sample with ``x̃_j = 0`` (``x_j = 0`` without biases) has
-``h̃_j ≡ 0`` at every ``θ``: it is *null* and plays no part below; ``J`` is the set of the other samples.
+``h̃_j ≡ 0`` at every ``θ``: it is *null*. Without biases and with ``H ≥ 2``, a sample at which every
+pre-activation ``z`` of layer ``H−1`` is negative at ``c`` with ``z² > P_{H−1}·F1(H−1)²·R²`` (the bound on its
+squared change on the enclosure ball below) is *dormant*: ``h̃_j ≡ 0`` on that ball. Null and dormant samples
+play no part below (``σ(0·v) = 0``); ``J`` is the set of the other samples.
 
 ``nonisolated_local_minimum`` (CERTIFIED), evidence ``dead_unit_end``
 ---------------------------------------------------------------------
@@ -125,7 +128,7 @@ def check_dead_unit_end(ctx: Context) -> str:
     if eta < 0 or eta * eta < need:
         raise CertificateInvalid("residual bound", f"evidence.feature_bound must be ≥ 0 with η² ≥ "
                                  f"n_(H−1)·P_(H−1)·F1(H−1)²·(2ρ)² = {show(need)} (got {show(eta)})")
-    J, feats = features(problem, c)
+    J, feats = features(problem, c, bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
     norms = _norms(ev["sample_norms"], feats, mx)
     residuals = [r[0] for r in exact_residuals(problem, c)]
     lam, alpha = problem.weight_decay, problem.alpha
@@ -185,11 +188,21 @@ def check_dead_unit_end(ctx: Context) -> str:
             f"reduced {ev['local']['method']}")
 
 
-def features(problem: Problem, c: list[Fraction]) -> tuple[list[int], list[list[Fraction]]]:
-    """The samples ``J`` that are not null and their features ``h̃_j(c)`` for the last hidden layer."""
+def features(problem: Problem, c: list[Fraction], reach2: Fraction) -> tuple[list[int], list[list[Fraction]]]:
+    """The samples ``J`` that are neither null nor dormant and their features ``h̃_j(c)`` for the last hidden
+    layer. Dormant (``H ≥ 2``): every pre-activation ``z`` of layer ``H−1`` at the sample has ``z < 0`` and
+    ``z² > reach2`` (``reach2 = P_{H−1}·F1(H−1)²·R²`` bounds its squared change on the enclosure ball), so
+    ``h̃_j(φ') = 0`` there (no biases: the features have no constant coordinate)."""
     run = forward(problem, c, None)
     H = problem.depth
-    J = [j for j in range(len(problem.inputs)) if not null_sample(problem, j)]
+
+    def dormant(j: int) -> bool:
+        if H < 2 or problem.biases:
+            return False
+        scale = run.s[H - 1]
+        return all(z < 0 and z * z > reach2 * scale * scale for z in run.pre[j][H - 2])
+
+    J = [j for j in range(len(problem.inputs)) if not null_sample(problem, j) and not dormant(j)]
     feats = [[Fraction(v, run.s[H - 1]) for v in run.acts[j][H - 1]] for j in J]
     return J, feats
 

@@ -129,7 +129,7 @@ def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: l
     bd = bounds(creds, c_red, R)
     delta = sqrt_above(creds.count * bd.F1[H + 1] ** 2 * R * R)
     eta = sqrt_above(cp.widths[H - 1] * bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
-    J, feats = features(cp, c)
+    J, feats = features(cp, c, bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
     if not J or any(not any(h) for h in feats):
         say("a sample's features are 0 at the centre: no cone arrangement")
         return None
