@@ -148,7 +148,9 @@ def test_the_latex_proof_compiles_and_states_the_theorem(tmp_path, cert):
     assert result.exit_code == 0, result.output
     tex = result.output
     assert "\\begin{theorem}[Theorem K: a curved kink ball]" in tex
-    assert "\\texttt{0} & \\texttt{ldl}" in tex and "\\texttt{1} & \\texttt{ldl}" in tex
+    q = len(json.loads(cert.read_text(encoding="utf-8"))["evidence"]["kinks"])
+    for signs in (format(v, f"0{q}b") for v in range(2 ** q)):     # every piece's row, with its witness
+        assert f"\\texttt{{{signs}}} & \\texttt{{" in tex, signs
     done = latex.compile_pdf(tex, str(tmp_path / "proof.pdf"))
     assert done.pages >= 1 and not re.search(r"^! ", done.log, re.M)
     assert "undefined references" not in done.log and "multiply defined" not in done.log
@@ -358,3 +360,22 @@ def test_the_trained_answer_is_the_minimum_on_the_kinks_not_a_descent_from_dust(
     assert v.status == "CERTIFIED" and v.certificate["evidence"]["method"] == "curved_kink_ball", v.reason
     assert F(v.certificate["origin_distance"]) < F(1, 10 ** 6) and "of your point" in v.reason
     assert v.facts["checker"].startswith("VALID: CERTIFIED isolated_local_minimum")
+
+
+def test_the_latex_proof_with_a_copy_compiles_and_names_copies(tmp_path):
+    import re
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from proofs import latex
+
+    result = CliRunner().invoke(main, ["latex", str(COPIES)])
+    assert result.exit_code == 0, result.output
+    tex = result.output
+    assert "copy of a listed kink" in tex
+    for signs in (format(v, "03b") for v in range(8)):
+        assert f"\\texttt{{{signs}}} & \\texttt{{" in tex, signs
+    done = latex.compile_pdf(tex, str(tmp_path / "proof.pdf"))
+    assert done.pages >= 1 and not re.search(r"^! ", done.log, re.M)
+    assert "undefined references" not in done.log and "multiply defined" not in done.log

@@ -461,7 +461,10 @@ other hidden pre-activation has the pattern's strict sign at $c$ and keeps it on
 checker verifies $z^2 > \rho^2 \|\tilde x_j\|^2$ in the first layer and $z^2 > F_1(k)^2 P_k \rho^2$ deeper,
 with the a-priori bounds of the appendix. So each $z_m$ is one polynomial near $\bar B$ (cubic for
 $k = 3$, bilinear for $k = 2$, linear for $k = 1$), and with $P_s = \{\theta : s_m z_m(\theta) \ge 0\}$ near $\bar B$ for the
-$2^q$ sign vectors $s$, all listed in Table~\ref{pscert:curvedpieces}, $L = L_{P(s)}$ on $P_s$.
+$2^q$ sign vectors $s$, all listed in Table~\ref{pscert:curvedpieces}, $L = L_{P(s)}$ on $P_s$. A hidden
+pre-activation that vanishes at $c$ but is not listed is accepted only as a copy of a listed kink $(j_0, k, i)$
+of the same unit, layer $k - 1$ being strictly off at both samples: both equal $b_k[i]$ near $\bar B$, so
+the copy takes its kink's sign in every piece.
 \end{lemma}
 
 \begin{lemma}[Constants of the kinks]\label{pscert:lemma-curved-constants}
