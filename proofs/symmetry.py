@@ -14,7 +14,10 @@ circle: the curve is ``(cos φ·p_i, sin φ·p_i)``. The checker re-derives ever
 
 **Lemma D (dead end, descent side).** Let ``p_j = 0`` be a unit of the last hidden layer, ``h̃_s`` the
 input of that layer at sample ``s`` (with a 1 for the bias), ``e_s = f(x_s) − y_s`` and
-``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
+``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. (For a unit of a lower layer ``k``, ``2α e_s`` becomes
+``u_s = G_sᵀ 2α e_s``, with ``G_s`` the output's Jacobian in layer ``k + 1``'s pre-activations on the
+centre's pattern, and the ``t⁴`` term ``α Σ_s ‖G_s a‖² σ(v·h̃_s)²``, while no sign above changes: the
+search's model. The curve is checked exactly, signs included; docs/MATHEMATICS.md §3.) Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
 ``L − L(c) = t²(a·c(v) + λ(‖v‖²_dec + ‖a‖²)) + t⁴ α Σ_s ‖a‖² σ(v·h̃_s)²``; with
 ``a = −c(v)/(2λ)`` the ``t²`` coefficient is ``λ‖v‖²_dec − ‖c(v)‖²/(4λ)``, negative when
 ``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, docs/MATHEMATICS.md §3
@@ -68,7 +71,8 @@ from symbolic.network import Forward, forward
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
-from .assemble import Verdict, checked, short
+from . import replay
+from .assemble import Verdict, checked, checker_problem, short
 from .methods.curve import curve_certificate
 from .refine import dyadic
 
@@ -80,6 +84,8 @@ SAFETY = 2
 ``SAFETY`` times over before Lemma D speaks about the critical point the centre approximates."""
 
 Progress = Callable[[str], None]
+
+_SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 
 @dataclass(frozen=True)
@@ -183,14 +189,13 @@ def simplest_between(lo: Fraction, hi: Fraction) -> Fraction:
 
 
 def _descent(problem: Problem, c: list[Fraction], notes: list[str], say: Progress) -> Verdict | None:
-    """Lemma D at each dead unit of the last hidden layer beside a live one, at the exact ``c``."""
+    """Lemma D at each dead unit beside a live one (any hidden layer), at the exact ``c``."""
     fw = forward(problem, problem.unflatten(c))
     for layer, j in _dead_beside_live(problem, c):
-        if layer == problem.depth - 1:
-            say(f"unit {j} of hidden layer {layer + 1} is dead: looking for a descent curve that grows it")
-            v = _dead_end_descent(problem, c, fw, j, notes)
-            if v is not None:
-                return v
+        say(f"unit {j} of hidden layer {layer + 1} is dead: looking for a descent curve that grows it")
+        v = _dead_end_descent(problem, c, fw, layer, j, notes)
+        if v is not None:
+            return v
     return None
 
 
@@ -274,20 +279,16 @@ def _dead_beside_live(problem: Problem, c: list[Fraction]) -> list[tuple[int, in
     return out
 
 
-def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, notes: list[str]) -> Verdict | None:
-    """Lemma D for dead unit ``j`` of the last hidden layer: a checked descent curve, or ``None``."""
-    H = problem.depth
-    lam, alpha = problem.weight_decay, problem.alpha
-    inputs = []
-    for s, x in enumerate(problem.inputs):
-        h = list(x) if H == 1 else [z if on else Fraction(0)
-                                    for z, on in zip(fw.preactivations[s][H - 2], fw.pattern[s][H - 2])]
-        inputs.append(h + ([Fraction(1)] if problem.biases else []))
-    resid = [[2 * alpha * (f - y) for f, y in zip(fs, ys)] for fs, ys in zip(fw.outputs, problem.targets)]
-    dec = [Fraction(1)] * len(problem.inputs[0] if H == 1 else fw.preactivations[0][H - 2]) \
+def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, layer: int, j: int,
+                      notes: list[str]) -> Verdict | None:
+    """Lemma D for dead unit ``j`` of hidden layer ``layer`` (0-based): a checked descent curve, or ``None``."""
+    lam = problem.weight_decay
+    inputs = [h + ([Fraction(1)] if problem.biases else []) for h in _layer_inputs(problem, fw, layer)]
+    resid = _residuals_at(problem, c, fw, layer)
+    dec = [Fraction(1)] * (len(inputs[0]) - (1 if problem.biases else 0)) \
         + ([Fraction(1 if problem.decay_biases else 0)] if problem.biases else [])
     floats = [np.array([[_float(x) for x in row] for row in M]) for M in (inputs, resid)]
-    spurious = residual_margin(problem, c, fw, floats[0], floats[1])
+    spurious = residual_margin(problem, c, fw, floats[0], floats[1], layer)
     for vf in _directions(floats[0], floats[1], float(lam), np.array([float(d) for d in dec])):
         v = [dyadic(x, 20) for x in vf / np.max(np.abs(vf))]
         cv = [Fraction(0)] * len(resid[0])
@@ -303,32 +304,63 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, j: int, 
             continue
         a = [-x / (2 * lam) for x in cv]
         nums = [[x] for x in c]
-        pos = unit_positions(problem, H - 1, j)
-        for p, value in zip(pos, v + a):
+        for p, value in zip(unit_positions(problem, layer, j), v + a):
             nums[p] = [Fraction(0), value]
         cert = curve_certificate(problem, c, "not_a_local_minimum", "descent", nums, [Fraction(1)])
         if cert is None:
             continue
-        rate = lam * vdec - c2 / (4 * lam)
-        reason = (f"the centre is not a local minimum: growing dead unit {j} of hidden layer {H} along "
-                  f"(t·v, t·a) lowers L by {short(-rate)}·t² + O(t⁴) (its dual function exceeds 2λ on v, Lemma D; "
+        # Λ = L(γ(t)) − L(c) exactly (q = 1): its t² coefficient is λ‖v‖²_dec − ‖c(v)‖²/(4λ) unless a unit
+        # of the next layer on a kink switches on along the line (lower layers only), so state Λ's own
+        Lam = replay.curve_loss_polynomial(checker_problem(problem), c, nums, [Fraction(1)]).Lambda
+        rate = next(x for x in Lam if x)
+        order = next(k for k, x in enumerate(Lam) if x)
+        reason = (f"the centre is not a local minimum: growing dead unit {j} of hidden layer {layer + 1} along "
+                  f"(t·v, t·a) lowers L by {short(-rate)}·t{_SUPERSCRIPT[order]} + O(t{_SUPERSCRIPT[order + 2]}) "
+                  f"(its dual function exceeds 2λ on v, Lemma D; "
                   f"‖c(v)‖² − 4λ²‖v‖²_dec = {short(excess)}, above the centre's residual margin "
                   f"{_margin_text(margin)}); "
                   "this end of a split circle is no minimum" + _snap_text(notes))
-        facts = {"kind": "dead_end_descent", "unit": [H - 1, j], "direction": [canonical(x) for x in v],
+        facts = {"kind": "dead_end_descent", "unit": [layer, j], "direction": [canonical(x) for x in v],
                  "outgoing": [canonical(x) for x in a], "rate": canonical(rate), "t0": cert["evidence"]["t0"],
                  "excess": canonical(excess), "margin": _margin_text(margin), "snapped": list(notes)}
         return checked(Verdict("REFUTED", reason, "not_a_local_minimum", cert, facts))
     return None
 
 
+def _layer_inputs(problem: Problem, fw: Forward, layer: int) -> list[list[Fraction]]:
+    """``h_s``: the input of hidden layer ``layer`` (0-based) at each sample (the data for layer 0)."""
+    if layer == 0:
+        return [list(x) for x in problem.inputs]
+    return [[z if on else Fraction(0) for z, on in zip(fw.preactivations[s][layer - 1], fw.pattern[s][layer - 1])]
+            for s in range(len(problem.inputs))]
+
+
+def _residuals_at(problem: Problem, c: list[Fraction], fw: Forward, layer: int) -> list[list[Fraction]]:
+    """``u_s = G_sᵀ r_s``: the output residual ``r_s = 2α(f(x_s) − y_s)`` carried back, through the
+    centre's pattern, to the pre-activations that hidden layer ``layer`` (0-based) feeds; ``G_s`` is the
+    output's Jacobian in them (the identity for the last hidden layer, which feeds the output)."""
+    weights = problem.unflatten(c).weights
+    out = []
+    for s, (fs, ys) in enumerate(zip(fw.outputs, problem.targets)):
+        u = [2 * problem.alpha * (f - y) for f, y in zip(fs, ys)]
+        for m in range(problem.depth, layer + 1, -1):          # W_m maps hidden layer m−1's output onwards
+            on = fw.pattern[s][m - 1]
+            u = [sum((row[i] * x for row, x in zip(weights[m], u)), Fraction(0)) if on[i] else Fraction(0)
+                 for i in range(len(weights[m][0]))]
+        out.append(u)
+    return out
+
+
 def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np.ndarray,
-                    resid: np.ndarray) -> Callable[[Sequence[Fraction]], Fraction]:
+                    resid: np.ndarray, layer: int | None = None) -> Callable[[Sequence[Fraction]], Fraction]:
     """The excess ``F(v)`` a residual can fake at the centre ``c``, as a function of ``v``.
 
-    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖g‖√(α/λ)·‖σ(H̃v)‖ + ‖v‖·‖g‖/(2λ)·Σ_{s on} ‖r_s‖·‖J_{h,s}‖``,
-    the Gauss–Newton bound on ``‖Δc(v)‖`` the module docstring derives. ``inputs`` and ``resid`` are ``h̃_s`` and ``r_s``
-    in floats. 0 at an exactly critical centre, where any excess is real.
+    ``SAFETY·(2‖c(v)‖ d + d²)`` with ``d = ‖g‖√(α/λ)·γ·‖σ(H̃v)‖ + ‖g‖/(2λ)·(Σ_{s on} ‖r_s‖·κ_s·σ_s
+    + ‖v‖·Σ_{s on} ‖u_s‖·‖J_{h,s}‖)``, the Gauss–Newton bound on ``‖Δc(v)‖`` the module docstring
+    derives. ``inputs`` and ``resid`` are ``h̃_s`` and ``u_s`` of hidden layer ``layer`` (0-based; the last
+    by default) in floats. ``γ`` bounds ``‖G_s‖`` and ``κ_s`` its first-order change per unit of
+    ``‖δ‖`` (both 1 and 0 for the last hidden layer, whose ``G_s`` is the identity). 0 at an exactly
+    critical centre, where any excess is real.
 
     >>> from symbolic.problem import parse_problem
     >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
@@ -338,6 +370,7 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np
     >>> residual_margin(p, c, forward(p), np.array([[1.0], [-1.0]]), np.array([[-0.75], [-1.0]]))([Fraction(-1)])
     Fraction(0, 1)
     """
+    layer = problem.depth - 1 if layer is None else layer
     g = _residual(problem, c, fw)
     if not np.any(g):
         return lambda _v: Fraction(0)
@@ -345,20 +378,34 @@ def residual_margin(problem: Problem, c: list[Fraction], fw: Forward, inputs: np
     gnorm = float(np.linalg.norm(g))
     dr, delta = gnorm * np.sqrt(alpha / lam), gnorm / (2 * lam)      # ‖Δr‖ and ‖δ‖ at most (Gauss–Newton)
     n = len(problem.inputs)
-    Jh = _hidden_jacobian(problem, c, fw)
+    Jh = _hidden_jacobian(problem, c, fw, layer)
     moves = np.zeros(n) if Jh is None else np.linalg.norm(Jh.reshape(n, -1, Jh.shape[1]), axis=(1, 2))
-    rnorm = np.linalg.norm(resid, axis=1)
+    unorm = np.linalg.norm(resid, axis=1)
+    gamma, kappa = _carry_bounds(problem, c, layer)
+    rnorm = np.array([float(np.linalg.norm([_float(f - y) for f, y in zip(fs, ys)])) * 2 * alpha
+                      for fs, ys in zip(fw.outputs, problem.targets)])
 
     def margin(v: Sequence[Fraction]) -> Fraction:
         vf = np.array([_float(x) for x in v])
         z = inputs @ vf
         on = z > 0
         cv = resid[on].T @ z[on]
-        d = dr * float(np.linalg.norm(z[on])) + float(np.linalg.norm(vf)) * delta * float(rnorm[on] @ moves[on])
+        d = dr * gamma * float(np.linalg.norm(z[on])) \
+            + delta * (kappa * float(rnorm[on] @ z[on]) + float(np.linalg.norm(vf)) * float(unorm[on] @ moves[on]))
         m = SAFETY * (2 * float(np.linalg.norm(cv)) * d + d * d)
         return Fraction(m) if np.isfinite(m) else Fraction(10) ** 400   # beyond floats: no excess is above it
 
     return margin
+
+
+def _carry_bounds(problem: Problem, c: list[Fraction], layer: int) -> tuple[float, float]:
+    """``γ ≥ ‖G_s‖`` and ``κ`` with ``‖ΔG_s‖ ≤ κ‖δ‖`` to first order, from spectral norms of the weights
+    above hidden layer ``layer`` (``G_s = W_H D W_{H−1} ⋯ W_{layer+2} D``, each ``‖D‖ ≤ 1``)."""
+    weights = problem.unflatten([_float(t) for t in c]).weights
+    norms = [float(np.linalg.norm(np.array(weights[m], dtype=float), 2)) for m in range(layer + 2, problem.depth + 1)]
+    gamma = float(np.prod(norms)) if norms else 1.0
+    kappa = sum(float(np.prod(norms[:i] + norms[i + 1:])) for i in range(len(norms)))
+    return gamma, kappa
 
 
 def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
@@ -376,10 +423,10 @@ def _residual(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray:
     return g
 
 
-def _hidden_jacobian(problem: Problem, c: list[Fraction], fw: Forward) -> np.ndarray | None:
-    """``∂h_s/∂θ`` of the last hidden layer's input on the centre's piece, rows sample by sample (complex
-    steps, floats); ``None`` with one hidden layer (the input is the data)."""
-    if problem.depth == 1:
+def _hidden_jacobian(problem: Problem, c: list[Fraction], fw: Forward, layer: int) -> np.ndarray | None:
+    """``∂h_s/∂θ`` of hidden layer ``layer``'s input (0-based) on the centre's piece, rows sample by sample
+    (complex steps, floats); ``None`` for the first hidden layer (the input is the data)."""
+    if layer == 0:
         return None
     objective = FloatObjective(problem)
     masks = [np.array([[float(fw.pattern[s][k][i]) for i in range(w)] for s in range(len(problem.inputs))])
@@ -391,7 +438,7 @@ def _hidden_jacobian(problem: Problem, c: list[Fraction], fw: Forward) -> np.nda
         shifted = theta.astype(complex)
         shifted[p] += 1j * h
         acts = objective.preactivations(shifted, masks)[1]     # x, then each hidden layer's output
-        cols.append(np.imag(acts[-2]).ravel() / h)
+        cols.append(np.imag(acts[layer]).ravel() / h)
     return np.array(cols).T
 
 

@@ -508,3 +508,93 @@ def test_simplest_between_is_in_the_interval_and_no_smaller_denominator_is(lo, w
     k = simplest_between(lo, hi)
     assert lo <= k <= hi
     assert all(math.ceil(lo * d) > math.floor(hi * d) for d in range(1, k.denominator))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lemma D below the last hidden layer: the residual carried back through the layers above
+
+
+def two_quadrants(wc=(0, 0), ac=0):
+    """``[2, 3, 1, 1]``, no biases, ``λ = 1/10``, ``x = e₁, e₂``, ``y = 14/25, 21/25`` (mean, ``α = 1/2``).
+    Unit A = ``(3/5, 0 | 3/5)`` is on at ``e₁`` only, unit B = ``(0, 4/5 | 4/5)`` at ``e₂`` only, unit C is
+    dead; one layer-2 unit, output weight 1. Outputs ``9/25, 16/25``, residuals ``e = −1/5`` at both
+    samples, and the point is critical: each live unit's ``e·1·a + 2λ·w = 0`` (``−1/5·3/5 + 1/5·3/5``),
+    the output weight's ``Σ e z₂ + 2λ = −(9 + 16)/125 + 1/5 = 0``."""
+    W = [[["3/5", 0], [0, "4/5"], [str(x) for x in wc]], [["3/5", "4/5", str(ac)]], [[1]]]
+    return problem([2, 3, 1, 1], False, "1/10", [[1, 0], [0, 1]], [["14/25"], ["21/25"]], W)
+
+
+def test_lower_dead_unit_residual_is_carried_back_through_the_layer_above():
+    """``u_s = G_sᵀ r_s``: ``r_s = 2α e_s = −1/5`` and ``G_s = 1·D₂ = 1`` (layer 2 on at both samples)."""
+    p = two_quadrants()
+    fw = forward(p, p.point)
+    assert symmetry._residuals_at(p, theta(p), fw, 0) == [[R(-1, 5)], [R(-1, 5)]]
+    assert symmetry._residuals_at(p, theta(p), fw, 1) == [[R(-1, 5)], [R(-1, 5)]]
+    assert symmetry._layer_inputs(p, fw, 1) == [[R(3, 5), 0, 0], [0, R(4, 5), 0]]      # layer 1's outputs
+    assert symmetry._layer_inputs(p, fw, 0) == [[1, 0], [0, 1]]
+
+
+def test_lower_dead_unit_grows_across_both_quadrants():
+    """A and B each saturate their own quadrant (``|u|·1 = 2λ``), but C on both samples sees
+    ``c(v) = −(v₁ + v₂)/5``, and at ``v = (1, 1)``: ``‖c‖² = 4/25 > 4λ²‖v‖² = 2/25``. With
+    ``a = −c/(2λ) = 2`` the output moves by ``2t²`` at both samples:
+    ``ΔL = ½·2·((e + 2t²)² − e²) + λ(2t² + 4t²) = −t²/5 + 4t⁴`` (``e = −1/5``)."""
+    p = two_quadrants()
+    assert symmetry._residual(p, theta(p), forward(p, p.point)).tolist() == [0.0] * 10      # exactly critical
+    v = symmetry_verdict(p, theta(p))
+    assert_descent(p, v)
+    assert v.facts["kind"] == "dead_end_descent" and v.facts["unit"] == [0, 2] and v.facts["margin"] == "0"
+    assert v.facts["direction"] == ["1", "1"] and v.facts["outgoing"] == ["2"] and v.facts["rate"] == "-1/5"
+    assert "dead unit 2 of hidden layer 1" in v.reason and "1/5·t² + O(t⁴)" in v.reason
+    for t in (R(1, 10), R(1, 3)):
+        assert loss(p, p.unflatten(theta(two_quadrants((t, t), 2 * t)))) - loss(p) == -t ** 2 / 5 + 4 * t ** 4
+    assert certify(p).claim == "not_a_local_minimum"
+
+
+def test_lower_dead_unit_that_only_saturates_does_not_grow():
+    """The chain ``[1, 2, 1, 1]``, ``x = 1``, ``y = 5/4``, ``λ = 1/4`` at ``p = q = r = 1`` (critical:
+    ``2(1 − 5/4) + 2·(1/4) = 0``) with a dead second unit of layer 1: ``u = 2(1 − 5/4)·1 = −1/2`` and
+    ``c(v) = −v/2`` for ``v > 0`` (0 for ``v < 0``), so ``‖c‖² − 4λ²v² = 0``: the dead unit only reaches the
+    live unit's saturation. No descent; the split circle still forbids isolation."""
+    p = problem([1, 2, 1, 1], False, "1/4", [[1]], [["5/4"]], [[[1], [0]], [[1, 0]], [[1]]])
+    fw = forward(p, p.point)
+    assert symmetry._residuals_at(p, theta(p), fw, 0) == [[R(-1, 2)]]
+    assert symmetry._dead_end_descent(p, theta(p), fw, 0, 1, []) is None
+    assert_flat(p, symmetry_verdict(p, theta(p)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10 ** 6), st.sampled_from([[2, 3, 2, 2], [1, 2, 3, 2, 1], [2, 2, 2, 2, 2, 1]]),
+       st.booleans())
+def test_carried_residual_is_the_derivative_in_the_next_pre_activations(seed, widths, biases):
+    """``u_s`` of layer ``k`` against central differences of the data term in ``z_{k+1}(x_s)``, by an
+    independent float forward pass with the layers above on the centre's pattern."""
+    rng = np.random.default_rng(seed)
+    n = 3
+    X = rng.integers(-4, 5, (n, widths[0])) / 4
+    Y = rng.integers(-4, 5, (n, widths[-1])) / 4
+    W = [rng.integers(-4, 5, (widths[k + 1], widths[k])) / 4 for k in range(len(widths) - 1)]
+    B = [rng.integers(-4, 5, widths[k + 1]) / 4 for k in range(len(widths) - 1)] if biases else None
+    p = problem(widths, biases, "1/10", X.tolist(), Y.tolist(), [M.tolist() for M in W],
+                [b.tolist() for b in B] if biases else None)
+    fw = forward(p, p.point)
+    H = len(widths) - 2
+    for k in range(H):
+        u = symmetry._residuals_at(p, theta(p), fw, k)
+        for s in range(n):
+            h = X[s]
+            zs = []                     # every layer's pre-activation, the output last
+            for m in range(H + 1):
+                z = W[m] @ h + (B[m] if biases else 0)
+                zs.append(z)
+                h = z * (z > 0)
+
+            def data(shift):            # α Σ_o (f_o − y_o)² at sample s, z_{k+1} shifted, patterns fixed
+                h = zs[k + 1] + shift
+                for m in range(k + 1, H):
+                    h = W[m + 1] @ (h * (zs[m] > 0)) + (B[m + 1] if biases else 0)
+                return float(np.sum((h - Y[s]) ** 2)) / n
+
+            eps = 1e-6
+            num = [(data(eps * e) - data(-eps * e)) / (2 * eps) for e in np.eye(len(zs[k + 1]))]
+            assert np.allclose([float(x) for x in u[s]], num, atol=1e-6)
