@@ -146,8 +146,9 @@ EXIT_INTERRUPTED = 130
               "the summary object.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages (or progress bar) on stderr.")
 @click.option("--summary", type=click.Path(dir_okay=False),
-              help="Write a per-problem table (file, status, claim, radius, mu, seconds, reason, certificate) "
-              "to FILE.csv, FILE.jsonl or FILE.json, atomically; a batch adds each row as it finishes.")
+              help="Write a per-problem table (file, status, claim, radius, mu, seconds, reason, certificate, "
+              "local_minimum, isolated, global_minimum) to FILE.csv, FILE.jsonl or FILE.json, atomically; a batch "
+              "adds each row as it finishes.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Batch: certify this many problems at once, in separate processes (a dask LocalCluster "
               "when dask is installed).")
@@ -180,13 +181,16 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
     \b
     Batch: several PROBLEM files, or a directory (its *.json files sorted by name,
     *.cert.json skipped). A file that cannot be read or certified is an ERROR row and
-    the batch goes on. Certificates go to -o DIR, else beside each problem. Rows are
-    printed in input order (whatever --jobs); the last line is
+    the batch goes on. Certificates go to -o DIR, else beside each problem
+    (<stem>.cert.json, the global one <stem>.global.cert.json). Rows are printed in
+    input order (whatever --jobs); the last line is
     `SUMMARY: n CERTIFIED, n REFUTED, n UNKNOWN, n ERROR`. Exit code 0 if every
     problem was decided (CERTIFIED or REFUTED), 3 if any is UNKNOWN, 2 if any is ERROR.
+    --summary and --json rows carry each problem's answers as certify FILE --json does.
     Progress (done/total, rate, ETA) and a table by verdict go to stderr. --resume
-    reuses the certificates of an earlier run of the same batch. Ctrl-C stops the
-    workers, reports the problems that finished (the summary keeps them), exits 130.
+    reuses the local certificates of an earlier run of the same batch (the global
+    question is asked again). Ctrl-C stops the workers, reports the problems that
+    finished (the summary keeps them), exits 130.
     """
     from proofs import batch
 
@@ -196,7 +200,8 @@ def certify(problem_files: tuple[str, ...], out: str | None, no_refine: bool, as
         if no_check:
             raise click.UsageError("--no-check: applies to one file only; a batch always runs the checker on each "
                                    "certificate (its summary and --resume rely on that)")
-        _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs, scheduler, resume)
+        _certify_batch(problem_files, out, not no_refine, as_json, quiet, summary, jobs, scheduler, resume,
+                       not no_global)
     _batch_only(scheduler=scheduler, resume=resume)
     if out and os.path.isdir(out):  # as click.Path(dir_okay=False) reported it before batches existed
         raise click.BadParameter(f"File {out!r} is a directory.", param_hint="'-o' / '--output'")
@@ -230,7 +235,7 @@ def _certify_one(path: str, out: str | None, refine: bool, as_json: bool, quiet:
     if saved_global and answer.globally is not None:
         write_atomic(saved_global, dumps_certificate(answer.globally.certificate))
     if summary:
-        batch.write_summary([batch.row_for(path, verdict, time.perf_counter() - start, saved)], summary)
+        batch.write_summary([batch.row_for(path, verdict, time.perf_counter() - start, saved, answer.answers)], summary)
     if as_json:
         emit_json(answer.to_json())
     else:
@@ -275,14 +280,15 @@ def _batch_only(**given: Any) -> None:
 
 
 def _certify_batch(inputs: tuple[str, ...], out: str | None, refine: bool, as_json: bool, quiet: bool,
-                   summary: str | None, jobs: int, scheduler: str | None, resume: bool) -> NoReturn:
+                   summary: str | None, jobs: int, scheduler: str | None, resume: bool,
+                   global_check: bool = True) -> NoReturn:
     """``certify`` on several problems (:func:`proofs.cluster.certify_batch`): progress on stderr, one line
     per problem, SUMMARY last."""
     from proofs import batch, cluster
 
     rows, interrupted = _run_batch(lambda progress: cluster.certify_batch(
         inputs, refine, out, jobs=jobs, scheduler=scheduler, resume=resume, summary=summary, progress=progress,
-        beside=out is None), quiet or as_json, "certify", batch.STATUSES)
+        beside=out is None, global_check=global_check), quiet or as_json, "certify", batch.STATUSES)
     if as_json:
         emit_json(batch.summary_json(rows))
     else:

@@ -401,32 +401,33 @@ def _pool_worker() -> None:
 # the tasks a batch ships: module-level, so that workers import them by name
 
 
-def certify_task(path: str, refine: bool, cert_path: str | None, resume: bool = False) -> Row:
+def certify_task(path: str, refine: bool, cert_path: str | None, resume: bool = False,
+                 global_check: bool = True) -> Row:
     """Certify one problem file (:func:`proofs.batch.certify_file`), stamping the certificate with the
-    problem's hash; with ``resume``, reuse a certificate that :func:`proofs.resume.resumed_row` accepts."""
-    from .resume import file_sha256, resumed_row, stamp
+    problem's hash; with ``resume``, reuse a local certificate that :func:`proofs.resume.resumed_verdict`
+    accepts (the global question is asked again)."""
+    from .resume import file_sha256, resumed_verdict, stamp
 
     start = time.perf_counter()
     if cert_path is None:
-        return batch.certify_file(path, refine, None)
+        return batch.certify_file(path, refine, None, global_check)
     try:
         digest = file_sha256(path)
     except ProblemError:  # certify_file names the fault in its ERROR row
-        return batch.certify_file(path, refine, None)
-    if resume:
-        reused = resumed_row(path, cert_path, digest)
-        if reused is not None:
-            return reused
-    row = batch.certify_file(path, refine, cert_path)
-    if row.certificate is not None:
+        return batch.certify_file(path, refine, None, global_check)
+    reused = resumed_verdict(path, cert_path, digest) if resume else None
+    row = batch.certify_file(path, refine, cert_path, global_check, reused)
+    if row.certificate is not None and reused is None:
         stamp(row.certificate, digest)
-    return replace(row, seconds=time.perf_counter() - start)  # hashing and stamping included
+    return replace(row, seconds=time.perf_counter() - start)  # hashing, re-checking and stamping included
 
 
 def check_task(cert_path: str, problem_path: str | None = None) -> Row:
     """Check one certificate file (:func:`proofs.checker.check_file`): a ``VALID``, ``INVALID`` or
-    ``ERROR`` (unreadable) row, with the claim, radius and ``μ`` the certificate states."""
+    ``ERROR`` (unreadable) row, with the claim, radius and ``μ`` the certificate states, and for a
+    ``VALID`` one the answers its claim proves about its centre (:func:`proofs.answers.answers`)."""
     from . import checker
+    from .answers import UNANSWERED, answers
 
     start = time.perf_counter()
     try:
@@ -441,8 +442,10 @@ def check_task(cert_path: str, problem_path: str | None = None) -> Row:
         with open(cert_path, encoding="utf-8") as fh:
             cert = json.load(fh)
         stated = cert if isinstance(cert, dict) else {}
-    return Row(cert_path, status, _text(stated.get("claim")), _text(stated.get("radius")), _text(stated.get("mu")),
-               time.perf_counter() - start, " ".join(reason.split()), cert_path)
+    claim = _text(stated.get("claim"))
+    proved = answers(str(stated.get("status")), claim) if status == "VALID" else UNANSWERED
+    return Row(cert_path, status, claim, _text(stated.get("radius")), _text(stated.get("mu")),
+               time.perf_counter() - start, " ".join(reason.split()), cert_path, proved)
 
 
 def _text(value: Any) -> str | None:
@@ -455,7 +458,8 @@ def _text(value: Any) -> str | None:
 
 def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | None = None, *, jobs: int = 1,
                   scheduler: str | None = None, resume: bool = False, summary: str | None = None,
-                  progress: Callable[[Progress], None] | None = None, beside: bool = False) -> list[Row]:
+                  progress: Callable[[Progress], None] | None = None, beside: bool = False,
+                  global_check: bool = True) -> list[Row]:
     """``pscert certify`` on many problems: :func:`proofs.batch.certify_batch` on any engine, resumable.
 
     Parameters
@@ -468,6 +472,8 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
         Skip a problem whose certificate (in ``out_dir``, or beside it) records its hash and passes the checker.
     summary
         A ``.csv``, ``.jsonl`` or ``.json`` summary written row by row (:class:`SummaryLog`).
+    global_check
+        As ``certify --no-global`` when false.
 
     Raises
     ------
@@ -483,7 +489,7 @@ def certify_batch(inputs: Sequence[str], refine: bool = True, out_dir: str | Non
     certs = certificate_paths(files, out_dir, beside)
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
-    return _logged(certify_task, [(f, refine, c, resume) for f, c in zip(files, certs)], summary, None,
+    return _logged(certify_task, [(f, refine, c, resume, global_check) for f, c in zip(files, certs)], summary, None,
                    scheduler=scheduler, jobs=jobs, progress=progress)
 
 

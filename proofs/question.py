@@ -48,7 +48,7 @@ class Answer(NamedTuple):
 
 
 def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine: bool = True,
-        global_check: bool = True, progress: Progress | None = None) -> Answer:
+        global_check: bool = True, progress: Progress | None = None, local: Verdict | None = None) -> Answer:
     """Answer the user's three questions about ``problem.point``.
 
     Parameters
@@ -65,6 +65,9 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
         Also ask for global optimality where the theory applies (one hidden layer, scalar output).
     progress
         Called with short status messages.
+    local
+        A local verdict about ``problem.point`` already found and checked (a resumed batch reads it from its
+        certificate): only the global question is asked.
 
     Returns
     -------
@@ -73,7 +76,8 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
         :func:`proofs.assemble.without_recheck`, where the facts say ``not_rechecked``).
     """
     say = progress or (lambda _msg: None)
-    local = certify_trained(problem, tol, refine, say) if snap else certify(problem, refine=refine, progress=say)
+    if local is None:
+        local = certify_trained(problem, tol, refine, say) if snap else certify(problem, refine=refine, progress=say)
     found = answers(local.status, local.claim)
     if not global_check or not _global_applies(problem) or found.local_minimum is False:
         return Answer(local, None, found)

@@ -15,6 +15,10 @@ not the one in the file): a problem whose starting point changed is certified af
 
 Whether the point was refined is not part of the hash: a certificate that passes the checker proves
 its claim however it was found.
+
+Only the local certificate is reused. The global question (one hidden layer, one output) is asked again,
+as are the answers of the row (:func:`proofs.batch.certify_file`), so that certificates of runs written
+before batches asked it still resume, and every answer in a summary rests on a verdict of this run.
 """
 
 from __future__ import annotations
@@ -22,14 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from typing import Any
 
 from symbolic.files import write_atomic
 from symbolic.problem import Problem, load_problem, problem_to_json
 
 from . import checker
-from .batch import Row
+from .assemble import Verdict
 
 HASH_KEY = "problem_sha256"
 
@@ -92,14 +95,13 @@ def recorded_sha256(cert_path: str) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def resumed_row(problem_path: str, cert_path: str, digest: str) -> Row | None:
-    """The row of a problem whose certificate can be reused, or ``None`` if it must be certified.
+def resumed_verdict(problem_path: str, cert_path: str, digest: str) -> Verdict | None:
+    """The local verdict of a problem whose certificate can be reused, or ``None`` if it must be certified.
 
     Reused means: ``cert_path`` exists, records ``digest`` and passes the checker against
-    ``problem_path``. The row's reason says the certificate was reused; status, claim, radius and ``μ``
-    are the certificate's own.
+    ``problem_path``. The verdict's reason says the certificate was reused; status, claim and
+    certificate are the certificate's own.
     """
-    start = time.perf_counter()
     if not os.path.isfile(cert_path) or recorded_sha256(cert_path) != digest:
         return None
     try:
@@ -108,6 +110,5 @@ def resumed_row(problem_path: str, cert_path: str, digest: str) -> Row | None:
         return None
     with open(cert_path, encoding="utf-8") as fh:
         cert: dict[str, Any] = json.load(fh)
-    return Row(problem_path, str(cert["status"]), str(cert["claim"]), cert.get("radius"), cert.get("mu"),
-               time.perf_counter() - start, "resumed: the certificate exists and passes the checker "
-               f"({line[len('VALID: '):]})", cert_path)
+    return Verdict(str(cert["status"]), "resumed: the certificate exists and passes the checker "
+                   f"({line[len('VALID: '):]})", str(cert["claim"]), cert)

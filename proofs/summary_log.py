@@ -2,9 +2,14 @@
 
 Three kinds, by the file's extension:
 
-- ``.csv``: a header of :data:`proofs.batch.COLUMNS`, then one line per finished problem;
-- ``.jsonl``: one JSON object per finished problem (keys :data:`proofs.batch.COLUMNS`);
+- ``.csv``: a header of :data:`proofs.batch.COLUMNS`, then one line per finished problem (the answers
+  ``true``, ``false`` or empty);
+- ``.jsonl``: one JSON object per finished problem (:meth:`proofs.batch.Row.to_json`: the keys of
+  :data:`proofs.batch.COLUMNS`, the answers as one ``answers`` object as in ``certify --json``);
 - ``.json``: the ``pscert.batch/1`` object (format, counts, problems) of the rows so far.
+
+Summaries written before rows had answers (eight CSV columns, no ``answers`` key) are still read; their
+rows answer nothing.
 
 How each write stays whole. CSV and JSON lines are *appended*: each row is one complete line
 written with a single ``write`` on a file opened for appending, then flushed and ``fsync``-ed, so a
@@ -28,9 +33,11 @@ import os
 import statistics
 from typing import Any, Sequence
 
+from symbolic.exceptions import ProblemError
 from symbolic.files import write_atomic
 
-from .batch import COLUMNS, STATUSES, SUMMARY_FORMAT, Row, summary_jsonl, summary_kind
+from .answers import Answers
+from .batch import ANSWER_COLUMNS, COLUMNS, STATUSES, SUMMARY_FORMAT, Row, summary_jsonl, summary_kind
 
 def counts(rows: Sequence[Row], statuses: Sequence[str] = STATUSES) -> dict[str, int]:
     """Rows per status: every status of ``statuses`` (in that order), then any other status seen.
@@ -47,17 +54,15 @@ def counts(rows: Sequence[Row], statuses: Sequence[str] = STATUSES) -> dict[str,
 
 
 def csv_line(row: Row) -> str:
-    """One CSV line (with its newline): empty cells for ``None``, seconds to the millisecond.
+    """One CSV line (with its newline): :meth:`proofs.batch.Row.cells`.
 
     Examples
     --------
     >>> csv_line(Row("a, b.json", "UNKNOWN", None, None, None, 0.25, "why"))
-    '"a, b.json",UNKNOWN,,,,0.250,why,\\n'
+    '"a, b.json",UNKNOWN,,,,0.250,why,,,,\\n'
     """
     buf = io.StringIO()
-    cells = row.to_json()
-    csv.writer(buf, lineterminator="\n").writerow(
-        ["" if cells[k] is None else (f"{cells[k]:.3f}" if k == "seconds" else cells[k]) for k in COLUMNS])
+    csv.writer(buf, lineterminator="\n").writerow(row.cells())
     return buf.getvalue()
 
 
@@ -110,7 +115,9 @@ class SummaryLog:
 
 
 def read_rows(path: str) -> list[Row]:
-    """The rows of a summary file of any kind (a ``.csv`` file's cells as text; empty cells ``None``).
+    """The rows of a summary file of any kind (a ``.csv`` file's cells as text; empty cells ``None``;
+    answers ``true`` and ``false`` as booleans). A summary written before rows had answers gives rows that
+    answer nothing.
 
     A last line without its newline (a write cut by a crash of the machine) is not a row.
     """
@@ -118,17 +125,27 @@ def read_rows(path: str) -> list[Row]:
     with open(path, encoding="utf-8", newline="") as fh:
         text = fh.read()
     if kind == "json":
-        return [Row(**obj) for obj in json.loads(text)["problems"]]
+        return [Row.from_json(obj) for obj in json.loads(text)["problems"]]
     lines = text.splitlines(keepends=True)
     complete = "".join(line for line in lines if line.endswith("\n"))
     if kind == "jsonl":
-        return [Row(**json.loads(line)) for line in complete.splitlines()]
+        return [Row.from_json(json.loads(line)) for line in complete.splitlines()]
     rows = []
     for cells in list(csv.DictReader(io.StringIO(complete))):
-        values: dict[str, Any] = {k: (v if v != "" else None) for k, v in cells.items()}
+        values: dict[str, Any] = {k: (v if v != "" else None) for k, v in cells.items() if k not in ANSWER_COLUMNS}
         values["seconds"] = float(values["seconds"])
-        rows.append(Row(**values))
+        found = Answers(*(_answer(cells.get(k), k, path) for k in ANSWER_COLUMNS))
+        rows.append(Row(**values, answers=found))
     return rows
+
+
+def _answer(cell: str | None, column: str, path: str) -> bool | None:
+    """An answer cell of a CSV summary: ``true``, ``false``, or empty (or absent: an older summary)."""
+    if cell in (None, ""):
+        return None
+    if cell in ("true", "false"):
+        return cell == "true"
+    raise ProblemError(column, f"must be true, false or empty (got {cell!r})", path)
 
 
 def verdict_table(rows: Sequence[Row], statuses: Sequence[str] = STATUSES) -> list[str]:

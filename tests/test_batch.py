@@ -12,6 +12,12 @@ Fixtures, each worked out by hand:
 - ``flat``: the scalar chain with ``λ = 0`` at ``(0, 0)``: without weight decay pscert never certifies, and
   no hidden unit is live (all its weights are 0), so there is no rescaling curve to show: UNKNOWN.
 - ``broken``: not JSON; ``pointless``: a valid problem without a point. Both ERROR rows.
+- ``split_dead`` (``tests/data/global_split_dead.json``): the ``good`` chain's live unit beside a dead one,
+  ``f = b₁σ(a₁x) + b₂σ(a₂x)`` at ``(√3/2, 0; √3/2, 0)``. The dead unit is the end of the split circle
+  ``(a₁, b₁)cos φ, (a₁, b₁)sin φ`` of constant loss: not isolated, REFUTED ``not_isolated``. Yet for any
+  width, with the one sample ``x = y = 1``, ``λ(a² + b²) ≥ 2λ|ab|`` gives ``L ≥ (f − 1)² + |f|/2 ≥ 7/16``
+  (the minimum at ``f = 3/4``), which the point attains (``f = 3/4``): a global, hence local, minimum.
+  The same bound makes ``good`` a global minimum.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from click.testing import CliRunner
 from cli import main
 from proofs import batch, checker, summary_log
 from proofs.batch import Row
+from symbolic.exceptions import ProblemError
 
 
 def chain(depth: int, lam: str, point: list[str] | None) -> dict:
@@ -45,7 +52,9 @@ def chain(depth: int, lam: str, point: list[str] | None) -> dict:
     return obj
 
 
+ROOT = Path(__file__).resolve().parent.parent
 GOOD = chain(1, "1/4", ["0.866", "0.866"])
+SPLIT_DEAD = json.loads((ROOT / "tests" / "data" / "global_split_dead.json").read_text())
 SADDLE = chain(2, "1/8", ["0.125", "0.125", "0.125"])
 FLAT = chain(1, "0", ["0", "0"])
 
@@ -182,7 +191,9 @@ def test_summary_json_content_and_certificates(mixed, tmp_path):
     good, saddle, broken = obj["problems"]
     assert good["certificate"] == str(out / "a_good.cert.json") and saddle["certificate"] == str(out / "b_saddle.cert.json")
     assert broken["certificate"] is None and broken["status"] == "ERROR"
-    assert sorted(os.listdir(out)) == ["a_good.cert.json", "b_saddle.cert.json"]
+    # the saddle has two hidden layers: no global question; the chain's global certificate goes beside
+    assert sorted(os.listdir(out)) == ["a_good.cert.json", "a_good.global.cert.json", "b_saddle.cert.json"]
+    assert checker.check_file(str(out / "a_good.global.cert.json")).startswith("VALID: CERTIFIED global_minimum")
     for row in (good, saddle):
         assert checker.check_file(row["certificate"]).startswith("VALID")
         assert json.loads(open(row["certificate"]).read())["status"] == row["status"]
@@ -214,6 +225,124 @@ def test_batch_json_prints_the_summary_object(mixed):
     assert [p["status"] for p in obj["problems"]] == ["CERTIFIED", "REFUTED", "ERROR"]
 
 
+@pytest.fixture
+def answered(tmp_path):
+    """An isolated global minimum, a non-isolated global minimum and a saddle (sorted in that order)."""
+    d = tmp_path / "answered"
+    d.mkdir()
+    write(d, "a_good.json", GOOD)
+    write(d, "b_split_dead.json", SPLIT_DEAD)
+    write(d, "c_saddle.json", SADDLE)
+    return d
+
+
+# (status, claim, local_minimum, isolated, global_minimum) of each problem of ``answered``, by hand (module
+# docstring): the non-isolated point is a minimum although its local verdict alone leaves that open
+ANSWERED = [("CERTIFIED", "isolated_local_minimum", True, True, True),
+            ("REFUTED", "not_isolated", True, False, True),
+            ("REFUTED", "not_a_local_minimum", False, False, False)]
+
+
+def test_summary_csv_carries_the_answers(answered, tmp_path):
+    out, summary = tmp_path / "certs", tmp_path / "summary.csv"
+    r = run(str(answered), "-q", "-o", str(out), "--summary", str(summary))
+    assert r.exit_code == 0
+    text = summary.read_text()
+    assert text.splitlines()[0] == ("file,status,claim,radius,mu,seconds,reason,certificate,"
+                                    "local_minimum,isolated,global_minimum")
+    cells = {"true": True, "false": False, "": None}
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(row["status"], row["claim"], *(cells[row[k]] for k in batch.ANSWER_COLUMNS)) for row in rows] == ANSWERED
+    assert [tuple(r.answers) for r in summary_log.read_rows(str(summary))] == [a[2:] for a in ANSWERED]
+    # the global answers rest on global certificates beside the local ones (none for two hidden layers)
+    for stem in ("a_good", "b_split_dead"):
+        line = checker.check_file(str(out / f"{stem}.global.cert.json"), str(answered / f"{stem}.json"))
+        assert line.startswith("VALID: CERTIFIED global_minimum")
+    assert not (out / "c_saddle.global.cert.json").exists()
+
+
+def test_batch_json_rows_carry_the_answers_object_of_certify_json(answered, tmp_path):
+    r = run(str(answered), "--json")
+    assert r.exit_code == 0
+    problems = json.loads(r.stdout)["problems"]
+    assert [(p["status"], p["claim"], *p["answers"].values()) for p in problems] == ANSWERED
+    assert list(problems[0]["answers"]) == ["local_minimum", "isolated", "global_minimum"]
+    one = CliRunner().invoke(main, ["certify", str(answered / "b_split_dead.json"), "--json"])
+    assert one.exit_code == 0 and json.loads(one.stdout)["answers"] == problems[1]["answers"]
+    for kind in ("jsonl", "json"):
+        summary = tmp_path / f"rows.{kind}"
+        assert run(str(answered), "-q", "--summary", str(summary)).exit_code == 0
+        assert [tuple(r.answers) for r in summary_log.read_rows(str(summary))] == [a[2:] for a in ANSWERED]
+
+
+def test_no_global_leaves_the_global_answers_open(answered):
+    r = run(str(answered), "--json", "--no-global")
+    problems = json.loads(r.stdout)["problems"]
+    assert [tuple(p["answers"].values()) for p in problems] == [(True, True, None), (None, False, None),
+                                                                (False, False, False)]
+    assert r.exit_code == 0 and not list(answered.glob("*.global.cert.json"))
+
+
+def test_single_file_summary_carries_the_answers(tmp_path):
+    summary = tmp_path / "s.csv"
+    r = run(write(tmp_path, "split.json", SPLIT_DEAD), "--summary", str(summary))
+    assert r.exit_code == 0 and last_line(r).startswith("REFUTED: not_isolated: ")
+    [row] = summary_log.read_rows(str(summary))
+    assert tuple(row.answers) == (True, False, True)
+
+
+OLD_CSV = ("file,status,claim,radius,mu,seconds,reason,certificate\n"
+           "a.json,CERTIFIED,isolated_local_minimum,1/8,1,0.250,why,a.cert.json\n"
+           "b.json,ERROR,,,,0.010,not valid JSON,\n")
+
+
+def test_summaries_written_before_the_answers_are_read(tmp_path):
+    """Eight columns (CSV) or no ``answers`` key (JSON lines, JSON): the rows answer nothing."""
+    old = {"file": "a.json", "status": "CERTIFIED", "claim": "isolated_local_minimum", "radius": "1/8", "mu": "1",
+           "seconds": 0.25, "reason": "why", "certificate": "a.cert.json"}
+    expected = Row("a.json", "CERTIFIED", "isolated_local_minimum", "1/8", "1", 0.25, "why", "a.cert.json")
+    csv_path = write(tmp_path, "old.csv", OLD_CSV)
+    jsonl_path = write(tmp_path, "old.jsonl", json.dumps(old) + "\n")
+    json_path = write(tmp_path, "old.json", {"format": "pscert.batch/1", "counts": {}, "problems": [old]})
+    for path in (csv_path, jsonl_path, json_path):
+        assert summary_log.read_rows(path)[0] == expected
+        assert tuple(summary_log.read_rows(path)[0].answers) == (None, None, None)
+    bad = write(tmp_path, "bad.csv", OLD_CSV.replace("certificate\n", "certificate,isolated\n", 1)
+                .replace("a.cert.json\n", "a.cert.json,yes\n"))
+    with pytest.raises(ProblemError, match="bad.csv: isolated: must be true, false or empty \\(got 'yes'\\)"):
+        summary_log.read_rows(bad)
+
+
+def test_resume_across_a_summary_and_certificates_written_before_the_answers(answered, tmp_path):
+    """A run from before the answers left local certificates only and an eight-column summary: --resume
+    reuses every local certificate, asks the global question again, writes the global certificates and a
+    summary with the answers, the same as a fresh run's."""
+    out, summary = tmp_path / "certs", tmp_path / "summary.csv"
+    fresh = run(str(answered), "-q", "-o", str(out), "--summary", str(summary))
+    assert fresh.exit_code == 0
+    for g in out.glob("*.global.cert.json"):
+        g.unlink()  # as an earlier version left the directory
+    summary.write_text(OLD_CSV)
+    again = run(str(answered), "-q", "-o", str(out), "--resume", "--summary", str(summary))
+    assert again.exit_code == 0
+    assert [": resumed: the certificate exists" in line for line in again.stdout.splitlines()[:3]] == [True] * 3
+    rows = summary_log.read_rows(str(summary))
+    assert [(r.status, r.claim, *r.answers) for r in rows] == ANSWERED
+    assert sorted(g.name for g in out.glob("*.global.cert.json")) == ["a_good.global.cert.json",
+                                                                      "b_split_dead.global.cert.json"]
+
+
+def test_a_certificate_name_that_is_another_problems_global_certificate_is_refused(tmp_path):
+    a, b = write(tmp_path, "x.json", GOOD), write(tmp_path, "x.global.json", GOOD)
+    r = run(a, b)
+    assert r.exit_code == 2 and (f"PROBLEM: certificate names must be distinct (got {a} and {b}: "
+                                 f"{tmp_path / 'x.global.cert.json'} would be the global certificate of the first)"
+                                 in r.stderr)
+    r = run(a, b, "-o", str(tmp_path / "certs"))
+    assert r.exit_code == 2 and "--output: certificate names must be distinct" in r.stderr
+    assert not (tmp_path / "x.cert.json").exists() and not (tmp_path / "certs").exists()
+
+
 def test_directory_skips_certificates_it_may_have_written(mixed):
     r = run(str(mixed), "-q", "-o", str(mixed))
     assert (mixed / "a_good.cert.json").exists()
@@ -224,8 +353,8 @@ def test_directory_skips_certificates_it_may_have_written(mixed):
 def test_batch_without_output_writes_each_certificate_beside_its_problem(mixed):
     r = run(str(mixed), "-q")
     assert r.exit_code == 2 and last_line(r) == "SUMMARY: 1 CERTIFIED, 1 REFUTED, 0 UNKNOWN, 1 ERROR"
-    assert sorted(n for n in os.listdir(mixed) if n.endswith(".cert.json")) == ["a_good.cert.json",
-                                                                                "b_saddle.cert.json"]
+    assert sorted(n for n in os.listdir(mixed) if n.endswith(".cert.json")) == [
+        "a_good.cert.json", "a_good.global.cert.json", "b_saddle.cert.json"]
     assert checker.check_file(str(mixed / "b_saddle.cert.json")).startswith("VALID: ")
     assert "certificates: beside each problem" in r.stderr
 
@@ -428,6 +557,7 @@ def certificates(mixed, tmp_path):
 
 def test_check_of_a_directory_is_a_batch(certificates, tmp_path):
     good, saddle = certificates / "a_good.cert.json", certificates / "b_saddle.cert.json"
+    (certificates / "a_good.global.cert.json").unlink()  # the local certificates only
     r = check(str(certificates), "-q")
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [f"{good}: {checker.check_file(str(good))}",
@@ -502,10 +632,10 @@ def test_serial_interrupt_keeps_the_rows_that_finished(mixed, monkeypatch):
     """Ctrl-C during the second problem of a one-process batch: Interrupted carries the first row."""
     real = batch.certify_file
 
-    def second_interrupted(path, refine=True, cert_path=None):
+    def second_interrupted(path, *args):
         if path.endswith("b_saddle.json"):
             raise KeyboardInterrupt
-        return real(path, refine, cert_path)
+        return real(path, *args)
 
     monkeypatch.setattr(batch, "certify_file", second_interrupted)
     with pytest.raises(batch.Interrupted) as stop:

@@ -65,7 +65,7 @@ def sequential(tmp_path_factory):
 
 
 def verdict(r: Row) -> tuple:
-    return (os.path.basename(r.file), r.status, r.claim, r.radius, r.mu, r.reason)
+    return (os.path.basename(r.file), r.status, r.claim, r.radius, r.mu, r.reason, r.answers)
 
 
 def assert_certificates_valid(rows, out_dir):
@@ -288,14 +288,18 @@ def test_check_batch_on_the_cluster(scheduler, corpus, tmp_path):
         fh.write("not json")
     summary = str(tmp_path / "check.json")
     rows = cluster.check_batch([out], scheduler=scheduler, summary=summary)
-    got = {os.path.basename(r.file): (r.status, r.claim) for r in rows}
-    assert got == {"chain.cert.json": ("INVALID", "isolated_local_minimum"),
-                   "chain_origin.cert.json": ("VALID", "not_a_local_minimum"),
-                   "chain_target_2.cert.json": ("VALID", "isolated_local_minimum"),
-                   "deep.cert.json": ("VALID", "not_isolated"),
-                   "xor_trained.cert.json": ("VALID", "isolated_local_minimum"),
-                   "zz.cert.json": ("ERROR", None)}
-    assert json.load(open(summary))["counts"] == {"VALID": 4, "INVALID": 1, "ERROR": 1}
+    got = {os.path.basename(r.file): (r.status, r.claim, tuple(r.answers)) for r in rows}
+    # a VALID row answers what its claim proves about the certificate's centre; the others nothing
+    assert got == {"chain.cert.json": ("INVALID", "isolated_local_minimum", (None, None, None)),
+                   "chain.global.cert.json": ("VALID", "global_minimum", (True, None, True)),
+                   "chain_origin.cert.json": ("VALID", "not_a_local_minimum", (False, False, False)),
+                   "chain_target_2.cert.json": ("VALID", "isolated_local_minimum", (True, True, None)),
+                   "chain_target_2.global.cert.json": ("VALID", "global_minimum", (True, None, True)),
+                   "deep.cert.json": ("VALID", "not_isolated", (None, False, None)),
+                   "xor_trained.cert.json": ("VALID", "isolated_local_minimum", (True, True, None)),
+                   "xor_trained.global.cert.json": ("VALID", "global_minimum", (True, None, True)),
+                   "zz.cert.json": ("ERROR", None, (None, None, None))}
+    assert json.load(open(summary))["counts"] == {"VALID": 7, "INVALID": 1, "ERROR": 1}
     with pytest.raises(ProblemError, match="must contain \\*.cert.json"):
         cluster.check_batch([corpus])
 
@@ -320,9 +324,9 @@ def test_the_command_line_certifies_and_checks_on_a_scheduler(scheduler, corpus,
             ref = sequential[name]
             assert line.endswith(f"s): {ref.status}: " + (f"{ref.claim}: " if ref.claim else "") + ref.reason)
     certs = sorted(os.listdir(out))
-    assert len(certs) == 5
+    assert len(certs) == 8  # five local certificates, and the global ones of the three one-hidden-layer minima
     r = CliRunner().invoke(main, ["check", str(out), "-q", "--scheduler", scheduler])
-    assert r.exit_code == 0 and r.stdout.splitlines()[-1] == "SUMMARY: 5 VALID, 0 INVALID, 0 ERROR"
+    assert r.exit_code == 0 and r.stdout.splitlines()[-1] == "SUMMARY: 8 VALID, 0 INVALID, 0 ERROR"
     assert r.stdout.splitlines()[:-1] == [f"{out / n}: {checker.check_file(str(out / n))}" for n in certs]
 
 
