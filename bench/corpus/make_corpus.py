@@ -15,8 +15,10 @@ Run from the repository root::
    binary values of the floats), in ``<work>/minima/``.
 3. **Certification** of every minimum with :func:`proofs.batch.certify_batch` (``--jobs`` processes),
    summary in ``<work>/summary.csv``.
-4. **Tables**: decision rate by architecture family, time, and the UNKNOWN reasons grouped by their
-   first words; printed, and written to ``bench/corpus/results.md`` with the commit hash.
+4. **Tables**: decision rate by architecture family, time, the UNKNOWN reasons grouped by their
+   first words, and "minimality decided" (issue 13: of the non-isolated minima, how many have
+   ``answers.local_minimum`` decided, from the summary's answers, never from claim names), with the
+   undecided ones listed; printed, and written to ``bench/corpus/results.md`` with the commit hash.
 
 The work directory (default ``bench/corpus/work``) is git-ignored; only ``results.md`` is committed.
 """
@@ -159,9 +161,93 @@ def tables(rows, origin: dict[str, int], train_time: float, cert_time: float, n_
                 "| count | reason |", "| ---: | --- |"]
         out += [f"| {n} | {why} |" for why, n in unknown.most_common()]
         out.append("")
+    out += minimality(rows, lambda r: family(specs[origin[r.file]]))
     claims = Counter(f"{r.status} {r.claim}" for r in rows if r.claim)
     out.append("Decisions by claim: " + (", ".join(f"{k}: {n}" for k, n in sorted(claims.items())) or "none"))
     return out
+
+
+def minimality(rows, group) -> list[str]:
+    """The "minimality decided" table: per group (``group(row)``), the minima, the isolated ones
+    (``answers.isolated`` true), the non-isolated ones (false) and, of those, how many have
+    ``answers.local_minimum`` decided (true or false) or not; then the undecided non-isolated minima with
+    the first words of their reasons. Read from the answers alone, so that no claim name is parsed.
+
+    Examples
+    --------
+    >>> from proofs.answers import Answers
+    >>> from proofs.batch import Row
+    >>> rows = [Row("m/p001-min1.json", "REFUTED", "x", None, None, 0.1, "unit 1 is dead", None, Answers(None, False, None)),
+    ...         Row("m/p001-min2.json", "REFUTED", "y", None, None, 0.1, "saddle", None, Answers(False, False, False)),
+    ...         Row("m/p002-min1.json", "CERTIFIED", "z", None, None, 0.1, "ok", None, Answers(True, True, None))]
+    >>> print("\\n".join(minimality(rows, lambda r: "one")))
+    Minimality decided (issue 13): of the non-isolated minima, those whose `answers.local_minimum` is decided.
+    <BLANKLINE>
+    | family | minima | isolated | non-isolated | decided | of them minima | of them not | undecided |
+    | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+    | one | 3 | 1 | 2 | 1 (50 %) | 0 | 1 | 1 |
+    | all | 3 | 1 | 2 | 1 (50 %) | 0 | 1 | 1 |
+    <BLANKLINE>
+    Undecided non-isolated minima (the local verdict's reason: its first words, and what it says keeps minimality open, if anything):
+    <BLANKLINE>
+    | minimum | status | reason | open because |
+    | --- | --- | --- | --- |
+    | p001-min1 | REFUTED | unit 1 is dead | - |
+    <BLANKLINE>
+    """
+    groups: dict[str, list] = defaultdict(list)
+    for r in rows:
+        groups[group(r)].append(r)
+    out = ["Minimality decided (issue 13): of the non-isolated minima, those whose `answers.local_minimum` is "
+           "decided.", "",
+           "| family | minima | isolated | non-isolated | decided | of them minima | of them not | undecided |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name in sorted(groups) + ["all"]:
+        rs = list(rows) if name == "all" else groups[name]
+        flat = [r for r in rs if r.answers.isolated is False]
+        yes = sum(r.answers.local_minimum is True for r in flat)
+        no = sum(r.answers.local_minimum is False for r in flat)
+        share = f" ({100 * (yes + no) / len(flat):.0f} %)" if flat else ""
+        out.append(f"| {name} | {len(rs)} | {sum(r.answers.isolated is True for r in rs)} | {len(flat)} | "
+                   f"{yes + no}{share} | {yes} | {no} | {len(flat) - yes - no} |")
+    out.append("")
+    open_ = [r for r in rows if r.answers.isolated is False and r.answers.local_minimum is None]
+    if open_:
+        out += ["Undecided non-isolated minima (the local verdict's reason: its first words, and what it says "
+                "keeps minimality open, if anything):", "",
+                "| minimum | status | reason | open because |", "| --- | --- | --- | --- |"]
+        out += [f"| {os.path.basename(r.file)[:-5]} | {r.status} | {first_words(r.reason)} | {why_open(r.reason)} |"
+                for r in open_]
+        out.append("")
+    return out
+
+
+def first_words(reason: str, words: int = 12) -> str:
+    """The reason's first clause (to its first colon or semicolon), at most ``words`` words, for a table cell.
+
+    >>> first_words("unit 2 of hidden layer 1 is dead beside live unit 0: the centre is the end")
+    'unit 2 of hidden layer 1 is dead beside live unit 0'
+    """
+    head = re.split(r"[:;]", reason, maxsplit=1)[0].replace("|", "/").split()
+    return " ".join(head[:words]) + (" …" if len(head) > words else "")
+
+
+def why_open(reason: str) -> str:
+    """What the verdict says keeps minimality open: the parenthesis after "stays open", or ``-``.
+
+    >>> why_open("not isolated; whether it is a local minimum stays open (a kink (z = 0) moves); more")
+    'a kink (z = 0) moves'
+    """
+    at = reason.find("stays open (")
+    if at < 0:
+        return "-"
+    start = at + len("stays open (")
+    depth = 1
+    for i in range(start, len(reason)):
+        depth += {"(": 1, ")": -1}.get(reason[i], 0)
+        if depth == 0:
+            return reason[start:i].replace("|", "/")
+    return reason[start:].replace("|", "/")
 
 
 def _rate_row(name: str, problems: int, rs: list) -> str:
