@@ -17,9 +17,13 @@ What is verified, exactly, in order (each failure names its step):
 
 - at least one kink of layer 2 or 3 (first-layer kinks alone are ``kink_ball``'s; so the rule never
   applies to the one-hidden-layer networks that ``split_orbit`` and ``dual_cones`` reduce to);
-- (K1) every listed ``z_m(c)`` is exactly 0, the pattern entry is '0', no sample is null;
+- (K1) every listed ``z_m(c)`` is exactly 0 and its pattern entry is '0'; the sample of a listed kink is
+  not null (``x̃_j ≠ 0``: at a null sample, ``x_j = 0`` without biases, every pre-activation is 0 for
+  every ``θ``, so there is no kink). Other samples may be null: their pattern entries must be '0' (an
+  entry '1' is a zero pre-activation that is neither listed nor a copy, rejected below), and (S1) skips
+  them, since pre-activations that are 0 for every ``θ`` need no sign;
   (S2) at each sample the listed kinks lie in one layer; no kink of layer ≥ 4 (not covered: the rule
-  says so); (S1) every other hidden pre-activation has the pattern's strict sign with
+  says so); (S1) every other hidden pre-activation at a non-null sample has the pattern's strict sign with
   ``z² > ρ²‖x̃_j‖²`` (layer 1, ``z`` linear) or ``z² > F1(k)²P_kρ²`` (deeper; the interior case's bound,
   valid for every pattern), so it keeps its sign on a neighbourhood ``U`` of ``B̄``. Under (S2) the
   layers below a kink have strict signs at its sample on ``U``, so ``z_m`` is one polynomial on ``U``
