@@ -86,12 +86,11 @@ def ask(problem: Problem, *, snap: bool = True, tol: float | None = None, refine
     theta = problem.flatten(problem.point)
     reach = Fraction(REACH * tolerance(problem, theta, tol).tol)
     globally = global_verdict_about(problem, tol, say)
-    if (not _within(globally, reach) and local.certificate is not None and "origin_distance" in local.certificate
-            and Fraction(local.certificate["origin_distance"]) > reach):
-        # The local verdict's centre is the critical point of the structure the point approximates, found
-        # farther than the snapping tolerance (training stopped far from it): ask there too. Its
-        # answer speaks for the user's point as far as the local verdict does, so the reach grows by the
-        # local verdict's proved distance.
+    if not _within(globally, reach) and local.certificate is not None and "origin_distance" in local.certificate:
+        # The local verdict's centre is the critical point of the structure the point approximates (farther
+        # than the snapping tolerance where training stopped far from it), while the global search from the
+        # point itself may merge or move units elsewhere: ask there too. Its answer speaks for the user's
+        # point as far as the local verdict does, so the reach grows by the local verdict's proved distance.
         centre = parse_params(local.certificate["center"], problem, "center")
         if problem.flatten(centre) != theta:
             say("asking again at the local verdict's centre")

@@ -452,3 +452,48 @@ def test_the_proof_of_a_split_certificate_states_the_split():
     from proofs import latex
     tex = latex.render(cert, json.dumps(cert).encode(), "c.json")
     assert "or split from a kept unit" in tex and "($0: 3/5$, $1: 4/5$)" in tex
+
+
+def test_split_orbit_point_is_refuted_where_it_is():
+    """Case C's orbit point ``w = a = (3/10, 2/5)`` (``(3/5, 4/5)`` times ``p* = (1/2, 1/2)``, ``L = 31/32``):
+    the merged unit is case C's refuted minimum, and the refutation is stated about the split point
+    itself, which has the merged point's outputs and loss (distance 0 from the user's point, not
+    ``‖split − merged‖ = √(2/5)``). The wider network keeps the split units and adds one left-facing unit."""
+    from proofs.question import ask
+    from symbolic.problem import parse_problem
+
+    problem = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+                             "loss": {"weight_decay": "3/8"}, "data": {"inputs": [[1], [-1]], "targets": [[1], [1]]},
+                             "point": {"weights": [[["3/10"], ["2/5"]], [["3/10", "2/5"]]]}})
+    v = global_verdict(problem)
+    assert v.status == "REFUTED" and v.claim == "not_global_minimum", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_global_minimum")
+    assert centre(problem, v.certificate) == problem.flatten(problem.point)
+    ev = v.certificate["evidence"]
+    (w1, w2, w3), (a1, a2, a3) = [Fraction(r[0]) for r in ev["point"]["weights"][0]], \
+        [Fraction(a) for a in ev["point"]["weights"][1][0]]
+    assert (w1, w2, a1, a2) == (Fraction(3, 10), Fraction(2, 5), Fraction(3, 10), Fraction(2, 5))
+    assert w3 < 0 < a3
+    out = [a1 * max(w1 * x, 0) + a2 * max(w2 * x, 0) + a3 * max(w3 * x, 0) for x in (1, -1)]
+    wide = Fraction(1, 2) * sum((f - 1) ** 2 for f in out) + Fraction(3, 8) * sum(
+        t * t for t in (w1, w2, w3, a1, a2, a3))
+    assert wide < Fraction(31, 32)
+    answer = ask(problem)
+    assert answer.answers.global_minimum is False
+    assert Fraction(answer.globally.certificate["origin_distance"]) == 0
+
+
+def test_global_question_is_asked_again_at_the_local_centre():
+    """A trained 2-4-1 point (bench/corpus problem 46, minimum 3): from the point itself the global search
+    does not see units 0 and 1 as proportional (they are, up to training's rounding), so it stays open;
+    the local verdict's centre, its structure solved exactly, is a global minimum within 1.6·10⁻⁶ of the
+    point, and the answer says so."""
+    from proofs.question import ask
+
+    problem = load_problem(str(DATA / "trained_split_global.json"))
+    alone = global_verdict(problem)
+    assert alone.status == "UNKNOWN" and "not proportional" in alone.reason
+    answer = ask(problem)
+    assert answer.answers.local_minimum is True and answer.answers.global_minimum is True
+    assert checker.check_certificate(answer.globally.certificate).startswith("VALID: CERTIFIED global_minimum")
+    assert Fraction(answer.globally.certificate["origin_distance"]) < Fraction(2, 10 ** 6)

@@ -241,8 +241,8 @@ def _reduce(problem: Problem, theta: list[float],
 def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept: list[int],
           local: dict[str, Any], red: Any, c_red: list[Fraction], say: Progress,
           split: list[Fraction] | None = None, groups: list[dict[str, Any]] | None = None) -> Verdict:
-    """The cone list with witnesses (``global_minimum``, about the ``split`` centre when units were merged),
-    or a wider network (``not_global_minimum``, about the merged centre ``c``)."""
+    """The cone list with witnesses (``global_minimum``), or a wider network (``not_global_minimum``); each
+    about the ``split`` centre when units were merged (the split has the merged centre's outputs and loss)."""
     cp = checker_problem(problem)
     lam, alpha, N = problem.weight_decay, problem.alpha, problem.samples
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
@@ -289,7 +289,9 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
         if worst[0] > float(2 * lam) * (1 + MARGIN):
             from .wider_network import search as wider
 
-            return wider(problem, c, rho, worst[1], worst[2], worst[3], xt, say)
+            # the wider network's loss is below every loss on the ball about the split centre as well: it has
+            # the merged centre's outputs and loss, and the ball's bound is checked about the centre it names
+            return wider(problem, split if groups and split else c, rho, worst[1], worst[2], worst[3], xt, say)
         where = " (a unit on a kink whose minimum is not known to stay on it)" if local.get("method") == \
             "boundary_ball" else " (a second saturating direction)"
         return Verdict("UNKNOWN", f"the cone {worst[1]} saturates the dual bound: sup |c_S·v|/‖v‖ ≈ {worst[0]:.6g} "
