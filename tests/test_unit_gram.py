@@ -18,7 +18,7 @@ import pytest
 
 from proofs.checker.arith import Budget, bits, gram_lower
 from proofs.checker.exceptions import CertificateInvalid
-from proofs.checker.network import Derivatives, Pass, Problem, derivatives, forward, loss_value
+from proofs.checker.network import Derivatives, Pass, Problem, derivatives, forward, loss_value, unit_gram
 
 
 def columns_derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: Budget | None = None) -> Derivatives:
@@ -158,3 +158,73 @@ def test_the_unit_products_are_charged_before_they_are_made() -> None:
     budget = Budget(10 ** 12)
     derivatives(problem, theta, run, budget)
     assert budget.used > problem.count ** 2
+
+
+DEEP = [([2, 3, 4, 2], True, 9), ([3, 4, 3, 5], False, 11), ([1, 2, 3, 2, 3], True, 8), ([2, 3, 3, 2, 4], False, 10),
+        ([3, 2, 5, 1], True, 6)]
+
+
+@pytest.mark.parametrize("widths, biases, n", DEEP)
+def test_the_route_through_the_last_hidden_layer_gives_the_same_integers(widths: list[int], biases: bool,
+                                                                        n: int) -> None:
+    """``unit_gram`` through the last hidden layer (``through=True``), by pairs of units (``False``) and by its
+    own choice agree on every integer, and the Hessian with it equals the column route."""
+    rng = random.Random(sum(widths) * 1000 + n)
+    for trial in range(6):
+        problem = random_problem(rng, widths, biases, n)
+        den = rng.choice([1, 3, 2 ** 64, 10 ** 4])
+        theta = [Fraction(rng.randint(-3 * den, 3 * den), den) for _ in range(problem.count)]
+        if trial % 3 == 2:
+            theta = [v if rng.random() < 0.7 else Fraction(0) for v in theta]
+        patterns = [None] + [[[[rng.randint(0, 1) for _ in range(w)] for w in widths[1:-1]] for _ in range(n)]
+                             for _ in range(2)]
+        for pattern in patterns:
+            run = forward(problem, theta, pattern)
+            H = problem.depth
+            W = [[row[: widths[k]] for row in run.rows[k]] for k in range(H + 1)]
+            G_all = _backward_G(problem, run, W)
+            routes = [unit_gram(problem, G_all, run.acts, Budget(10 ** 12), None, (W, run.masks), through)
+                      for through in (True, False, None)]
+            assert routes[0] == routes[1] == routes[2]
+            assert derivatives(problem, theta, run, Budget(10 ** 12)) == columns_derivatives(problem, theta, run)
+
+
+def _backward_G(problem: Problem, run: Pass, W: list[list[list[int]]]) -> list[list[list[list[int]]]]:
+    """``G_k = ∂f/∂z_k`` at every sample by the plain recursion ``G_k = G_{k+1}·W_{k+1}·D_k``."""
+    H, widths = problem.depth, problem.widths
+    out = []
+    for j in range(len(run.acts)):
+        G = [[int(o == c) for c in range(widths[-1])] for o in range(widths[-1])]
+        Gs = [G]
+        for k in range(H, 0, -1):
+            D = run.masks[j][k - 1]
+            G = [[sum(Go[i] * W[k][i][c] for i in range(len(Go))) if D[c] else 0 for c in range(widths[k])] for Go in G]
+            Gs.append(G)
+        Gs.reverse()
+        out.append(Gs)
+    return out
+
+
+def test_the_route_through_the_last_hidden_layer_is_taken_where_it_is_cheaper() -> None:
+    """On a bench-like shape (many samples, as many outputs as last hidden units) the estimate takes it, and
+    with one output it does not; the choice never changes an integer (above)."""
+    import proofs.checker.network as network
+
+    taken = []
+    original = network._through_last_hidden
+
+    def spy(*args, **kwargs):
+        taken.append(original(*args, **kwargs))
+        return taken[-1]
+
+    network._through_last_hidden = spy
+    try:
+        for widths in ([3, 6, 6, 6], [3, 6, 6, 1]):
+            rng = random.Random(5)
+            problem = random_problem(rng, widths, True, 60)
+            theta = [Fraction(rng.randint(-300, 300), 100) for _ in range(problem.count)]
+            run = forward(problem, theta, None)
+            derivatives(problem, theta, run, Budget(10 ** 12))
+    finally:
+        network._through_last_hidden = original
+    assert taken == [True, False]

@@ -16,12 +16,12 @@ from typing import Any, Sequence
 from .arith import Budget, Sparse, combination, congruence_first_bad_row, ldl_first_bad_pivot
 from .cholesky import proves_positive_definite
 from .exceptions import CertificateInvalid
-from .network import Bounds, Pattern, Poly, Problem, forward, null_sample, poly_trim
+from .network import Bounds, Pass, Pattern, Poly, Problem, forward, null_sample, poly_trim
 from .reading import MAX_WORK, ZERO, brief, expect_list, expect_object, fail, join, read_vector, show
 
 
 def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: Pattern, bd: Bounds,
-                   budget: Budget, kinks: Sequence[tuple[int, int]] | None = None) -> None:
+                   budget: Budget, kinks: Sequence[tuple[int, int]] | None = None) -> Pass | None:
     """**Sign stability on a ball.** If every hidden pre-activation ``z_{k,i}(x_j; c)`` has the pattern's
     strict sign and ``z² > F1(k)²·P_k·ρ²``, then every one keeps that sign on ``B̄``, so ``L = L_P`` near
     ``B̄``.
@@ -46,9 +46,12 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
     ``z² > F1(k−1)²·P_{k−1}·ρ²``, so ``z < 0`` throughout) or has a null input itself (``x̃_j = 0`` for
     ``k − 1 = 1``); by induction over layers ``σ(z_{k−1}) ≡ 0`` on ``B̄``. Such entries must be '0' and are
     skipped. (A first-layer kink, ``z = 0`` at ``c`` but not on ``B̄``, never makes a null input.)
+
+    Returns the forward pass at ``c`` it read (with ``pattern``'s masks when ``kinks`` is ``None``), or
+    ``None`` when there is nothing to check (no ReLU).
     """
     if problem.activation != "relu":
-        return
+        return None
     run = forward(problem, c, pattern if kinks is None else None, budget)
     listed, rho2 = set(kinks or ()), rho * rho
     for j, sample in enumerate(run.pre):
@@ -95,6 +98,7 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
                     raise CertificateInvalid("sign stability", f"{where}: z² = {show(Fraction(z * z, scale2))} "
                                              f"must exceed {name} = {show(need)}")
             null = off and not problem.biases
+    return run
 
 
 def hessian_variation(bd: Bounds, delta: Fraction) -> None:

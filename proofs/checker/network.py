@@ -251,7 +251,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                       2 * size + 64, f"the exact Hessian ({P} parameters)")
     # Columns of layer k carry scale E·d_x/e_k; multiplying by e_k e_l after the sums keeps the
     # products of the Gram matrix about half as long (e_k is as long as the centre's denominators).
-    hess = unit_gram(problem, G_all, run.acts, budget, (bg, ba))
+    hess = unit_gram(problem, G_all, run.acts, budget, (bg, ba), (W, run.masks))
     if budget is not None:  # two multiplications per entry of the lower triangle
         budget.charge(P * (P + 1), 2 * size + run.dy.bit_length(),
                       f"the exact Hessian ({P} parameters)")
@@ -325,9 +325,10 @@ def _residual_term(problem: Problem, hess: list[list[int]], g_all: Sequence[Sequ
                 budget.charge_products(N * widths[l] * len(a_cols), bits(g_cols), bits(a_cols),
                                        f"the exact Hessian ({problem.count} parameters)")
             products = [[list(map(mul, g_c, a_b)) for a_b in a_cols] if any(g_c) else None for g_c in g_cols]
+            M = [m_all[j][l - 1, k] for j in range(N)]   # M_{l−1,k} by sample
             for d, unit in pairs:
-                m = [m_all[j][l - 1, k][d][unit] for j in range(N)]
-                js = [j for j in range(N) if m[j]]
+                m = [M_j[d][unit] for M_j in M]
+                js = list(compress(range(N), m))
                 if not js:
                     continue
                 take = _picker(js)
@@ -344,9 +345,16 @@ def _residual_term(problem: Problem, hess: list[list[int]], g_all: Sequence[Sequ
                             row[problem.index(k, unit, b)] += t * up
 
 
+Unit = tuple[int, list[int], list[int], list[tuple[int, ...]], "tuple[int, ...] | None"]
+"""A unit of :func:`unit_gram`: its layer, its parameters' indices, its support, its columns of ``∂f/∂z``
+by sample and the one column it has on its support (or ``None``)."""
+
+
 def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]]],
               acts: Sequence[Sequence[Sequence[int]]], budget: Budget | None,
-              sizes: tuple[int, int] | None = None) -> list[list[int]]:
+              sizes: tuple[int, int] | None = None,
+              last: tuple[Sequence[Sequence[Sequence[int]]], Sequence[Sequence[Sequence[int]]]] | None = None,
+              through: bool | None = None) -> list[list[int]]:
     """The lower triangle of ``Σ_j J_jᵀJ_j`` (row ``p`` holds the entries ``q ≤ p``, zeros above), where
     ``J_j[o, (k,c,d)] = G_k[o,c]·ã_{k−1}[d]`` with ``G_k = G_all[j][k-1]`` and ``ã_{k−1} = acts[j][k-1]``.
 
@@ -359,13 +367,24 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
     output unit: ``G_{H+1} = I``; a unit of the last hidden layer: ``W_{H+1}[:,c]``), ``U_j = v_u·v_v`` is
     a constant ``K`` on the common samples and the entry is ``K·Σ_j ã_{k−1}[d]·ã_{l−1}[d']``; that sum
     depends only on the two layers and the common samples, so it is formed once for all the pairs that
-    share them (every output with a given unit, all outputs with each other). Charged before each pair
-    of units: the products it makes.
+    share them (every output with a given unit, all outputs with each other), and once two sets of common
+    samples of the same two layers are met, from the products ``ã_{k−1,j}[d]·ã_{l−1,j}[d']`` of every
+    sample formed once for all of them (:func:`_sample_products`): each sum is then additions only.
+
+    **Through the last hidden layer** (``last = (W, masks)``, ``W[k−1] = V_k`` without biases,
+    ``masks[j][k−1] = D_k``; two or more hidden layers). For a unit ``(H−1, c)`` and an output ``o``,
+    ``G_{H−1}[o,c] = D_{H−1}[c]·Σ_m W_{H+1}[o,m]·D_H[m]·W_H[m,c]`` at every sample (the checker's
+    back-propagation forms exactly these sums), so, reordering finite sums of integers,
+    ``Σ_j G_{H−1}[o,c]·ã_{H−2}[d]·ã_H[d'] = Σ_m W_{H+1}[o,m]·W_H[m,c]·T_{cm}[d][d']`` with
+    ``T_{cm}[d][d'] = Σ_{j : D_{H−1,j}[c] = D_{H,j}[m] = 1} ã_{H−2,j}[d]·ã_{H,j}[d']``: sums of the shared
+    sample products, ``n_H`` terms per entry instead of one product per sample. Taken where it is
+    estimated cheaper (``through = None``; ``True``/``False``: always, never: for tests). Charged before each
+    step: the products it makes.
     """
     H, widths, P, bias = problem.depth, problem.widths, problem.count, problem.biases
     N = len(G_all)
     what = f"the exact Hessian ({P} parameters)"
-    units = []  # (layer k, indices of the unit's parameters by d, samples where ∂f/∂z_{k,c} ≠ 0, those columns)
+    units: list[Unit] = []  # (layer k, indices of its parameters by d, samples where ∂f/∂z_{k,c} ≠ 0, columns, const)
     for k in range(1, H + 2):
         for c in range(widths[k]):
             column = itemgetter(c)
@@ -381,16 +400,20 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
     if budget is not None:
         budget.charge(len(units) * (len(units) + 1) // 2 + 1, N, f"{what}: the supports")
     out = [[0] * P for _ in range(P)]
-    sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]] = {}  # Σ_j ã ã'ᵀ by layers and samples
     by_d = [[list(col) for col in zip(*(sample[k] for sample in acts))] for k in range(H + 1)]  # ã_k[d] by sample
+    shared = _SampleProducts(by_d, budget, ba, what)
+    through = (last is not None and H >= 2 and through is not False
+               and _through_last_hidden(problem, out, units, shared, last, budget, what, through is True))
     for at, (k, idx_u, sup_u, cols_u, const_u) in enumerate(units):
         in_u = set(sup_u)
         for bt, (l, idx_v, sup_v, cols_v, const_v) in enumerate(units[: at + 1]):
+            if through and k == H + 1 and l == H - 1:
+                continue   # done through the last hidden layer
             common = sorted(in_u.intersection(sup_v))
             if not common:
                 continue
             if const_u is not None and const_v is not None:
-                _constant_pair(out, sums, by_d, (k, idx_u, const_u), (l, idx_v, const_v), common, at == bt,
+                _constant_pair(out, shared, (k, idx_u, const_u), (l, idx_v, const_v), common, at == bt,
                                budget, (bg, ba, what))
                 continue
             if budget is not None:
@@ -421,31 +444,72 @@ def unit_gram(problem: Problem, G_all: Sequence[Sequence[Sequence[Sequence[int]]
     return out
 
 
-def _constant_pair(out: list[list[int]], sums: dict[tuple[int, int, tuple[int, ...]], list[list[int]]],
-                   by_d: Sequence[Sequence[Sequence[int]]], u: tuple[int, list[int], tuple[int, ...]],
+class _SampleProducts:
+    """Sums ``Σ_{j ∈ js} ã_{k−1,j}[d]·ã_{l−1,j}[d']`` over sets of samples ``js`` (lower triangle in ``d, d'``
+    when ``k = l``). The first set of a pair of layers is summed directly; from the second on, the products
+    of every sample are formed once (``Π[d][d'][j]``) and each sum adds the picked ones."""
+
+    def __init__(self, by_d: Sequence[Sequence[Sequence[int]]], budget: Budget | None, ba: int, what: str):
+        self.by_d, self.budget, self.ba, self.what = by_d, budget, ba, what
+        self.N = len(by_d[0][0]) if by_d and by_d[0] else 0
+        self.cache: dict[tuple[int, int, tuple[int, ...]], list[list[int]]] = {}   # the sums, by layers and samples
+        self.products: dict[tuple[int, int], list[list[list[int]]]] = {}
+        self.seen: set[tuple[int, int]] = set()
+
+    def sums(self, k: int, l: int, n_u: int, n_v: int, js: Sequence[int]) -> list[list[int]]:
+        key = (k, l, tuple(js))
+        S = self.cache.get(key)
+        if S is None:
+            S = self._products_sums(k, l, n_u, n_v, js) if (k, l) in self.seen else self._direct(k, l, n_u, n_v, js)
+            self.seen.add((k, l))
+            self.cache[key] = S
+        return S
+
+    def table(self, k: int, l: int, n_u: int, n_v: int) -> list[list[list[int]]]:
+        """``Π[d][d'] = (ã_{k−1,j}[d]·ã_{l−1,j}[d'])_j`` for ``d < n_u``, ``d' < n_v`` (``d' ≤ d`` if ``k = l``)."""
+        Pi = self.products.get((k, l))
+        if Pi is None:
+            A_u, A_v = self.by_d[k - 1][:n_u], self.by_d[l - 1][:n_v]
+            if self.budget is not None:
+                count = n_u * (n_u + 1) // 2 if k == l else n_u * n_v
+                self.budget.charge_products(self.N * count + 1, self.ba, self.ba, f"{self.what}: the sample products")
+            Pi = [[list(map(mul, a, b)) for b in (A_v[: d + 1] if k == l else A_v)] for d, a in enumerate(A_u)]
+            self.products[k, l] = Pi
+        return Pi
+
+    def _products_sums(self, k: int, l: int, n_u: int, n_v: int, js: Sequence[int]) -> list[list[int]]:
+        Pi = self.table(k, l, n_u, n_v)
+        if self.budget is not None:
+            count = n_u * (n_u + 1) // 2 if k == l else n_u * n_v
+            self.budget.charge_products(len(js) * count + 1, 2 * self.ba + self.N.bit_length(), 0,
+                                        f"{self.what}: the Gram sums")
+        if len(js) == self.N:
+            return [[sum(p) for p in row] for row in Pi]
+        take = _picker(js)
+        return [[sum(take(p)) for p in row] for row in Pi]
+
+    def _direct(self, k: int, l: int, n_u: int, n_v: int, js: Sequence[int]) -> list[list[int]]:
+        A_u = [list(map(col.__getitem__, js)) for col in self.by_d[k - 1][:n_u]]
+        if self.budget is not None:
+            count = n_u * (n_u + 1) // 2 if k == l else n_u * n_v
+            self.budget.charge_products(len(js) * count, self.ba, self.ba, f"{self.what}: the Gram products")
+        if k == l:
+            return [[sum(map(mul, a, b)) for b in A_u[: d + 1]] for d, a in enumerate(A_u)]
+        A_v = [list(map(col.__getitem__, js)) for col in self.by_d[l - 1][:n_v]]
+        return [[sum(map(mul, a, b)) for b in A_v] for a in A_u]
+
+
+def _constant_pair(out: list[list[int]], shared: _SampleProducts, u: tuple[int, list[int], tuple[int, ...]],
                    v: tuple[int, list[int], tuple[int, ...]], common: list[int], same: bool, budget: Budget | None,
                    sizes: tuple[int, int, str]) -> None:
     """The entries of two units with constant columns (:func:`unit_gram`): ``K·S[d][d']`` with ``K = v_u·v_v``
-    and ``S = Σ_{j ∈ common} ã_{k−1,j} ã_{l−1,j}ᵀ`` (its lower triangle when ``k = l``: it is symmetric);
-    ``by_d[k−1][d]`` is the column ``ã_{k−1}[d]`` over the samples."""
+    and ``S = Σ_{j ∈ common} ã_{k−1,j} ã_{l−1,j}ᵀ`` (its lower triangle when ``k = l``: it is symmetric)."""
     (k, idx_u, col_u), (l, idx_v, col_v) = u, v
     bg, ba, what = sizes
     K = sum(map(mul, col_u, col_v))
     if not K:
         return
-    key = (k, l, tuple(common))
-    S = sums.get(key)
-    if S is None:
-        A_u = [list(map(col.__getitem__, common)) for col in by_d[k - 1][: len(idx_u)]]
-        if budget is not None:
-            count = len(idx_u) * (len(idx_u) + 1) // 2 if k == l else len(idx_u) * len(idx_v)
-            budget.charge_products(len(common) * count, ba, ba, f"{what}: the Gram products")
-        if k == l:
-            S = [[sum(map(mul, a, b)) for b in A_u[: d + 1]] for d, a in enumerate(A_u)]
-        else:
-            A_v = [list(map(col.__getitem__, common)) for col in by_d[l - 1][: len(idx_v)]]
-            S = [[sum(map(mul, a, b)) for b in A_v] for a in A_u]
-        sums[key] = S
+    S = shared.sums(k, l, len(idx_u), len(idx_v), common)
     if budget is not None:
         budget.charge_products(len(idx_u) * len(idx_v), 2 * bg, 2 * ba + len(common).bit_length(),
                                f"{what}: the Gram products")
@@ -457,6 +521,56 @@ def _constant_pair(out: list[list[int]], sums: dict[tuple[int, int, tuple[int, .
                 row[q] = value
             else:
                 out[q][p] = value
+
+
+def _through_last_hidden(problem: Problem, out: list[list[int]], units: list[Unit], shared: _SampleProducts,
+                         last: tuple[Sequence[Sequence[Sequence[int]]], Sequence[Sequence[Sequence[int]]]],
+                         budget: Budget | None, what: str, force: bool = False) -> bool:
+    """The entries between the units of layer ``H−1`` and the outputs through the last hidden layer
+    (:func:`unit_gram`), if that is estimated to take fewer operations than the pairs of units would, or
+    ``force`` (then ``True``; else nothing is done and ``False``)."""
+    W, masks = last
+    H, widths, bias = problem.depth, problem.widths, problem.biases
+    N = len(masks)
+    n_u, n_v = widths[H - 2] + bias, widths[H] + bias      # ã_{H−2} and ã_H with their bias entries
+    on_c = [[j for j in range(N) if masks[j][H - 2][c]] for c in range(widths[H - 1])]
+    on_m = [{j for j in range(N) if masks[j][H - 1][m]} for m in range(widths[H])]
+    J = [[sorted(on_m[m].intersection(js)) for m in range(widths[H])] for js in on_c]
+    lower = [u for u in units if u[0] == H - 1]
+    entries = n_u * n_v
+    # operations (a product ~ 3 additions): pairs of units, each with its U; against the products
+    # of all samples once, the T sums and the combinations over the last hidden layer
+    pairs = sum(len(u[2]) for u in lower) * widths[-1] * (3 * entries + 3 * widths[-1])
+    route = 3 * N * entries + sum(map(len, (j for row in J for j in row))) * entries \
+        + 3 * len(lower) * widths[-1] * widths[H] * entries
+    if route >= pairs and not force:
+        return False
+    Pi = shared.table(H - 1, H + 1, n_u, n_v)
+    bw = bits(W[H]) + bits(W[H - 1])
+    if budget is not None:
+        budget.charge_products(sum(map(len, (j for row in J for j in row))) * entries + 1,
+                               2 * shared.ba + N.bit_length(), 0, f"{what}: the sums through the last hidden layer")
+        budget.charge_products(len(lower) * widths[-1] * widths[H] * (entries + 1), bw, 2 * shared.ba + N.bit_length(),
+                               f"{what}: the sums through the last hidden layer")
+    out_units = [u for u in units if u[0] == H + 1]
+    for c, (_, idx_u, _, _, _) in enumerate(lower):
+        ms = [m for m in range(widths[H]) if J[c][m] and W[H - 1][m][c]]
+        if not ms:
+            continue
+        sums = []   # T_{cm} for m in ms
+        for m in ms:
+            take = _picker(J[c][m]) if len(J[c][m]) < N else tuple
+            sums.append([[sum(take(p)) for p in row] for row in Pi])
+        T = [[[S[d][e] for S in sums] for e in range(n_v)] for d in range(n_u)]   # T[d][d'] = (T_{cm}[d][d'])_m
+        for o, (_, idx_o, _, _, _) in enumerate(out_units):
+            w = [W[H][o][m] * W[H - 1][m][c] for m in ms]
+            if not any(w):
+                continue
+            for d, p in enumerate(idx_u):
+                T_d = T[d]
+                for e, q in enumerate(idx_o):
+                    out[q][p] = sum(map(mul, w, T_d[e]))
+    return True
 
 
 class Bounds(NamedTuple):

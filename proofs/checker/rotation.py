@@ -114,7 +114,7 @@ def rotation_orbit(ctx: Context) -> str:
     ctx.evidence_keys({"method", "pattern", "delta", "groups", "kappa", "pd"})
     ctx.positive_radius("rotation_orbit")
     problem, c = ctx.problem, ctx.center
-    pattern, delta = _stable_region(ctx)
+    pattern, delta, run = _stable_region(ctx)
     groups = read_groups(ctx.evidence["groups"], problem, pattern)
     kappa = parse_rational_strict(ctx.evidence["kappa"], "evidence.kappa", ctx.max_digits)
     if kappa < 0:
@@ -124,7 +124,7 @@ def rotation_orbit(ctx: Context) -> str:
         raise CertificateInvalid("orbit", f"some unit of a group must have ‖p_i(c)‖² ≥ ρ² = {show(rho2)} (the "
                                  "orbit could otherwise collapse to a point inside the ball)")
     tangents = [tangent(problem, c, k, a, b) for k, units in groups for n, a in enumerate(units) for b in units[n + 1:]]
-    A, S, grad = ctx.shifted_hessian(pattern, ctx.mu + delta)
+    A, S, grad = ctx.shifted_hessian(pattern, ctx.mu + delta, run)
     P = problem.count
     ctx.budget.charge(len(tangents) * P * P, 64, "the orbit's tangent term κ·TTᵀ")
     nums, D = over_common([v for t in tangents for v in t.values()] or [Fraction(0)])

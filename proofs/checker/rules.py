@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 from . import lemmas
 from .arith import Budget, Sparse, matrix_over_common, pseudo_inverse_columns, quadratic_form
 from .exceptions import CertificateInvalid
-from .network import (Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample,
+from .network import (Pass, Pattern, Problem, bounds, curve_loss, derivatives, forward, germ_sign, normal, null_sample,
                       poly_add, twins)
 from .reading import (brief, expect_list, expect_object, fail, join, parse_rational_strict,
                       read_pattern, read_poly, read_vector, show)
@@ -45,10 +45,12 @@ class Context(NamedTuple):
         if self.radius <= 0:
             raise CertificateInvalid("radius", f"must be positive for {name} (got {self.radius})")
 
-    def shifted_hessian(self, pattern: Pattern, shift: Fraction) -> tuple[list[list[int]], int, list[Fraction]]:
-        """``(A, S, ∇L_P(c))`` with ``∇²L_P(c) − shift·I = A/S``, ``S > 0``."""
-        d = derivatives(self.problem, self.center, forward(self.problem, self.center, pattern, self.budget),
-                        self.budget)
+    def shifted_hessian(self, pattern: Pattern, shift: Fraction, run: Pass | None = None
+                        ) -> tuple[list[list[int]], int, list[Fraction]]:
+        """``(A, S, ∇L_P(c))`` with ``∇²L_P(c) − shift·I = A/S``, ``S > 0`` (``run``: the forward pass at the
+        centre with ``pattern``, when the caller has it)."""
+        run = run or forward(self.problem, self.center, pattern, self.budget)
+        d = derivatives(self.problem, self.center, run, self.budget)
         S = lcm(d.hess_den, shift.denominator)
         up, sub = S // d.hess_den, shift.numerator * (S // shift.denominator)
         A = d.hess_num   # a fresh matrix: scaled in place
@@ -64,8 +66,8 @@ def interior_ball(ctx: Context) -> str:
     """Sign stability, Hessian variation, positive definiteness of ``∇²L_P(c) − (μ+δ)I``, gradient bound."""
     ctx.evidence_keys({"method", "pattern", "delta", "pd"})
     ctx.positive_radius("interior_ball")
-    pattern, delta = _stable_region(ctx)
-    A, S, grad = ctx.shifted_hessian(pattern, ctx.mu + delta)
+    pattern, delta, run = _stable_region(ctx)
+    A, S, grad = ctx.shifted_hessian(pattern, ctx.mu + delta, run)
     lemmas.positive_definite(A, S, ctx.evidence["pd"], "evidence", ctx.max_digits, ctx.budget)
     lemmas.gradient_bound(grad, (ctx.mu * ctx.radius) ** 2, "‖∇L_P(c)‖²", "(mu·radius)²")
     return f"interior_ball, delta {show(delta)}, pd {ctx.evidence['pd']['method']}, {ctx.problem.count} parameters"
@@ -76,9 +78,9 @@ def negative_curvature(ctx: Context) -> str:
     ``B̄``, so no point of the open ball is a local minimum."""
     ctx.evidence_keys({"method", "pattern", "delta", "direction"})
     ctx.positive_radius("negative_curvature")
-    pattern, delta = _stable_region(ctx)
+    pattern, delta, run = _stable_region(ctx)
     d = read_vector(ctx.evidence["direction"], "evidence.direction", ctx.problem.count, ctx.max_digits)
-    A, S, _ = ctx.shifted_hessian(pattern, Fraction(0))
+    A, S, _ = ctx.shifted_hessian(pattern, Fraction(0), run)
     curvature = quadratic_form(A, S, d)
     value = curvature + delta * sum(v * v for v in d)
     if value >= 0:
@@ -86,13 +88,14 @@ def negative_curvature(ctx: Context) -> str:
     return f"negative_curvature, delta {show(delta)}, dᵀHd {show(curvature)}"
 
 
-def _stable_region(ctx: Context) -> tuple[Pattern, Fraction]:
+def _stable_region(ctx: Context) -> tuple[Pattern, Fraction, Pass | None]:
+    """The pattern, ``δ`` and the forward pass at the centre with the pattern (shared with the Hessian)."""
     pattern = read_pattern(ctx.evidence["pattern"], ctx.problem, "evidence.pattern")
     delta = ctx.number("delta")
     bd = bounds(ctx.problem, ctx.center, ctx.radius)
-    lemmas.sign_stability(ctx.problem, ctx.center, ctx.radius, pattern, bd, ctx.budget)
+    run = lemmas.sign_stability(ctx.problem, ctx.center, ctx.radius, pattern, bd, ctx.budget)
     lemmas.hessian_variation(bd, delta)
-    return pattern, delta
+    return pattern, delta, run
 
 
 def curve(ctx: Context) -> str:
