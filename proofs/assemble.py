@@ -97,8 +97,18 @@ def delta(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Fractio
 
 
 def ball_bounds(problem: Problem, theta: Sequence[Fraction], rho: Fraction) -> Bounds:
-    """The checker's a-priori bounds on the box of half-width ``ρ`` about ``θ`` (computed by its own code)."""
-    return replay.derivative_bounds(checker_problem(problem), list(theta), rho)
+    """The checker's a-priori bounds on the box of half-width ``ρ`` about ``θ`` (computed by its own code); the
+    last ones are remembered (:func:`delta` and :func:`sign_stable` ask for the same ball in turn)."""
+    c = list(theta)
+    for seen, c_seen, rho_seen, b in _LAST_BALL:
+        if seen is problem and rho_seen == rho and c_seen == c:
+            return b
+    b = replay.derivative_bounds(checker_problem(problem), c, rho)
+    _LAST_BALL[:] = [(problem, c, rho, b)]
+    return b
+
+
+_LAST_BALL: list[tuple[Problem, list[Fraction], Fraction, Bounds]] = []
 
 
 def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, first_layer: bool = True) -> bool:
@@ -111,7 +121,7 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
         return True
     cp = checker_problem(problem)
     c = list(theta)
-    b = replay.derivative_bounds(cp, c, rho)
+    b = ball_bounds(problem, c, rho)
     run = checker_forward(cp, c, None)
     for j, sample in enumerate(run.pre):
         if null_sample(cp, j):
@@ -134,8 +144,19 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
 
 
 def checker_problem(problem: Problem) -> checker.Problem:
-    """The checker's own reading of the problem (so that bounds are computed exactly as it will)."""
-    return checker.read_problem(problem_to_json(problem, with_point=False))
+    """The checker's own reading of the problem (so that bounds are computed exactly as it will); remembered
+    for the last few problems (``Problem`` is immutable, and nothing changes the checker's reading)."""
+    hit = _READ.get(id(problem))
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    read = checker.read_problem(problem_to_json(problem, with_point=False))
+    if len(_READ) >= 4:
+        del _READ[next(iter(_READ))]
+    _READ[id(problem)] = (problem, read)   # the entry keeps ``problem`` alive, so its id is not reused meanwhile
+    return read
+
+
+_READ: dict[int, tuple[Problem, checker.Problem]] = {}
 
 
 def radius_for(g2: Fraction, mu: Fraction) -> Fraction | None:

@@ -21,9 +21,8 @@ from typing import Sequence
 import numpy as np
 from scipy.linalg import lapack, lu_solve
 
-from symbolic.derivatives import piece_derivatives
+from symbolic.derivatives import rounded_gradient
 from symbolic.float_loss import FloatObjective
-from symbolic.linalg import to_fraction
 from symbolic.network import Pattern, forward, null_samples, true_boundary
 from symbolic.problem import Problem
 
@@ -147,8 +146,7 @@ def refine_critical_point(problem: Problem, theta0: Sequence[Fraction], pattern:
         g = screen.gradient(np.array([float(t) for t in theta]))
         gnorm = float(np.linalg.norm(g))
         if not (np.isfinite(gnorm) and gnorm > FLOAT_TRUST * noise):
-            d = piece_derivatives(problem, theta, pattern, hessian=False)
-            g = np.array([float(to_fraction(v)) for v in d.gradient])
+            g = np.array(rounded_gradient(problem, theta, pattern))
             gnorm = float(np.linalg.norm(g))
             if gnorm <= target:
                 return Refined(theta, gnorm, step, False)

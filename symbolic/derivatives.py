@@ -41,6 +41,20 @@ class PieceDerivatives:
     hessian: fmpq_mat | None
 
 
+def rounded_gradient(problem: Problem, theta: Sequence[Fraction | fmpq], pattern: Pattern) -> list[float]:
+    """``∇L_P(θ)`` computed exactly, each entry then rounded once to the nearest float (for Newton steps near a
+    critical point, where the float gradient is only rounding noise): the same floats as converting
+    :func:`piece_derivatives`' gradient, without a rational per entry.
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> rounded_gradient(p, [Fraction(1), Fraction(1, 3)], (((1,),),)) == [1 / 18, -7 / 6]  # L = (ab − 1)² + (a² + b²)/4
+    True
+    """
+    return _derivatives(problem, theta, pattern, False, True)  # type: ignore[return-value]
+
+
 def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], pattern: Pattern,
                       hessian: bool = True) -> PieceDerivatives:
     """Loss, gradient and Hessian of the piece ``L_P`` at ``θ``.
@@ -77,14 +91,19 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
     cross-layer residual terms, ``O(Σ_{k<l} n_{k+1}(n_k+1) n_{l+1} n_l)``; then one ``(N n_out) × P``
     matrix product for the Gauss–Newton term.
     """
+    return _derivatives(problem, theta, pattern, hessian, False)  # type: ignore[return-value]
+
+
+def _derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], pattern: Pattern, hessian: bool,
+                 rounded: bool) -> PieceDerivatives | list[float]:
+    """:func:`piece_derivatives`, or with ``rounded`` :func:`rounded_gradient`."""
     widths, H = problem.widths, problem.depth
     nb = 1 if problem.biases else 0
     relu = problem.activation == "relu"
     P = problem.parameter_count
     th = [to_fmpq(t) for t in theta]
     V, e, offs = _layers(problem, th)
-    xs, dx = _over_common([v for x in problem.inputs for v in x])
-    ys, dy = _over_common([v for y in problem.targets for v in y])
+    xs, dx, ys, dy = _data(problem)
     s = [dx]                      # s[k] = scale of layer k's input ã_k; z_k = V_k ã_k has scale s[k+1]
     for k in range(H + 1):
         s.append(s[-1] * e[k])
@@ -134,6 +153,13 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
     alpha, lam = to_fmpq(problem.alpha), to_fmpq(problem.weight_decay)
     decayed = problem.decayed()
     sr = s[H + 1] * dy
+    if rounded:  # 2α·g/(sr·dx·E) + 2λθ over one denominator, one correctly rounded int division per entry
+        a_num, a_den = int((2 * alpha).p), int((2 * alpha).q)
+        l_num, l_den = int((2 * lam).p), int((2 * lam).q)
+        tn, tD = _over_common(th)
+        Q = sr * dx * E
+        den, g_up, t_up = a_den * l_den * Q * tD, a_num * l_den * tD, l_num * a_den * Q
+        return [(g_up * g + t_up * t) / den if on else (g_up * g) / den for g, t, on in zip(grad, tn, decayed)]
     gradient = [2 * alpha * fmpq(g, sr * dx * E) + (2 * lam * t if on else fmpq(0)) for g, t, on in zip(grad, th, decayed)]
     decay = sum((t * t for t, on in zip(th, decayed) if on), fmpq(0))
     value = alpha * fmpq(data, sr * sr) + lam * decay
@@ -152,6 +178,23 @@ def piece_derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], patter
         if on:
             Hm[i, i] += 2 * lam
     return PieceDerivatives(value, gradient, Hm)
+
+
+def _data(problem: Problem) -> tuple[list[int], int, list[int], int]:
+    """The inputs and targets as integers over one denominator each, ``(xs, d_x, ys, d_y)``; remembered for the
+    last few problems (``Problem`` is immutable; refinement asks for the same problem's data many times)."""
+    hit = _DATA.get(id(problem))
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    xs, dx = _over_common([v for x in problem.inputs for v in x])
+    ys, dy = _over_common([v for y in problem.targets for v in y])
+    if len(_DATA) >= 4:
+        del _DATA[next(iter(_DATA))]
+    _DATA[id(problem)] = (problem, (xs, dx, ys, dy))   # the entry keeps ``problem`` alive: its id is not reused
+    return xs, dx, ys, dy
+
+
+_DATA: dict[int, tuple[Problem, tuple[list[int], int, list[int], int]]] = {}
 
 
 def _over_common(values: Sequence[Fraction | fmpq]) -> tuple[list[int], int]:

@@ -349,3 +349,27 @@ def test_the_square_root_bound_in_integers_agrees_with_fractions() -> None:
                 assert answer == by_fractions(t, s)
                 seen.add(answer)
     assert seen == {True, False}
+
+
+def test_the_chosen_envelope_is_the_definition_on_random_sparse_matrices() -> None:
+    """``_cheapest_order`` reads the envelopes of the given and the reversed order off the first and last
+    nonzero of each row; they must equal ``_starts`` (the definition) for its chosen order, on random sparse
+    symmetric matrices with zero rows, and its choice must be the cheapest of the three orders."""
+    from itertools import compress
+
+    from proofs.checker.cholesky import _cheapest_order, _envelope_cost, _starts
+
+    rng = random.Random(11)
+    for _ in range(300):
+        n = rng.randint(1, 12)
+        A = [[0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1):
+                if rng.random() < 0.3:
+                    A[i][j] = A[j][i] = rng.randint(-3, 3)
+        nonzero = [list(compress(range(n), row)) for row in A]
+        order, starts = _cheapest_order(A)
+        assert sorted(order) == list(range(n)) and starts == _starts(nonzero, order)
+        last = [row[-1] if row else 0 for row in nonzero]
+        orders = [list(range(n)), list(range(n - 1, -1, -1)), sorted(range(n), key=lambda p: (last[p], len(nonzero[p])))]
+        assert _envelope_cost(starts) == min(_envelope_cost(_starts(nonzero, o)) for o in orders)

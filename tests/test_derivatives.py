@@ -170,3 +170,36 @@ def test_piece_derivatives_match_the_checker(case, scale):
     cert_pattern = [["".join(map(str, layer)) for layer in sample] for sample in pattern]
     L, g, H = loss_derivatives(problem_to_json(p, with_point=False), theta, cert_pattern)
     assert as_fractions(piece_derivatives(p, [to_fmpq(t) for t in theta], pattern)) == (L, g, H)
+
+
+def test_rounded_gradient_is_the_exact_gradient_rounded_once() -> None:
+    """``rounded_gradient`` gives float(∂L_P/∂θ_i) of the exact gradient, correctly rounded, on random
+    networks with one to three hidden layers (biases on and off, sum and mean), and near a critical point,
+    where the data and decay terms cancel to ~1e-40 (a float sum of the two would give rounding noise)."""
+    import random
+
+    from proofs.refine import refine_critical_point
+    from symbolic.derivatives import rounded_gradient
+    from symbolic.network import forward
+
+    rng = random.Random(3)
+    for _ in range(40):
+        widths = rng.choice([[2, 3, 1], [3, 4, 2], [2, 3, 3, 2], [1, 2, 3, 2, 2]])
+        n = rng.randint(1, 6)
+        problem = parse_problem({
+            "format": "pscert.problem/1",
+            "network": {"widths": widths, "biases": rng.random() < 0.5, "decay_biases": rng.random() < 0.5},
+            "loss": {"weight_decay": f"{rng.randint(0, 50)}/1000", "reduction": rng.choice(["sum", "mean"])},
+            "data": {"inputs": [[f"{rng.randint(-100, 100)}/100" for _ in range(widths[0])] for _ in range(n)],
+                     "targets": [[f"{rng.randint(-100, 100)}/100" for _ in range(widths[-1])] for _ in range(n)]}})
+        den = rng.choice([1, 7, 2 ** 70])
+        theta = [Fraction(rng.randint(-3 * den, 3 * den), den) for _ in range(problem.parameter_count)]
+        pattern = forward(problem, problem.unflatten(theta)).pattern
+        exact = piece_derivatives(problem, theta, pattern, hessian=False).gradient
+        assert rounded_gradient(problem, theta, pattern) == [float(to_fraction(v)) for v in exact]
+    # L = (ab − 1)² + (a² + b²)/4 near its minimum a = b = √3/2
+    problem = make([1, 1, 1], biases=False, reduction="sum", inputs=[[1]], targets=[[1]])
+    theta = refine_critical_point(problem, [Fraction(9, 10), Fraction(9, 10)], (((1,),),), target=1e-40).theta
+    exact = [to_fraction(v) for v in piece_derivatives(problem, theta, (((1,),),), hessian=False).gradient]
+    assert 0 < max(map(abs, exact)) < Fraction(1, 10 ** 30)
+    assert rounded_gradient(problem, theta, (((1,),),)) == [float(v) for v in exact]

@@ -201,9 +201,13 @@ def _cheapest_order(A: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
     n = len(A)
     nonzero = [list(compress(range(n), row)) for row in A]
     last = [row[-1] if row else 0 for row in nonzero]
-    candidates = [list(range(n)), list(range(n - 1, -1, -1)),
-                  sorted(range(n), key=lambda p: (last[p], len(nonzero[p])))]
-    return min(((order, _starts(nonzero, order)) for order in candidates), key=lambda c: _envelope_cost(c[1]))
+    first = [row[0] if row else n for row in nonzero]
+    # as given and reversed, the envelope is the first (last) nonzero of each row: no position map needed
+    candidates = [(list(range(n)), [min(j, f) for j, f in enumerate(first)]),
+                  (list(range(n - 1, -1, -1)), [min(j, n - 1 - q) for j, q in enumerate(reversed(last))])]
+    by_last = sorted(range(n), key=lambda p: (last[p], len(nonzero[p])))
+    candidates.append((by_last, _starts(nonzero, by_last)))
+    return min(candidates, key=lambda c: _envelope_cost(c[1]))
 
 
 def _starts(nonzero: Sequence[Sequence[int]], order: Sequence[int]) -> list[int]:

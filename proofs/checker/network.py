@@ -12,6 +12,7 @@ sample (``[W_k | b_k] = V_k / e_k``, ``x = X / d_x``, ``y = Y / d_y``), so the `
 
 from __future__ import annotations
 
+from collections import deque
 from fractions import Fraction
 from itertools import compress
 from math import lcm
@@ -170,8 +171,8 @@ def loss_value(problem: Problem, theta: Sequence[Fraction], run: Pass) -> Fracti
     """``L`` at ``θ`` for the pass's pattern."""
     scale = run.s[-1] * run.dy
     data = Fraction(sum(v * v for r in run.residuals for v in r), scale * scale)
-    decay = sum((v * v for v, d in zip(theta, problem.decayed) if d), Fraction(0))
-    return problem.alpha * data + problem.weight_decay * decay
+    t, t_den = over_common(list(compress(theta, problem.decayed)))
+    return problem.alpha * data + problem.weight_decay * Fraction(sum(map(mul, t, t)), t_den * t_den)
 
 
 class Derivatives(NamedTuple):
@@ -204,10 +205,11 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     m_all: list[dict[tuple[int, int], list[list[int]]]] = []
     unit_rows = [[[int(d == c) for c in range(w)] for d in range(w)] for w in widths[:-1]]  # read only below
     zero_rows = [[0] * w for w in widths[:-1]]
+    eye = [[int(o == c) for c in range(widths[-1])] for o in range(widths[-1])]   # G_{H+1} = I, read only below
     for j in range(N):
         mask = run.masks[j]
         # G_k = ∂f/∂z_k (scale ∏_{i>k} e_i), g_k = G_kᵀ r, walking down from the output.
-        G = [[int(o == c) for c in range(widths[-1])] for o in range(widths[-1])]
+        G = eye
         g = list(run.residuals[j])
         Gs, gs = [G], [g]
         for k in range(H, 0, -1):
@@ -275,18 +277,22 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
     columns = list(zip(*hess))   # symmetrise: row b above its diagonal is column b below it
     for b_ in range(P):
         hess[b_][b_ + 1:] = columns[b_][b_ + 1:]
-    grad = [Fraction(0)] * P
+    # ∂L/∂θ_i = 2α·Σ_j g_k[c]·ã_{k−1}[d]·e_k/r_scale + 2λθ_i, over the one denominator 2α·2λ·r_scale·t_den
+    # (θ = t/t_den): one rational per entry
     r_scale = run.s[-1] * run.dy * E * run.s[0]
+    t_num, t_den = over_common(theta)
+    data_up = two_alpha.numerator * two_lam.denominator * t_den
+    decay_up = two_lam.numerator * two_alpha.denominator * r_scale
+    grad_den = two_alpha.denominator * two_lam.denominator * r_scale * t_den
+    numerators = [0] * P
     for k in range(1, H + 2):
         acts_by_d = list(zip(*(run.acts[j][k - 1] for j in range(N))))
+        up = data_up * e[k - 1]
         for c in range(widths[k]):
             g_c = [g_all[j][k - 1][c] for j in range(N)]
             for d in range(widths[k - 1] + problem.biases):
-                i = problem.index(k, c, d)
-                total = sum(map(mul, g_c, acts_by_d[d]))
-                grad[i] = two_alpha * Fraction(total * e[k - 1], r_scale)
-                if problem.decayed[i]:
-                    grad[i] += two_lam * theta[i]
+                numerators[problem.index(k, c, d)] = up * sum(map(mul, g_c, acts_by_d[d]))
+    grad = [Fraction(v + decay_up * t if on else v, grad_den) for v, t, on in zip(numerators, t_num, problem.decayed)]
     return Derivatives(loss_value(problem, theta, run), grad, hess, den)
 
 
@@ -513,10 +519,14 @@ def _constant_pair(out: list[list[int]], shared: _SampleProducts, u: tuple[int, 
     if budget is not None:
         budget.charge_products(len(idx_u) * len(idx_v), 2 * bg, 2 * ba + len(common).bit_length(),
                                f"{what}: the Gram products")
+    if k != l:   # a lower layer: every q < p, each row written by a C-level loop
+        for p, S_d in zip(idx_u, S):
+            deque(map(out[p].__setitem__, idx_v, [K * v for v in S_d]), maxlen=0)
+        return
     for d, p in enumerate(idx_u):
         row = out[p]
         for e, q in enumerate(idx_v[: d + 1] if same else idx_v):
-            value = K * (S[d][e] if k != l or e <= d else S[e][d])
+            value = K * (S[d][e] if e <= d else S[e][d])
             if q <= p:
                 row[q] = value
             else:
