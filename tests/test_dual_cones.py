@@ -497,3 +497,55 @@ def test_global_question_is_asked_again_at_the_local_centre():
     assert answer.answers.local_minimum is True and answer.answers.global_minimum is True
     assert checker.check_certificate(answer.globally.certificate).startswith("VALID: CERTIFIED global_minimum")
     assert Fraction(answer.globally.certificate["origin_distance"]) < Fraction(2, 10 ** 6)
+
+
+# --- null samples (x = 0 without biases): never active, on no hyperplane ---------------------------------
+
+def null_sample_problem(y_left=None):
+    """``[1, 1, 1]``, no biases, ``λ = 1/4``, ``x = 1, 0`` (and ``−1``), ``y = 7/4, 1`` (and ``y_left``), at
+    ``w = a = 1``. The sample ``x = 0`` outputs 0 whatever the weights. Without the left sample
+    (``α = 1/2``): ``dL/ds = 2(s² − 7/4)s + s = 0`` is ``s² = 5/4``, so the point is taken with ``y = 3/2``
+    instead: ``2(1 − 3/2) + 1 = 0``, ``e = −1/2``, and the right cone's ``|c_S| = 2·½·½ = 1/2 = 2λ`` (live),
+    the left cone's ``c_S = 0``: a global minimum. With ``x = −1, y = 1`` (``α = 1/3``, ``y₁ = 7/4``):
+    ``(4/3)(1 − 7/4) + 1 = 0``, and the left cone has ``|c_S| = (2/3)·1·1 = 2/3 > 1/2``: a left-facing
+    unit helps."""
+    from symbolic.problem import parse_problem
+
+    xs, ys = ([[1], [0]], [["3/2"], [1]]) if y_left is None else ([[1], [0], [-1]], [["7/4"], [1], [y_left]])
+    return parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+                          "loss": {"weight_decay": "1/4"}, "data": {"inputs": xs, "targets": ys},
+                          "point": {"weights": [[[1]], [[1]]]}})
+
+
+def test_null_sample_is_in_no_cone_and_the_minimum_is_global():
+    p = null_sample_problem()
+    v = global_verdict(p)
+    assert v.status == "CERTIFIED" and v.claim == "global_minimum", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: CERTIFIED global_minimum")
+    assert centre(p, v.certificate) == [1, 1]
+    ev = v.certificate["evidence"]
+    assert ev["cones"] == [{"signs": "10", "unit": 0}, {"signs": "00", "plus": ["0", "0"], "minus": ["0", "0"]}]
+
+
+def test_null_sample_beside_a_left_cone_that_helps():
+    p = null_sample_problem(y_left=1)
+    v = global_verdict(p)
+    assert v.status == "REFUTED" and v.claim == "not_global_minimum", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_global_minimum")
+    assert v.facts["cone"] == "001"
+
+
+def test_null_sample_tampering():
+    """A null sample must be '0' in every cone, and '*' with Gordan weight 0 in every empty entry: a
+    Gordan vector on the null sample alone would 'exclude' any prefix."""
+    _, good = null_sample_problem(), global_verdict(null_sample_problem()).certificate
+    lit = edit(good, lambda c: c["evidence"]["cones"][0].__setitem__("signs", "11"))
+    assert rejected(lit) == ("format: evidence.cones[0].signs: must be '0' at every null sample (x̃_j = 0 is "
+                             "never active; got \"11\")")
+    for signs, gordan in (("*0", ["0", "1"]), ("**", ["0", "1"]), ("1*", ["1", "1"])):
+        bad = edit(good, lambda c: c["evidence"]["empty"].append({"signs": signs, "gordan": gordan}))
+        assert rejected(bad) == ("regions: evidence.empty[0]: sample 1 is null (x̃_j = 0, on no "
+                                 "hyperplane): its sign must be '*' and its Gordan weight \"0\"")
+    # with the null position deleted the old rules apply: excluding the live cone needs a Gordan identity
+    cut = edit(good, lambda c: c["evidence"]["empty"].append({"signs": "1*", "gordan": ["1", "0"]}))
+    assert rejected(cut) == "regions: evidence.empty[0]: Σ y_m s_m a_m must be 0 (Gordan), it is not"

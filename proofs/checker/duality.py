@@ -40,9 +40,16 @@ particular of its own network). The evidence proves the hypothesis cone by cone.
 (``'1'`` at sample ``j`` iff ``j ∈ S``) names the closed cone ``C_S = {v : s'_j x̃_j·v ≥ 0}``
 (``s'_j = ±1``); on it ``G(v) = c_S·v`` with ``c_S = 2α Σ_{j∈S} r_j x̃_j``.
 
-- *Cover.* Every ``x̃_j ≠ 0``, and every sign string is listed or lies under an ``empty`` entry whose
-  Gordan vector ``y ≥ 0, y ≠ 0, Σ y_j s'_j x̃_j = 0`` shows that no ``v`` has all those signs strictly.
-  The open cells that are not empty are dense, so every ``v`` lies in the closure of a listed one.
+- *Cover.* Every sign string is listed or lies under an ``empty`` entry whose Gordan vector
+  ``y ≥ 0, y ≠ 0, Σ y_j s'_j x̃_j = 0`` shows that no ``v`` has all those signs strictly. The open cells
+  that are not empty are dense, so every ``v`` lies in the closure of a listed one.
+  *Null samples* (``x̃_j = 0``: ``x_j = 0`` without biases) have ``σ(v·x̃_j) = 0`` for every ``v``: they are
+  in no ``S`` and on no hyperplane (``G`` does not see them; their residuals still count in ``L``). So
+  the arrangement is that of the other samples: every listed string has ``'0'`` at a null sample, every
+  ``empty`` entry ``'*'`` and Gordan weight 0 there, and the cover is checked with the null positions
+  deleted. (Kept as positions, a null sample would make every open cell empty, ``s'_j x̃_j·v > 0`` being
+  impossible, and a Gordan vector on it alone would exclude anything.) Below, "every sample" means every
+  non-null sample.
 - *Witness cone.* ``y± ≥ 0`` and the centre's ``c_S(c)`` with ``‖±c_S(c) + Σ_j y±_j s'_j x̃_j‖ ≤ 2λ − m_S``.
   For ``v ∈ C_S``, ``±c_S·v = (±c_S + Σ y s' x̃)·v − Σ y_j s'_j x̃_j·v ≤ ‖±c_S + Σ y s' x̃‖‖v‖``, and
   ``‖c_S(θ*) − c_S(c)‖ ≤ 2α Σ_{j∈S} Δ n_j = m_S``: the *residual enclosure* ``|r_j(θ*) − r_j(c)| ≤ Δ``
@@ -119,8 +126,9 @@ def check_global_minimum(ctx: Context) -> str:
     lam, alpha, N = problem.weight_decay, problem.alpha, len(xt)
     residuals = [r[0] for r in exact_residuals(problem, c)]
     live = {g: signs for g in kept if (signs := live_signs(problem, c, rho, xt, g)) is not None}
-    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
-    empty = gordan_empty(ev["empty"], normals, mx, ctx.budget)
+    null = {j for j, x in enumerate(xt) if not any(x)}
+    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
+    empty = gordan_empty(_without_null(ev["empty"], null, N), normals, mx, ctx.budget)
     seen: list[tuple[str, None, None]] = []
     taken: set[str] = set()
     witnessed = 0
@@ -130,6 +138,8 @@ def check_global_minimum(ctx: Context) -> str:
         signs = entry["signs"]
         if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in taken:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {brief(signs)})")
+        if any(signs[j] != "0" for j in null):
+            fail(f"{where}.signs", f"must be '0' at every null sample (x̃_j = 0 is never active; got {brief(signs)})")
         seen.append((signs, None, None))
         taken.add(signs)
         c_S = [2 * alpha * sum((r * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
@@ -171,7 +181,8 @@ def check_global_minimum(ctx: Context) -> str:
         witnessed += 1
     if not seen:
         raise CertificateInvalid("regions", "evidence.cones must list at least one cone (got none)")
-    regions_covered({signs for signs, _, _ in seen}, empty, N, ctx.budget)
+    regions_covered({"".join(c for j, c in enumerate(signs) if j not in null) for signs, _, _ in seen}, empty,
+                    N - len(null), ctx.budget)
     return (f"dual_cones, {len(kept)} kept unit(s), {len(seen)} cone(s): {len(seen) - witnessed} live, "
             f"{witnessed} witnessed, {len(empty)} excluded, residual bound {show(delta)}")
 
@@ -211,15 +222,33 @@ def check_not_global_minimum(ctx: Context) -> str:
 
 
 def _setting(problem: Problem, name: str) -> list[list[Fraction]]:
-    """One hidden ReLU layer, scalar output, ``λ > 0``, every ``x̃_j ≠ 0``; returns the ``x̃_j``."""
+    """One hidden ReLU layer, scalar output, ``λ > 0``; returns the ``x̃_j``."""
     if problem.depth != 1 or problem.activation != "relu" or problem.widths[-1] != 1:
         raise CertificateInvalid("evidence", f"{name} needs a ReLU network with one hidden layer and one output")
     if problem.weight_decay <= 0:
         raise CertificateInvalid("problem", f"weight decay must be positive for {name}")
-    xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
-    if any(not any(x) for x in xt):
-        raise CertificateInvalid("evidence", f"{name} needs every x̃_j ≠ 0")
-    return xt
+    return [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
+
+
+def _without_null(obj: Any, null: set[int], N: int) -> Any:
+    """The ``empty`` entries on the arrangement of the non-null samples: each null position must be
+    ``'*'`` with Gordan weight ``"0"``, and is deleted. Malformed entries are passed on unchanged, for
+    :func:`gordan_empty`'s own rejection."""
+    if not null or not isinstance(obj, list):
+        return obj
+    out = []
+    for k, entry in enumerate(obj):
+        if not (isinstance(entry, dict) and isinstance(entry.get("signs"), str) and len(entry["signs"]) == N
+                and isinstance(entry.get("gordan"), list) and len(entry["gordan"]) == N):
+            out.append(entry)
+            continue
+        for j in sorted(null):
+            if entry["signs"][j] != "*" or entry["gordan"][j] != "0":
+                raise CertificateInvalid("regions", f"evidence.empty[{k}]: sample {j} is null (x̃_j = 0, on no "
+                                         f"hyperplane): its sign must be '*' and its Gordan weight \"0\"")
+        out.append({**entry, "signs": "".join(c for j, c in enumerate(entry["signs"]) if j not in null),
+                    "gordan": [g for j, g in enumerate(entry["gordan"]) if j not in null]})
+    return out
 
 
 def _groups(obj: Any, problem: Problem, c: list[Fraction], kept: Any, mx: int) -> dict[int, Fraction]:
@@ -352,6 +381,9 @@ def live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list
     row = [c[unit_index(problem, g, p)] for p in range(len(xt[0]))]
     signs = []
     for x in xt:
+        if not any(x):                  # a null sample: never active, on no hyperplane
+            signs.append("0")
+            continue
         z = sum((w * v for w, v in zip(row, x)), Fraction(0))
         if z * z <= rho * rho * sum(v * v for v in x):
             return None
@@ -391,13 +423,13 @@ def _kink_unit(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list
                                  f"a² = {show(a * a)} must exceed ρ²")
     row = [c[unit_index(problem, g, p)] for p in range(len(xt[0]))]
     for j, (x, s) in enumerate(zip(xt, signs)):
-        if j in kinks:
+        if j in kinks or not any(x):    # a null sample is '0' in every listed string
             continue
         z = sum((w * v for w, v in zip(row, x)), Fraction(0))
         if z * z <= rho * rho * sum(v * v for v in x) or (z > 0) != (s == "1"):
             raise CertificateInvalid("cones", f"{where}: sample {j} is not a kink of unit {g} and its pre-activation "
                                      f"must keep the sign '{s}' on the ball (z = {show(z)})")
-    if len(kinks) == len(xt):
+    if all(j in kinks or not any(x) for j, x in enumerate(xt)):
         raise CertificateInvalid("cones", f"{where}: unit {g} needs a sample off its kinks")
     return 1 if a > 0 else -1
 

@@ -170,8 +170,6 @@ def _unsupported(problem: Problem) -> str:
         return "global optimality needs weight decay λ > 0"
     if problem.biases and not problem.decay_biases:
         return "global optimality needs decayed biases (Lemma C covers decay on every parameter)"
-    if any(not any(x) for x in problem.inputs) and not problem.biases:
-        return "a sample at x = 0 without biases is never on any unit's kink (not supported)"
     return ""
 
 
@@ -250,8 +248,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     delta = sqrt_above(red.count * bounds(red, c_red, rho).F1[-1] ** 2 * rho * rho)
     norms = [sqrt_above(sum((v * v for v in x), Fraction(0))) for x in xt]
     try:
-        cells, empty = _cones_1d(problem) if problem.widths[0] == 1 else \
-            case_split(problem, [(j, 0) for j in range(N)], MAX_CONES)
+        cells, empty = _arrangement(problem)
     except RegionLimit:
         cells = []  # more than MAX_CONES: the message below
     if not cells or len(cells) > MAX_CONES:
@@ -307,6 +304,37 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     facts = {"radius": canonical(rho), "cones": len(cells), "live": len(live), "excluded": len(empty),
              "kept": kept}
     return recheck(Verdict("CERTIFIED", reason, "global_minimum", cert, facts))
+
+
+def _arrangement(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+    """The cones of the data arrangement and the Gordan-empty prefixes, over every sample: a null sample
+    (``x = 0`` without biases, on no hyperplane) is ``'0'`` in every cone and ``'*'`` (weight 0) in every
+    prefix, the others' arrangement is listed as it is (the checker deletes the null positions)."""
+    null = [j for j, x in enumerate(problem.inputs) if not problem.biases and not any(x)]
+    rest = [j for j in range(problem.samples) if j not in null]
+    sub = problem if not null else replace(problem, inputs=tuple(problem.inputs[j] for j in rest),
+                                           targets=tuple(problem.targets[j] for j in rest), point=None)
+    if problem.widths[0] == 1:
+        cells, empty = _cones_1d(sub)
+    else:
+        cells, gordan = case_split(sub, [(j, 0) for j in range(len(rest))], MAX_CONES)
+        empty = [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
+    if not null:
+        return cells, empty
+
+    def lift(signs: str, fill: str) -> str:
+        out = [fill] * problem.samples
+        for j, c in zip(rest, signs):
+            out[j] = c
+        return "".join(out)
+
+    lifted = []
+    for signs, y in empty:
+        full = [Fraction(0)] * problem.samples
+        for j, v in zip(rest, list(y) + [Fraction(0)] * (len(rest) - len(y))):
+            full[j] = Fraction(v)
+        lifted.append((lift(signs, "*"), full))
+    return [lift(c, "0") for c in cells], lifted
 
 
 def _cones_1d(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
@@ -372,12 +400,12 @@ def _kinked_units(cp: Any, c: list[Fraction], rho: Fraction, xt: list[list[Fract
         # samples with the same input as a kink's lie on it too (the checker's twins)
         kinks = {k for k, x in enumerate(xt) for j in mine if x == xt[j]}
         a = c[unit_index(cp, g, len(xt[0]))]
-        if not kinks or len(kinks) == len(xt) or a * a <= rho * rho:
+        if not kinks or all(j in kinks or not any(x) for j, x in enumerate(xt)) or a * a <= rho * rho:
             continue
         row = [c[unit_index(cp, g, p)] for p in range(len(xt[0]))]
         fixed = {}
         for j, x in enumerate(xt):
-            if j in kinks:
+            if j in kinks or not any(x):     # a null sample is '0' in every cone
                 continue
             z = sum((w * v for w, v in zip(row, x)), Fraction(0))
             if z * z <= rho * rho * sum(v * v for v in x):
