@@ -10,6 +10,7 @@ certificate can make the checker run for long (limits: ``proofs/checker/reading.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import chain
 from math import lcm
 from operator import itemgetter, mul
 from typing import Sequence
@@ -46,7 +47,7 @@ class Budget:
 
 def bits(A: Sequence[Sequence[int]]) -> int:
     """The largest bit length of an entry (``int.bit_length`` ignores the sign)."""
-    return max((max(map(int.bit_length, row), default=0) for row in A), default=0)
+    return max(map(int.bit_length, chain.from_iterable(A)), default=0)
 
 
 def over_common(values: Sequence[Fraction]) -> tuple[list[int], int]:

@@ -84,7 +84,7 @@ from __future__ import annotations
 import math
 import sys
 from fractions import Fraction
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter, mul
 from typing import Sequence
 
@@ -170,7 +170,7 @@ def proves_positive_definite(A: Sequence[Sequence[int]], S: int, budget: Budget)
     n = len(A)
     if n == 0:
         return True
-    entry_bits = max(max(map(int.bit_length, row), default=0) for row in A)
+    entry_bits = max(map(int.bit_length, chain.from_iterable(A)), default=0)
     budget.charge_products(n * (n + 1) // 2, entry_bits, S.bit_length(), f"the float Cholesky test of a {n}×{n} "
                            "matrix: the conversion")
     budget.charge_products(n * n * n // 6 + 1, 53, 53, f"the float Cholesky test of a {n}×{n} matrix")

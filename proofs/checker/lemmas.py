@@ -54,8 +54,11 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
         return None
     run = forward(problem, c, pattern if kinks is None else None, budget)
     listed, rho2 = set(kinks or ()), rho * rho
+    ball = {}   # k ↦ (F1(k)²·P_k·ρ², its numerator times s_k²): the same for every sample
+    for k in range(1, problem.depth + 1):
+        need = bd.F1[k] ** 2 * bd.prefix[k] * rho2
+        ball[k] = (need, need.numerator * run.s[k] ** 2)
     for j, sample in enumerate(run.pre):
-        xt2 = sum(v * v for v in problem.inputs[j]) + (1 if problem.biases else 0)
         null = False                         # the input of layer k is identically 0 on B̄ (null inputs)
         for k in range(1, problem.depth + 1):
             if null:
@@ -67,10 +70,13 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
                 continue
             off = True                       # every unit of this layer proved off on B̄ so far
             exact = kinks is not None and k == 1
-            need, name = (rho2 * xt2, f"ρ²‖x̃_{j}‖²") if exact else (bd.F1[k] ** 2 * bd.prefix[k] * rho2,
-                                                                     f"F1({k})²·P_{k}·ρ²")
             scale2 = run.s[k] ** 2
-            bar = need.numerator * scale2    # z²/scale2 > need, in integers: z²·need.denominator > bar
+            if exact:
+                need, name = rho2 * (sum(v * v for v in problem.inputs[j]) + int(problem.biases)), f"ρ²‖x̃_{j}‖²"
+                bar = need.numerator * scale2
+            else:
+                (need, bar), name = ball[k], f"F1({k})²·P_{k}·ρ²"
+            # z²/scale2 > need, in integers: z²·need.denominator > bar
             for i, z in enumerate(sample[k - 1]):
                 active = pattern[j][k - 1][i]
                 if z * z * need.denominator > bar and (z > 0) == bool(active) and not (exact and (j, i) in listed):

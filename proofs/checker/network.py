@@ -240,7 +240,7 @@ def derivatives(problem: Problem, theta: Sequence[Fraction], run: Pass, budget: 
                             for d in range(widths[m])]
         m_all.append(Ms)
     # a Jacobian entry G_k[o,c]·ã_{k−1}[d] has at most this many bits with its scale e_k
-    bg = max(bits(G) for Gs in G_all for G in Gs)
+    bg = bits([row for Gs in G_all for G in Gs for row in G])
     ba = bits([a for acts in run.acts for a in acts])
     size = bg + ba + max(v.bit_length() for v in e)
     # (d, unit) with M_{l−1,k}[d][unit] ≠ 0 at some sample: only they give second-order terms
@@ -341,14 +341,15 @@ def _residual_term(problem: Problem, hess: list[list[int]], g_all: Sequence[Sequ
                 values = set(take(m))
                 kappa = values.pop() if len(values) == 1 else None
                 m_js = take(m)
+                columns = [problem.index(k, unit, b) for b in range(len(a_cols))]
                 for c, row_products in enumerate(products):
                     if row_products is None:
                         continue
                     row = hess[problem.index(l, c, d)]
-                    for b, p in enumerate(row_products):
+                    for q, p in zip(columns, row_products):
                         t = kappa * sum(take(p)) if kappa is not None else sum(map(mul, m_js, take(p)))
                         if t:
-                            row[problem.index(k, unit, b)] += t * up
+                            row[q] += t * up
 
 
 Unit = tuple[int, list[int], list[int], list[tuple[int, ...]], "tuple[int, ...] | None"]
@@ -595,12 +596,18 @@ class Bounds(NamedTuple):
     delta_squared: Fraction
 
 
+def _largest(values: Sequence[Fraction]) -> Fraction:
+    """``max |v|``, over the values' common denominator (no ``Fraction`` per value)."""
+    ints, den = over_common(values)
+    return Fraction(max(map(abs, ints), default=0), den)
+
+
 def bounds(problem: Problem, center: Sequence[Fraction], radius: Fraction) -> Bounds:
     """The bounds of FORMAT.md for the box about ``center`` (valid for every pattern)."""
     n, H, beta = problem.widths, problem.depth, int(problem.biases)
-    B = max(abs(v) for v in center) + radius
-    X = max(abs(v) for x in problem.inputs for v in x)
-    Y = max(abs(v) for y in problem.targets for v in y)
+    B = _largest(center) + radius
+    X = _largest([v for x in problem.inputs for v in x])
+    Y = _largest([v for y in problem.targets for v in y])
     A = [X]
     for k in range(1, H + 2):
         A.append(B * (n[k - 1] * A[k - 1] + beta))
