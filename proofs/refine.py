@@ -70,6 +70,38 @@ def dyadic(x: float | Fraction, bits: int) -> Fraction:
     return Fraction(round(Fraction(x) * scale), scale)
 
 
+def newton_update(theta: Sequence[Fraction], step: Sequence[float] | np.ndarray, bits: int) -> list[Fraction]:
+    """``[dyadic(t − v, bits) if v else t for t, v in zip(theta, step)]``, by integer shifts where ``t`` is
+    dyadic (the iterates after the first step): ``t − v`` is then ``X/2^K`` for an integer ``X`` and rounding
+    it to a multiple of ``2^-bits`` is a shift with ties to even, as ``round`` does.
+
+    >>> newton_update([Fraction(3, 4), Fraction(1, 10), Fraction(5)], [0.5, 0.25, 0.0], 2)
+    [Fraction(1, 4), Fraction(-1, 4), Fraction(5, 1)]
+    >>> newton_update([Fraction(1, 8)], [0.0625], 3) == [dyadic(Fraction(1, 8) - Fraction(0.0625), 3)]  # a tie
+    True
+    """
+    out = []
+    for t, v in zip(theta, step):
+        if not v:
+            out.append(t)
+            continue
+        num, den = t.numerator, t.denominator
+        m, k = float(v).as_integer_ratio()
+        if den & (den - 1):   # not dyadic: the general rounding
+            out.append(dyadic(t - Fraction(m, k), bits))
+            continue
+        K = max(den.bit_length(), k.bit_length(), bits + 1) - 1   # den, k ≤ 2^K and bits ≤ K
+        X = num * ((1 << K) // den) - m * ((1 << K) // k)          # t − v = X / 2^K
+        q = X
+        if K > bits:                                              # X / 2^(K−bits) to the nearest, ties to even
+            q, r = divmod(X, 1 << (K - bits))
+            half = 1 << (K - bits - 1)
+            if r > half or (r == half and q & 1):
+                q += 1
+        out.append(Fraction(q, 1 << bits))
+    return out
+
+
 def short_centre(problem: Problem, theta: Sequence[Fraction], pattern: Pattern,
                  bits: int = SHORT_BITS) -> list[Fraction]:
     """``θ`` rounded to multiples of ``2^-bits`` when that makes it shorter and keeps it strictly inside the
@@ -161,7 +193,7 @@ def refine_critical_point(problem: Problem, theta0: Sequence[Fraction], pattern:
             break
         # precision of the next iterate: enough bits to resolve the step's successor (quadratic rate)
         bits = max(bits, min(4000, int(-2.2 * np.log2(max(size, 1e-300))) + 40))
-        theta = [dyadic(t - Fraction(float(v)), bits) if v else t for t, v in zip(theta, s)]
+        theta = newton_update(theta, s, bits)
         if size > HESSIAN_FREEZE:
             Hf = None
         if screen.left(theta):

@@ -140,3 +140,30 @@ def test_float_screen_agrees_with_the_exact_region_test(theta, other):
                        "data": {"inputs": [["-1"], ["0"], ["1"]], "targets": [["0"], ["1"], ["0"]]}})
     pattern = forward(p, p.unflatten(other)).pattern
     assert _Screen(p, pattern).left(theta) == exact_left(p, theta, pattern)
+
+
+def test_newton_update_rounds_as_dyadic_does() -> None:
+    """The integer-shift update equals ``dyadic(t − v, bits)`` (``t`` kept where ``v = 0``) on random dyadic
+    and decimal ``t``, numpy steps from subnormal-small to large, and exact ties (rounded to even)."""
+    import random
+
+    import numpy as np
+
+    from proofs.refine import dyadic, newton_update
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        if rng.random() < 0.85:
+            t = Fraction(rng.randint(-2 ** 70, 2 ** 70), 2 ** rng.randint(0, 100))
+        else:
+            t = Fraction(rng.randint(-10 ** 6, 10 ** 6), 10 ** 4)
+        v = rng.choice([0.0, rng.uniform(-1, 1) * 2.0 ** rng.randint(-1070, 5),
+                        float(Fraction(rng.randint(-8, 8), 2 ** rng.randint(0, 70)))])
+        bits = rng.choice([0, 1, 2, 5, 64, 80, 150, 300])
+        want = dyadic(t - Fraction(v), bits) if v else t
+        assert newton_update([t], np.array([v]), bits) == [want]
+    for q in range(-40, 40):   # t − v exactly halfway between multiples of 2^-bits
+        for bits in (0, 1, 3):
+            t, v = Fraction(2 * q + 1, 2 ** (bits + 2)), 2.0 ** -(bits + 2)
+            assert newton_update([t], [v], bits) == [dyadic(t - Fraction(v), bits)]
+            assert newton_update([t], [-v], bits) == [dyadic(t + Fraction(v), bits)]

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Callable
 
 import numpy as np
+from flint import fmpq
 
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import to_fmpq, to_fraction
@@ -70,7 +71,7 @@ def _search(problem: Problem, theta: list[Fraction], pattern: Pattern, mu: Fract
     for target in (1e-40, 1e-80, 1e-160):
         if d is None:  # the Hessian waits until the ball is known to fit
             d = piece_derivatives(problem, theta, pattern, hessian=False)
-        g2 = sum((to_fraction(v) ** 2 for v in d.gradient), Fraction(0))
+        g2 = to_fraction(sum((v * v for v in d.gradient), fmpq(0)))   # in flint's rationals, one conversion
         rho = radius_for(g2, mu)
         if rho is None:
             if not refine:
