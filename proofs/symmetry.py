@@ -319,12 +319,23 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, layer: i
                   f"(its dual function exceeds 2λ on v, Lemma D; "
                   f"‖c(v)‖² − 4λ²‖v‖²_dec = {short(excess)}, above the centre's residual margin "
                   f"{_margin_text(margin)}); "
-                  "this end of a split circle is no minimum" + _snap_text(notes))
+                  + ("this end of a split circle is no minimum" if _has_live(problem, c, layer)
+                     else "the dead layer is a saddle") + _snap_text(notes))
         facts = {"kind": "dead_end_descent", "unit": [layer, j], "direction": [canonical(x) for x in v],
                  "outgoing": [canonical(x) for x in a], "rate": canonical(rate), "t0": cert["evidence"]["t0"],
                  "excess": canonical(excess), "margin": _margin_text(margin), "snapped": list(notes)}
         return checked(Verdict("REFUTED", reason, "not_a_local_minimum", cert, facts))
     return None
+
+
+def grow_dead_unit(problem: Problem, c: list[Fraction], layer: int, j: int, notes: list[str]) -> Verdict | None:
+    """Lemma D at the exact ``c`` for dead unit ``j`` of hidden layer ``layer`` (0-based), whether or not a
+    live unit stands beside it: a checked descent curve that grows it, or ``None``."""
+    return _dead_end_descent(problem, c, forward(problem, problem.unflatten(c)), layer, j, notes)
+
+
+def _has_live(problem: Problem, c: list[Fraction], layer: int) -> bool:
+    return any(c[p] for i in range(problem.widths[layer + 1]) for p in unit_positions(problem, layer, i))
 
 
 def _layer_inputs(problem: Problem, fw: Forward, layer: int) -> list[list[Fraction]]:

@@ -91,13 +91,17 @@ def test_dead_unit_with_strong_coupling_is_never_certified():
     unit along v = (−1, 2, 1) (weights, bias) activates samples 0 and 3 (v·x̃ = 3/10 and 7/2); with
     c = Σ_active 2α(b* − y_j)(v·x̃_j) and outgoing weight a = −c/(2λ), the loss along t ↦ (t·v, t·a, b*)
     is L(0) + (λ‖v‖² − c²/(4λ))·t² + O(t⁴) with c² > 4λ²‖v‖²: the point is no minimum. The dead-layer
-    test must see a cell coupling at 2λ or more and refuse; certify must not certify."""
+    test must see a cell coupling at 2λ or more and never certify; it grows the unit instead (Lemma D at
+    the exact all-dead centre), a descent the checker verifies."""
     from proofs.methods import collapsed_layer
     from symbolic.network import forward
 
     problem = load_problem(str(DATA / "dead_layer_coupled.json"))
     v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
-    assert v is not None and v.status == "UNKNOWN" and "coupling reaches 2λ" in v.reason
+    assert v is not None and v.status == "REFUTED" and v.claim == "not_a_local_minimum", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_a_local_minimum")
+    assert "the dead layer is a saddle" in v.reason and "exact minimiser" in v.reason
+    assert parse_params(v.certificate["center"], problem).biases[-1] == (Fraction(-15, 202),)
     assert certify(problem).status != "CERTIFIED"
 
     lam, b = problem.weight_decay, Fraction(-15, 202)
@@ -155,3 +159,23 @@ def test_vector_output_collapsed_proof_compiles(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "vector.pdf").exists()
     assert "M_S" in (tmp_path / "vector.tex").read_text()
+
+
+def test_dead_layer_saddle_grows_its_unit_by_hand():
+    """``[1, 1, 1]`` with biases, ``x = ±1``, ``y = ±1``, ``λ = 1/4`` (``α = 1/2``): ``b* = 0``, ``L(c) = 1``.
+    On the cell of ``x = 1`` alone ``c(v) = 2α(b* − 1)(v₁ + v₂) = −(v₁ + v₂)``, largest against ``‖v‖`` at
+    ``v = (1, 1)`` (on the kink of ``x = −1``), so ``a = −c/(2λ) = 4`` and along ``(t, t | 4t)``:
+    ``f(1) = 8t²``, ``f(−1) = 0``, ``L = ½((8t² − 1)² + 1) + ¼·18t² = 1 − (7/2)t² + 32t⁴``. The data are
+    symmetric under ``x, y ↦ −x, −y``: the cell of ``x = −1`` gives ``v = (−1, 1)``, ``a = −4`` and the same ``L``."""
+    from proofs.methods import collapsed_layer
+    from symbolic.problem import parse_problem
+
+    problem = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": True},
+                             "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1], [-1]], "targets": [[1], [-1]]},
+                             "point": {"weights": [[[0]], [[0]]], "biases": [[0], [0]]}})
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
+    assert v.status == "REFUTED" and v.claim == "not_a_local_minimum", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_a_local_minimum")
+    assert (v.facts["direction"], v.facts["outgoing"]) in ((["1", "1"], ["4"]), (["-1", "1"], ["-4"]))
+    assert v.facts["rate"] == "-7/2"
+    assert "7/2·t² + O(t⁴)" in v.reason and "snapped" not in v.reason

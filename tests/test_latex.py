@@ -84,7 +84,7 @@ def certs() -> dict[str, dict]:
     """One certificate per claim kind and evidence method that the checker accepts today.
 
     interior: f = b·σ(a·x), λ = 1/4: the minimum a = b = √3/2, μ = 1/2 (Hessian eigenvalues 1, 3).
-    descent: the same chain at the origin: L(t, t) − L(0) = −(3/2)t² + t⁴ (t0 = 1).
+    descent: the same chain at the origin, its dead unit grown (Lemma D): L(t, 4t) − L(0) = −(15/4)t² + 16t⁴.
     negative_curvature: depth-3 chain, λ = 1/8, near the smaller root t ≈ 0.1255 of t⁴ − t + 1/8 (a saddle).
     constant: λ = 0, (a, b) ↦ (s·a, b/s) keeps L = (ab − 1)² constant.
     psc: the chain at a = 1, b = 9/10, λ = 1/4 (θ = 1, μ = 3/10, centre inside); psc_linear: no hidden layer.
@@ -146,11 +146,12 @@ def test_interior_minimum_proof(tmp_path, certs):
 
 
 def test_descent_curve_proof(tmp_path, certs):
-    """Λ(t) = −(3/2)t² + t⁴ is printed and the theorem names t0 = 1."""
+    """Λ(t) = L(t, 4t) − L(0) = (4t² − 1)² + (1/4)·17t² − 1 = −(15/4)t² + 16t⁴ is printed and the theorem
+    names t0 = 1/4 (16t0² < 15/4 needs t0 < 0.48)."""
     tex = latex.proof_from_file(save(tmp_path, certs["descent"]))
-    assert "\\Lambda(t) = -\\frac{3}{2}t^{2} + t^{4}" in tex
+    assert "\\Lambda(t) = -\\frac{15}{4}t^{2} + 16t^{4}" in tex
     text = flat(pdf_text(compile_ok(tmp_path, tex).path))
-    assert "isnotalocalminimumofL" in text and "t0=1" in text
+    assert "isnotalocalminimumofL" in text and "t0=1/4" in text
 
 
 def test_negative_curvature_proof(tmp_path, certs):

@@ -85,8 +85,13 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
             worst2 = max(worst2, Fraction(float(np.linalg.norm(np.array(M, dtype=float), 2)) ** 2 * 1.0001))
         witnesses.append((item, M))
     if worst2 >= lam * lam:
-        return Verdict("UNKNOWN", "every hidden unit is dead, but some cell's coupling reaches 2λ: the dead layer may "
-                       "be a saddle (no descent curve was built)")
+        from ..symmetry import grow_dead_unit      # (symmetry imports this package)
+
+        notes = ["every hidden parameter set exactly to 0" + (", the output bias to its exact minimiser"
+                                                                if problem.biases else "")] if snapped else []
+        grown = grow_dead_unit(problem, c, 0, 0, notes)   # Lemma D at the exact centre
+        return grown or Verdict("UNKNOWN", "every hidden unit is dead, but some cell's coupling reaches 2λ: the "
+                                "dead layer may be a saddle (no descent curve was built)")
     eps = rational_below(float(lam - sqrt_above(worst2)) / 2) if worst2 else lam / 2
     room = (lam - eps) ** 2
     for item, M in witnesses:
