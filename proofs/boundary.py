@@ -12,6 +12,7 @@ multipliers ``ν ≥ 0`` with ``∇L_P(c) = Σ ν_m s_m a_m + e_P`` (least squar
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from itertools import product
@@ -23,7 +24,7 @@ from symbolic.arrangement import PrefixSplit, RegionLimit, prefix_split
 from symbolic.constraints import Constraint, constraint_vector, project_onto
 from symbolic.derivatives import PieceDerivatives, piece_derivatives
 from symbolic.linalg import independent, solve, to_fraction
-from symbolic.network import Pattern, forward, null_inputs, true_boundary
+from symbolic.network import Pattern, forward, null_inputs, null_samples, true_boundary
 from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
@@ -446,6 +447,33 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
         if size > 1e-8:
             Hr = None
     return theta
+
+
+def unit_arrangement(problem: Problem, lister: Callable[[Problem], tuple[list[str], list[tuple[str, list[Fraction]]]]]
+                     ) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+    """The cells of one first-layer unit's data arrangement over every sample, and Gordan-empty prefixes,
+    from ``lister`` run on the non-null samples: a null sample (``x = 0`` without biases, on no hyperplane)
+    is ``'0'`` in every cell and ``'*'`` with weight 0 in every prefix (the checker deletes those positions)."""
+    null = sorted(null_samples(problem))
+    if not null:
+        return lister(problem)
+    rest = [j for j in range(problem.samples) if j not in null]
+    cells, empty = lister(replace(problem, inputs=tuple(problem.inputs[j] for j in rest),
+                                  targets=tuple(problem.targets[j] for j in rest), point=None))
+
+    def lift(signs: str, fill: str) -> str:
+        out = [fill] * problem.samples
+        for j, c in zip(rest, signs):
+            out[j] = c
+        return "".join(out)
+
+    lifted = []
+    for signs, y in empty:
+        full = [Fraction(0)] * problem.samples
+        for j, v in zip(rest, y):
+            full[j] = Fraction(v)
+        lifted.append((lift(signs, "*"), full))
+    return [lift(c, "0") for c in cells], lifted
 
 
 def case_split(problem: Problem, cons: list[Constraint], limit: int | None = None

@@ -179,3 +179,41 @@ def test_dead_layer_saddle_grows_its_unit_by_hand():
     assert (v.facts["direction"], v.facts["outgoing"]) in ((["1", "1"], ["4"]), (["-1", "1"], ["-4"]))
     assert v.facts["rate"] == "-7/2"
     assert "7/2·t² + O(t⁴)" in v.reason and "snapped" not in v.reason
+
+
+def null_dead(y1: str):
+    """``[1, 1, 1]``, no biases, ``λ = 1/4``, ``x = 1, 0``, ``y = y1, 1`` (``α = 1/2``), every parameter 0.
+    The sample ``x = 0`` outputs 0 whatever the weights (a null sample); on the cell ``v > 0`` the
+    coupling is ``G(v) = α(0 − y1)v``, on ``v < 0`` it is 0."""
+    from symbolic.problem import parse_problem
+
+    return parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1, 1], "biases": False},
+                          "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1], [0]], "targets": [[y1], [1]]},
+                          "point": {"weights": [[[0]], [[0]]]}})
+
+
+def test_dead_layer_beside_a_null_sample():
+    """``y1 = 1/4``: ``|G(v)| = v/8 < λv``, a strict minimum on the cells ``10`` and ``00`` (the null sample is
+    '0' in both). ``y1 = 1``: ``|G(v)| = v/2 > λv``, the unit grows: ``c = −1``, ``a = 2``, rate ``λ − c²/(4λ) = −3/4``."""
+    from proofs.methods import collapsed_layer
+
+    problem = null_dead("1/4")
+    v = collapsed_layer.search(problem, problem.flatten(problem.point), lambda _msg: None)
+    assert v.status == "CERTIFIED", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: CERTIFIED isolated_local_minimum")
+    assert [c["signs"] for c in v.certificate["evidence"]["cells"]] == ["10", "00"]
+    lit = copy.deepcopy(v.certificate)
+    lit["evidence"]["cells"][1]["signs"] = "01"
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(lit)
+    assert "must be '0' at every null sample" in str(err.value)
+    forged = copy.deepcopy(v.certificate)
+    forged["evidence"]["empty"].append({"signs": "*0", "gordan": ["0", "1"]})
+    with pytest.raises(checker.CertificateInvalid) as err:
+        checker.check_certificate(forged)
+    assert "sample 1 is null" in str(err.value)
+
+    saddle = null_dead("1")
+    v = collapsed_layer.search(saddle, saddle.flatten(saddle.point), lambda _msg: None)
+    assert v.status == "REFUTED" and v.facts["rate"] == "-3/4", v.reason
+    assert checker.check_certificate(v.certificate).startswith("VALID: REFUTED not_a_local_minimum")

@@ -20,6 +20,9 @@ the polar cone of the cell) with ``‖±c − y±‖ ≤ λ − ε`` give ``|c·
 sharper than ``‖c‖ ≤ λ − ε``, which is the positive-definiteness of the cell's Hessian block). Vector
 output: a positive-definiteness certificate of ``(λ − ε)²I − M_SᵀM_S``. The cells cover every ``v``: each
 sign string is a listed cell or lies under an ``empty`` entry with a Gordan vector (as in ``boundary_ball``).
+A null sample (``x̃_j = 0``: ``x_j = 0`` without biases) is in no cell's ``S`` and on no hyperplane: every cell
+has ``'0'`` there, every ``empty`` entry ``'*'`` with weight 0, and the cover is that of the other samples
+(:func:`lemmas.without_null`; the expansion above holds as it is, the sample adding 0 to ``G``, ``C`` and ``R``).
 
 The ``collapsed_network`` evidence: ``H ≥ 2`` hidden layers, every parameter 0 but the output bias ``b*``
 (exactly critical as above; without biases there is none and ``b* = 0``), biases decayed (``λ_b = λ``).
@@ -84,8 +87,7 @@ def collapsed_layer(ctx: Context) -> str:
         raise CertificateInvalid("evidence", "collapsed_layer needs decayed biases (an undecayed dead bias is flat)")
     ctx.positive_radius("collapsed_layer")
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
-    if any(not any(v) for v in xt):
-        raise CertificateInvalid("evidence", "collapsed_layer needs every x̃_j ≠ 0")
+    null = {j for j, x in enumerate(xt) if not any(x)}   # on no hyperplane: the cover is the other samples'
     residuals = _centre(problem, ctx.center)
     lam, alpha, N = problem.weight_decay, problem.alpha, len(problem.inputs)
     eps, s_x = ctx.number("epsilon"), ctx.number("x_sum")
@@ -93,8 +95,8 @@ def collapsed_layer(ctx: Context) -> str:
         raise CertificateInvalid("hessian bound", f"epsilon must be in (0, λ] (got {show(eps)})")
     if s_x < 0 or s_x * s_x < N * sum(v * v for x in xt for v in x):  # (Σ‖x̃_j‖)² ≤ N Σ‖x̃_j‖²
         raise CertificateInvalid("hessian bound", f"x_sum must satisfy x_sum² ≥ N·Σ‖x̃_j‖² (got {show(s_x)})")
-    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for x in xt]
-    empty = lemmas.gordan_empty(ctx.evidence["empty"], normals, mx, ctx.budget)
+    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
+    empty = lemmas.gordan_empty(lemmas.without_null(ctx.evidence["empty"], null, N), normals, mx, ctx.budget)
     cells = expect_list(ctx.evidence["cells"], "evidence.cells")
     size = max(v.numerator.bit_length() + v.denominator.bit_length()
                for rows in (xt, residuals) for r in rows for v in r)
@@ -107,6 +109,8 @@ def collapsed_layer(ctx: Context) -> str:
         signs = entry["signs"]
         if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in seen:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {signs!r})")
+        if any(signs[j] != "0" for j in null):
+            fail(f"{where}.signs", f"must be '0' at every null sample (x̃_j = 0 is never active; got {signs!r})")
         seen.add(signs)
         M = [[alpha * sum((r[o] * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
               for p in range(len(xt[0]))] for o in range(problem.widths[-1])]
@@ -119,7 +123,8 @@ def collapsed_layer(ctx: Context) -> str:
             lemmas.positive_definite(*matrix_over_common(gap), entry.get("pd"), where, mx, ctx.budget)
     if not seen:
         raise CertificateInvalid("regions", "evidence.cells must list at least one cell (got none)")
-    lemmas.regions_covered(seen, empty, N, ctx.budget)
+    lemmas.regions_covered({"".join(c for j, c in enumerate(signs) if j not in null) for signs in seen}, empty,
+                           N - len(null), ctx.budget)
     mu_q = min(alpha * N + (lam if problem.biases else 0), eps)
     C0 = alpha * s_x
     if 3 * C0 * rho >= 2 * mu_q:

@@ -102,7 +102,7 @@ from typing import Any, Callable
 
 from .arith import Sparse
 from .exceptions import CertificateInvalid
-from .lemmas import gordan_empty, polar_cone_gap, regions_covered
+from .lemmas import gordan_empty, polar_cone_gap, regions_covered, without_null
 from .network import Problem, bounds, forward, loss_value
 from .reading import MAX_PARAMETERS, brief, expect_list, expect_object, fail, join, parse_rational_strict, read_point, show
 from .rules import Context, local_minimum_rules
@@ -128,7 +128,7 @@ def check_global_minimum(ctx: Context) -> str:
     live = {g: signs for g in kept if (signs := live_signs(problem, c, rho, xt, g)) is not None}
     null = {j for j, x in enumerate(xt) if not any(x)}
     normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
-    empty = gordan_empty(_without_null(ev["empty"], null, N), normals, mx, ctx.budget)
+    empty = gordan_empty(without_null(ev["empty"], null, N), normals, mx, ctx.budget)
     seen: list[tuple[str, None, None]] = []
     taken: set[str] = set()
     witnessed = 0
@@ -228,27 +228,6 @@ def _setting(problem: Problem, name: str) -> list[list[Fraction]]:
     if problem.weight_decay <= 0:
         raise CertificateInvalid("problem", f"weight decay must be positive for {name}")
     return [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
-
-
-def _without_null(obj: Any, null: set[int], N: int) -> Any:
-    """The ``empty`` entries on the arrangement of the non-null samples: each null position must be
-    ``'*'`` with Gordan weight ``"0"``, and is deleted. Malformed entries are passed on unchanged, for
-    :func:`gordan_empty`'s own rejection."""
-    if not null or not isinstance(obj, list):
-        return obj
-    out = []
-    for k, entry in enumerate(obj):
-        if not (isinstance(entry, dict) and isinstance(entry.get("signs"), str) and len(entry["signs"]) == N
-                and isinstance(entry.get("gordan"), list) and len(entry["gordan"]) == N):
-            out.append(entry)
-            continue
-        for j in sorted(null):
-            if entry["signs"][j] != "*" or entry["gordan"][j] != "0":
-                raise CertificateInvalid("regions", f"evidence.empty[{k}]: sample {j} is null (x̃_j = 0, on no "
-                                         f"hyperplane): its sign must be '*' and its Gordan weight \"0\"")
-        out.append({**entry, "signs": "".join(c for j, c in enumerate(entry["signs"]) if j not in null),
-                    "gordan": [g for j, g in enumerate(entry["gordan"]) if j not in null]})
-    return out
 
 
 def _groups(obj: Any, problem: Problem, c: list[Fraction], kept: Any, mx: int) -> dict[int, Fraction]:

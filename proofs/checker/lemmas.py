@@ -237,6 +237,29 @@ def gordan_empty(obj: Any, normals: Sequence[Sparse], max_digits: int, budget: B
     return out
 
 
+def without_null(obj: Any, null: set[int], N: int) -> Any:
+    """The ``empty`` entries on the arrangement of the non-null samples ``x̃_j ≠ 0``: each null position
+    must be ``'*'`` with Gordan weight ``"0"``, and is deleted. A null sample is on no hyperplane (every
+    ``v`` has ``v·x̃_j = 0``); kept as a position it would make every open cell empty, and a Gordan vector
+    on it alone would exclude any prefix. Malformed entries are passed on unchanged, for
+    :func:`gordan_empty`'s own rejection."""
+    if not null or not isinstance(obj, list):
+        return obj
+    out = []
+    for k, entry in enumerate(obj):
+        if not (isinstance(entry, dict) and isinstance(entry.get("signs"), str) and len(entry["signs"]) == N
+                and isinstance(entry.get("gordan"), list) and len(entry["gordan"]) == N):
+            out.append(entry)
+            continue
+        for j in sorted(null):
+            if entry["signs"][j] != "*" or entry["gordan"][j] != "0":
+                raise CertificateInvalid("regions", f"evidence.empty[{k}]: sample {j} is null (x̃_j = 0, on no "
+                                         f"hyperplane): its sign must be '*' and its Gordan weight \"0\"")
+        out.append({**entry, "signs": "".join(c for j, c in enumerate(entry["signs"]) if j not in null),
+                    "gordan": [g for j, g in enumerate(entry["gordan"]) if j not in null]})
+    return out
+
+
 def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budget) -> None:
     """**Every region is accounted for.** A depth-first case split over the ``n`` kink signs: each branch
     ends under an ``empty`` entry (the entry's characters past the branch all ``*``, the others agreeing

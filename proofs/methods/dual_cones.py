@@ -35,7 +35,7 @@ from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from ..assemble import Verdict, certificate, checked, checker_problem, short, sqrt_above
-from ..boundary import case_split
+from ..boundary import case_split, unit_arrangement
 from ..checker.duality import exact_residuals, live_signs, unit_index
 from ..checker import CertificateInvalid, read_problem
 from ..checker.network import bounds
@@ -307,34 +307,15 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
 
 
 def _arrangement(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
-    """The cones of the data arrangement and the Gordan-empty prefixes, over every sample: a null sample
-    (``x = 0`` without biases, on no hyperplane) is ``'0'`` in every cone and ``'*'`` (weight 0) in every
-    prefix, the others' arrangement is listed as it is (the checker deletes the null positions)."""
-    null = [j for j, x in enumerate(problem.inputs) if not problem.biases and not any(x)]
-    rest = [j for j in range(problem.samples) if j not in null]
-    sub = problem if not null else replace(problem, inputs=tuple(problem.inputs[j] for j in rest),
-                                           targets=tuple(problem.targets[j] for j in rest), point=None)
-    if problem.widths[0] == 1:
-        cells, empty = _cones_1d(sub)
-    else:
-        cells, gordan = case_split(sub, [(j, 0) for j in range(len(rest))], MAX_CONES)
-        empty = [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
-    if not null:
-        return cells, empty
+    """The cones of the data arrangement and the Gordan-empty prefixes over every sample (null samples
+    lifted by :func:`proofs.boundary.unit_arrangement`): exactly in 1-D, by the sign-prefix tree otherwise."""
+    def lister(sub: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+        if problem.widths[0] == 1:
+            return _cones_1d(sub)
+        cells, gordan = case_split(sub, [(j, 0) for j in range(sub.samples)], MAX_CONES)
+        return cells, [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
 
-    def lift(signs: str, fill: str) -> str:
-        out = [fill] * problem.samples
-        for j, c in zip(rest, signs):
-            out[j] = c
-        return "".join(out)
-
-    lifted = []
-    for signs, y in empty:
-        full = [Fraction(0)] * problem.samples
-        for j, v in zip(rest, list(y) + [Fraction(0)] * (len(rest) - len(y))):
-            full[j] = Fraction(v)
-        lifted.append((lift(signs, "*"), full))
-    return [lift(c, "0") for c in cells], lifted
+    return unit_arrangement(problem, lister)
 
 
 def _cones_1d(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
