@@ -449,11 +449,20 @@ def _refine_on(problem: Problem, theta: list[Fraction], cons: list[Constraint], 
     return theta
 
 
-def unit_arrangement(problem: Problem, lister: Callable[[Problem], tuple[list[str], list[tuple[str, list[Fraction]]]]]
-                     ) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
+Listing = tuple[list[str], list[tuple[str, list[Fraction]]]]
+
+
+def unit_arrangement(problem: Problem, limit: int | None = None,
+                     lister: Callable[[Problem], Listing] | None = None) -> Listing:
     """The cells of one first-layer unit's data arrangement over every sample, and Gordan-empty prefixes,
-    from ``lister`` run on the non-null samples: a null sample (``x = 0`` without biases, on no hyperplane)
-    is ``'0'`` in every cell and ``'*'`` with weight 0 in every prefix (the checker deletes those positions)."""
+    from ``lister`` (by default :func:`case_split` with ``limit``) run on the non-null samples: a null
+    sample (``x = 0`` without biases, on no hyperplane) is ``'0'`` in every cell and ``'*'`` with weight 0
+    in every prefix (the checker deletes those positions)."""
+    def split(sub: Problem) -> Listing:
+        cells, gordan = case_split(sub, [(j, 0) for j in range(sub.samples)], limit)
+        return cells, [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
+
+    lister = lister or split
     null = sorted(null_samples(problem))
     if not null:
         return lister(problem)

@@ -14,14 +14,14 @@ circle: the curve is ``(cos φ·p_i, sin φ·p_i)``. The checker re-derives ever
 
 **Lemma D (dead end, descent side).** Let ``p_j = 0`` be a unit of the last hidden layer, ``h̃_s`` the
 input of that layer at sample ``s`` (with a 1 for the bias), ``e_s = f(x_s) − y_s`` and
-``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. (For a unit of a lower layer ``k``, ``2α e_s`` becomes
-``u_s = G_sᵀ 2α e_s``, with ``G_s`` the output's Jacobian in layer ``k + 1``'s pre-activations on the
-centre's pattern, and the ``t⁴`` term ``α Σ_s ‖G_s a‖² σ(v·h̃_s)²``, while no sign above changes: the
-search's model. The curve is checked exactly, signs included; docs/MATHEMATICS.md §3.) Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
+``c(v) = Σ_s 2α e_s σ(v·h̃_s)``. Along ``v_j = t v``, ``a_j = t a`` (all else fixed),
 ``L − L(c) = t²(a·c(v) + λ(‖v‖²_dec + ‖a‖²)) + t⁴ α Σ_s ‖a‖² σ(v·h̃_s)²``; with
 ``a = −c(v)/(2λ)`` the ``t²`` coefficient is ``λ‖v‖²_dec − ‖c(v)‖²/(4λ)``, negative when
 ``‖c(v)‖ > 2λ‖v‖_dec``: an exact descent curve (a saddle at the end of the circle, docs/MATHEMATICS.md §3
-§4.2(c), case C).
+§4.2(c), case C). For a unit of a lower layer ``k``, ``2α e_s`` becomes ``u_s = G_sᵀ 2α e_s``, with ``G_s``
+the output's Jacobian in layer ``k + 1``'s pre-activations on the centre's pattern, and the ``t⁴`` term
+``α Σ_s ‖G_s a‖² σ(v·h̃_s)²``, as long as no sign above changes: that is the search's model only, the
+curve is checked exactly, signs included (docs/MATHEMATICS.md §3).
 
 **The residual margin.** Lemma D's curve is checked exactly, so its verdict is true of the centre
 whatever margin is used. The margin decides only whether it also speaks about the critical point ``θ*``
@@ -267,7 +267,7 @@ def _snap_text(notes: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Lemma D: growing a dead unit of the last hidden layer
+# Lemma D: growing a dead unit (of any hidden layer)
 
 
 def _dead_beside_live(problem: Problem, c: list[Fraction]) -> list[tuple[int, int]]:

@@ -29,7 +29,7 @@ from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from ..assemble import Verdict, certificate, checked, rational_below, short, sqrt_above
-from ..boundary import case_split, unit_arrangement
+from ..boundary import unit_arrangement
 from ..checker.arith import Budget
 from ..checker.lemmas import positive_definite, regions_covered
 from ..checker.reading import MAX_WORK
@@ -65,7 +65,7 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
     c = [Fraction(0)] * hidden + (b_star if problem.biases else [])
     snapped = any(t != v for t, v in zip(theta, c))
     try:
-        cells, empty = unit_arrangement(problem, lambda sub: _listed(sub, MAX_CELLS))
+        cells, empty = unit_arrangement(problem, MAX_CELLS)
     except RegionLimit:
         return Verdict("UNKNOWN", f"more than {MAX_CELLS} cells in one dead unit's arrangement: not listed")
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
@@ -119,11 +119,6 @@ def search(problem: Problem, theta: list[Fraction], say: Callable[[str], None]) 
     facts = {"mu": canonical(mu_q), "radius": canonical(rho), "cells": len(cells), "excluded": len(empty),
              "epsilon": canonical(eps)}
     return checked(Verdict("CERTIFIED", reason, "isolated_local_minimum", cert, facts))
-
-
-def _listed(problem: Problem, limit: int) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
-    cells, gordan = case_split(problem, [(j, 0) for j in range(problem.samples)], limit)
-    return cells, [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
 
 
 def _polar_witness(c: list[Fraction], xt: list[list[Fraction]], signs: str) -> tuple[list[Fraction], Fraction]:

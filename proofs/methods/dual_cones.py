@@ -35,7 +35,7 @@ from symbolic.problem import Problem
 from symbolic.rationals import canonical
 
 from ..assemble import Verdict, certificate, checked, checker_problem, short, sqrt_above
-from ..boundary import case_split, unit_arrangement
+from ..boundary import unit_arrangement
 from ..checker.duality import exact_residuals, live_signs, unit_index
 from ..checker import CertificateInvalid, read_problem
 from ..checker.network import bounds
@@ -309,13 +309,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
 def _arrangement(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
     """The cones of the data arrangement and the Gordan-empty prefixes over every sample (null samples
     lifted by :func:`proofs.boundary.unit_arrangement`): exactly in 1-D, by the sign-prefix tree otherwise."""
-    def lister(sub: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
-        if problem.widths[0] == 1:
-            return _cones_1d(sub)
-        cells, gordan = case_split(sub, [(j, 0) for j in range(sub.samples)], MAX_CONES)
-        return cells, [(signs, [Fraction(v) for v in y]) for signs, y in gordan]
-
-    return unit_arrangement(problem, lister)
+    return unit_arrangement(problem, MAX_CONES, _cones_1d if problem.widths[0] == 1 else None)
 
 
 def _cones_1d(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
