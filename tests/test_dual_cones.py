@@ -546,6 +546,9 @@ def test_null_sample_tampering():
         bad = edit(good, lambda c: c["evidence"]["empty"].append({"signs": signs, "gordan": gordan}))
         assert rejected(bad) == ("regions: evidence.empty[0]: sample 1 is null (x̃_j = 0, on no "
                                  "hyperplane): its sign must be '*' and its Gordan weight \"0\"")
+    short = edit(good, lambda c: c["evidence"]["empty"].append({"signs": "1", "gordan": ["1"]}))
+    assert rejected(short) == ("regions: evidence.empty[0]: signs and gordan must have 2 entries, one per sample "
+                               "(null samples included)")
     # with the null position deleted the old rules apply: excluding the live cone needs a Gordan identity
     cut = edit(good, lambda c: c["evidence"]["empty"].append({"signs": "1*", "gordan": ["1", "0"]}))
     assert rejected(cut) == "regions: evidence.empty[0]: Σ y_m s_m a_m must be 0 (Gordan), it is not"

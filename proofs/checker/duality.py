@@ -64,7 +64,8 @@ particular of its own network). The evidence proves the hypothesis cone by cone.
   ``a*_g c_S + 2λv*_g = 0`` and ``c_S·v*_g + 2λa*_g = 0`` (``c_S = c_S(θ*)``). Strict signs give
   ``v*_g ≠ 0``, hence ``a*_g ≠ 0`` and ``c_S = −2λ v*_g/a*_g``; substituting, ``‖v*_g‖ = |a*_g|``
   (balance), so ``‖c_S‖ = 2λ`` and ``|c_S·v| ≤ 2λ‖v‖`` for every ``v`` (Cauchy–Schwarz, both signs). No
-  witness is needed; no margin could certify it, since equality holds along ``v*_g``.
+  witness is needed; no margin could certify it, since equality holds along ``v*_g``. (With ``S = ∅``,
+  every sample being null, ``c_S = 0`` and there is nothing to prove.)
 
 - *Kink cone* (``local`` is ``kink_ball``). The entry names a kept unit ``g`` with ``|a_g(c)| > ρ`` and a
   witness ``other`` for the sign ``sign a_g(c)``; for every sample ``j`` either ``(j, g)`` is a kink

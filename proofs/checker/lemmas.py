@@ -247,8 +247,13 @@ def without_null(obj: Any, null: set[int], N: int) -> Any:
         return obj
     out = []
     for k, entry in enumerate(obj):
-        if not (isinstance(entry, dict) and isinstance(entry.get("signs"), str) and len(entry["signs"]) == N
-                and isinstance(entry.get("gordan"), list) and len(entry["gordan"]) == N):
+        if isinstance(entry, dict) and any(isinstance(entry.get(key), (str, list)) and len(entry[key]) != N
+                                           for key in ("signs", "gordan")):
+            # one written form only: over every sample, null positions included
+            raise CertificateInvalid("regions", f"evidence.empty[{k}]: signs and gordan must have {N} entries, "
+                                     "one per sample (null samples included)")
+        if not (isinstance(entry, dict) and isinstance(entry.get("signs"), str)
+                and isinstance(entry.get("gordan"), list)):
             out.append(entry)
             continue
         for j in sorted(null):
