@@ -539,9 +539,9 @@ def test_null_sample_tampering():
     """A null sample must be '0' in every cone, and '*' with Gordan weight 0 in every empty entry: a
     Gordan vector on the null sample alone would 'exclude' any prefix."""
     _, good = null_sample_problem(), global_verdict(null_sample_problem()).certificate
-    lit = edit(good, lambda c: c["evidence"]["cones"][0].__setitem__("signs", "11"))
-    assert rejected(lit) == ("format: evidence.cones[0].signs: must be '0' at every null sample (x̃_j = 0 is "
-                             "never active; got \"11\")")
+    lit = edit(good, lambda c: c["evidence"]["cones"][1].__setitem__("signs", "01"))
+    assert rejected(lit) == ("format: evidence.cones[1].signs: must be '0' at every null sample (x̃_j = 0 is "
+                             "never active; got \"01\")")
     for signs, gordan in (("*0", ["0", "1"]), ("**", ["0", "1"]), ("1*", ["1", "1"])):
         bad = edit(good, lambda c: c["evidence"]["empty"].append({"signs": signs, "gordan": gordan}))
         assert rejected(bad) == ("regions: evidence.empty[0]: sample 1 is null (x̃_j = 0, on no "

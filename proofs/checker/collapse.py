@@ -22,7 +22,7 @@ output: a positive-definiteness certificate of ``(λ − ε)²I − M_SᵀM_S``.
 sign string is a listed cell or lies under an ``empty`` entry with a Gordan vector (as in ``boundary_ball``).
 A null sample (``x̃_j = 0``: ``x_j = 0`` without biases) is in no cell's ``S`` and on no hyperplane: every cell
 has ``'0'`` there, every ``empty`` entry ``'*'`` with weight 0, and the cover is that of the other samples
-(:func:`lemmas.without_null`; the expansion above holds as it is, the sample adding 0 to ``G``, ``C`` and ``R``).
+(:func:`lemmas.samples_covered`; the expansion above holds as it is, the sample adding 0 to ``G``, ``C`` and ``R``).
 
 The ``collapsed_network`` evidence: ``H ≥ 2`` hidden layers, every parameter 0 but the output bias ``b*``
 (exactly critical as above; without biases there is none and ``b* = 0``), biases decayed (``λ_b = λ``).
@@ -68,7 +68,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import lemmas
-from .arith import Sparse, matrix_over_common
+from .arith import matrix_over_common
 from .exceptions import CertificateInvalid
 from .network import Problem
 from .reading import expect_list, expect_object, fail, join, read_vector, show
@@ -87,7 +87,6 @@ def collapsed_layer(ctx: Context) -> str:
         raise CertificateInvalid("evidence", "collapsed_layer needs decayed biases (an undecayed dead bias is flat)")
     ctx.positive_radius("collapsed_layer")
     xt = [list(x) + ([Fraction(1)] if problem.biases else []) for x in problem.inputs]
-    null = {j for j, x in enumerate(xt) if not any(x)}   # on no hyperplane: the cover is the other samples'
     residuals = _centre(problem, ctx.center)
     lam, alpha, N = problem.weight_decay, problem.alpha, len(problem.inputs)
     eps, s_x = ctx.number("epsilon"), ctx.number("x_sum")
@@ -95,13 +94,11 @@ def collapsed_layer(ctx: Context) -> str:
         raise CertificateInvalid("hessian bound", f"epsilon must be in (0, λ] (got {show(eps)})")
     if s_x < 0 or s_x * s_x < N * sum(v * v for x in xt for v in x):  # (Σ‖x̃_j‖)² ≤ N Σ‖x̃_j‖²
         raise CertificateInvalid("hessian bound", f"x_sum must satisfy x_sum² ≥ N·Σ‖x̃_j‖² (got {show(s_x)})")
-    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
-    empty = lemmas.gordan_empty(lemmas.without_null(ctx.evidence["empty"], null, N), normals, mx, ctx.budget)
     cells = expect_list(ctx.evidence["cells"], "evidence.cells")
     size = max(v.numerator.bit_length() + v.denominator.bit_length()
                for rows in (xt, residuals) for r in rows for v in r)
     ctx.budget.charge(len(cells) * N * len(xt[0]) * problem.widths[-1], 2 * size, "the cell bounds")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}        # sign string ↦ where it was read
     room = (lam - eps) ** 2
     for k, item in enumerate(cells):
         where = join("evidence.cells", k)
@@ -109,9 +106,7 @@ def collapsed_layer(ctx: Context) -> str:
         signs = entry["signs"]
         if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in seen:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {signs!r})")
-        if any(signs[j] != "0" for j in null):
-            fail(f"{where}.signs", f"must be '0' at every null sample (x̃_j = 0 is never active; got {signs!r})")
-        seen.add(signs)
+        seen[signs] = where
         M = [[alpha * sum((r[o] * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
               for p in range(len(xt[0]))] for o in range(problem.widths[-1])]
         if problem.widths[-1] == 1:
@@ -123,8 +118,7 @@ def collapsed_layer(ctx: Context) -> str:
             lemmas.positive_definite(*matrix_over_common(gap), entry.get("pd"), where, mx, ctx.budget)
     if not seen:
         raise CertificateInvalid("regions", "evidence.cells must list at least one cell (got none)")
-    lemmas.regions_covered({"".join(c for j, c in enumerate(signs) if j not in null) for signs in seen}, empty,
-                           N - len(null), ctx.budget)
+    excluded = lemmas.samples_covered(seen, ctx.evidence["empty"], xt, mx, ctx.budget)
     mu_q = min(alpha * N + (lam if problem.biases else 0), eps)
     C0 = alpha * s_x
     if 3 * C0 * rho >= 2 * mu_q:
@@ -133,7 +127,7 @@ def collapsed_layer(ctx: Context) -> str:
     if ctx.mu > 2 * (mu_q - C0 * rho):
         raise CertificateInvalid("mu", f"must be at most 2·(min(αN + λ_b, ε) − α·x_sum·ρ) = "
                                  f"{show(2 * (mu_q - C0 * rho))} (got {show(ctx.mu)})")
-    return f"collapsed_layer, {len(seen)} cell(s), {len(empty)} excluded, epsilon {show(eps)}"
+    return f"collapsed_layer, {len(seen)} cell(s), {excluded} excluded, epsilon {show(eps)}"
 
 
 def _centre(problem: Problem, c: list[Fraction]) -> list[list[Fraction]]:

@@ -101,9 +101,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable
 
-from .arith import Sparse
 from .exceptions import CertificateInvalid
-from .lemmas import gordan_empty, polar_cone_gap, regions_covered, without_null
+from .lemmas import polar_cone_gap, samples_covered
 from .network import Problem, bounds, forward, loss_value
 from .reading import MAX_PARAMETERS, brief, expect_list, expect_object, fail, join, parse_rational_strict, read_point, show
 from .rules import Context, local_minimum_rules
@@ -127,22 +126,15 @@ def check_global_minimum(ctx: Context) -> str:
     lam, alpha, N = problem.weight_decay, problem.alpha, len(xt)
     residuals = [r[0] for r in exact_residuals(problem, c)]
     live = {g: signs for g in kept if (signs := live_signs(problem, c, rho, xt, g)) is not None}
-    null = {j for j, x in enumerate(xt) if not any(x)}
-    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
-    empty = gordan_empty(without_null(ev["empty"], null, N), normals, mx, ctx.budget)
-    seen: list[tuple[str, None, None]] = []
-    taken: set[str] = set()
+    listed: dict[str, str] = {}      # sign string ↦ where it was read
     witnessed = 0
     for k, item in enumerate(expect_list(ev["cones"], "evidence.cones")):
         where = join("evidence.cones", k)
         entry = expect_object(item, where, {"signs", "plus", "minus", "unit", "other", "units"}, {"signs"})
         signs = entry["signs"]
-        if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in taken:
+        if not isinstance(signs, str) or len(signs) != N or set(signs) - {"0", "1"} or signs in listed:
             fail(f"{where}.signs", f"must be a new string of {N} characters 0 or 1 (got {brief(signs)})")
-        if any(signs[j] != "0" for j in null):
-            fail(f"{where}.signs", f"must be '0' at every null sample (x̃_j = 0 is never active; got {brief(signs)})")
-        seen.append((signs, None, None))
-        taken.add(signs)
+        listed[signs] = where
         c_S = [2 * alpha * sum((r * x[p] for r, x, s in zip(residuals, xt, signs) if s == "1"), Fraction(0))
                for p in range(len(xt[0]))]
         room = _room(lam, 2 * alpha * delta * sum((n for n, s in zip(norms, signs) if s == "1"), Fraction(0)),
@@ -180,12 +172,11 @@ def check_global_minimum(ctx: Context) -> str:
         for key, sign in (("plus", 1), ("minus", -1)):
             _polar(entry[key], f"{where}.{key}", sign, c_S, xt, signs, room(), mx)
         witnessed += 1
-    if not seen:
+    if not listed:
         raise CertificateInvalid("regions", "evidence.cones must list at least one cone (got none)")
-    regions_covered({"".join(c for j, c in enumerate(signs) if j not in null) for signs, _, _ in seen}, empty,
-                    N - len(null), ctx.budget)
-    return (f"dual_cones, {len(kept)} kept unit(s), {len(seen)} cone(s): {len(seen) - witnessed} live, "
-            f"{witnessed} witnessed, {len(empty)} excluded, residual bound {show(delta)}")
+    excluded = samples_covered(listed, ev["empty"], xt, mx, ctx.budget)
+    return (f"dual_cones, {len(kept)} kept unit(s), {len(listed)} cone(s): {len(listed) - witnessed} live, "
+            f"{witnessed} witnessed, {excluded} excluded, residual bound {show(delta)}")
 
 
 def check_not_global_minimum(ctx: Context) -> str:

@@ -265,6 +265,27 @@ def without_null(obj: Any, null: set[int], N: int) -> Any:
     return out
 
 
+def samples_covered(listed: dict[str, str], obj: Any, xt: Sequence[Sequence[Fraction]], max_digits: int,
+                    budget: Budget) -> int:
+    """**The cells of one unit's sample arrangement cover every direction**, null samples included.
+
+    ``listed`` maps each listed sign string (one character per sample) to where it was read, ``obj`` is the
+    ``empty`` list and ``xt`` the ``x̃_j``. A null sample (``x̃_j = 0``) is never active and on no hyperplane:
+    every listed string must have ``'0'`` there, and :func:`without_null` deletes it from the ``empty``
+    entries; :func:`gordan_empty` and :func:`regions_covered` then run on the other samples' arrangement.
+    Returns the number of ``empty`` entries."""
+    N = len(xt)
+    null = {j for j, x in enumerate(xt) if not any(x)}
+    for signs, where in listed.items():
+        if any(signs[j] != "0" for j in null):
+            fail(f"{where}.signs", f"must be '0' at every null sample (x̃_j = 0 is never active; got {brief(signs)})")
+    normals: list[Sparse] = [{p: v for p, v in enumerate(x) if v} for j, x in enumerate(xt) if j not in null]
+    empty = gordan_empty(without_null(obj, null, N), normals, max_digits, budget)
+    regions_covered({"".join(c for j, c in enumerate(signs) if j not in null) for signs in listed}, empty,
+                    N - len(null), budget)
+    return len(empty)
+
+
 def regions_covered(listed: set[str], empty: Sequence[str], n: int, budget: Budget) -> None:
     """**Every region is accounted for.** A depth-first case split over the ``n`` kink signs: each branch
     ends under an ``empty`` entry (the entry's characters past the branch all ``*``, the others agreeing
