@@ -318,7 +318,7 @@ def _dead_end_descent(problem: Problem, c: list[Fraction], fw: Forward, layer: i
                   f"(t·v, t·a) lowers L by {short(-rate)}·t{_SUPERSCRIPT[order]} + O(t{_SUPERSCRIPT[order + 2]}) "
                   f"(its dual function exceeds 2λ on v, Lemma D; "
                   f"‖c(v)‖² − 4λ²‖v‖²_dec = {short(excess)}, above the centre's residual margin "
-                  f"{_margin_text(margin)}); "
+                  f"{f'≈{_margin_text(margin)}, a float estimate' if margin else '0'}); "
                   + ("this end of a split circle is no minimum" if _has_live(problem, c, layer)
                      else "the dead layer is a saddle") + _snap_text(notes))
         facts = {"kind": "dead_end_descent", "unit": [layer, j], "direction": [canonical(x) for x in v],

@@ -248,7 +248,7 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     delta = sqrt_above(red.count * bounds(red, c_red, rho).F1[-1] ** 2 * rho * rho)
     norms = [sqrt_above(sum((v * v for v in x), Fraction(0))) for x in xt]
     try:
-        cells, empty = _arrangement(problem)
+        cells, empty = unit_arrangement(problem, MAX_CONES, _cones_1d if problem.widths[0] == 1 else None)
     except RegionLimit:
         cells = []  # more than MAX_CONES: the message below
     if not cells or len(cells) > MAX_CONES:
@@ -304,12 +304,6 @@ def _dual(problem: Problem, c: list[Fraction], rho: Fraction, mu: Fraction, kept
     facts = {"radius": canonical(rho), "cones": len(cells), "live": len(live), "excluded": len(empty),
              "kept": kept}
     return recheck(Verdict("CERTIFIED", reason, "global_minimum", cert, facts))
-
-
-def _arrangement(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
-    """The cones of the data arrangement and the Gordan-empty prefixes over every sample (null samples
-    lifted by :func:`proofs.boundary.unit_arrangement`): exactly in 1-D, by the sign-prefix tree otherwise."""
-    return unit_arrangement(problem, MAX_CONES, _cones_1d if problem.widths[0] == 1 else None)
 
 
 def _cones_1d(problem: Problem) -> tuple[list[str], list[tuple[str, list[Fraction]]]]:
