@@ -192,6 +192,37 @@ def candidates(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> l
     return out[:MAX_CANDIDATES - 1] + [Structure()]
 
 
+def faded(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> Structure:
+    """The full structure with every unit within ``CEILING·s`` of 0 dead too (``s = max(1, ‖θ‖∞)``), or the
+    empty structure when no unit is that small without being dead already.
+
+    Weight decay shrinks a unit on its way to death only as fast as ``L`` curves along it, and near a
+    saturated Lemma D that is slowly: training stops with the unit at ``10⁻⁶`` while the gradient is
+    ``10⁻⁸``, so the gradient-scaled tolerance does not call it dead. The structure with the unit dead is
+    a candidate of the farther pass (:func:`proofs.trained.certify_trained`), after the nearer ones.
+
+    >>> from symbolic.problem import parse_problem
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+    ...     "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> t = Tolerance("float64", 1e-14, 1e-9)
+    >>> faded(p, [Fraction(7, 8), Fraction(1, 10**6), Fraction(7, 8), Fraction(-1, 10**6)], t).dead
+    ((0, 1),)
+    >>> bool(faded(p, [Fraction(7, 8), Fraction(1, 10**2), Fraction(7, 8), Fraction(-1, 10**6)], t))
+    False
+    """
+    x = _floats(theta)
+    scale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    with np.errstate(all="ignore"):
+        small = set(_dead_units(problem, x, CEILING * scale))
+    full = detect(problem, theta, tol.tol)
+    if not small - set(full.dead):
+        return Structure()
+    dead = tuple(sorted(small | set(full.dead)))
+    return Structure(dead, tuple(k for k in full.kinks if (0, k[1]) not in dead),
+                     tuple(sp for sp in full.splits if (sp.layer, sp.i) not in dead and (sp.layer, sp.j) not in dead),
+                     full.constant_outputs)
+
+
 def collapsed(problem: Problem, theta: Sequence[Fraction], tol: Tolerance) -> Structure:
     """Every hidden unit dead (all parameters but the output bias at 0) when each of those parameters is within
     ``COLLAPSE·tol`` of 0, else the empty structure.

@@ -8,7 +8,10 @@ not whether the literal point, float dust included, is one. :func:`certify_train
    first, the point as given last;
 2. for each, computes an exact centre on the structure (:mod:`proofs.structured`) and certifies it with
    :func:`proofs.generator.certify`;
-3. returns the first decided verdict, with the user's point recorded in the certificate (``origin``)
+3. when the nearer candidates leave minimality open, tries farther critical points: those of the same
+   structures, found by damped Newton, and that of the structure with the units fading to death
+   (within ``10⁻³·s`` of 0, :func:`proofs.snap.faded`) dead;
+4. returns the first decided verdict, with the user's point recorded in the certificate (``origin``)
    and a proved bound ``D`` on the distance from it to the certificate's centre (``origin_distance``,
    ``‖origin − center‖² ≤ D²`` exactly), so the certified minimum, or the refuted point, is within
    ``D + ρ`` of the user's point.
@@ -34,7 +37,7 @@ from symbolic.rationals import canonical
 from . import checker, replay
 from .assemble import NOT_RECHECKED, Verdict, checker_problem, rechecking, sqrt_above
 from .generator import certify
-from .snap import Structure, Tolerance, candidates, dust, safe_float, tolerance
+from .snap import Structure, Tolerance, candidates, dust, faded, safe_float, tolerance
 from .structured import structured_centre
 from .symmetry import unit_positions
 
@@ -127,6 +130,10 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
             fallback = v           # true, but minimality stays open: first the farther critical points
             break
         return v
+    if refine and problem.weight_decay > 0:
+        fading = faded(problem, theta, t)
+        if fading and fading not in retry:
+            retry.append(fading)   # units shrinking to death: the critical point with them dead, last
     for structure in retry:
         v, structure = _far(problem, theta, structure, t, refine, say)
         if v.status == "UNKNOWN":

@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from proofs.question import ask
-from proofs.snap import Split, Structure, tolerance
+from proofs.snap import CEILING, Split, Structure, faded, tolerance
 from proofs.structured import Subspace, structured_centre
 from proofs.trained import FAR, REACH, _with_dead, certify_trained
 from symbolic.derivatives import piece_derivatives
@@ -130,3 +130,41 @@ def test_a_split_that_shrinks_to_zero_is_certified_as_dead():
     c = centre_of(p, answer.local)
     from proofs.symmetry import unit_positions
     assert all(c[q] == 0 for u in (0, 1, 2, 5) for q in unit_positions(p, 0, u))
+
+
+# ---------------------------------------------------------------------------------------------------
+# a unit fading to death: slower than the gradient-scaled tolerance can see
+
+
+def fading(s: str):
+    """The problem above with the second target ``19/25``: at ``(1/2, 0 | 1/2, 0)`` (still critical: unit 1 does
+    not see sample 2) Lemma D's excess is ``(19/25)² − 4λ² = 361/625 − 9/16 = 151/10000``, small, so a unit 2 of
+    size ``s`` on sample 2 has a gradient of only about ``0.01·s``: the snapping tolerance stays near ``10·0.01·s``,
+    below ``s``, and does not call the unit dead."""
+    return parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
+                          "loss": {"weight_decay": "3/8"},
+                          "data": {"inputs": [[1], [-1]], "targets": [[1], ["19/25"]]},
+                          "point": {"weights": [[["1/2"], ["-" + s]], [["1/2", s]]]}})
+
+
+def test_a_fading_unit_is_tried_dead_and_its_saddle_refuted_with_the_distance():
+    p = fading("1e-5")
+    theta = p.flatten(p.point)
+    assert tolerance(p, theta).tol < 1e-5 < CEILING      # not dead by the tolerance; small enough to be fading
+    v = certify_trained(p)
+    assert (v.status, v.claim) == ("REFUTED", "not_a_local_minimum")
+    w1, w2, a1, a2 = centre_of(p, v)
+    assert w2 == 0 and a2 == 0
+    assert abs(w1 - Fraction(1, 2)) < Fraction(1, 10 ** 20) and abs(a1 - Fraction(1, 2)) < Fraction(1, 10 ** 20)
+    assert "151/10000" in v.reason
+    D = Fraction(v.certificate["origin_distance"])
+    assert 1.4142e-5 < float(D) < 1.4143e-5                                # √2·10⁻⁵: unit 2 set to 0
+    assert v.facts["checker"].startswith("VALID")
+    assert v.facts["structure"] == "unit 1 of hidden layer 1 dead"
+
+
+def test_a_unit_larger_than_the_ceiling_is_not_tried_dead():
+    p = fading("2e-3")                                     # above CEILING·s = 10⁻³: not a dying unit's size
+    assert not faded(p, p.flatten(p.point), tolerance(p, p.flatten(p.point)))
+    v = certify_trained(p)
+    assert v.status == "UNKNOWN" or centre_of(p, v)[1] != 0
