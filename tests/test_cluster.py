@@ -378,14 +378,15 @@ SLOW = os.path.join(ROOT, "tests", "data", "dead_layer_vector.json")  # about 0.
 
 
 def wait_until_idle(scheduler: str, timeout: float) -> bool:
-    """Whether every worker of ``scheduler`` runs no task (cancelled ones included) within ``timeout`` s."""
+    """Whether every worker of ``scheduler`` runs no task (cancelled ones included) within ``timeout`` s, seen
+    twice 0.2 s apart (a task a worker received just before the cancellation starts in between, if at all)."""
     with distributed.Client(scheduler, set_as_default=False) as client:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not any(client.run(lambda dask_worker: len(dask_worker.state.executing)).values()):
-                return True
-            time.sleep(0.05)
-    return False
+        deadline, idle = time.monotonic() + timeout, 0
+        while time.monotonic() < deadline and idle < 2:
+            busy = any(client.run(lambda dask_worker: len(dask_worker.state.executing)).values())
+            idle = 0 if busy else idle + 1
+            time.sleep(0.2)
+    return idle == 2
 
 
 def test_ctrl_c_keeps_the_finished_rows_and_resume_finishes(scheduler, tmp_path):
