@@ -117,13 +117,15 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
     v = dead_unit_end.search(problem, theta, say)  # dead units of the last hidden layer beside a live one, any depth
     if v is not None and v.status == "CERTIFIED":
         return v
+    open_why = open_why or (v.reason if v is not None else None)
     v = symmetry_verdict(problem, theta, say)  # split and dead units: never isolated (docs/SPEC.md §4)
     if v is not None:
         if v.claim != "not_isolated":
             return v
         v = _or_descent(problem, theta, v, say)
-        if open_why and v.claim == "not_isolated":
-            v.reason += f"; whether it is a local minimum stays open ({open_why})"
+        why = open_why or _open_because(problem, theta, v) if v.claim == "not_isolated" else None
+        if why:
+            v.reason += f"; whether it is a local minimum stays open ({why})"
         return v
     fw = forward(problem)
     near, deep = near_constraints(problem, theta)
@@ -160,6 +162,24 @@ def _interior(problem: Problem, theta: list[Fraction], pattern: Pattern, refine:
     return Verdict("UNKNOWN", f"the Hessian of the piece at the centre is singular or nearly so (smallest eigenvalue "
                    f"≈ {lam_min:.3g}); a flat direction (e.g. units sharing an activation pattern) may make the point "
                    "non-isolated")
+
+
+def _open_because(problem: Problem, theta: list[Fraction], not_isolated: Verdict) -> str | None:
+    """Why no method decides minimality at a ``not_isolated`` point where none of them said so itself (each
+    declined: its setting does not apply); ``None`` for one hidden layer, whose global verdict decides it."""
+    kind, (layer, _i, _j) = not_isolated.facts.get("kind"), not_isolated.facts.get("units", (0, 0, 0))
+    if problem.depth == 1:
+        return None
+    if kind == "dead_end" and layer < problem.depth - 1:
+        rank_two = problem.widths[layer + 2] > 1   # vector outgoing weights: no merged unit exists
+        return (f"Lemma D's search finds no descent for the dead unit of hidden layer {layer + 1}, and a dead unit's end "
+                "point is proved a minimum in the last hidden layer only"
+                + (": below it the merge with the live unit would be a rank-two sum, docs/MATHEMATICS.md §3"
+                   if rank_two else ""))
+    if kind in ("shared_pattern", "zero_pattern") and near_constraints(problem, theta)[1]:
+        return ("units sharing a pattern rotate into each other, but a kink of a deeper layer lies at the centre, and a "
+                "rotation orbit is certified inside a region or on first-layer kinks only")
+    return None
 
 
 def _or_descent(problem: Problem, theta: list[Fraction], not_isolated: Verdict, say: Progress) -> Verdict:

@@ -168,3 +168,63 @@ def test_dormant_samples_leave_the_arrangement():
     cert["radius"] = "1000"   # the reach grows with the radius: the local evidence or the dormant test fails
     with pytest.raises(checker.CertificateInvalid):
         checker.check_certificate(cert)
+
+
+# ---------------------------------------------------------------------------------------------------
+# why minimality stays open where no method decides it
+
+
+def chain(widths, weights):
+    """The scalar chain ``f = c·σ(b·σ(w·x))`` with ``x = 1``, ``y = 5/4``, ``λ = 1/4`` at ``w = b = c = 1``: critical, as
+    ``∂L/∂c = 2(f − y)·bw + 2λc = 2(1 − 5/4) + 1/2 = 0`` (and likewise for ``b``, ``w``), with dead units beside."""
+    from symbolic.problem import parse_problem
+    return parse_problem({"format": "pscert.problem/1", "network": {"widths": widths, "biases": False},
+                          "loss": {"weight_decay": "1/4"}, "data": {"inputs": [[1]], "targets": [["5/4"]]},
+                          "point": {"weights": weights}})
+
+
+def test_a_dead_unit_of_a_lower_layer_says_why_minimality_stays_open():
+    from proofs.generator import certify
+    # unit 1 of hidden layer 1 dead; hidden layer 2 has one unit, so the outgoing weights are scalars
+    v = certify(chain([1, 2, 1, 1], [[["1"], ["0"]], [["1", "0"]], [["1"]]]))
+    assert (v.status, v.claim, v.facts["kind"]) == ("REFUTED", "not_isolated", "dead_end")
+    assert v.reason.endswith("whether it is a local minimum stays open (Lemma D's search finds no descent for the dead "
+                             "unit of hidden layer 1, and a dead unit's end point is proved a minimum in the last hidden "
+                             "layer only)")
+    # hidden layer 2 of width 2 (its second unit dead too): the first layer's outgoing weights are vectors
+    v = certify(chain([1, 2, 2, 1], [[["1"], ["0"]], [["1", "0"], ["0", "0"]], [["1", "0"]]]))
+    assert v.claim == "not_isolated"
+    # dead_unit_end applies (a dead unit in the last hidden layer) and says which step failed: the network
+    # without it is the first chain, with its own reason
+    assert "stays open (the network without the dead unit(s) of hidden layer 2 is not certified a local minimum (" in v.reason
+    assert v.reason.endswith("proved a minimum in the last hidden layer only)))")
+
+
+def test_with_vector_outgoing_weights_the_reason_is_the_missing_rank_two_merge():
+    from proofs.assemble import Verdict
+    from proofs.generator import _open_because
+    p = chain([1, 2, 2, 1], [[["1"], ["0"]], [["1", "0"], ["0", "0"]], [["1", "0"]]])
+    dead_end = Verdict("REFUTED", "", "not_isolated", None, {"kind": "dead_end", "units": [0, 0, 1]})
+    assert _open_because(p, p.flatten(p.point), dead_end).endswith(
+        "below it the merge with the live unit would be a rank-two sum, docs/MATHEMATICS.md §3")
+    last = Verdict("REFUTED", "", "not_isolated", None, {"kind": "dead_end", "units": [1, 0, 1]})
+    assert _open_because(p, p.flatten(p.point), last) is None       # the last hidden layer: dead_unit_end's to say
+
+
+def test_one_hidden_layer_leaves_the_reason_to_the_global_verdict():
+    from proofs.generator import certify
+    # f = a₁σ(w₁x) + a₂σ(w₂x) at (1, 0 | 1, 0): critical, 2(1 − 5/4) + 2·(1/4) = 0; unit 2 ends the split circle
+    v = certify(chain([1, 2, 1], [[["1"], ["0"]], [["1", "0"]]]))
+    assert (v.claim, v.facts["kind"]) == ("not_isolated", "dead_end")
+    assert "stays open" not in v.reason
+
+
+def test_a_rotation_at_a_deeper_kink_says_why_minimality_stays_open():
+    from proofs.assemble import Verdict
+    from proofs.generator import _open_because
+    shared = Verdict("REFUTED", "", "not_isolated", None, {"kind": "shared_pattern", "units": [0, 0, 1]})
+    # both first-layer units active on x = 1; the second layer's pre-activation 1·1 − 1·1 = 0 is a deeper kink
+    on = chain([1, 2, 1, 1], [[["1"], ["1"]], [["1", "-1"]], [["1"]]])
+    assert "a kink of a deeper layer lies at the centre" in _open_because(on, on.flatten(on.point), shared)
+    off = chain([1, 2, 1, 1], [[["1"], ["1"]], [["1", "1"]], [["1"]]])       # 1 + 1 = 2: inside a region
+    assert _open_because(off, off.flatten(off.point), shared) is None

@@ -74,8 +74,9 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     Returns
     -------
     Verdict or None
-        ``None`` when the last hidden layer has no dead unit beside a live one or a step fails (the caller's
-        other verdicts then stand); else a checked CERTIFIED ``nonisolated_local_minimum``.
+        ``None`` when the last hidden layer has no dead unit beside a live one; UNKNOWN with the step that failed
+        (the caller's other verdicts then stand, and the reason says why minimality stays open); else a checked
+        CERTIFIED ``nonisolated_local_minimum``.
 
     Notes
     -----
@@ -109,8 +110,8 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
     say(f"certifying the network without the dead unit(s) {', '.join(map(str, dead))} of hidden layer {H}")
     local = certify(red.with_point(red.unflatten(red_theta)), progress=say)
     if local.status != "CERTIFIED" or local.certificate is None or local.certificate["evidence"]["method"] not in LOCAL_METHODS:
-        say(f"the reduced network is not certified a local minimum ({local.reason})")
-        return None
+        return _open(say, f"the network without the dead unit(s) of hidden layer {H} is not certified a local minimum "
+                          f"({local.reason})")
     lc = local.certificate
     c_red = read_point(lc["center"], read_problem(lc["problem"]), "center")
     rho, mu = parse_rational_strict(lc["radius"], "radius"), parse_rational_strict(lc["mu"], "mu")
@@ -122,12 +123,21 @@ def search(problem: Problem, theta: list[Fraction], say: Progress | None = None)
         c[cp.index(H + 1, 0, i)] = c_red[creds.index(H + 1, 0, new)]
     if cp.biases:
         c[-1] = c_red[-1]
-    return _evidence(problem, cp, c, creds, c_red, rho, mu, dead, lc["evidence"], say)
+    v = _evidence(problem, cp, c, creds, c_red, rho, mu, dead, lc["evidence"], say)
+    if v.status == "UNKNOWN":
+        v.reason = f"Lemma D's dual check for the dead unit(s) of hidden layer {H} did not pass: {v.reason}"
+    return v
+
+
+def _open(say: Progress, why: str) -> Verdict:
+    """A step that failed: said, and returned as the UNKNOWN reason (minimality stays open because of it)."""
+    say(why)
+    return Verdict("UNKNOWN", why)
 
 
 def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: list[Fraction], rho: Fraction,
-              mu: Fraction, dead: list[int], local: dict[str, Any], say: Progress) -> Verdict | None:
-    """Enclosures, the cone list with witnesses and the checked certificate (``None`` if a witness fails)."""
+              mu: Fraction, dead: list[int], local: dict[str, Any], say: Progress) -> Verdict:
+    """Enclosures, the cone list with witnesses and the checked certificate (UNKNOWN if a witness fails)."""
     from ..boundary import _split
 
     H, R = cp.depth, 2 * rho
@@ -136,23 +146,20 @@ def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: l
     eta = sqrt_above(cp.widths[H - 1] * bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
     J, feats = features(cp, c, bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
     if not J or any(not any(h) for h in feats):
-        say("a sample's features are 0 at the centre: no cone arrangement")
-        return None
+        return _open(say, "a sample's features are 0 at the centre: no cone arrangement")
     norms = [sqrt_above(sum((v * v for v in h), Fraction(0))) for h in feats]
     residuals = [r[0] for r in exact_residuals(cp, c)]
     lam, alpha = cp.weight_decay, cp.alpha
     margin = 2 * alpha * sum((delta * (n + eta) + abs(residuals[j]) * eta for j, n in zip(J, norms)), Fraction(0))
     if margin >= 2 * lam:
-        say(f"the enclosure margin {float(margin):.3g} exceeds 2λ")
-        return None
+        return _open(say, f"the enclosure margin {float(margin):.3g} exceeds 2λ")
     if _screen_fails(feats, [residuals[j] for j in J], alpha, lam):
-        say("the dual inequality fails at a sampled direction: the dead units can grow downhill")
-        return None
+        return _open(say, "a float screen finds the dual inequality failing at a sampled direction (the dead units "
+                          "may grow downhill)")
     try:
         split = _split(tuple(tuple(h) for h in feats), MAX_CONES)
     except RegionLimit:
-        say(f"more than {MAX_CONES} cones in the feature arrangement")
-        return None
+        return _open(say, f"more than {MAX_CONES} cones in the feature arrangement")
     partners: dict[str, tuple[int, int]] = {}
     for g in range(cp.widths[H]):
         if g in dead:
@@ -164,8 +171,7 @@ def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: l
         except CertificateInvalid:
             continue
     if not partners:
-        say("no live unit of the last hidden layer keeps its signs on the enclosure ball")
-        return None
+        return _open(say, "no live unit of the last hidden layer keeps its signs on the enclosure ball")
     room = (2 * lam - margin) ** 2
     cones: list[dict[str, Any]] = []
     for signs in split.cells:
@@ -175,14 +181,12 @@ def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: l
             g, eps = partners[signs]
             other, dist2 = _polar_witness([eps * v for v in c_S], feats, signs)
             if dist2 > room:
-                say(f"the partner cone {signs} fails for the other sign of the outgoing weight")
-                return None
+                return _open(say, f"the partner cone {signs} fails for the other sign of the outgoing weight")
             faces = []
             for i in range(len(J)):
                 y = _face_witness([-eps * v for v in c_S], feats, signs, i)
                 if y is None or not _face_ok(y, [-eps * v for v in c_S], feats, signs, i, 2 * lam - margin, eta):
-                    say(f"face {i} of the partner cone {signs} has no witness with the margin")
-                    return None
+                    return _open(say, f"face {i} of the partner cone {signs} has no witness with the margin")
                 faces.append([canonical(v) for v in y])
             cones.append({"signs": signs, "unit": g, "other": [canonical(v) for v in other], "faces": faces})
             continue
@@ -190,8 +194,7 @@ def _evidence(problem: Problem, cp: Any, c: list[Fraction], creds: Any, c_red: l
         for key, sign in (("plus", 1), ("minus", -1)):
             y, dist2 = _polar_witness([sign * v for v in c_S], feats, signs)
             if dist2 > room:
-                say(f"the cone {signs} fails the dual inequality with the margin (sign {sign:+d})")
-                return None
+                return _open(say, f"the cone {signs} fails the dual inequality with the margin (sign {sign:+d})")
             item[key] = [canonical(v) for v in y]
         cones.append(item)
     n = len(J)
