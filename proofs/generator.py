@@ -123,7 +123,7 @@ def _decide(problem: Problem, theta: list[Fraction], refine: bool, say: Progress
         if v.claim != "not_isolated":
             return v
         v = _or_descent(problem, theta, v, say)
-        why = open_why or _open_because(problem, theta, v) if v.claim == "not_isolated" else None
+        why = (open_why or _open_because(problem, theta, v)) if v.claim == "not_isolated" else None
         if why:
             v.reason += f"; whether it is a local minimum stays open ({why})"
         return v
