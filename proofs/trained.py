@@ -10,7 +10,8 @@ not whether the literal point, float dust included, is one. :func:`certify_train
    :func:`proofs.generator.certify`;
 3. when the nearer candidates leave minimality open, tries farther critical points: those of the same
    structures, found by damped Newton, and that of the structure with the units fading to death
-   (within ``10⁻³·s`` of 0, :func:`proofs.snap.faded`) dead;
+   (within ``10⁻³·s`` of 0, :func:`proofs.snap.faded`) dead, refuted there only by a descent that reaches
+   well past the trained point (:func:`_short_descent`);
 4. returns the first decided verdict, with the user's point recorded in the certificate (``origin``)
    and a proved bound ``D`` on the distance from it to the certificate's centre (``origin_distance``,
    ``‖origin − center‖² ≤ D²`` exactly), so the certified minimum, or the refuted point, is within
@@ -51,6 +52,10 @@ FAR = 0.1
 
 SLACK = 4
 """... and at most ``SLACK`` times the first-order estimate of its distance (the first Newton step)."""
+
+DESCENT_REACH = 4
+"""A refutation at the fading units' death stands only if its checked descent reaches this many times the
+trained point's distance (:func:`_short_descent`)."""
 
 CRITICAL = 1e-12
 """A centre whose projected gradient (exact, read in floats) is at most this is critical for the search;
@@ -130,16 +135,20 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
             fallback = v           # true, but minimality stays open: first the farther critical points
             break
         return v
-    if refine and problem.weight_decay > 0:
-        fading = faded(problem, theta, t)
-        if fading and fading not in retry:
-            retry.append(fading)   # units shrinking to death: the critical point with them dead, last
+    fading = faded(problem, theta, t) if refine and problem.weight_decay > 0 else Structure()
+    if fading and fading not in retry:
+        retry.append(fading)   # units shrinking to death: the critical point with them dead, last
     for structure in retry:
         v, structure = _far(problem, theta, structure, t, refine, say)
         if v.status == "UNKNOWN":
             attempts.append({"structure": structure.describe() + " (farther)", "reason": v.reason})
             continue
         v = with_origin(problem, v, structure, attempts, far=True)
+        if structure == fading and v.claim == "not_a_local_minimum":
+            short_of = _short_descent(v)
+            if short_of:
+                attempts.append({"structure": structure.describe() + " (farther)", "reason": short_of})
+                continue
         if v.claim == "not_isolated":
             if fallback is None or not critical:   # about a critical point rather than a point near one
                 fallback, critical = v, True
@@ -152,6 +161,27 @@ def certify_trained(problem: Problem, tol: float | None = None, refine: bool = T
         return Verdict("UNKNOWN", attempts[0]["reason"], facts={"attempts": attempts})
     listed = "; ".join(f"[{n + 1}] {a['structure']}: {a['reason']}" for n, a in enumerate(attempts))
     return Verdict("UNKNOWN", f"no candidate structure was decided ({listed})", facts={"attempts": attempts})
+
+
+def _short_descent(v: Verdict) -> str:
+    """Why a refutation at the centre with the fading units dead does not speak for the trained point, or "".
+
+    A unit that is small but alive may sit at a true minimum next to the saddle its death would be: Lemma D's
+    descent from the saddle then ends at that minimum, about as far out as the trained unit. So the
+    refutation stands only when its checked descent, the straight line ``(t·v, t·a)`` for ``0 < t ≤ t₀``,
+    reaches ``DESCENT_REACH`` times farther than the trained point is from the centre: the trained unit then
+    lies on the saddle's slope, far short of where the descent could end.
+    """
+    f = v.facts
+    if f.get("kind") != "dead_end_descent":
+        return "only a dead unit's descent (Lemma D) speaks for a point whose unit is fading, not this refutation"
+    step = sum((Fraction(x) ** 2 for x in f["direction"] + f["outgoing"]), Fraction(0))
+    reach2 = Fraction(f["t0"]) ** 2 * step
+    if reach2 >= (DESCENT_REACH * Fraction(f["origin_distance"])) ** 2:
+        return ""
+    return (f"the descent from the centre with the fading unit(s) dead is checked only {math.sqrt(float(reach2)):.2g} "
+            f"far, not {DESCENT_REACH} times past the trained point ({float(Fraction(f['origin_distance'])):.2g} away): "
+            "the trained unit may sit at a minimum where that descent ends")
 
 
 def far_reach(problem: Problem, theta: Sequence[Fraction], t: Tolerance, estimate: float) -> float:

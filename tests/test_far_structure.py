@@ -25,7 +25,7 @@ from pathlib import Path
 from proofs.question import ask
 from proofs.snap import CEILING, Split, Structure, faded, tolerance
 from proofs.structured import Subspace, structured_centre
-from proofs.trained import FAR, REACH, _with_dead, certify_trained
+from proofs.trained import FAR, REACH, _far, _short_descent, _with_dead, certify_trained, with_origin
 from symbolic.derivatives import piece_derivatives
 from symbolic.linalg import to_fraction
 from symbolic.network import forward
@@ -136,14 +136,14 @@ def test_a_split_that_shrinks_to_zero_is_certified_as_dead():
 # a unit fading to death: slower than the gradient-scaled tolerance can see
 
 
-def fading(s: str):
-    """The problem above with the second target ``19/25``: at ``(1/2, 0 | 1/2, 0)`` (still critical: unit 1 does
+def fading(s: str, y2: str = "19/25"):
+    """The problem above with the second target ``19/25`` (by default): at ``(1/2, 0 | 1/2, 0)`` (still critical: unit 1 does
     not see sample 2) Lemma D's excess is ``(19/25)² − 4λ² = 361/625 − 9/16 = 151/10000``, small, so a unit 2 of
     size ``s`` on sample 2 has a gradient of only about ``0.01·s``: the snapping tolerance stays near ``10·0.01·s``,
     below ``s``, and does not call the unit dead."""
     return parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 2, 1], "biases": False},
                           "loss": {"weight_decay": "3/8"},
-                          "data": {"inputs": [[1], [-1]], "targets": [[1], ["19/25"]]},
+                          "data": {"inputs": [[1], [-1]], "targets": [[1], [y2]]},
                           "point": {"weights": [[["1/2"], ["-" + s]], [["1/2", s]]]}})
 
 
@@ -168,3 +168,22 @@ def test_a_unit_larger_than_the_ceiling_is_not_tried_dead():
     assert not faded(p, p.flatten(p.point), tolerance(p, p.flatten(p.point)))
     v = certify_trained(p)
     assert v.status == "UNKNOWN" or centre_of(p, v)[1] != 0
+
+
+def test_a_small_unit_at_its_own_minimum_is_not_refuted_at_its_death():
+    """Second target ``y₂ = 3/4 + 1/4000000``: unit 2 alone fits sample 2, ``L₂ = ½(s² − y₂)² + 2λs²`` in its balanced
+    size ``s``, whose minimum ``s² = y₂ − 2λ = 1/4000000`` puts unit 2 at ``(w₂, a₂) = (−1/2000, 1/2000)``, below the
+    fading ceiling. That point is a strict minimum; with unit 2 dead it is a saddle whose descent (Lemma D, excess
+    ``y₂² − 4λ² > 0``) ends at this very minimum, so that refutation must not be given for the trained point."""
+    p = fading("1/2000", "3000001/4000000")
+    v = certify_trained(p)
+    assert (v.status, v.claim) == ("CERTIFIED", "isolated_local_minimum")
+    assert centre_of(p, v) == p.flatten(p.point)
+    theta, t = p.flatten(p.point), tolerance(p, p.flatten(p.point))
+    structure = faded(p, theta, t)
+    assert structure.dead == ((0, 1),)
+    saddle, structure = _far(p, theta, structure, t, True, lambda _m: None)
+    assert (saddle.status, saddle.claim) == ("REFUTED", "not_a_local_minimum")   # true of the saddle itself
+    saddle = with_origin(p, saddle, structure, [], far=True)
+    assert "may sit at a minimum where that descent ends" in _short_descent(saddle)
+    assert _short_descent(certify_trained(fading("1e-5"))) == ""    # the fading unit above: far short of its end
