@@ -581,6 +581,19 @@ def nudge(path: str, by: F) -> Callable[[dict], None]:
     return change
 
 
+DEAD_END_NO_FEATURES = {
+    "format": "pscert.certificate/1", "status": "CERTIFIED", "claim": "nonisolated_local_minimum",
+    "problem": {"format": "pscert.problem/1", "network": {"widths": [1, 1, 2, 1], "biases": False},
+                "loss": {"reduction": "mean", "weight_decay": "1/4"},
+                "data": {"inputs": [["0"], ["0"]], "targets": [["1"], ["-1"]]}},
+    "center": {"weights": [[["0"]], [["0"], ["0"]], [["0", "0"]]]}, "radius": "1/1099511627776", "mu": "1/4",
+    "evidence": {"method": "dead_unit_end", "dead": [0],
+                 "local": {"method": "interior_ball", "pattern": [["0", "0"], ["0", "0"]], "delta": "0",
+                           "pd": {"method": "ldl"}},
+                 "residual_bound": "1", "feature_bound": "1", "sample_norms": [],
+                 "cones": [{"signs": "", "unit": 1, "other": [], "faces": []}], "empty": []}}
+
+
 def committed(name: str) -> Callable[[], dict]:
     """The committed good certificate ``name`` (for mutations of generated certificates)."""
     return lambda: json.loads((CERTS / "good" / f"{name}.json").read_text(encoding="utf-8"))
@@ -906,6 +919,20 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
                                         "residual bound: evidence.feature_bound must be ≥ 0"),
     "dead_unit_end_cone_dropped": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["cones"].pop()),
                                    "regions: "),
+    "dead_unit_end_margin_above_2_lambda": (edit(committed("dead_unit_end"), setter("evidence.residual_bound", "1000")),
+                                            "cones: evidence: the residual margin 2αΣ(Δ(n_j + η) + |r_j|η) = "),
+    "dead_unit_end_cone_repeated": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["cones"].append(
+        dict(c["evidence"]["cones"][1]))), "format: evidence.cones[4].signs: must be a new string of 9 characters"),
+    "dead_unit_end_partner_named_twice": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["cones"].__setitem__(
+        1, dict(c["evidence"]["cones"][0], signs=c["evidence"]["cones"][1]["signs"]))),
+                                          "format: evidence.cones[1].unit: must be a new unit of hidden layer 2"),
+    "dead_unit_end_minus_witness_off": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["cones"][1].__setitem__(
+        "minus", ["1000"] * len(c["evidence"]["cones"][1]["minus"]))), "cones: evidence.cones[1].minus"),
+    "dead_unit_end_gordan_off": (edit(committed("dead_unit_end"), lambda c: c["evidence"]["empty"][0].__setitem__(
+        "gordan", ["1"] + ["0"] * 8)), "regions: evidence.empty[0]"),
+    # every input 0 and no biases: no sample has features, so there is no arrangement to cover (this crashed)
+    "dead_unit_end_no_features": (lambda: dump(DEAD_END_NO_FEATURES),
+                                  "cones: every sample is null or dormant at the centre"),
     "rotation_kink_orbit_kappa_zero": (edit(committed("rotation_kink_orbit"), setter("evidence.kappa", "0")),
                                        "hessian bound: evidence.pieces[0]: pivot"),
     # unit 0 moved onto the kink at x = 0 (b_0 = 0): unit 1 of its group is not there, rotation moves the kink

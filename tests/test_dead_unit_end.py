@@ -4,7 +4,11 @@ network beside a live unit (proofs/checker/deadend.py).
 The fixture is bench/corpus problem 14's trained minimum 2 (1-4-3-1, no biases, λ = 1/100): units 0 and 1 of
 hidden layer 2 are dead, unit 2 is live. Independent checks: the split circle through the certified centre
 has exactly the centre's loss (σ positively homogeneous, cos² + sin² = 1, worked out with Fractions), and
-sampled perturbations in floats never go below the centre's loss; every check of the rule is tampered with.
+sampled perturbations in floats never go below the centre's loss. Tampered certificates here and in
+``tests/certs/bad/dead_unit_end_*`` (margin, repeated cone, partner named twice, witnesses, Gordan entries,
+no sample with features) exercise the rule's checks; the partner's sign checks (``b_g² > R²`` and the
+strict sign of ``w_g·h̃_j`` with its move bound) are reached only by the radius test below, which accepts
+any rejection.
 """
 
 from __future__ import annotations

@@ -129,11 +129,14 @@ def check_dead_unit_end(ctx: Context) -> str:
         raise CertificateInvalid("residual bound", f"evidence.feature_bound must be ≥ 0 with η² ≥ "
                                  f"n_(H−1)·P_(H−1)·F1(H−1)²·(2ρ)² = {show(need)} (got {show(eta)})")
     J, feats = features(problem, c, bd.prefix[H - 1] * bd.F1[H - 1] ** 2 * R * R)
-    norms = _norms(ev["sample_norms"], feats, mx)
+    if not J:
+        raise CertificateInvalid("cones", "every sample is null or dormant at the centre: the feature arrangement "
+                                 "this rule covers needs at least one sample")
+    norms = _norms(ev["sample_norms"], J, feats, mx)
     residuals = [r[0] for r in exact_residuals(problem, c)]
     lam, alpha = problem.weight_decay, problem.alpha
     margin = 2 * alpha * sum((delta * (n + eta) + abs(residuals[j]) * eta for j, n in zip(J, norms)), Fraction(0))
-    room = _room(lam, margin, "evidence")
+    room = _room(lam, margin, "evidence", "2αΣ(Δ(n_j + η) + |r_j|η)")
     normals: list[Sparse] = [{p: v for p, v in enumerate(h) if v} for h in feats]
     empty = gordan_empty(ev["empty"], normals, mx, ctx.budget)
     seen: set[str] = set()
@@ -241,14 +244,14 @@ def _reduced(problem: Problem, c: list[Fraction], dead: list[int]) -> tuple[Prob
     return red, theta
 
 
-def _norms(obj: Any, feats: list[list[Fraction]], mx: int) -> list[Fraction]:
+def _norms(obj: Any, J: list[int], feats: list[list[Fraction]], mx: int) -> list[Fraction]:
     """``n_j ≥ 0`` with ``n_j² ≥ ‖h̃_j(c)‖²``, one per sample of ``J``, each ``h̃_j(c) ≠ 0``."""
     out = []
     for i, v in enumerate(expect_list(obj, "evidence.sample_norms", len(feats))):
         n = parse_rational_strict(v, join("evidence.sample_norms", i), mx)
         norm2 = sum(x * x for x in feats[i])
         if norm2 == 0:
-            raise CertificateInvalid("cones", f"the features of sample {i} of J are 0 at the centre: no cone of the "
+            raise CertificateInvalid("cones", f"the features of sample {J[i]} are 0 at the centre: no cone of the "
                                      "arrangement is defined by them")
         if n < 0 or n * n < norm2:
             raise CertificateInvalid("residual bound", f"evidence.sample_norms[{i}] must bound ‖h̃_j(c)‖ (its square is "

@@ -362,12 +362,13 @@ def live_signs(problem: Problem, c: list[Fraction], rho: Fraction, xt: list[list
     return "".join(signs)
 
 
-def _room(lam: Fraction, margin: Fraction, where: str) -> Callable[[], Fraction]:
-    """``(2λ − m_S)²``, asked for only where a witness needs it (``m_S ≤ 2λ`` required then)."""
+def _room(lam: Fraction, margin: Fraction, where: str, formula: str = "2αΔΣ n_j") -> Callable[[], Fraction]:
+    """``(2λ − m_S)²``, asked for only where a witness needs it (``m_S ≤ 2λ`` required then); ``formula`` names
+    the rule's residual margin in the rejection."""
 
     def room() -> Fraction:
         if margin > 2 * lam:
-            raise CertificateInvalid("cones", f"{where}: the residual margin 2αΔΣ n_j = {show(margin)} exceeds "
+            raise CertificateInvalid("cones", f"{where}: the residual margin {formula} = {show(margin)} exceeds "
                                      f"2λ = {show(2 * lam)}")
         return (2 * lam - margin) ** 2
 
