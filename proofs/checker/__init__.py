@@ -71,8 +71,8 @@ At ``θ*`` the multipliers are ``≥ κ``, and for ``θ* + d`` in a closed piece
 (``‖Ad‖ ≤ 2‖A‖_Fρ ≤ 2κ/τ``); the same estimate about ``c`` with ``‖e‖ < μρ/2`` puts the minimum of ``L`` over
 ``B̄`` inside the ball. So ``L`` has exactly one local minimum in ``B̄``, strict with quadratic growth ``μ/2``.
 
-``isolated_local_minimum`` (CERTIFIED), evidence ``curved_kink_ball``: the centre on kinks of the first and
-second hidden layers (at least one of the second; at each sample all of one layer; at most 8), whose zero
+``isolated_local_minimum`` (CERTIFIED), evidence ``curved_kink_ball``: the centre on kinks of the first three
+hidden layers (at least one of the second or third; at each sample all of one layer; at most 8), whose zero
 sets are curved in ``θ``. Theorem K (``docs/MATHEMATICS.md`` §5; what is verified and the proof in
 ``proofs/checker/curved.py``): independent kink gradients (``J_0J_0ᵀ − η²I ≻ 0``), curvature bounds
 ``Γρ < η``, and per piece of all ``2^q`` strictly complementary multipliers beating their drift and a
@@ -174,10 +174,11 @@ What it does not guarantee
   a certificate beyond a limit is rejected (``INVALID: limits: …``), not decided.
 
 Rejection lines name the step: ``format`` (JSON, shapes, canonical numbers), ``claim`` (kind and
-status), ``problem``, ``radius``, ``mu``, ``evidence`` (method or kind not valid for the claim),
-``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``, ``curve``,
-``regions`` (boundary case: a region neither listed nor excluded, or a false Gordan vector), ``origin``,
-``limits``.
+status), ``problem``, ``center``, ``radius``, ``mu``, ``evidence`` (method or kind not valid for the
+claim), ``pattern``, ``sign stability``, ``hessian bound``, ``gradient bound``, ``curvature``, ``curve``,
+``regions`` (boundary case: a region neither listed nor excluded, or a false Gordan vector), ``kinks``,
+``kink gradients``, ``kink curvature``, ``multipliers`` (curved kinks), ``residual bound``, ``cones``
+(dual witnesses), ``groups``, ``orbit`` (symmetry orbits), ``wider network``, ``origin``, ``limits``.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def sign_stability(problem: Problem, c: list[Fraction], rho: Fraction, pattern: 
     for ``z_{k,i}`` on the box (FORMAT.md), and the true ``z_{k,i}`` is continuous and, along the segment from
     ``c`` to ``θ``, piecewise one of those polynomials, hence Lipschitz there with constant ``F1(k)·√P_k``.
     This holds whether or not the pattern below changes on the segment, which it does where ``kink_ball``
-    (layers above a first-layer kink) and ``curved_kink_ball`` (layers above a second-layer kink) use it.
+    (layers above a first-layer kink) and ``curved_kink_ball`` (layers above a second- or third-layer kink)
+    use it.
 
     With ``kinks`` (first-layer pairs ``(j, i)``), exactly those pre-activations vanish at ``c`` and the
     others are as above, the first layer with the sharper exact ``z² > ρ²‖x̃_j‖²`` (``z`` is linear in
