@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from symbolic.problem import Problem, params_to_json, problem_to_json
+from symbolic.problem import Problem, params_to_json, per_problem, problem_to_json
 from symbolic.rationals import canonical
 
 from . import checker, replay
@@ -143,20 +143,10 @@ def sign_stable(problem: Problem, theta: Sequence[Fraction], rho: Fraction, firs
     return True
 
 
+@per_problem
 def checker_problem(problem: Problem) -> checker.Problem:
-    """The checker's own reading of the problem (so that bounds are computed exactly as it will); remembered
-    for the last few problems (``Problem`` is immutable, and nothing changes the checker's reading)."""
-    hit = _READ.get(id(problem))
-    if hit is not None and hit[0] is problem:
-        return hit[1]
-    read = checker.read_problem(problem_to_json(problem, with_point=False))
-    if len(_READ) >= 4:
-        del _READ[next(iter(_READ))]
-    _READ[id(problem)] = (problem, read)   # the entry keeps ``problem`` alive, so its id is not reused meanwhile
-    return read
-
-
-_READ: dict[int, tuple[Problem, checker.Problem]] = {}
+    """The checker's own reading of the problem (so that bounds are computed exactly as it will)."""
+    return checker.read_problem(problem_to_json(problem, with_point=False))
 
 
 def radius_for(g2: Fraction, mu: Fraction) -> Fraction | None:

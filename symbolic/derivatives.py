@@ -29,7 +29,7 @@ from flint import fmpq, fmpq_mat, fmpz_mat
 
 from .linalg import to_fmpq as to_fmpq, to_fraction as to_fraction  # re-exported: callers convert here
 from .network import Pattern
-from .problem import Problem
+from .problem import Problem, per_problem
 
 
 @dataclass(frozen=True)
@@ -180,21 +180,12 @@ def _derivatives(problem: Problem, theta: Sequence[Fraction | fmpq], pattern: Pa
     return PieceDerivatives(value, gradient, Hm)
 
 
+@per_problem
 def _data(problem: Problem) -> tuple[list[int], int, list[int], int]:
-    """The inputs and targets as integers over one denominator each, ``(xs, d_x, ys, d_y)``; remembered for the
-    last few problems (``Problem`` is immutable; refinement asks for the same problem's data many times)."""
-    hit = _DATA.get(id(problem))
-    if hit is not None and hit[0] is problem:
-        return hit[1]
+    """The inputs and targets as integers over one denominator each, ``(xs, d_x, ys, d_y)``."""
     xs, dx = _over_common([v for x in problem.inputs for v in x])
     ys, dy = _over_common([v for y in problem.targets for v in y])
-    if len(_DATA) >= 4:
-        del _DATA[next(iter(_DATA))]
-    _DATA[id(problem)] = (problem, (xs, dx, ys, dy))   # the entry keeps ``problem`` alive: its id is not reused
     return xs, dx, ys, dy
-
-
-_DATA: dict[int, tuple[Problem, tuple[list[int], int, list[int], int]]] = {}
 
 
 def _over_common(values: Sequence[Fraction | fmpq]) -> tuple[list[int], int]:

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from .exceptions import ProblemError
 from .rationals import MAX_DIGITS, canonical, describe, loads, parse_rational
@@ -295,3 +295,33 @@ def _join(path: str, key: str) -> str:
     # A key that is not a plain name is quoted, so that the path stays one unambiguous line.
     part = key if _NAME.match(key) else f"[{describe(key)}]"
     return f"{path}.{part}" if path and part[0] != "[" else f"{path}{part}"
+
+
+_T = TypeVar("_T")
+
+
+def per_problem(fn: Callable[[Problem], _T]) -> Callable[[Problem], _T]:
+    """``fn(problem)``, remembered for the last four problems by identity: ``Problem`` is immutable, and the
+    searches ask for the same problem's derived data many times. Each entry keeps its problem alive, so its
+    ``id`` is not reused while the entry stands.
+
+    >>> calls = []
+    >>> widths = per_problem(lambda p: calls.append(1) or p.widths)
+    >>> p = parse_problem({"format": "pscert.problem/1", "network": {"widths": [1, 1]},
+    ...     "loss": {"weight_decay": "0"}, "data": {"inputs": [[1]], "targets": [[1]]}})
+    >>> widths(p), widths(p), len(calls)
+    ((1, 1), (1, 1), 1)
+    """
+    cache: dict[int, tuple[Problem, _T]] = {}
+
+    def remembered(problem: Problem) -> _T:
+        hit = cache.get(id(problem))
+        if hit is not None and hit[0] is problem:
+            return hit[1]
+        value = fn(problem)
+        if len(cache) >= 4:
+            del cache[next(iter(cache))]
+        cache[id(problem)] = (problem, value)
+        return value
+
+    return remembered
