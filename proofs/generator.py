@@ -177,8 +177,9 @@ def _open_because(problem: Problem, theta: list[Fraction], not_isolated: Verdict
                 + (": below it the merge with the live unit would be a rank-two sum, docs/MATHEMATICS.md §3"
                    if rank_two else ""))
     if kind in ("shared_pattern", "zero_pattern") and near_constraints(problem, theta)[1]:
-        return ("units sharing a pattern rotate into each other, but a kink of a deeper layer lies at the centre, and a "
-                "rotation orbit is certified inside a region or on first-layer kinks only")
+        return ("units sharing a pattern rotate into each other, but a pre-activation of a deeper layer is within "
+                "rounding of 0 at the centre (a kink there), and a rotation orbit is certified inside a region or on "
+                "first-layer kinks only")
     return None
 
 

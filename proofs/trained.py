@@ -179,9 +179,9 @@ def _short_descent(v: Verdict) -> str:
     reach2 = Fraction(f["t0"]) ** 2 * step
     if reach2 >= (DESCENT_REACH * Fraction(f["origin_distance"])) ** 2:
         return ""
-    return (f"the descent from the centre with the fading unit(s) dead is checked only {math.sqrt(float(reach2)):.2g} "
-            f"far, not {DESCENT_REACH} times past the trained point ({float(Fraction(f['origin_distance'])):.2g} away): "
-            "the trained unit may sit at a minimum where that descent ends")
+    return (f"the descent from the centre with the fading unit(s) dead is checked only ≈{math.sqrt(float(reach2)):.2g} "
+            f"far, not {DESCENT_REACH} times past the trained point (≈{float(Fraction(f['origin_distance'])):.2g} "
+            "away): the trained unit may sit at a minimum where that descent ends")
 
 
 def far_reach(problem: Problem, theta: Sequence[Fraction], t: Tolerance, estimate: float) -> float:

@@ -229,6 +229,18 @@ def test_a_rotation_at_a_deeper_kink_says_why_minimality_stays_open():
     shared = Verdict("REFUTED", "", "not_isolated", None, {"kind": "shared_pattern", "units": [0, 0, 1]})
     # both first-layer units active on x = 1; the second layer's pre-activation 1·1 − 1·1 = 0 is a deeper kink
     on = chain([1, 2, 1, 1], [[["1"], ["1"]], [["1", "-1"]], [["1"]]])
-    assert "a kink of a deeper layer lies at the centre" in _open_because(on, on.flatten(on.point), shared)
+    assert "a pre-activation of a deeper layer is within rounding of 0 at the centre" in _open_because(
+        on, on.flatten(on.point), shared)
     off = chain([1, 2, 1, 1], [[["1"], ["1"]], [["1", "1"]], [["1"]]])       # 1 + 1 = 2: inside a region
     assert _open_because(off, off.flatten(off.point), shared) is None
+
+
+def test_a_failed_dual_check_is_the_reason_minimality_stays_open(monkeypatch):
+    """The fixture's dual check passes; with the float screen made to fail, the search returns UNKNOWN with the
+    failed step, prefixed by what it is about (the reason a not_isolated verdict then carries)."""
+    problem = load_problem(DATA)
+    monkeypatch.setattr(dead_unit_end, "_screen_fails", lambda *_args: True)
+    v = dead_unit_end.search(problem, problem.flatten(problem.point))
+    assert v.status == "UNKNOWN" and v.certificate is None
+    assert v.reason == ("Lemma D's dual check for the dead unit(s) of hidden layer 2 did not pass: a float screen "
+                        "finds the dual inequality failing at a sampled direction (the dead units may grow downhill)")
